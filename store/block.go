@@ -1,0 +1,294 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Block is a batch of rows held column by column, the shape ClickHouse
+// stores and the cheapest shape to insert: each engine encodes it in a
+// binary columnar format (Native) rather than text.
+//
+// A Block is not safe for concurrent use. Reset keeps the allocated memory
+// for the next batch.
+type Block struct {
+	Cols []BlockColumn
+}
+
+// BlockColumn is one column of a Block.
+type BlockColumn interface {
+	// ColName is the table column this data goes to.
+	ColName() string
+	// ColType is the ClickHouse type the data is encoded as; the engine
+	// converts it to the table's type when they differ (String to
+	// LowCardinality(String), for example).
+	ColType() string
+	// Len is the number of rows held.
+	Len() int
+	// AppendNative appends the column's data in ClickHouse Native encoding.
+	AppendNative(dst []byte) []byte
+	// Values returns the data as a slice for drivers that take Go values.
+	Values() any
+	// Reset empties the column and keeps its memory.
+	Reset()
+}
+
+// Rows is the number of rows in the block; every column must agree.
+func (b *Block) Rows() int {
+	if len(b.Cols) == 0 {
+		return 0
+	}
+	return b.Cols[0].Len()
+}
+
+// Check reports a block whose columns disagree on the row count.
+func (b *Block) Check() error {
+	n := b.Rows()
+	for _, c := range b.Cols {
+		if c.Len() != n {
+			return fmt.Errorf("column %q has %d rows, want %d", c.ColName(), c.Len(), n)
+		}
+	}
+	return nil
+}
+
+// Reset empties every column.
+func (b *Block) Reset() {
+	for _, c := range b.Cols {
+		c.Reset()
+	}
+}
+
+// Names lists the column names, in order.
+func (b *Block) Names() []string {
+	names := make([]string, len(b.Cols))
+	for i, c := range b.Cols {
+		names[i] = c.ColName()
+	}
+	return names
+}
+
+// AppendNative encodes the whole block as one ClickHouse Native block.
+func (b *Block) AppendNative(dst []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(b.Cols)))
+	dst = binary.AppendUvarint(dst, uint64(b.Rows()))
+	for _, c := range b.Cols {
+		dst = appendString(dst, c.ColName())
+		dst = appendString(dst, c.ColType())
+		dst = c.AppendNative(dst)
+	}
+	return dst
+}
+
+// NativeSize estimates the encoded size, to size buffers once.
+func (b *Block) NativeSize() int {
+	n := 32
+	for _, c := range b.Cols {
+		switch c := c.(type) {
+		case *StringColumn:
+			n += c.bytes + 5*len(c.Data)
+		case *MapColumn:
+			n += c.bytes + 8*len(c.Offsets) + 10*len(c.Keys)
+		default:
+			n += 8 * c.Len()
+		}
+	}
+	return n
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// StringColumn holds a String (or LowCardinality(String)) column.
+type StringColumn struct {
+	Name  string
+	Data  []string
+	bytes int
+}
+
+func (c *StringColumn) ColName() string { return c.Name }
+func (c *StringColumn) ColType() string { return "String" }
+func (c *StringColumn) Len() int        { return len(c.Data) }
+func (c *StringColumn) Values() any     { return c.Data }
+func (c *StringColumn) Reset()          { c.Data = c.Data[:0]; c.bytes = 0 }
+
+// Append adds one value.
+func (c *StringColumn) Append(s string) { c.Data = append(c.Data, s); c.bytes += len(s) }
+
+func (c *StringColumn) AppendNative(dst []byte) []byte {
+	for _, s := range c.Data {
+		dst = appendString(dst, s)
+	}
+	return dst
+}
+
+// Int64Column holds Int64 values, or DateTime64 ticks when Type says so
+// (for example "DateTime64(3)" with milliseconds since the epoch).
+type Int64Column struct {
+	Name string
+	Type string
+	Data []int64
+}
+
+func (c *Int64Column) ColName() string { return c.Name }
+func (c *Int64Column) ColType() string {
+	if c.Type == "" {
+		return "Int64"
+	}
+	return c.Type
+}
+func (c *Int64Column) Len() int       { return len(c.Data) }
+func (c *Int64Column) Values() any    { return c.Data }
+func (c *Int64Column) Reset()         { c.Data = c.Data[:0] }
+func (c *Int64Column) Append(v int64) { c.Data = append(c.Data, v) }
+
+func (c *Int64Column) AppendNative(dst []byte) []byte {
+	for _, v := range c.Data {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(v))
+	}
+	return dst
+}
+
+// UInt64Column holds UInt64 values.
+type UInt64Column struct {
+	Name string
+	Data []uint64
+}
+
+func (c *UInt64Column) ColName() string { return c.Name }
+func (c *UInt64Column) ColType() string { return "UInt64" }
+func (c *UInt64Column) Len() int        { return len(c.Data) }
+func (c *UInt64Column) Values() any     { return c.Data }
+func (c *UInt64Column) Reset()          { c.Data = c.Data[:0] }
+func (c *UInt64Column) Append(v uint64) { c.Data = append(c.Data, v) }
+
+func (c *UInt64Column) AppendNative(dst []byte) []byte {
+	for _, v := range c.Data {
+		dst = binary.LittleEndian.AppendUint64(dst, v)
+	}
+	return dst
+}
+
+// UInt32Column holds UInt32 values (also DateTime seconds).
+type UInt32Column struct {
+	Name string
+	Type string
+	Data []uint32
+}
+
+func (c *UInt32Column) ColName() string { return c.Name }
+func (c *UInt32Column) ColType() string {
+	if c.Type == "" {
+		return "UInt32"
+	}
+	return c.Type
+}
+func (c *UInt32Column) Len() int        { return len(c.Data) }
+func (c *UInt32Column) Values() any     { return c.Data }
+func (c *UInt32Column) Reset()          { c.Data = c.Data[:0] }
+func (c *UInt32Column) Append(v uint32) { c.Data = append(c.Data, v) }
+
+func (c *UInt32Column) AppendNative(dst []byte) []byte {
+	for _, v := range c.Data {
+		dst = binary.LittleEndian.AppendUint32(dst, v)
+	}
+	return dst
+}
+
+// Int32Column holds Int32 values.
+type Int32Column struct {
+	Name string
+	Data []int32
+}
+
+func (c *Int32Column) ColName() string { return c.Name }
+func (c *Int32Column) ColType() string { return "Int32" }
+func (c *Int32Column) Len() int        { return len(c.Data) }
+func (c *Int32Column) Values() any     { return c.Data }
+func (c *Int32Column) Reset()          { c.Data = c.Data[:0] }
+func (c *Int32Column) Append(v int32)  { c.Data = append(c.Data, v) }
+
+func (c *Int32Column) AppendNative(dst []byte) []byte {
+	for _, v := range c.Data {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(v))
+	}
+	return dst
+}
+
+// Float64Column holds Float64 values.
+type Float64Column struct {
+	Name string
+	Data []float64
+}
+
+func (c *Float64Column) ColName() string  { return c.Name }
+func (c *Float64Column) ColType() string  { return "Float64" }
+func (c *Float64Column) Len() int         { return len(c.Data) }
+func (c *Float64Column) Values() any      { return c.Data }
+func (c *Float64Column) Reset()           { c.Data = c.Data[:0] }
+func (c *Float64Column) Append(v float64) { c.Data = append(c.Data, v) }
+
+func (c *Float64Column) AppendNative(dst []byte) []byte {
+	for _, v := range c.Data {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
+	}
+	return dst
+}
+
+// MapColumn holds a Map(String, String) column flattened the way ClickHouse
+// stores it: all keys and values in order, and per row the end offset.
+type MapColumn struct {
+	Name    string
+	Offsets []uint64
+	Keys    []string
+	Vals    []string
+	bytes   int
+}
+
+func (c *MapColumn) ColName() string { return c.Name }
+func (c *MapColumn) ColType() string { return "Map(String, String)" }
+func (c *MapColumn) Len() int        { return len(c.Offsets) }
+func (c *MapColumn) Reset() {
+	c.Offsets, c.Keys, c.Vals, c.bytes = c.Offsets[:0], c.Keys[:0], c.Vals[:0], 0
+}
+
+// Add adds one key/value pair to the row being built; EndRow closes it.
+func (c *MapColumn) Add(k, v string) {
+	c.Keys = append(c.Keys, k)
+	c.Vals = append(c.Vals, v)
+	c.bytes += len(k) + len(v)
+}
+
+// EndRow closes the current row.
+func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, uint64(len(c.Keys))) }
+
+// Values returns one map per row.
+func (c *MapColumn) Values() any {
+	out := make([]map[string]string, len(c.Offsets))
+	start := uint64(0)
+	for i, end := range c.Offsets {
+		m := make(map[string]string, end-start)
+		for j := start; j < end; j++ {
+			m[c.Keys[j]] = c.Vals[j]
+		}
+		out[i] = m
+		start = end
+	}
+	return out
+}
+
+func (c *MapColumn) AppendNative(dst []byte) []byte {
+	for _, o := range c.Offsets {
+		dst = binary.LittleEndian.AppendUint64(dst, o)
+	}
+	for _, k := range c.Keys {
+		dst = appendString(dst, k)
+	}
+	for _, v := range c.Vals {
+		dst = appendString(dst, v)
+	}
+	return dst
+}

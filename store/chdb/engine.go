@@ -1,0 +1,588 @@
+// Package chdb is the embedded ClickHouse engine: libchdb.so loaded in
+// process through its C ABI with purego, so logmart runs with no ClickHouse
+// server. The engine boots once per process on one data path; every Engine
+// opened in the process shares it.
+package chdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/logmart/logmart/store"
+)
+
+// Config configures the embedded engine.
+type Config struct {
+	// Library is the path of libchdb.so. Default: $LOGMART_CHDB_LIB or
+	// ~/.cache/logmart/chdb/<LibVersion>/libchdb.so, where `make chdb` puts it.
+	Library string `yaml:"library"`
+	// Path is the data directory the engine persists to. Set from --data.
+	Path string `yaml:"-"`
+	// ConfigFile is a ClickHouse server config (XML or YAML) passed at boot,
+	// for storage policies (hot/warm/cold disks). Empty: none.
+	ConfigFile string `yaml:"config_file"`
+	// Connections is how many read-write connections run statements at once.
+	// One connection serializes its statements; more let a slow statement run
+	// beside fast ones. Default 4.
+	Connections int `yaml:"connections"`
+	// ReadConnections caps the read-only connections (each holds a settings
+	// profile: read-only mode, limits, row filters). Default 8.
+	ReadConnections int `yaml:"read_connections"`
+}
+
+// Default returns the defaults documented on Config.
+func Default() Config {
+	return Config{Library: DefaultLibPath(), Connections: 4, ReadConnections: 8}
+}
+
+// Validate reports the first field a user must fix.
+func (c Config) Validate() error {
+	if c.Connections < 1 || c.Connections > 64 {
+		return fmt.Errorf("store.chdb.connections must be between 1 and 64, got %d", c.Connections)
+	}
+	if c.ReadConnections < 1 || c.ReadConnections > 256 {
+		return fmt.Errorf("store.chdb.read_connections must be between 1 and 256, got %d", c.ReadConnections)
+	}
+	return nil
+}
+
+// conn is one chDB connection: a ClickHouse session that runs one statement
+// at a time.
+type conn struct {
+	pp      unsafe.Pointer // chdb_connection*, for chdb_close_conn
+	// broken is set when a statement failed after it began producing output:
+	// the engine then hands that output's remains to the session's next
+	// statement, so the session is replaced instead of reused.
+	broken bool
+	ptr     unsafe.Pointer // chdb_connection, for queries
+	profile string
+}
+
+// Engine is a store.Store on the embedded engine.
+type Engine struct {
+	lib      *lib
+	database string
+	log      *slog.Logger
+
+	rw       chan *conn    // idle read-write connections
+	readSlot chan struct{} // one token per read connection that may exist
+
+	mu     sync.Mutex
+	idle   map[string][]*conn // idle read connections by settings profile
+	all    []*conn
+	closed bool
+	done   chan struct{} // closed by Close
+}
+
+var (
+	bootMu   sync.Mutex
+	bootPath string
+	keeper   *conn // never closed: closing the last connection shuts the engine down
+)
+
+// Open boots the engine on cfg.Path (or joins it, if this process already
+// booted it there), creates database if needed and returns an Engine whose
+// statements default to that database.
+func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !validIdent(database) {
+		return nil, fmt.Errorf("store.database %q is not a valid identifier (letters, digits, _)", database)
+	}
+	if cfg.Library == "" {
+		cfg.Library = DefaultLibPath()
+	}
+	l, err := loadLib(cfg.Library)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.Abs(cfg.Path)
+	if err != nil || cfg.Path == "" {
+		return nil, fmt.Errorf("store.chdb data path %q is not usable", cfg.Path)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create the engine data path %q: %w", path, err)
+	}
+	bootMu.Lock()
+	defer bootMu.Unlock()
+	if keeper == nil {
+		args := []string{"--path=" + path}
+		if cfg.ConfigFile != "" {
+			args = append(args, "--config-file="+cfg.ConfigFile)
+		}
+		saved := saveSignals()
+		keeper, err = connect(l, args)
+		restoreSignals(saved)
+		if err != nil {
+			return nil, fmt.Errorf("cannot start the embedded ClickHouse engine on %q: %w", path, err)
+		}
+		bootPath = path
+		log.Info("embedded ClickHouse engine started", "path", path, "library", cfg.Library)
+	} else if bootPath != path {
+		return nil, fmt.Errorf("the embedded engine already runs on %q in this process; cannot open %q too", bootPath, path)
+	}
+
+	e := &Engine{
+		lib:      l,
+		database: database,
+		log:      log,
+		rw:       make(chan *conn, cfg.Connections),
+		readSlot: make(chan struct{}, cfg.ReadConnections),
+		idle:     map[string][]*conn{},
+		done:     make(chan struct{}),
+	}
+	if err := e.run(keeper, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
+		return nil, fmt.Errorf("cannot create database %q: %w", database, err)
+	}
+	for range cfg.Connections {
+		c, err := e.newConn(store.Settings{})
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.rw <- c
+	}
+	return e, nil
+}
+
+func connect(l *lib, args []string) (*conn, error) {
+	argv := make([]*byte, 0, len(args)+1)
+	argv = append(argv, cString("clickhouse"))
+	for _, a := range args {
+		argv = append(argv, cString(a))
+	}
+	p := l.connect(int32(len(argv)), &argv[0])
+	if p == nil || *(*unsafe.Pointer)(p) == nil {
+		return nil, fmt.Errorf("chdb_connect failed with arguments %q", args)
+	}
+	return &conn{pp: p, ptr: *(*unsafe.Pointer)(p)}, nil
+}
+
+// newConn opens a session on the booted engine and fixes its settings. A
+// read-only profile ends with SET readonly=1, after which ClickHouse refuses
+// writes and any change of setting for the session's whole life.
+func (e *Engine) newConn(s store.Settings) (*conn, error) {
+	c, err := connect(e.lib, []string{"--path=" + bootPath})
+	if err != nil {
+		return nil, err
+	}
+	stmts := []string{"USE " + e.database, "SET output_format_json_quote_64bit_integers = 0, output_format_json_quote_denormals = 1"}
+	stmts = append(stmts, profileStatements(s)...)
+	for _, q := range stmts {
+		if err := e.run(c, q); err != nil {
+			e.lib.closeConn(c.pp)
+			return nil, fmt.Errorf("cannot prepare engine session (%s): %w", q, err)
+		}
+	}
+	c.profile = profileKey(s)
+	e.mu.Lock()
+	e.all = append(e.all, c)
+	e.mu.Unlock()
+	return c, nil
+}
+
+func profileStatements(s store.Settings) []string {
+	var set []string
+	if s.MaxExecutionTime > 0 {
+		set = append(set, "max_execution_time = "+strconv.FormatFloat(s.MaxExecutionTime.Seconds(), 'f', 3, 64))
+	}
+	if s.MaxResultRows > 0 {
+		set = append(set, fmt.Sprintf("max_result_rows = %d, result_overflow_mode = 'throw'", s.MaxResultRows))
+	}
+	if s.MaxRowsToRead > 0 {
+		set = append(set, fmt.Sprintf("max_rows_to_read = %d, read_overflow_mode = 'throw'", s.MaxRowsToRead))
+	}
+	if s.MaxMemoryUsage > 0 {
+		set = append(set, fmt.Sprintf("max_memory_usage = %d", s.MaxMemoryUsage))
+	}
+	if len(s.TableFilters) > 0 {
+		set = append(set, "additional_table_filters = "+tableFiltersLiteral(s.TableFilters))
+	}
+	var out []string
+	if len(set) > 0 {
+		out = append(out, "SET "+strings.Join(set, ", "))
+	}
+	if s.ReadOnly {
+		out = append(out, "SET readonly = 1")
+	}
+	return out
+}
+
+// tableFiltersLiteral renders additional_table_filters as a map literal. The
+// filters come from logmart's configuration (token scopes), never from a
+// query's caller; they are quoted as string literals all the same.
+func tableFiltersLiteral(f map[string]string) string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = quote(k) + ": " + quote(f[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func profileKey(s store.Settings) string {
+	if s.IsZero() {
+		return ""
+	}
+	return strings.Join(profileStatements(s), ";")
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+func validIdent(s string) bool { return identRe.MatchString(s) }
+
+// acquire takes a connection able to run a statement with settings s.
+func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {
+	if s.IsZero() {
+		select {
+		case c := <-e.rw:
+			return c, nil
+		case <-e.done:
+			return nil, store.ErrUnavailable
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	select {
+	case e.readSlot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	key := profileKey(s)
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		<-e.readSlot
+		return nil, store.ErrUnavailable
+	}
+	if list := e.idle[key]; len(list) > 0 {
+		c := list[len(list)-1]
+		e.idle[key] = list[:len(list)-1]
+		e.mu.Unlock()
+		return c, nil
+	}
+	// Make room: a slot is free, so an idle connection of another profile may
+	// be closed to keep the number of sessions bounded.
+	e.evictIdleLocked()
+	e.mu.Unlock()
+	c, err := e.newConn(s)
+	if err != nil {
+		<-e.readSlot
+		return nil, err
+	}
+	return c, nil
+}
+
+func (e *Engine) evictIdleLocked() {
+	n := 0
+	for _, l := range e.idle {
+		n += len(l)
+	}
+	if n < cap(e.readSlot) {
+		return
+	}
+	for k, l := range e.idle {
+		if len(l) == 0 {
+			continue
+		}
+		c := l[0]
+		e.idle[k] = l[1:]
+		e.closeConnLocked(c)
+		return
+	}
+}
+
+func (e *Engine) closeConnLocked(c *conn) {
+	e.lib.closeConn(c.pp)
+	for i, x := range e.all {
+		if x == c {
+			e.all = append(e.all[:i], e.all[i+1:]...)
+			break
+		}
+	}
+}
+
+func (e *Engine) release(c *conn) {
+	if c.broken && c.profile == "" {
+		if fresh, err := e.newConn(store.Settings{}); err == nil {
+			e.mu.Lock()
+			e.closeConnLocked(c)
+			e.mu.Unlock()
+			c = fresh
+		} else {
+			e.log.Warn("cannot replace an engine session", "err", err)
+		}
+	}
+	e.mu.Lock()
+	if c.profile == "" {
+		if e.closed {
+			e.closeConnLocked(c)
+		} else {
+			e.rw <- c
+		}
+		e.mu.Unlock()
+		return
+	}
+	if e.closed || c.broken {
+		e.closeConnLocked(c)
+	} else {
+		e.idle[c.profile] = append(e.idle[c.profile], c)
+	}
+	e.mu.Unlock()
+	<-e.readSlot
+}
+
+// result is one finished statement's output, valid until free.
+type result struct {
+	l   *lib
+	ptr unsafe.Pointer
+}
+
+func (r result) bytes() []byte {
+	n := r.l.length(r.ptr)
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(r.l.buffer(r.ptr)), n)
+}
+
+func (r result) free() { r.l.destroy(r.ptr) }
+
+// exec runs sql on c with format and returns the result, or the engine's
+// error as *store.Error.
+func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]string) (result, error) {
+	f := cString(format)
+	var p unsafe.Pointer
+	if len(params) == 0 {
+		p = e.lib.queryN(c.ptr, unsafe.Pointer(unsafe.SliceData(sql)), uintptr(len(sql)), f, uintptr(len(format)))
+	} else {
+		n := len(params)
+		names, values := make([]*byte, 0, n), make([]*byte, 0, n)
+		nameLens, valueLens := make([]uintptr, 0, n), make([]uintptr, 0, n)
+		for k, v := range params {
+			v = escapeParam(v)
+			names = append(names, cString(k))
+			nameLens = append(nameLens, uintptr(len(k)))
+			values = append(values, cString(v))
+			valueLens = append(valueLens, uintptr(len(v)))
+		}
+		p = e.lib.queryParamsN(c.ptr, unsafe.Pointer(unsafe.SliceData(sql)), uintptr(len(sql)), f, uintptr(len(format)),
+			&names[0], &nameLens[0], &values[0], &valueLens[0], uintptr(n))
+		runtime.KeepAlive(names)
+		runtime.KeepAlive(values)
+	}
+	runtime.KeepAlive(sql)
+	runtime.KeepAlive(f)
+	if p == nil {
+		return result{}, fmt.Errorf("the embedded engine returned no result: %w", store.ErrUnavailable)
+	}
+	r := result{l: e.lib, ptr: p}
+	if msg := e.lib.errorMsg(p); msg != nil {
+		text := goString(msg)
+		r.free()
+		err := store.ParseError(text)
+		if k := store.KindOf(err); k != store.KindBadInput && k != store.KindForbidden {
+			c.broken = true
+		}
+		return result{}, err
+	}
+	return r, nil
+}
+
+// escapeParam writes a parameter value the way the engine reads bound values:
+// as a tab-separated field, where backslash, tab and newline are escaped.
+func escapeParam(v string) string {
+	if !strings.ContainsAny(v, "\\\t\n\r\x00") {
+		return v
+	}
+	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(v)
+}
+
+func (e *Engine) run(c *conn, sql string) error {
+	r, err := e.exec(c, []byte(sql), "TSV", nil)
+	if err != nil {
+		return err
+	}
+	r.free()
+	return nil
+}
+
+// Query implements store.Store.
+func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error) {
+	c, err := e.acquire(ctx, q.Settings)
+	if err != nil {
+		return nil, err
+	}
+	defer e.release(c)
+	r, err := e.exec(c, []byte(q.SQL), "JSONCompact", q.Params)
+	if err != nil {
+		return nil, err
+	}
+	defer r.free()
+	res, err := decodeJSONCompact(r.bytes())
+	if err != nil {
+		return nil, err
+	}
+	res.Stats = store.Stats{
+		RowsRead:  e.lib.rowsRead(r.ptr),
+		BytesRead: e.lib.bytesRead(r.ptr),
+		Elapsed:   time.Duration(e.lib.elapsed(r.ptr) * float64(time.Second)),
+	}
+	return res, nil
+}
+
+// decodeJSONCompact reads ClickHouse's JSONCompact output.
+func decodeJSONCompact(b []byte) (*store.Result, error) {
+	res := &store.Result{}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return res, nil
+	}
+	var out struct {
+		Meta []store.Column `json:"meta"`
+		Data [][]any        `json:"data"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&out); err != nil {
+		return nil, fmt.Errorf("cannot decode the engine's result: %w", err)
+	}
+	res.Columns, res.Rows = out.Meta, out.Data
+	if res.Rows == nil {
+		res.Rows = [][]any{}
+	}
+	return res, nil
+}
+
+// Exec implements store.Store.
+func (e *Engine) Exec(ctx context.Context, q store.Query) error {
+	c, err := e.acquire(ctx, q.Settings)
+	if err != nil {
+		return err
+	}
+	defer e.release(c)
+	r, err := e.exec(c, []byte(q.SQL), "TSV", q.Params)
+	if err != nil {
+		return err
+	}
+	r.free()
+	return nil
+}
+
+var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,256}$`)
+
+// Insert implements store.Store. The block travels in ClickHouse's Native
+// format after the INSERT statement, so the engine parses no text.
+func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token string) error {
+	if err := b.Check(); err != nil {
+		return fmt.Errorf("cannot insert into %s: %w", table, err)
+	}
+	if b.Rows() == 0 {
+		return nil
+	}
+	if !validIdent(table) {
+		return fmt.Errorf("cannot insert into %q: not a table name", table)
+	}
+	if token != "" && !tokenRe.MatchString(token) {
+		return fmt.Errorf("cannot insert into %s: deduplication token %q has characters outside [A-Za-z0-9_.:/-]", table, token)
+	}
+	sql := make([]byte, 0, b.NativeSize()+256)
+	sql = append(sql, "INSERT INTO "...)
+	sql = append(sql, table...)
+	sql = append(sql, " ("...)
+	for i, n := range b.Names() {
+		if i > 0 {
+			sql = append(sql, ", "...)
+		}
+		sql = append(sql, '`')
+		sql = append(sql, n...)
+		sql = append(sql, '`')
+	}
+	sql = append(sql, ')')
+	if token != "" {
+		sql = append(sql, " SETTINGS insert_deduplicate = 1, insert_deduplication_token = '"...)
+		sql = append(sql, token...)
+		sql = append(sql, '\'')
+	}
+	sql = append(sql, " FORMAT Native\n"...)
+	sql = b.AppendNative(sql)
+
+	c, err := e.acquire(ctx, store.Settings{})
+	if err != nil {
+		return err
+	}
+	defer e.release(c)
+	r, err := e.exec(c, sql, "TSV", nil)
+	if err != nil {
+		return fmt.Errorf("cannot insert %d rows into %s: %w", b.Rows(), table, err)
+	}
+	r.free()
+	return nil
+}
+
+// Ping implements store.Store.
+func (e *Engine) Ping(ctx context.Context) error {
+	_, err := e.Query(ctx, store.Query{SQL: "SELECT 1"})
+	return err
+}
+
+// Cluster implements store.Store: the embedded engine is a single node.
+func (e *Engine) Cluster() string { return "" }
+
+// Engine implements store.Store.
+func (e *Engine) Engine() string { return "chdb" }
+
+// Database is the database statements run in.
+func (e *Engine) Database() string { return e.database }
+
+// Close closes this Engine's sessions. The engine itself stays booted for the
+// process's life (see the keeper connection): chDB is meant to boot once.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	close(e.done)
+	for {
+		select {
+		case c := <-e.rw:
+			e.closeConnLocked(c)
+			continue
+		default:
+		}
+		break
+	}
+	for k, l := range e.idle {
+		for _, c := range l {
+			e.closeConnLocked(c)
+		}
+		delete(e.idle, k)
+	}
+	return nil
+}

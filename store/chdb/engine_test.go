@@ -1,0 +1,243 @@
+package chdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logmart/logmart/store"
+)
+
+var testEngine *Engine
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "logmart-chdb-test-")
+	if err != nil {
+		panic(err)
+	}
+	cfg := Default()
+	cfg.Path = dir
+	testEngine, err = Open(cfg, "chdb_test", nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "the chdb tests need the embedded engine:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	testEngine.Close()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestQueryColumnsAndStats(t *testing.T) {
+	ctx := context.Background()
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT number AS n, toString(number) AS s FROM numbers(1000) WHERE number < 3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Columns) != 2 || res.Columns[0].Name != "n" || res.Columns[0].Type != "UInt64" {
+		t.Fatalf("columns = %+v", res.Columns)
+	}
+	if len(res.Rows) != 3 || res.Rows[2][0] != json.Number("2") || res.Rows[2][1] != "2" {
+		t.Fatalf("rows = %v", res.Rows)
+	}
+	if res.Stats.RowsRead == 0 {
+		t.Fatalf("stats = %+v, want rows read", res.Stats)
+	}
+}
+
+func TestParamsAreNeverSpliced(t *testing.T) {
+	ctx := context.Background()
+	f := func(v string) {
+		t.Helper()
+		res, err := testEngine.Query(ctx, store.Query{
+			SQL:    "SELECT {v:String} AS v, length({v:String}) AS n",
+			Params: map[string]string{"v": v},
+		})
+		if err != nil {
+			t.Fatalf("value %q: %v", v, err)
+		}
+		if got := res.Rows[0][0]; got != v {
+			t.Fatalf("value %q came back as %q", v, got)
+		}
+	}
+	f("plain")
+	f("it's")
+	f(`'; DROP TABLE x; --`)
+	f(`\' OR 1=1`)
+	f("tab\there\nnewline\\backslash")
+	f("x' UNION ALL SELECT name, 1 FROM system.tables --")
+	f("ünïcødé ‮ rtl")
+	f(strings.Repeat("A", 100000))
+}
+
+func TestParamTypeErrorNamesTheValue(t *testing.T) {
+	_, err := testEngine.Query(context.Background(), store.Query{
+		SQL:    "SELECT {n:UInt32} + 1",
+		Params: map[string]string{"n": "1; DROP TABLE t"},
+	})
+	if err == nil {
+		t.Fatal("want a parse error for a non-number bound as UInt32")
+	}
+	if store.KindOf(err) != store.KindBadInput {
+		t.Fatalf("kind = %v for %v", store.KindOf(err), err)
+	}
+}
+
+func TestReadOnlyIsEnforcedByTheEngine(t *testing.T) {
+	ctx := context.Background()
+	if err := testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS ro (a UInt32) ENGINE = MergeTree ORDER BY a"}); err != nil {
+		t.Fatal(err)
+	}
+	ro := store.Settings{ReadOnly: true, MaxResultRows: 5}
+	for _, sql := range []string{
+		"INSERT INTO ro VALUES (1)",
+		"DROP TABLE ro",
+		"SELECT 1 SETTINGS readonly = 0",
+		"SELECT number FROM numbers(10) SETTINGS max_result_rows = 0",
+	} {
+		_, err := testEngine.Query(ctx, store.Query{SQL: sql, Settings: ro})
+		if err == nil {
+			t.Fatalf("%q ran on a read-only session", sql)
+		}
+		if k := store.KindOf(err); k != store.KindForbidden {
+			t.Fatalf("%q: kind %v, err %v", sql, k, err)
+		}
+	}
+	_, err := testEngine.Query(ctx, store.Query{SQL: "SELECT number FROM numbers(100)", Settings: ro})
+	if store.KindOf(err) != store.KindLimit {
+		t.Fatalf("100 rows with max_result_rows=5: %v", err)
+	}
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count() FROM ro", Settings: ro})
+	if err != nil || res.Rows[0][0] != json.Number("0") {
+		t.Fatalf("count on read-only: %v %v", res, err)
+	}
+}
+
+func TestTableFiltersNarrowEveryRead(t *testing.T) {
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS scoped (stream String, n UInt32) ENGINE = MergeTree ORDER BY n"}))
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE scoped"}))
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "INSERT INTO scoped VALUES ('payments', 1), ('payments', 2), ('web', 3)"}))
+	s := store.Settings{ReadOnly: true, TableFilters: map[string]string{"scoped": "stream IN ('payments')"}}
+	for _, sql := range []string{
+		"SELECT count() FROM scoped",
+		"SELECT count() FROM scoped WHERE stream = 'web' OR 1 = 1",
+		"SELECT count() FROM (SELECT * FROM scoped UNION ALL SELECT * FROM scoped WHERE stream = 'web')",
+	} {
+		res, err := testEngine.Query(ctx, store.Query{SQL: sql, Settings: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := res.Rows[0][0].(json.Number); n == "3" || n == "4" || n == "6" {
+			t.Fatalf("%q saw %s rows outside the scope", sql, n)
+		}
+	}
+}
+
+func TestInsertNativeBlock(t *testing.T) {
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: `CREATE TABLE IF NOT EXISTS ins (
+		ts DateTime64(3), svc LowCardinality(String), body String, attrs Map(String, String),
+		n UInt64, code UInt32, lat Float64, d Int32) ENGINE = MergeTree ORDER BY ts
+		SETTINGS non_replicated_deduplication_window = 100`}))
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE ins"}))
+	ts := &store.Int64Column{Name: "ts", Type: "DateTime64(3)"}
+	svc := &store.StringColumn{Name: "svc"}
+	body := &store.StringColumn{Name: "body"}
+	attrs := &store.MapColumn{Name: "attrs"}
+	n := &store.UInt64Column{Name: "n"}
+	code := &store.UInt32Column{Name: "code"}
+	lat := &store.Float64Column{Name: "lat"}
+	d := &store.Int32Column{Name: "d"}
+	b := &store.Block{Cols: []store.BlockColumn{ts, svc, body, attrs, n, code, lat, d}}
+	base := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC).UnixMilli()
+	for i := range 1000 {
+		ts.Append(base + int64(i))
+		svc.Append(fmt.Sprintf("svc-%d", i%3))
+		body.Append(fmt.Sprintf("line %d with 'quotes' and \\ and \t", i))
+		attrs.Add("k", fmt.Sprint(i))
+		if i%2 == 0 {
+			attrs.Add("even", "yes")
+		}
+		attrs.EndRow()
+		n.Append(uint64(i))
+		code.Append(200)
+		lat.Append(float64(i) / 10)
+		d.Append(int32(-i))
+	}
+	must(t, testEngine.Insert(ctx, "ins", b, "test-batch-1"))
+	// The same token again is a retried batch: ClickHouse drops it.
+	must(t, testEngine.Insert(ctx, "ins", b, "test-batch-1"))
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count(), sum(n), countIf(attrs['even'] = 'yes'), max(ts), min(d), any(body) FROM ins WHERE n = 7"})
+	must(t, err)
+	res2, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count(), sum(n), countIf(attrs['even'] = 'yes'), toString(max(ts)) FROM ins"})
+	must(t, err)
+	got := fmt.Sprint(res2.Rows[0])
+	if got != "[1000 499500 500 2026-11-21 10:00:00.999]" {
+		t.Fatalf("after two inserts with one token: %s", got)
+	}
+	if body := res.Rows[0][5]; body != "line 7 with 'quotes' and \\ and \t" {
+		t.Fatalf("body = %q", body)
+	}
+}
+
+func TestErrorsCarryCodeAndName(t *testing.T) {
+	_, err := testEngine.Query(context.Background(), store.Query{SQL: "SELEC 1"})
+	var e *store.Error
+	if !asError(err, &e) || e.Code != 62 || e.Name != "SYNTAX_ERROR" {
+		t.Fatalf("err = %#v", err)
+	}
+	_, err = testEngine.Query(context.Background(), store.Query{SQL: "SELECT * FROM no_such_table"})
+	if !asError(err, &e) || e.Code != 60 {
+		t.Fatalf("err = %#v", err)
+	}
+}
+
+func TestConnectionsRunInParallel(t *testing.T) {
+	// A slow statement holds one connection; the others keep answering.
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		testEngine.Query(ctx, store.Query{SQL: "SELECT sleep(1)"})
+	}()
+	for range 20 {
+		if _, err := testEngine.Query(ctx, store.Query{SQL: "SELECT 1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+}
+
+func TestNilPointerStillPanicsInGo(t *testing.T) {
+	// Regression: the engine installs its own SIGSEGV handler at boot, which
+	// turned a Go nil dereference into a process crash instead of a panic.
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+	}()
+	var p *int
+	_ = *p
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func asError(err error, e **store.Error) bool {
+	x, ok := err.(*store.Error)
+	if ok {
+		*e = x
+	}
+	return ok
+}
