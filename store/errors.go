@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"github.com/logmart/logmart/fault"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,53 +24,31 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("clickhouse error %d: %s", e.Code, e.Message)
 }
 
-// Kind says whose fault an error is, for server/ to map to a status code.
-type Kind int
-
-const (
-	// KindInternal is a failure of logmart or the engine.
-	KindInternal Kind = iota
-	// KindBadInput is a statement or value the user can fix.
-	KindBadInput
-	// KindForbidden is a statement refused by the engine's read-only mode or a
-	// permission.
-	KindForbidden
-	// KindLimit is a query stopped by a limit: time, rows, bytes or memory.
-	KindLimit
-	// KindUnavailable means the engine cannot be reached.
-	KindUnavailable
-)
-
 // ErrUnavailable is returned when the engine is closed or unreachable.
-var ErrUnavailable = errors.New("clickhouse is unavailable")
+var ErrUnavailable = fault.Wrap(fault.Unavailable, errors.New("clickhouse is unavailable"))
 
-var codeKinds = map[int]Kind{
-	6: KindBadInput, 26: KindBadInput, 27: KindBadInput, 36: KindBadInput, 41: KindBadInput,
-	42: KindBadInput, 43: KindBadInput, 44: KindBadInput, 46: KindBadInput, 47: KindBadInput,
-	48: KindBadInput, 53: KindBadInput, 60: KindBadInput, 62: KindBadInput, 69: KindBadInput,
-	70: KindBadInput, 72: KindBadInput, 73: KindBadInput, 81: KindBadInput, 115: KindBadInput,
-	117: KindBadInput, 130: KindBadInput, 184: KindBadInput, 215: KindBadInput, 352: KindBadInput,
-	386: KindBadInput, 403: KindBadInput, 440: KindBadInput, 456: KindBadInput, 457: KindBadInput,
-	164: KindForbidden, 497: KindForbidden, 516: KindForbidden,
-	158: KindLimit, 159: KindLimit, 160: KindLimit, 241: KindLimit, 307: KindLimit, 396: KindLimit,
-	210: KindUnavailable, 209: KindUnavailable, 394: KindUnavailable,
+var codeKinds = map[int]fault.Kind{
+	6: fault.BadInput, 26: fault.BadInput, 27: fault.BadInput, 36: fault.BadInput, 41: fault.BadInput,
+	42: fault.BadInput, 43: fault.BadInput, 44: fault.BadInput, 46: fault.BadInput, 47: fault.BadInput,
+	48: fault.BadInput, 53: fault.BadInput, 60: fault.BadInput, 62: fault.BadInput, 69: fault.BadInput,
+	70: fault.BadInput, 72: fault.BadInput, 73: fault.BadInput, 81: fault.BadInput, 115: fault.BadInput,
+	117: fault.BadInput, 130: fault.BadInput, 184: fault.BadInput, 215: fault.BadInput, 352: fault.BadInput,
+	386: fault.BadInput, 403: fault.BadInput, 440: fault.BadInput, 456: fault.BadInput, 457: fault.BadInput,
+	164: fault.Forbidden, 497: fault.Forbidden, 516: fault.Forbidden,
+	158: fault.Limit, 159: fault.Limit, 160: fault.Limit, 241: fault.Limit, 307: fault.Limit, 396: fault.Limit,
+	209: fault.Unavailable, 210: fault.Unavailable, 394: fault.Unavailable,
 }
 
-// KindOf classifies err; errors that are not ClickHouse errors are internal
-// unless they wrap ErrUnavailable.
-func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
-		if k, ok := codeKinds[e.Code]; ok {
-			return k
-		}
-		return KindInternal
+// Kind classifies the error by its ClickHouse code.
+func (e *Error) Kind() fault.Kind {
+	if k, ok := codeKinds[e.Code]; ok {
+		return k
 	}
-	if errors.Is(err, ErrUnavailable) {
-		return KindUnavailable
-	}
-	return KindInternal
+	return fault.Internal
 }
+
+// KindOf classifies err; see fault.KindOf.
+func KindOf(err error) fault.Kind { return fault.KindOf(err) }
 
 var (
 	codeRe = regexp.MustCompile(`^Code: (\d+)\. (?:DB::Exception: )?`)

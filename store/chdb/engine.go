@@ -21,6 +21,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/logmart/logmart/fault"
 	"github.com/logmart/logmart/store"
 )
 
@@ -62,11 +63,11 @@ func (c Config) Validate() error {
 // conn is one chDB connection: a ClickHouse session that runs one statement
 // at a time.
 type conn struct {
-	pp      unsafe.Pointer // chdb_connection*, for chdb_close_conn
+	pp unsafe.Pointer // chdb_connection*, for chdb_close_conn
 	// broken is set when a statement failed after it began producing output:
 	// the engine then hands that output's remains to the session's next
 	// statement, so the session is replaced instead of reused.
-	broken bool
+	broken  bool
 	ptr     unsafe.Pointer // chdb_connection, for queries
 	profile string
 }
@@ -183,7 +184,7 @@ func (e *Engine) newConn(s store.Settings) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	stmts := []string{"USE " + e.database, "SET output_format_json_quote_64bit_integers = 0, output_format_json_quote_denormals = 1"}
+	stmts := []string{"USE " + e.database, "SET output_format_json_quote_64bit_integers = 0, output_format_json_quote_denormals = 1, session_timezone = 'UTC'"}
 	stmts = append(stmts, profileStatements(s)...)
 	for _, q := range stmts {
 		if err := e.run(c, q); err != nil {
@@ -406,7 +407,7 @@ func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]stri
 		text := goString(msg)
 		r.free()
 		err := store.ParseError(text)
-		if k := store.KindOf(err); k != store.KindBadInput && k != store.KindForbidden {
+		if k := store.KindOf(err); k != fault.BadInput && k != fault.Forbidden {
 			c.broken = true
 		}
 		return result{}, err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logmart/logmart/fault"
 	"github.com/logmart/logmart/store"
 )
 
@@ -83,7 +84,7 @@ func TestParamTypeErrorNamesTheValue(t *testing.T) {
 	if err == nil {
 		t.Fatal("want a parse error for a non-number bound as UInt32")
 	}
-	if store.KindOf(err) != store.KindBadInput {
+	if store.KindOf(err) != fault.BadInput {
 		t.Fatalf("kind = %v for %v", store.KindOf(err), err)
 	}
 }
@@ -104,12 +105,12 @@ func TestReadOnlyIsEnforcedByTheEngine(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%q ran on a read-only session", sql)
 		}
-		if k := store.KindOf(err); k != store.KindForbidden {
+		if k := store.KindOf(err); k != fault.Forbidden {
 			t.Fatalf("%q: kind %v, err %v", sql, k, err)
 		}
 	}
 	_, err := testEngine.Query(ctx, store.Query{SQL: "SELECT number FROM numbers(100)", Settings: ro})
-	if store.KindOf(err) != store.KindLimit {
+	if store.KindOf(err) != fault.Limit {
 		t.Fatalf("100 rows with max_result_rows=5: %v", err)
 	}
 	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count() FROM ro", Settings: ro})

@@ -1,0 +1,65 @@
+# logmart: `make run` starts everything embedded; `make test` runs every test.
+# Both install what they need on a fresh Debian machine.
+
+SHELL      := /bin/bash
+GO         ?= go
+CHDB_VER   := 26.5.3
+CACHE      ?= $(HOME)/.cache/logmart
+CHDB_LIB   := $(CACHE)/chdb/$(CHDB_VER)/libchdb.so
+VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -X main.version=$(VERSION)
+export LOGMART_CHDB_LIB := $(CHDB_LIB)
+
+.PHONY: all build run test test-go test-ui chdb ui deps-ui deps-system bench lint clean
+
+all: build
+
+## chdb: fetch libchdb.so (npm package @chdb/lib-linux-x64-gnu, pinned) into the cache, once.
+chdb: $(CHDB_LIB)
+$(CHDB_LIB):
+	@echo "fetching the embedded ClickHouse engine (@chdb/lib-linux-x64-gnu@$(CHDB_VER)) into $(dir $@)"
+	@mkdir -p $(dir $@)
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent @chdb/lib-linux-x64-gnu@$(CHDB_VER) >/dev/null \
+	  && tar xzf chdb-lib-linux-x64-gnu-$(CHDB_VER).tgz package/libchdb.so \
+	  && mv package/libchdb.so $@.tmp && mv $@.tmp $@ && rm -rf $$tmp
+	@ls -la $@
+
+## ui: install the UI's npm packages and copy its vendored assets.
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	@touch $@
+ui: ui/node_modules/.installed
+	cd ui && node vendor.mjs
+
+## build: bin/logmart with the UI embedded.
+build: ui
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/logmart ./cmd/logmart
+
+## run: start logmart with embedded Kafka and ClickHouse and demo traffic; UI on http://localhost:8080
+run: chdb build
+	./bin/logmart serve --demo
+
+## deps-system: Debian packages the browser tests and kcat checks use.
+deps-system:
+	@if ! command -v chromium >/dev/null || ! command -v kcat >/dev/null; then \
+	  echo "installing chromium and kcat (Debian packages)"; \
+	  (apt-get update -qq || sudo apt-get update -qq) && \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium kcat >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium kcat >/dev/null); \
+	fi
+
+## test: every test: Go (against embedded chDB and kfake) and the browser tests.
+test: chdb deps-system build test-go test-ui
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-ui: build
+	LOGMART_BIN=$(CURDIR)/bin/logmart node --test ui/e2e/
+
+bench: chdb build
+	./bin/logmart bench ingest --events 1000000 --json
+
+clean:
+	rm -rf bin test-output

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/ingest/kafka"
+)
+
+func runDemo(args []string) error {
+	fs := newFlags("demo")
+	addr := fs.String("kafka-addr", "127.0.0.1:9092", "Kafka bootstrap address of the server")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted or --events)")
+	events := fs.Int("events", 0, "stop after this many records (0: until interrupted or --duration)")
+	rate := fs.Int("rate", 200, "records per second (0: as fast as possible)")
+	seed := fs.Int64("seed", 0, "random seed (0: from the clock)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *events < 0 || *rate < 0 || *duration < 0 {
+		return usageError{fmt.Errorf("--events, --rate and --duration must not be negative")}
+	}
+	kc := kafka.Default()
+	kc.Embedded = false
+	kc.Brokers = []string{*addr}
+	opts, err := kafka.ClientOpts(kc)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("cannot create the Kafka client: %w", err)
+	}
+	defer cl.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = kafka.Ping(pctx, cl)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot reach Kafka at %s (is `logmart serve` running?): %w", *addr, err)
+	}
+	if *seed == 0 {
+		*seed = time.Now().UnixNano()
+	}
+	st, err := demo.Run(ctx, cl, demo.Config{Rate: *rate, Duration: *duration, Events: *events, Seed: *seed}, logger())
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	fmt.Printf("%+v\n", st)
+	return nil
+}

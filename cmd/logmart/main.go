@@ -1,0 +1,89 @@
+// Command logmart is the log, event and metrics analytics server and its
+// command-line client. main only parses flags and wires the packages.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+type command struct {
+	name  string
+	usage string
+	run   func(args []string) error
+}
+
+var commands = []command{
+	{"serve", "run the server (embedded Kafka and ClickHouse by default)", runServe},
+	{"demo", "produce realistic demo traffic into a server's Kafka", runDemo},
+	{"sql", "run a read-only SQL statement on a server", runSQL},
+	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "usage: logmart <command> [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintf(os.Stderr, "\nrun 'logmart <command> -h' for a command's flags\n")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage()
+		return
+	}
+	for _, c := range commands {
+		if c.name == name {
+			if err := c.run(os.Args[2:]); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					return
+				}
+				fmt.Fprintf(os.Stderr, "logmart %s: %v\n", name, err)
+				os.Exit(exitCode(err))
+			}
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "logmart: unknown command %q\n\n", name)
+	usage()
+	os.Exit(2)
+}
+
+// usageError is a bad flag or argument: exit code 2.
+type usageError struct{ error }
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+// newFlags returns a flag set that reports errors instead of exiting, so
+// every failure is one line on stderr.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("logmart "+name, flag.ContinueOnError)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}

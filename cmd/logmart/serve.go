@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/config"
+	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/query"
+	"github.com/logmart/logmart/server"
+	"github.com/logmart/logmart/store"
+	"github.com/logmart/logmart/store/chdb"
+	"github.com/logmart/logmart/store/remote"
+	"github.com/logmart/logmart/ui"
+)
+
+func runServe(args []string) error {
+	fs := newFlags("serve")
+	cfgPath := fs.String("config", "", "configuration file (default: configs/logmart.yaml when it exists, else built-in defaults)")
+	data := fs.String("data", "", "folder the embedded parts persist to (default from config: ./data)")
+	httpAddr := fs.String("http-addr", "", "HTTP listen address for the API and UI (default 127.0.0.1:8080)")
+	kafkaAddr := fs.String("kafka-addr", "", "embedded Kafka listen address (default 127.0.0.1:9092)")
+	withDemo := fs.Bool("demo", false, "also produce demo traffic into the embedded Kafka")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *data != "" {
+		cfg.Data = *data
+	}
+	if *httpAddr != "" {
+		cfg.Server.HTTPAddr = *httpAddr
+	}
+	if *kafkaAddr != "" {
+		cfg.Kafka.Listen = *kafkaAddr
+	}
+	cfg.ApplyEnv()
+	cfg.Resolve()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration: %w", err)
+	}
+	log := cfg.Logger(os.Stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// Bind first: a port in use is reported before anything heavy starts.
+	ln, err := server.Listen(cfg.Server.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	var emb *kafka.Embedded
+	if cfg.Kafka.Embedded {
+		if emb, err = kafka.StartEmbedded(cfg.Kafka, log); err != nil {
+			return err
+		}
+		defer emb.Close()
+		cfg.Kafka = emb.Config()
+	}
+
+	st, err := openStore(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := store.Migrate(ctx, st, log); err != nil {
+		return err
+	}
+
+	kopts, err := kafka.ClientOpts(cfg.Kafka)
+	if err != nil {
+		return err
+	}
+	admin, err := kgo.NewClient(kopts...)
+	if err != nil {
+		return fmt.Errorf("cannot create the Kafka client: %w", err)
+	}
+	defer admin.Close()
+
+	ing, err := ingest.New(cfg.Ingest, st, kopts, log)
+	if err != nil {
+		return err
+	}
+	audit := query.NewAudit(st, log)
+	defer audit.Close()
+	runner := query.NewRunner(st, audit)
+
+	srv := server.New(cfg.Server, server.Deps{
+		Checks: []server.Check{
+			{Name: "clickhouse", Fn: st.Ping},
+			{Name: "kafka", Fn: func(ctx context.Context) error { return kafka.Ping(ctx, admin) }},
+		},
+		UI:       ui.Handler(),
+		SQL:      runner,
+		Logs:     runner,
+		Overview: ingest.OverviewReader{Store: st},
+		Version:  version,
+	}, log)
+
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(2)
+	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
+	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
+	if *withDemo {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := runDemoTraffic(runCtx, admin, log); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("demo traffic stopped", "err", err)
+			}
+		}()
+	}
+	log.Info("logmart is up", "ui", "http://"+ln.Addr().String(), "kafka", cfg.Kafka.Listen, "engine", st.Engine(), "data", cfg.Data)
+
+	var first error
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		first = err
+	}
+	log.Info("logmart is stopping")
+	cancel()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(cfg.Server.ShutdownTimeout + 30*time.Second):
+		log.Warn("components did not stop in time")
+	}
+	return first
+}
+
+func loadConfig(path string) (config.Config, error) {
+	if path == "" {
+		if _, err := os.Stat("configs/logmart.yaml"); err == nil {
+			path = "configs/logmart.yaml"
+		} else {
+			return config.Default(), nil
+		}
+	}
+	return config.Load(path)
+}
+
+func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
+	switch cfg.Store.Engine {
+	case "remote":
+		return remote.Open(cfg.Store.Remote, cfg.Store.Database, log)
+	default:
+		return chdb.Open(cfg.Store.Chdb, cfg.Store.Database, log)
+	}
+}
+
+func runDemoTraffic(ctx context.Context, cl *kgo.Client, log *slog.Logger) error {
+	_, err := demo.Run(ctx, cl, demo.Config{Rate: 200}, log)
+	return err
+}

@@ -1,0 +1,102 @@
+package ingest
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures consumption from Kafka into ClickHouse.
+type Config struct {
+	// Group is the Kafka consumer group; replicas sharing it share partitions.
+	// Default "logmart-ingest".
+	Group string `yaml:"group"`
+	// Topics lists what to consume and how to read it.
+	Topics []TopicConfig `yaml:"topics"`
+	// Batch bounds each insert.
+	Batch BatchConfig `yaml:"batch"`
+	// MaxRecordBytes is the largest record accepted; larger ones are dead
+	// letters. Default 1048576 (1 MiB).
+	MaxRecordBytes int `yaml:"max_record_bytes"`
+}
+
+// TopicConfig is one consumed topic.
+type TopicConfig struct {
+	// Topic is the Kafka topic name.
+	Topic string `yaml:"topic"`
+	// Table is where its records land: logs, events or metrics.
+	Table string `yaml:"table"`
+	// Format is json, logfmt, text or prometheus.
+	Format string `yaml:"format"`
+	// Stream is the stream records land in until routing rules say otherwise.
+	// Default "default".
+	Stream string `yaml:"stream"`
+}
+
+// BatchConfig bounds a batch: it is written when any bound is reached.
+type BatchConfig struct {
+	// Rows per batch. Default 100000.
+	Rows int `yaml:"rows"`
+	// Bytes of raw records per batch. Default 33554432 (32 MiB).
+	Bytes int `yaml:"bytes"`
+	// Interval is the longest a record waits before its batch is written.
+	// Default 1s.
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Default returns the defaults documented on Config.
+func Default() Config {
+	return Config{
+		Group: "logmart-ingest",
+		Topics: []TopicConfig{
+			{Topic: "logs", Table: "logs", Format: "json", Stream: "default"},
+			{Topic: "events", Table: "events", Format: "json", Stream: "events"},
+			{Topic: "metrics", Table: "metrics", Format: "prometheus", Stream: "metrics"},
+		},
+		Batch:          BatchConfig{Rows: 100_000, Bytes: 32 << 20, Interval: time.Second},
+		MaxRecordBytes: 1 << 20,
+	}
+}
+
+// Validate reports the first field a user must fix.
+func (c Config) Validate() error {
+	if c.Group == "" {
+		return fmt.Errorf("ingest.group is required")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Topics {
+		where := fmt.Sprintf("ingest.topics[%d]", i)
+		if t.Topic == "" {
+			return fmt.Errorf("%s.topic is required", where)
+		}
+		if seen[t.Topic] {
+			return fmt.Errorf("%s.topic %q is listed twice", where, t.Topic)
+		}
+		seen[t.Topic] = true
+		switch t.Table {
+		case "logs", "events", "metrics":
+		default:
+			return fmt.Errorf("%s.table %q must be logs, events or metrics", where, t.Table)
+		}
+		switch t.Format {
+		case "json", "logfmt", "text", "prometheus":
+		default:
+			return fmt.Errorf("%s.format %q must be json, logfmt, text or prometheus", where, t.Format)
+		}
+		if (t.Format == "prometheus") != (t.Table == "metrics") {
+			return fmt.Errorf("%s: format prometheus goes with table metrics, and only it (got format %q, table %q)", where, t.Format, t.Table)
+		}
+	}
+	if c.Batch.Rows < 1 || c.Batch.Rows > 10_000_000 {
+		return fmt.Errorf("ingest.batch.rows must be between 1 and 10000000, got %d", c.Batch.Rows)
+	}
+	if c.Batch.Bytes < 1024 {
+		return fmt.Errorf("ingest.batch.bytes must be at least 1024, got %d", c.Batch.Bytes)
+	}
+	if c.Batch.Interval < 10*time.Millisecond {
+		return fmt.Errorf("ingest.batch.interval must be at least 10ms, got %s", c.Batch.Interval)
+	}
+	if c.MaxRecordBytes < 256 {
+		return fmt.Errorf("ingest.max_record_bytes must be at least 256, got %d", c.MaxRecordBytes)
+	}
+	return nil
+}

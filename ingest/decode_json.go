@@ -1,0 +1,360 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonDecoder reads one JSON object per record into a logRow without
+// building a map: the common keys go to their columns, everything else is
+// flattened into attributes ("http.status" for {"http":{"status":…}}).
+// Arrays are kept as their JSON text.
+type jsonDecoder struct {
+	buf []byte // scratch for unescaped strings
+}
+
+var errNotObject = errors.New("record is not a JSON object")
+
+// decode fills row from data. Returned strings may alias data only when the
+// caller keeps data alive; decode copies them into row's owned strings.
+func (d *jsonDecoder) decode(data []byte, row *logRow) error {
+	p := parser{data: data}
+	p.skipWS()
+	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
+		return errNotObject
+	}
+	if err := d.object(&p, "", row, 0); err != nil {
+		return err
+	}
+	p.skipWS()
+	if p.pos != len(p.data) {
+		return fmt.Errorf("unexpected data after the JSON object at byte %d", p.pos)
+	}
+	return nil
+}
+
+const maxDepth = 32
+
+func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
+	}
+	p.pos++ // {
+	p.skipWS()
+	if p.peek() == '}' {
+		p.pos++
+		return nil
+	}
+	for {
+		p.skipWS()
+		key, err := p.str(&d.buf)
+		if err != nil {
+			return fmt.Errorf("bad key: %w", err)
+		}
+		p.skipWS()
+		if p.peek() != ':' {
+			return fmt.Errorf("expected ':' after key %q at byte %d", key, p.pos)
+		}
+		p.pos++
+		p.skipWS()
+		full := key
+		if prefix != "" {
+			full = prefix + "." + key
+		}
+		switch p.peek() {
+		case '{':
+			if err := d.object(p, full, row, depth+1); err != nil {
+				return err
+			}
+		case '[':
+			start := p.pos
+			if err := p.skipValue(depth + 1); err != nil {
+				return err
+			}
+			row.setField(full, string(p.data[start:p.pos]), kindOther, prefix == "")
+		case '"':
+			v, err := p.str(&d.buf)
+			if err != nil {
+				return fmt.Errorf("bad value of %q: %w", full, err)
+			}
+			row.setField(full, v, kindString, prefix == "")
+		default:
+			start := p.pos
+			if err := p.skipValue(depth + 1); err != nil {
+				return fmt.Errorf("bad value of %q: %w", full, err)
+			}
+			lit := string(p.data[start:p.pos])
+			k := kindNumber
+			switch lit {
+			case "null":
+				k = kindNull
+			case "true", "false":
+				k = kindOther
+			}
+			row.setField(full, lit, k, prefix == "")
+		}
+		p.skipWS()
+		switch p.peek() {
+		case ',':
+			p.pos++
+		case '}':
+			p.pos++
+			return nil
+		default:
+			return fmt.Errorf("expected ',' or '}' at byte %d", p.pos)
+		}
+	}
+}
+
+type valueKind uint8
+
+const (
+	kindString valueKind = iota
+	kindNumber
+	kindNull
+	kindOther
+)
+
+type parser struct {
+	data []byte
+	pos  int
+}
+
+func (p *parser) peek() byte {
+	if p.pos < len(p.data) {
+		return p.data[p.pos]
+	}
+	return 0
+}
+
+func (p *parser) skipWS() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// str reads a JSON string at pos and returns it unescaped. The result is a
+// fresh string (it never aliases data).
+func (p *parser) str(scratch *[]byte) (string, error) {
+	if p.peek() != '"' {
+		return "", fmt.Errorf("expected a string at byte %d", p.pos)
+	}
+	p.pos++
+	start := p.pos
+	// Fast path: no escapes.
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '"' {
+			s := p.data[start:p.pos]
+			p.pos++
+			if !utf8.Valid(s) {
+				return "", errBadUTF8
+			}
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", fmt.Errorf("control character in string at byte %d", p.pos)
+		}
+		p.pos++
+	}
+	b := append((*scratch)[:0], p.data[start:p.pos]...)
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			*scratch = b
+			if !utf8.Valid(b) {
+				return "", errBadUTF8
+			}
+			return string(b), nil
+		case c == '\\':
+			if p.pos+1 >= len(p.data) {
+				return "", errors.New("unterminated escape")
+			}
+			e := p.data[p.pos+1]
+			p.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", fmt.Errorf("bad \\u escape at byte %d", p.pos)
+				}
+				if utf16.IsSurrogate(r) {
+					r2 := utf8.RuneError
+					if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+						p.pos += 2
+						if x, ok := p.hex4(); ok {
+							r2 = x
+						}
+					}
+					r = utf16.DecodeRune(r, r2)
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				return "", fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
+			}
+		case c < 0x20:
+			return "", fmt.Errorf("control character in string at byte %d", p.pos)
+		default:
+			b = append(b, c)
+			p.pos++
+		}
+	}
+	return "", errors.New("unterminated string")
+}
+
+var errBadUTF8 = errors.New("string is not valid UTF-8")
+
+func (p *parser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(p.data[p.pos:p.pos+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.pos += 4
+	return rune(v), true
+}
+
+// skipValue moves past one JSON value, checking its syntax.
+func (p *parser) skipValue(depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("JSON nested deeper than %d levels", maxDepth)
+	}
+	p.skipWS()
+	switch c := p.peek(); {
+	case c == '"':
+		var scratch []byte
+		_, err := p.str(&scratch)
+		return err
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		p.pos++
+		p.skipWS()
+		if p.peek() == closer {
+			p.pos++
+			return nil
+		}
+		for {
+			p.skipWS()
+			if c == '{' {
+				var scratch []byte
+				if _, err := p.str(&scratch); err != nil {
+					return err
+				}
+				p.skipWS()
+				if p.peek() != ':' {
+					return fmt.Errorf("expected ':' at byte %d", p.pos)
+				}
+				p.pos++
+			}
+			if err := p.skipValue(depth + 1); err != nil {
+				return err
+			}
+			p.skipWS()
+			switch p.peek() {
+			case ',':
+				p.pos++
+			case closer:
+				p.pos++
+				return nil
+			default:
+				return fmt.Errorf("expected ',' or '%c' at byte %d", closer, p.pos)
+			}
+		}
+	case c == 't':
+		return p.lit("true")
+	case c == 'f':
+		return p.lit("false")
+	case c == 'n':
+		return p.lit("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := p.pos
+		for p.pos < len(p.data) && strings.IndexByte("+-0123456789.eE", p.data[p.pos]) >= 0 {
+			p.pos++
+		}
+		if _, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64); err != nil {
+			return fmt.Errorf("bad number %q", p.data[start:p.pos])
+		}
+		return nil
+	default:
+		return fmt.Errorf("unexpected character %q at byte %d", c, p.pos)
+	}
+}
+
+func (p *parser) lit(s string) error {
+	if p.pos+len(s) > len(p.data) || string(p.data[p.pos:p.pos+len(s)]) != s {
+		return fmt.Errorf("bad literal at byte %d", p.pos)
+	}
+	p.pos += len(s)
+	return nil
+}
+
+// parseTimestamp reads the time formats log shippers use: RFC 3339 with or
+// without fraction or zone, "2006-01-02 15:04:05", and epoch numbers in
+// seconds, milliseconds, microseconds or nanoseconds (told apart by size).
+func parseTimestamp(v string, k valueKind) (int64, bool) {
+	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !strings.ContainsAny(v, "-:T ")) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return 0, false
+		}
+		switch {
+		case f < 1e11: // seconds
+			return int64(f * 1000), true
+		case f < 1e14: // milliseconds
+			return int64(f), true
+		case f < 1e17: // microseconds
+			return int64(f / 1e3), true
+		default: // nanoseconds
+			return int64(f / 1e6), true
+		}
+	}
+	if k != kindString || len(v) < 10 {
+		return 0, false
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UnixMilli(), true
+		}
+	}
+	return 0, false
+}
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999Z0700",
+}

@@ -1,0 +1,14 @@
+// Package kafka is logmart's Kafka boundary: the configuration shared by
+// every component that reads or writes the log, event and metric topics, the
+// client options built from it, a readiness check, and the embedded broker
+// that `logmart serve` runs when no external cluster is configured.
+//
+// The embedded broker is franz-go's kfake cluster with one broker on a real
+// TCP listener, so any Kafka client (kcat, librdkafka, franz-go) can produce
+// to it. With a data directory it persists every produced batch and fsyncs it
+// before acknowledging the produce request, so a record acknowledged to a
+// producer survives the process being killed. The same Config drives both
+// sides: SASL and TLS settings are what the embedded broker demands and what
+// ClientOpts presents, and with embedded set to false the client options
+// point at an external cluster instead.
+package kafka

@@ -1,0 +1,156 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/logmart/logmart/fault"
+	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/query"
+	"github.com/logmart/logmart/store"
+)
+
+// SQLRunner runs operators' read-only SQL.
+type SQLRunner interface {
+	SQL(ctx context.Context, who query.Caller, sql string, s store.Settings) (*store.Result, error)
+}
+
+// LogSearcher answers the Logs page.
+type LogSearcher interface {
+	SearchLogs(ctx context.Context, who query.Caller, q query.LogSearch, s store.Settings) (*store.Result, error)
+}
+
+// OverviewSource answers the overview page.
+type OverviewSource interface {
+	Overview(ctx context.Context, minutes int, s store.Settings) (*ingest.Overview, error)
+}
+
+// resultJSON is the wire shape of a query result.
+type resultJSON struct {
+	Columns []store.Column `json:"columns"`
+	Rows    [][]any        `json:"rows"`
+	Stats   statsJSON      `json:"stats"`
+}
+
+type statsJSON struct {
+	RowsRead  uint64  `json:"rows_read"`
+	BytesRead uint64  `json:"bytes_read"`
+	ElapsedMs float64 `json:"elapsed_ms"`
+}
+
+func toJSON(r *store.Result) resultJSON {
+	return resultJSON{Columns: r.Columns, Rows: r.Rows, Stats: statsJSON{
+		RowsRead: r.Stats.RowsRead, BytesRead: r.Stats.BytesRead,
+		ElapsedMs: float64(r.Stats.Elapsed.Microseconds()) / 1000,
+	}}
+}
+
+func (s *Server) caller(c echo.Context) query.Caller {
+	p, _ := PrincipalFrom(c.Request().Context())
+	src := "api"
+	if c.Request().Header.Get("X-Logmart-Source") == "ui" {
+		src = "ui"
+	} else if c.Request().Header.Get("X-Logmart-Source") == "cli" {
+		src = "cli"
+	}
+	return query.Caller{User: p.Name, Role: string(p.Role), Source: src}
+}
+
+func (s *Server) sql(c echo.Context) error {
+	var req struct {
+		SQL string `json:"sql"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	p, lim := s.settings(c)
+	if len(p.Scopes) > 0 {
+		// additional_table_filters narrow reads of named tables; table
+		// functions (merge, remote, cluster) name no table and would read
+		// around the scope. Scoped tokens run templates and searches, whose
+		// statements read named tables only.
+		return fault.New(fault.Forbidden, "token %q is scoped to part of the data; ad-hoc SQL is not available to scoped tokens: use templates or the log search", p.Name)
+	}
+	res, err := s.deps.SQL.SQL(c.Request().Context(), s.caller(c), req.SQL, p.Settings(lim))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(res))
+}
+
+func (s *Server) searchLogs(c echo.Context) error {
+	q := query.LogSearch{Text: c.QueryParam("q"), Service: c.QueryParam("service"), Level: c.QueryParam("level"), Stream: c.QueryParam("stream"), Limit: 100}
+	var err error
+	now := time.Now().UTC()
+	if q.From, err = parseTimeParam(c, "from", now.Add(-15*time.Minute)); err != nil {
+		return err
+	}
+	if q.To, err = parseTimeParam(c, "to", now); err != nil {
+		return err
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		if q.Limit, err = strconv.Atoi(v); err != nil {
+			return fault.New(fault.BadInput, "limit %q is not a whole number", v)
+		}
+	}
+	p, lim := s.settings(c)
+	res, err := s.deps.Logs.SearchLogs(c.Request().Context(), s.caller(c), q, p.Settings(lim))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(res))
+}
+
+func (s *Server) overview(c echo.Context) error {
+	minutes := 15
+	if v := c.QueryParam("minutes"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fault.New(fault.BadInput, "minutes %q is not a whole number", v)
+		}
+		minutes = n
+	}
+	p, lim := s.settings(c)
+	o, err := s.deps.Overview.Overview(c.Request().Context(), minutes, p.Settings(lim))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, o)
+}
+
+// parseTimeParam reads an RFC 3339 time, or a unix time in seconds or
+// milliseconds; an empty value takes def.
+func parseTimeParam(c echo.Context, name string, def time.Time) (time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n > 1e11 {
+			return time.UnixMilli(n), nil
+		}
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, fault.New(fault.BadInput, "%s %q is not a time: use RFC 3339 (2026-11-21T10:00:00Z) or unix seconds", name, v)
+}
+
+// bindJSON decodes a JSON body strictly: unknown fields are errors naming
+// the field.
+func bindJSON(c echo.Context, v any) error {
+	ct := c.Request().Header.Get("Content-Type")
+	if ct != "" && !startsWith(ct, "application/json") {
+		return fault.New(fault.BadInput, "Content-Type %q is not application/json", ct)
+	}
+	dec := newStrictDecoder(c.Request().Body)
+	if err := dec.Decode(v); err != nil {
+		return fault.New(fault.BadInput, "request body is not valid JSON for this call: %s", jsonErrText(err))
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+// Package server is logmart's HTTP face: the echo app with routing,
+// authentication and roles, the one place errors become status codes, the
+// embedded UI, health and Prometheus metrics.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/logmart/logmart/fault"
+)
+
+// Check is one readiness probe: /readyz answers 200 only when all pass.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Deps are the capabilities the server exposes. Nil capabilities leave their
+// routes out.
+type Deps struct {
+	Checks   []Check
+	UI       http.Handler
+	SQL      SQLRunner
+	Logs     LogSearcher
+	Overview OverviewSource
+	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
+	Gatherer prometheus.Gatherer
+	Version  string
+}
+
+// Server is the HTTP server. Create it with New, start it with Run.
+type Server struct {
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+	e    *echo.Echo
+	auth *authenticator
+}
+
+var (
+	httpRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "logmart_http_requests_total",
+		Help: "HTTP requests by route, method and status code.",
+	}, []string{"route", "method", "code"})
+	httpDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "logmart_http_request_duration_seconds",
+		Help:    "HTTP request latency by route.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
+	}, []string{"route"})
+	readyGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "logmart_ready",
+		Help: "1 when the named readiness check passed at its last run.",
+	}, []string{"check"})
+)
+
+func init() {
+	prometheus.MustRegister(httpRequests, httpDuration, readyGauge)
+}
+
+// New builds the server; it does not listen yet. cfg must be validated.
+func New(cfg Config, deps Deps, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Gatherer == nil {
+		deps.Gatherer = prometheus.DefaultGatherer
+	}
+	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens)}
+	s.e.HideBanner, s.e.HidePort = true, true
+	s.e.HTTPErrorHandler = s.handleError
+	s.e.Use(middleware.Recover(), s.observe, middleware.BodyLimit(strconv.FormatInt(cfg.MaxBodyBytes, 10)))
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	s.e.GET("/healthz", func(c echo.Context) error { return c.String(200, "ok\n") })
+	s.e.GET("/readyz", s.readyz)
+	s.e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})), s.auth.middleware, requireRole(RoleViewer))
+
+	api := s.e.Group("/api/v1", s.auth.middleware)
+	api.GET("/me", s.me, requireRole(RoleViewer))
+	api.GET("/version", func(c echo.Context) error { return c.JSON(200, map[string]string{"version": s.deps.Version}) }, requireRole(RoleViewer))
+	if s.deps.SQL != nil {
+		api.POST("/sql", s.sql, requireRole(RoleEditor))
+	}
+	if s.deps.Logs != nil {
+		api.GET("/logs", s.searchLogs, requireRole(RoleViewer))
+	}
+	if s.deps.Overview != nil {
+		api.GET("/overview", s.overview, requireRole(RoleViewer))
+	}
+	api.Any("/*", func(c echo.Context) error {
+		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
+	})
+	if s.deps.UI != nil {
+		s.e.GET("/*", echo.WrapHandler(s.deps.UI))
+	}
+}
+
+// Handler is the server's http.Handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Listen binds addr for Serve. A port in use is reported with what to do
+// about it.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (is another logmart running? choose another with --http-addr): %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Serve answers requests on ln until ctx is done, then drains in-flight
+// requests for at most ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.auth.open {
+		s.log.Warn("NO API TOKENS CONFIGURED: every local caller is admin; the server binds to loopback only. Add server.tokens before exposing it.", "addr", ln.Addr().String())
+	}
+	hs := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("http server listening", "addr", "http://"+ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("cannot drain http requests: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	type result struct {
+		Name  string `json:"name"`
+		OK    bool   `json:"ok"`
+		Error string `json:"error,omitempty"`
+	}
+	out := struct {
+		Ready  bool     `json:"ready"`
+		Checks []result `json:"checks"`
+	}{Ready: true}
+	for _, ch := range s.deps.Checks {
+		err := ch.Fn(ctx)
+		r := result{Name: ch.Name, OK: err == nil}
+		if err != nil {
+			r.Error = err.Error()
+			out.Ready = false
+			readyGauge.WithLabelValues(ch.Name).Set(0)
+		} else {
+			readyGauge.WithLabelValues(ch.Name).Set(1)
+		}
+		out.Checks = append(out.Checks, r)
+	}
+	if !out.Ready {
+		return c.JSON(http.StatusServiceUnavailable, out)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) me(c echo.Context) error {
+	p, _ := PrincipalFrom(c.Request().Context())
+	return c.JSON(200, p)
+}
+
+// limits returns the read settings for the request's caller.
+func (s *Server) settings(c echo.Context) (Principal, Limits) {
+	p, _ := PrincipalFrom(c.Request().Context())
+	return p, s.cfg.Limits[p.Role]
+}
+
+// observe logs every request with slog and counts it by route.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		code := c.Response().Status
+		elapsed := time.Since(start)
+		httpRequests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()
+		httpDuration.WithLabelValues(route).Observe(elapsed.Seconds())
+		if route != "/healthz" && route != "/readyz" && route != "/metrics" {
+			s.log.Debug("http request", "method", c.Request().Method, "path", c.Request().URL.Path,
+				"route", route, "status", code, "duration_ms", elapsed.Milliseconds(), "remote", c.RealIP())
+		}
+		return nil
+	}
+}
+
+// handleError is the only place an error becomes an HTTP status. Internal
+// errors are logged in full and answered with a generic message: no stack
+// traces or engine internals reach the caller.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, "internal error; see the server log"
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		msg = fmt.Sprint(he.Message)
+		if he.Code == http.StatusRequestEntityTooLarge {
+			msg = fmt.Sprintf("request body is larger than %d bytes", s.cfg.MaxBodyBytes)
+		}
+	default:
+		switch fault.KindOf(err) {
+		case fault.BadInput:
+			status, msg = http.StatusBadRequest, err.Error()
+		case fault.NotFound:
+			status, msg = http.StatusNotFound, err.Error()
+		case fault.Forbidden:
+			status, msg = http.StatusForbidden, err.Error()
+		case fault.Limit:
+			status, msg = http.StatusUnprocessableEntity, err.Error()
+		case fault.Unavailable:
+			status, msg = http.StatusServiceUnavailable, err.Error()
+		default:
+			s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, map[string]string{"error": msg})
+}

@@ -1,0 +1,145 @@
+// HTTP client for /api/v1. Sends the bearer token from localStorage when one
+// is saved; on a 401 it asks for a token (through the prompt app.js installs)
+// and retries. A server running without tokens (loopback mode) never answers
+// 401, so no prompt appears there.
+
+const TOKEN_KEY = 'logmart.token';
+
+/** ApiError carries the HTTP status (0 when the server was unreachable) and
+ * the server's message, which names the field at fault. */
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+export function getToken() {
+  try {
+    return localStorage.getItem(TOKEN_KEY) || '';
+  } catch {
+    return '';
+  }
+}
+
+export function setToken(token) {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage disabled: the token lives for this page only.
+  }
+  window.dispatchEvent(new CustomEvent('logmart:token'));
+}
+
+// prompt(reason) resolves to a token string, or '' when the user cancels.
+let prompt = async () => '';
+let pending = null;
+// declined is set when the user cancels the prompt: later 401s fail in place
+// instead of reopening it, until signIn is called.
+let declined = false;
+
+/** setTokenPrompt installs the function that asks the user for a token. */
+export function setTokenPrompt(fn) {
+  prompt = fn;
+}
+
+// askToken shares one open prompt between all requests that got a 401.
+function askToken(reason) {
+  if (declined) return Promise.resolve(false);
+  if (!pending) {
+    pending = Promise.resolve(prompt(reason)).then((token) => {
+      pending = null;
+      if (token) setToken(token);
+      else declined = true;
+      return Boolean(token);
+    });
+  }
+  return pending;
+}
+
+/** signIn opens the token prompt on request (after an earlier cancel).
+ * Resolves true when a token was saved. */
+export function signIn() {
+  declined = false;
+  return askToken('');
+}
+
+async function errorMessage(res) {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    // fall through to the status line
+  }
+  if (text) {
+    try {
+      const j = JSON.parse(text);
+      if (j && typeof j.error === 'string' && j.error) return j.error;
+      if (j && typeof j.message === 'string' && j.message) return j.message;
+    } catch {
+      // not JSON: use the text itself
+    }
+    const t = text.trim();
+    if (t) return t.length > 1000 ? t.slice(0, 1000) + '…' : t;
+  }
+  return `HTTP ${res.status} ${res.statusText}`.trim();
+}
+
+/**
+ * api calls path (e.g. "/api/v1/logs?…") and resolves to the decoded JSON
+ * body. body, when given, is sent as JSON. Rejects with ApiError, or with the
+ * AbortError when signal aborts.
+ */
+export async function api(path, { method = 'GET', body, signal } = {}) {
+  for (;;) {
+    const token = getToken();
+    // X-Logmart-Source tags the query audit log with where a query came from.
+    const headers = { Accept: 'application/json', 'X-Logmart-Source': 'ui' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch (e) {
+      if (e && e.name === 'AbortError') throw e;
+      throw new ApiError(0, 'cannot reach the logmart server: ' + (e && e.message ? e.message : e));
+    }
+    if (res.status === 401) {
+      const msg = await errorMessage(res);
+      if (getToken() !== token) continue; // another request saved a new token meanwhile
+      const reason = token ? 'The saved token was refused: ' + msg : msg;
+      // A refused token is never sent again.
+      if (token) setToken('');
+      if (await askToken(reason)) continue;
+      throw new ApiError(401, 'authentication required: ' + msg);
+    }
+    if (!res.ok) throw new ApiError(res.status, await errorMessage(res));
+    if (res.status === 204) return null;
+    const text = await res.text();
+    if (!text) return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ApiError(res.status, 'the server sent a response that is not JSON: ' + text.slice(0, 200));
+    }
+  }
+}
+
+/** query builds "?a=1&b=2" from an object, skipping empty values. */
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? '?' + s : '';
+}

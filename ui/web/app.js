@@ -1,0 +1,255 @@
+// logmart UI shell: left nav, header (health, role), history-API routing, and
+// the token prompt. Pages live in pages/*.js and export
+//   mount(el, ctx) -> optional cleanup function
+// where ctx = {params: URLSearchParams, me, navigate(url, {replace})}.
+
+import { api, ApiError, getToken, setToken, setTokenPrompt, signIn } from './api.js';
+import { h, replace, errorBox } from './dom.js';
+
+// Routes in nav order. New pages (Explore, Dashboards, Budgets, shared links
+// under /s/…) are one entry each. roles limits who sees the entry and the page.
+const ROUTES = [
+  { path: '/', title: 'Overview', icon: '◧', load: () => import('./pages/overview.js') },
+  { path: '/logs', title: 'Logs', icon: '☰', load: () => import('./pages/logs.js') },
+  { path: '/sql', title: 'SQL', icon: '⌘', roles: ['editor', 'admin'], load: () => import('./pages/sql.js') },
+];
+
+const state = {
+  me: null, // {name, role} once /api/v1/me answered
+  cleanup: null,
+  renderSeq: 0,
+};
+
+function matchRoute(pathname) {
+  const p = pathname.replace(/\/+$/, '') || '/';
+  return ROUTES.find((r) => r.path === p || (r.prefix && p.startsWith(r.path + '/'))) || null;
+}
+
+function allowed(route) {
+  if (!route.roles) return true;
+  // Until /me answers, show the page; the API refuses what the role may not do.
+  return !state.me || route.roles.includes(state.me.role);
+}
+
+/** navigate goes to an in-app URL without reloading. */
+export function navigate(url, { replace: rep = false } = {}) {
+  const target = new URL(url, location.href);
+  if (target.origin !== location.origin) {
+    location.href = target.href;
+    return;
+  }
+  const same = target.pathname + target.search === location.pathname + location.search;
+  if (rep || same) history.replaceState(null, '', target.pathname + target.search);
+  else history.pushState(null, '', target.pathname + target.search);
+  render();
+}
+
+function renderNav() {
+  const nav = document.getElementById('nav');
+  const current = matchRoute(location.pathname);
+  replace(nav,
+    h('ul', null, ROUTES.filter(allowed).map((r) =>
+      h('li', null, h('a', {
+        href: r.path,
+        'data-nav': true,
+        class: r === current ? 'active' : null,
+        'aria-current': r === current ? 'page' : null,
+      }, h('span', { class: 'nav-icon', 'aria-hidden': 'true', text: r.icon }), h('span', { text: r.title }))))));
+}
+
+async function render() {
+  const seq = ++state.renderSeq;
+  const main = document.getElementById('main');
+  if (state.cleanup) {
+    try {
+      state.cleanup();
+    } catch (e) {
+      console.error(e);
+    }
+    state.cleanup = null;
+  }
+  renderNav();
+  const route = matchRoute(location.pathname);
+  const title = document.getElementById('page-title');
+  if (!route) {
+    title.textContent = 'Not found';
+    document.title = 'Not found · logmart';
+    replace(main, h('div', { class: 'page' },
+      h('h1', { text: 'Page not found' }),
+      h('p', { class: 'muted' }, 'Nothing lives at ', h('code', { text: location.pathname }), '. ',
+        h('a', { href: '/', 'data-nav': true, text: 'Go to the overview' }), '.')));
+    return;
+  }
+  title.textContent = route.title;
+  document.title = route.title + ' · logmart';
+  if (!allowed(route)) {
+    replace(main, h('div', { class: 'page' }, h('h1', { text: route.title }),
+      errorBox(`the ${route.title} page needs the ${route.roles.join(' or ')} role; you are signed in as ${state.me.role}`)));
+    return;
+  }
+  const el = h('div', { class: 'page', 'data-page': route.title.toLowerCase() });
+  replace(main, el);
+  let mod;
+  try {
+    mod = await route.load();
+  } catch (e) {
+    if (seq === state.renderSeq) replace(el, errorBox('cannot load this page: ' + e.message));
+    return;
+  }
+  if (seq !== state.renderSeq) return;
+  const cleanup = mod.mount(el, {
+    params: new URLSearchParams(location.search),
+    me: state.me,
+    navigate,
+  });
+  state.cleanup = typeof cleanup === 'function' ? cleanup : null;
+}
+
+// Links marked data-nav (and any plain same-origin link inside main or nav
+// that is not opening a new tab) route in-app.
+document.addEventListener('click', (ev) => {
+  if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  const a = ev.target.closest && ev.target.closest('a[href]');
+  if (!a || a.target || a.hasAttribute('download')) return;
+  if (!a.hasAttribute('data-nav')) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin) return;
+  ev.preventDefault();
+  navigate(url.pathname + url.search);
+});
+
+window.addEventListener('popstate', () => render());
+
+// ---- header: health and identity ----
+
+async function refreshHealth() {
+  const el = document.getElementById('health');
+  const text = el.querySelector('.health-text');
+  let st = 'down';
+  let label = 'unreachable';
+  let detail = '';
+  try {
+    const res = await fetch('/readyz', { cache: 'no-store' });
+    const body = (await res.text()).trim();
+    detail = body.slice(0, 300);
+    let checks = null;
+    try {
+      const j = JSON.parse(body);
+      if (j && Array.isArray(j.checks)) checks = j.checks;
+    } catch {
+      // plain text body
+    }
+    if (checks) {
+      detail = checks.map((c) => `${c.name}: ${c.ok ? 'ok' : c.error || 'failing'}`).join('\n') || 'no checks';
+    }
+    if (res.ok) {
+      st = 'ok';
+      label = 'ready';
+    } else {
+      st = 'bad';
+      const failing = checks ? checks.filter((c) => !c.ok).map((c) => c.name) : [];
+      label = failing.length ? 'not ready: ' + failing.join(', ') : 'not ready';
+    }
+  } catch (e) {
+    detail = String(e.message || e);
+  }
+  el.dataset.state = st;
+  text.textContent = label;
+  el.title = 'GET /readyz\n' + (detail || label);
+}
+
+async function refreshMe() {
+  const who = document.getElementById('whoami');
+  try {
+    const me = await api('/api/v1/me');
+    state.me = me && me.role ? { name: String(me.name || ''), role: String(me.role) } : null;
+  } catch (e) {
+    state.me = null;
+    if (e instanceof ApiError && e.status === 401) {
+      replace(who, h('button', {
+        type: 'button', class: 'btn btn-ghost', id: 'signin', title: e.message, text: 'Enter token',
+        onclick: async () => {
+          if (await signIn()) location.reload();
+        },
+      }));
+    } else {
+      replace(who, h('span', { class: 'role role-unknown', title: e.message, text: 'unknown user' }));
+    }
+    return;
+  }
+  if (state.me) {
+    replace(who,
+      h('span', { class: 'who-name', text: state.me.name || 'anonymous' }),
+      h('span', { class: 'role role-' + state.me.role.replace(/[^a-z]/g, ''), text: state.me.role }));
+  } else {
+    replace(who);
+  }
+  document.getElementById('signout').hidden = !getToken();
+}
+
+// ---- token prompt ----
+
+function promptToken(reason) {
+  const dlg = document.getElementById('token-dialog');
+  const form = document.getElementById('token-form');
+  const input = document.getElementById('token-input');
+  const err = document.getElementById('token-error');
+  const cancel = document.getElementById('token-cancel');
+  document.getElementById('token-reason').textContent =
+    'This logmart instance requires a bearer token for the API. Paste the token you were given; it is kept in this browser only.';
+  err.textContent = reason || '';
+  err.hidden = !reason;
+  input.value = '';
+  return new Promise((resolve) => {
+    const done = (token) => {
+      form.removeEventListener('submit', onSubmit);
+      cancel.removeEventListener('click', onCancel);
+      dlg.removeEventListener('cancel', onCancel);
+      if (dlg.open) dlg.close();
+      resolve(token);
+    };
+    const onSubmit = (ev) => {
+      ev.preventDefault();
+      const t = input.value.trim();
+      if (!t) {
+        err.textContent = 'token: paste a token to continue';
+        err.hidden = false;
+        return;
+      }
+      done(t);
+    };
+    const onCancel = (ev) => {
+      ev.preventDefault();
+      done('');
+    };
+    form.addEventListener('submit', onSubmit);
+    cancel.addEventListener('click', onCancel);
+    dlg.addEventListener('cancel', onCancel);
+    if (!dlg.open) dlg.showModal();
+    input.focus();
+  });
+}
+
+setTokenPrompt(promptToken);
+
+document.getElementById('signout').addEventListener('click', () => {
+  setToken('');
+  location.reload();
+});
+
+window.addEventListener('logmart:token', () => {
+  document.getElementById('signout').hidden = !getToken();
+});
+
+// ---- start ----
+
+async function start() {
+  refreshHealth();
+  setInterval(refreshHealth, 10000);
+  // Identity first, so role-gated entries are right on first paint; pages
+  // that need a token will share the same prompt anyway.
+  await refreshMe();
+  render();
+}
+
+start();

@@ -1,0 +1,207 @@
+// Overview: instance totals, ingest rate, levels over time, streams and
+// services. Refreshes every 10 s while visible.
+
+import { api, query } from '../api.js';
+import { h, replace, errorBox, notice, card } from '../dom.js';
+import { TimeChart } from '../chart.js';
+import { dataTable } from '../table.js';
+import { int, compact, bytes, ago, clock } from '../format.js';
+
+const MINUTES = 15;
+const REFRESH_MS = 10000;
+
+// Level colours, bottom of the stack first. Fills are opaque (pre-blended on
+// the card background) because stacked layers paint over each other.
+const LEVELS = [
+  { match: ['fatal', 'critical', 'crit', 'panic', 'emerg', 'alert'], stroke: '#d66bd8', fill: '#4a2a52' },
+  { match: ['error', 'err'], stroke: '#f2555a', fill: '#5a2529' },
+  { match: ['warn', 'warning'], stroke: '#e5a93d', fill: '#574222' },
+  { match: ['info', 'notice', 'information'], stroke: '#5b9dff', fill: '#243a5e' },
+  { match: ['debug'], stroke: '#8b96a5', fill: '#333a44' },
+  { match: ['trace'], stroke: '#5f6b7a', fill: '#272d36' },
+];
+const OTHER = { stroke: '#3fb59b', fill: '#1f443e' };
+
+function levelRank(level) {
+  const l = String(level).toLowerCase();
+  const i = LEVELS.findIndex((x) => x.match.includes(l));
+  return i < 0 ? LEVELS.length : i;
+}
+
+function levelStyle(level) {
+  const i = levelRank(level);
+  return i < LEVELS.length ? LEVELS[i] : OTHER;
+}
+
+// timeline returns evenly spaced bucket starts covering the window, so charts
+// show the whole range even when some buckets are empty.
+function timeline(generatedAt, points) {
+  const ts = [...new Set(points.map((p) => Number(p.t)).filter(Number.isFinite))].sort((a, b) => a - b);
+  let step = 10;
+  for (let i = 1; i < ts.length; i++) {
+    const d = ts[i] - ts[i - 1];
+    if (d > 0 && d < step) step = d;
+  }
+  const gen = Date.parse(generatedAt);
+  let end = Number.isFinite(gen) ? Math.floor(gen / 1000 / step) * step : (ts.length ? ts[ts.length - 1] : 0);
+  if (ts.length && ts[ts.length - 1] > end) end = ts[ts.length - 1];
+  let start = end - MINUTES * 60 + step;
+  if (ts.length && ts[0] < start) start = ts[0];
+  const xs = [];
+  for (let t = start; t <= end && xs.length < 5000; t += step) xs.push(t);
+  return { xs, step };
+}
+
+function bucketIndex(xs, step) {
+  const start = xs.length ? xs[0] : 0;
+  return (t) => {
+    const i = Math.round((Number(t) - start) / step);
+    return i >= 0 && i < xs.length ? i : -1;
+  };
+}
+
+function tile(key, label, hint) {
+  const value = h('div', { class: 'tile-value', text: '–' });
+  const sub = h('div', { class: 'tile-hint', text: hint });
+  return { el: h('div', { class: 'tile', 'data-tile': key }, h('div', { class: 'tile-label', text: label }), value, sub), value, sub };
+}
+
+export function mount(el, ctx) {
+  const status = h('span', { class: 'muted refresh-status', text: 'loading…' });
+  const problem = h('div', { class: 'problem' });
+  const tiles = {
+    rows: tile('rows', 'Rows stored', 'all streams'),
+    disk: tile('disk', 'On disk', 'compressed'),
+    rpm: tile('rpm', 'Rows / min', 'last minute'),
+    services: tile('services', 'Services', `seen in last ${MINUTES} min`),
+  };
+  const rateBox = h('div', { 'data-chart': 'rate' });
+  const levelsBox = h('div', { 'data-chart': 'levels' });
+  const streamsBox = h('div', { 'data-table': 'streams' }, notice('loading…'));
+  const servicesBox = h('div', { 'data-table': 'services' }, notice('loading…'));
+
+  replace(el,
+    h('div', { class: 'page-head' },
+      h('h1', { text: 'Overview' }),
+      h('span', { class: 'muted', text: `last ${MINUTES} minutes` }),
+      h('span', { class: 'spacer' }),
+      status),
+    problem,
+    h('div', { class: 'tiles' }, Object.values(tiles).map((t) => t.el)),
+    h('div', { class: 'grid-2' },
+      card('Ingest rate', rateBox, h('span', { class: 'muted', text: 'rows per bucket' })),
+      card('Levels', levelsBox, h('span', { class: 'muted', text: 'rows per bucket, stacked' }))),
+    h('div', { class: 'grid-2' },
+      card('Streams', streamsBox),
+      card('Services', servicesBox, h('span', { class: 'muted', text: `last ${MINUTES} min` }))));
+
+  const rateChart = new TimeChart(rateBox, { bars: true });
+  const levelsChart = new TimeChart(levelsBox, { stacked: true });
+
+  let ctrl = null;
+  let loadedOnce = false;
+  let stopped = false;
+
+  function draw(ov) {
+    const totals = ov.totals || {};
+    tiles.rows.value.textContent = compact(totals.rows);
+    tiles.rows.value.title = int(totals.rows) + ' rows';
+    tiles.disk.value.textContent = bytes(totals.bytes_on_disk);
+    tiles.disk.value.title = int(totals.bytes_on_disk) + ' bytes';
+    tiles.rpm.value.textContent = compact(totals.rows_last_minute);
+    tiles.rpm.value.title = int(totals.rows_last_minute) + ' rows in the last minute';
+    tiles.services.value.textContent = int(totals.services);
+
+    const rate = Array.isArray(ov.rate) ? ov.rate : [];
+    const levels = Array.isArray(ov.levels) ? ov.levels : [];
+    const { xs, step } = timeline(ov.generated_at, [...rate, ...levels]);
+    const at = bucketIndex(xs, step);
+    const rateVals = xs.map(() => 0);
+    for (const p of rate) {
+      const i = at(p.t);
+      if (i >= 0) rateVals[i] += Number(p.rows) || 0;
+    }
+    rateChart.set(xs, [{ label: `rows / ${step}s`, stroke: '#5b9dff', fill: '#3d74c9', values: rateVals }]);
+
+    const byLevel = new Map();
+    for (const p of levels) {
+      const name = String(p.level || 'unknown');
+      if (!byLevel.has(name)) byLevel.set(name, xs.map(() => 0));
+      const i = at(p.t);
+      if (i >= 0) byLevel.get(name)[i] += Number(p.rows) || 0;
+    }
+    const names = [...byLevel.keys()].sort((a, b) => levelRank(a) - levelRank(b) || a.localeCompare(b));
+    levelsChart.set(xs, names.map((n) => ({ label: n, ...levelStyle(n), values: byLevel.get(n) })));
+
+    const streams = Array.isArray(ov.streams) ? ov.streams : [];
+    replace(streamsBox, streams.length === 0 ? notice('no streams yet') : dataTable(
+      [{ label: 'Stream' }, { label: 'Rows', num: true }, { label: 'On disk', num: true }, { label: 'Newest row', num: true }],
+      streams.map((s) => [
+        h('span', { class: 'mono', text: s.name }),
+        int(s.rows),
+        bytes(s.bytes_on_disk),
+        h('span', { title: s.newest || 'no rows', text: ago(s.newest) }),
+      ])));
+
+    const services = (Array.isArray(ov.services) ? ov.services : []).slice()
+      .sort((a, b) => (Number(b.rows) || 0) - (Number(a.rows) || 0));
+    replace(servicesBox, services.length === 0 ? notice(`no services in the last ${MINUTES} minutes`) : dataTable(
+      [{ label: 'Service' }, { label: 'Rows', num: true }, { label: 'Errors', num: true }, { label: 'Error %', num: true }],
+      services.map((s) => {
+        const rows = Number(s.rows) || 0;
+        const errs = Number(s.errors) || 0;
+        const pct = rows > 0 ? (100 * errs) / rows : 0;
+        const logsHref = '/logs' + query({ range: `${MINUTES}m`, service: s.service });
+        return [
+          h('a', { href: logsHref, 'data-nav': true, class: 'mono', title: 'Show logs for this service', text: s.service }),
+          int(rows),
+          errs > 0
+            ? h('a', { href: '/logs' + query({ range: `${MINUTES}m`, service: s.service, level: 'error' }), 'data-nav': true, class: 'errors', text: int(errs) })
+            : h('span', { class: 'muted', text: '0' }),
+          h('span', { class: pct >= 5 ? 'errors' : null, text: pct.toFixed(pct > 0 && pct < 0.1 ? 2 : 1) }),
+        ];
+      })));
+  }
+
+  async function refresh() {
+    if (stopped || ctrl) return;
+    ctrl = new AbortController();
+    try {
+      const ov = await api('/api/v1/overview' + query({ minutes: MINUTES }), { signal: ctrl.signal });
+      if (stopped) return;
+      draw(ov || {});
+      loadedOnce = true;
+      replace(problem);
+      status.textContent = 'updated ' + clock() + ' · every 10 s';
+      el.dataset.loaded = 'true';
+    } catch (e) {
+      if (e.name === 'AbortError' || stopped) return;
+      status.textContent = 'update failed ' + clock();
+      replace(problem, errorBox(loadedOnce ? 'refresh failed, showing earlier data: ' + e.message : e.message));
+      if (!loadedOnce) {
+        replace(streamsBox, notice('no data'));
+        replace(servicesBox, notice('no data'));
+      }
+    } finally {
+      ctrl = null;
+    }
+  }
+
+  refresh();
+  const timer = setInterval(() => {
+    if (!document.hidden) refresh();
+  }, REFRESH_MS);
+  const onVisible = () => {
+    if (!document.hidden) refresh();
+  };
+  document.addEventListener('visibilitychange', onVisible);
+
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    document.removeEventListener('visibilitychange', onVisible);
+    if (ctrl) ctrl.abort();
+    rateChart.destroy();
+    levelsChart.destroy();
+  };
+}

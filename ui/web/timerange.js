@@ -1,0 +1,86 @@
+// Time range picker: relative ranges (last 5m … 24h) or an absolute from/to.
+// Shared by every page that queries a time range.
+
+import { h } from './dom.js';
+import { rfc3339, localInput } from './format.js';
+
+export const RANGES = [
+  { key: '5m', label: 'Last 5 minutes', seconds: 300 },
+  { key: '15m', label: 'Last 15 minutes', seconds: 900 },
+  { key: '1h', label: 'Last 1 hour', seconds: 3600 },
+  { key: '6h', label: 'Last 6 hours', seconds: 21600 },
+  { key: '24h', label: 'Last 24 hours', seconds: 86400 },
+];
+
+/**
+ * timeRangePicker builds the picker from URL params (range, or from and to).
+ * A from/to that came in the URL is sent to the server exactly as given until
+ * the user edits the inputs, so a shared link reproduces what it pinned (and a
+ * malformed one gets the server's error, naming the field).
+ *
+ * Returns {el, resolve(), params()}: resolve() gives {from, to} as RFC 3339
+ * strings or throws an Error naming the field; params() gives the URL params
+ * that reproduce the selection.
+ */
+export function timeRangePicker(params, defaultRange = '15m') {
+  let rawFrom = params.get('from');
+  let rawTo = params.get('to');
+  const custom = rawFrom !== null || rawTo !== null;
+  const initial = RANGES.some((r) => r.key === params.get('range')) ? params.get('range') : defaultRange;
+
+  const select = h('select', { name: 'range', 'aria-label': 'Time range' },
+    RANGES.map((r) => h('option', { value: r.key, text: r.label })),
+    h('option', { value: 'custom', text: 'Custom range…' }));
+  select.value = custom ? 'custom' : initial;
+
+  const fromInput = h('input', { type: 'datetime-local', name: 'from', 'aria-label': 'From', step: '1' });
+  const toInput = h('input', { type: 'datetime-local', name: 'to', 'aria-label': 'To', step: '1' });
+  const fill = (input, raw) => {
+    const t = raw ? Date.parse(raw) : NaN;
+    if (Number.isFinite(t)) input.value = localInput(new Date(t));
+  };
+  fill(fromInput, rawFrom);
+  fill(toInput, rawTo);
+  fromInput.addEventListener('input', () => { rawFrom = null; });
+  toInput.addEventListener('input', () => { rawTo = null; });
+
+  const customBox = h('span', { class: 'range-custom' }, fromInput, h('span', { class: 'muted', text: '→' }), toInput);
+  const sync = () => {
+    customBox.hidden = select.value !== 'custom';
+  };
+  select.addEventListener('change', () => {
+    if (select.value === 'custom' && !fromInput.value && !toInput.value) {
+      // Start from the range that was selected before.
+      const now = new Date();
+      fromInput.value = localInput(new Date(now.getTime() - 3600 * 1000));
+      toInput.value = localInput(now);
+      rawFrom = rawTo = null;
+    }
+    sync();
+  });
+  sync();
+
+  function resolve() {
+    if (select.value !== 'custom') {
+      const r = RANGES.find((x) => x.key === select.value) || RANGES[1];
+      const now = new Date();
+      return { from: rfc3339(new Date(now.getTime() - r.seconds * 1000)), to: rfc3339(now) };
+    }
+    const pick = (raw, input, field) => {
+      if (raw !== null && raw !== undefined) return raw;
+      if (!input.value) throw new Error(`${field}: pick a date and time`);
+      const t = new Date(input.value);
+      if (!Number.isFinite(t.getTime())) throw new Error(`${field}: ${input.value} is not a date and time`);
+      return rfc3339(t);
+    };
+    return { from: pick(rawFrom, fromInput, 'from'), to: pick(rawTo, toInput, 'to') };
+  }
+
+  function urlParams() {
+    if (select.value !== 'custom') return { range: select.value };
+    const r = resolve();
+    return { from: r.from, to: r.to };
+  }
+
+  return { el: h('span', { class: 'range-picker' }, select, customBox), resolve, params: urlParams };
+}
