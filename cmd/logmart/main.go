@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -75,15 +76,19 @@ func exitCode(err error) int {
 // every failure is one line on stderr.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("logmart "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by main
 	return fs
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fmt.Fprintf(os.Stderr, "usage of %s:\n", fs.Name())
+			fs.PrintDefaults()
 			return err
 		}
-		return usageError{err}
+		return usageError{fmt.Errorf("%w (see %s -h)", err, fs.Name())}
 	}
 	return nil
 }

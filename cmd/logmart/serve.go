@@ -68,15 +68,6 @@ func runServe(args []string) error {
 	}
 	defer ln.Close()
 
-	var emb *kafka.Embedded
-	if cfg.Kafka.Embedded {
-		if emb, err = kafka.StartEmbedded(cfg.Kafka, log); err != nil {
-			return err
-		}
-		defer emb.Close()
-		cfg.Kafka = emb.Config()
-	}
-
 	st, err := openStore(cfg, log)
 	if err != nil {
 		return err
@@ -84,6 +75,15 @@ func runServe(args []string) error {
 	defer st.Close()
 	if err := store.Migrate(ctx, st, log); err != nil {
 		return err
+	}
+
+	var emb *kafka.Embedded
+	if cfg.Kafka.Embedded {
+		if emb, err = kafka.StartEmbedded(cfg.Kafka, log); err != nil {
+			return err
+		}
+		defer emb.Close()
+		cfg.Kafka = emb.Config()
 	}
 
 	kopts, err := kafka.ClientOpts(cfg.Kafka)
