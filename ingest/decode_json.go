@@ -10,6 +10,13 @@ import (
 	"unicode/utf8"
 )
 
+// decoder turns one record's bytes into a logRow. A decoder is used by one
+// goroutine at a time and may keep scratch memory between calls; the strings
+// it puts in row must not alias data.
+type decoder interface {
+	decode(data []byte, row *logRow) error
+}
+
 // jsonDecoder reads one JSON object per record into a logRow without
 // building a map: the common keys go to their columns, everything else is
 // flattened into attributes ("http.status" for {"http":{"status":…}}).

@@ -305,7 +305,7 @@ type partBatch struct {
 	n, bytes  int
 	newest    int64
 
-	dec     jsonDecoder
+	dec     decoder
 	row     logRow
 	samples []sample
 	logs    *logColumns
@@ -315,7 +315,7 @@ type partBatch struct {
 }
 
 func newPartBatch(t TopicConfig, partition int32, maxBytes int) *partBatch {
-	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1, dead: newDeadColumns()}
+	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1, dead: newDeadColumns(), dec: newDecoder(t)}
 	switch t.Table {
 	case "logs":
 		b.logs = newLogColumns()
@@ -372,7 +372,7 @@ func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
 		if errors.Is(err, errBadUTF8) {
 			reason = ReasonInvalidUTF8
 		}
-		return reason, fmt.Errorf("cannot decode JSON: %w", err)
+		return reason, fmt.Errorf("cannot decode %s: %w", b.t.Format, err)
 	}
 	if b.row.ts == 0 {
 		b.row.ts = kafkaMs
