@@ -14,6 +14,13 @@ type Config struct {
 	Topics []TopicConfig `yaml:"topics"`
 	// Batch bounds each insert.
 	Batch BatchConfig `yaml:"batch"`
+	// StreamsFile holds the stream routing rules (configs/streams.yaml).
+	// Empty: every record goes to its topic's stream. Reloaded on SIGHUP and
+	// POST /api/v1/streams/reload.
+	StreamsFile string `yaml:"streams_file"`
+	// DeadLetterTopic receives a copy of every record set aside, with the
+	// reason in headers. Empty: the dead_letters table only. Default logs.dead.
+	DeadLetterTopic string `yaml:"dead_letter_topic"`
 	// MaxRecordBytes is the largest record accepted; larger ones are dead
 	// letters. Default 1048576 (1 MiB).
 	MaxRecordBytes int `yaml:"max_record_bytes"`
@@ -30,6 +37,12 @@ type TopicConfig struct {
 	// Stream is the stream records land in until routing rules say otherwise.
 	// Default "default".
 	Stream string `yaml:"stream"`
+	// Fields names the source keys of the common columns when they are not
+	// among the built-in names. Default: none (json, logfmt and text only).
+	Fields FieldMap `yaml:"fields"`
+	// Text configures the text format. Default: a leading timestamp and
+	// level word are detected, the whole line is the body.
+	Text TextConfig `yaml:"text"`
 }
 
 // BatchConfig bounds a batch: it is written when any bound is reached.
@@ -52,8 +65,9 @@ func Default() Config {
 			{Topic: "events", Table: "events", Format: "json", Stream: "events"},
 			{Topic: "metrics", Table: "metrics", Format: "prometheus", Stream: "metrics"},
 		},
-		Batch:          BatchConfig{Rows: 100_000, Bytes: 32 << 20, Interval: time.Second},
-		MaxRecordBytes: 1 << 20,
+		Batch:           BatchConfig{Rows: 100_000, Bytes: 32 << 20, Interval: time.Second},
+		MaxRecordBytes:  1 << 20,
+		DeadLetterTopic: "logs.dead",
 	}
 }
 
@@ -84,6 +98,9 @@ func (c Config) Validate() error {
 		}
 		if (t.Format == "prometheus") != (t.Table == "metrics") {
 			return fmt.Errorf("%s: format prometheus goes with table metrics, and only it (got format %q, table %q)", where, t.Format, t.Table)
+		}
+		if err := t.validateDecoding(where); err != nil {
+			return err
 		}
 	}
 	if c.Batch.Rows < 1 || c.Batch.Rows > 10_000_000 {

@@ -22,7 +22,8 @@ type decoder interface {
 // flattened into attributes ("http.status" for {"http":{"status":…}}).
 // Arrays are kept as their JSON text.
 type jsonDecoder struct {
-	buf []byte // scratch for unescaped strings
+	buf []byte    // scratch for unescaped strings
+	fm  *fieldMap // the topic's field mapping; nil for none
 }
 
 var errNotObject = errors.New("record is not a JSON object")
@@ -30,6 +31,7 @@ var errNotObject = errors.New("record is not a JSON object")
 // decode fills row from data. Returned strings may alias data only when the
 // caller keeps data alive; decode copies them into row's owned strings.
 func (d *jsonDecoder) decode(data []byte, row *logRow) error {
+	d.fm.attach(row)
 	p := parser{data: data}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
@@ -213,14 +215,19 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 					return "", fmt.Errorf("bad \\u escape at byte %d", p.pos)
 				}
 				if utf16.IsSurrogate(r) {
-					r2 := utf8.RuneError
-					if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+					// A high surrogate takes a low one that follows; any
+					// other escape there is read on its own next round.
+					lo := utf8.RuneError
+					if r < 0xdc00 && p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+						save := p.pos
 						p.pos += 2
-						if x, ok := p.hex4(); ok {
-							r2 = x
+						if x, ok := p.hex4(); ok && x >= 0xdc00 && x <= 0xdfff {
+							lo = x
+						} else {
+							p.pos = save
 						}
 					}
-					r = utf16.DecodeRune(r, r2)
+					r = utf16.DecodeRune(r, lo) // U+FFFD unless a pair
 				}
 				b = utf8.AppendRune(b, r)
 			default:
@@ -333,7 +340,7 @@ func (p *parser) lit(s string) error {
 func parseTimestamp(v string, k valueKind) (int64, bool) {
 	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !strings.ContainsAny(v, "-:T ")) {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
+		if err != nil || f <= 0 || f >= 1e19 { // past int64 nanoseconds (year 2262)
 			return 0, false
 		}
 		switch {

@@ -4,7 +4,11 @@ package ingest
 // by Config.Validate; metrics topics are decoded separately.
 func newDecoder(t TopicConfig) decoder {
 	switch t.Format {
+	case "logfmt":
+		return &logfmtDecoder{fm: newFieldMap(t.Fields, "")}
+	case "text":
+		return newTextDecoder(t.Text, t.Fields)
 	default:
-		return &jsonDecoder{}
+		return &jsonDecoder{fm: newFieldMap(t.Fields, "")}
 	}
 }

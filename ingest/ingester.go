@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -48,6 +50,10 @@ var (
 		Name: "logmart_ingest_insert_errors_total",
 		Help: "Failed batch writes (retried until they succeed), by table.",
 	}, []string{"table"})
+	consumerLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "logmart_ingest_consumer_lag_records",
+		Help: "Records in the partition not yet consumed, by topic and partition.",
+	}, []string{"topic", "partition"})
 	timestampBehind = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "logmart_ingest_timestamp_behind_seconds",
 		Help: "Now minus the newest record time written, by topic and partition.",
@@ -55,7 +61,7 @@ var (
 )
 
 func init() {
-	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, insertErrors, timestampBehind)
+	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, insertErrors, timestampBehind, consumerLag)
 }
 
 // Dead-letter reasons, also the reason label of
@@ -68,19 +74,25 @@ const (
 )
 
 // Ingester consumes the configured topics in a consumer group and writes
-// each partition's records to ClickHouse in batches. Offsets are committed
-// only after the batch holding them is in ClickHouse, and every batch
-// carries a deduplication token built from its partition and offset range,
-// so a batch written again after a crash is dropped by ClickHouse.
+// each partition's records to ClickHouse in batches.
+//
+// Exactly once: before a batch is written its offset range is recorded in
+// ingest_batches; every insert carries a deduplication token built from that
+// range; offsets are committed to Kafka only after the batch is stored. A
+// consumer that takes a partition over (after a crash or a rebalance) reads
+// the recorded ranges and cuts its batches at the same offsets, so a batch
+// written twice carries the same token and ClickHouse drops the repeat.
 type Ingester struct {
 	cfg    Config
 	st     store.Store
 	log    *slog.Logger
 	cl     *kgo.Client
 	topics map[string]TopicConfig
+	routes *Routes
 
-	mu    sync.Mutex
-	parts map[tp]*partBatch
+	mu      sync.Mutex
+	parts   map[tp]*partBatch
+	intents map[tp][]intent // recorded ranges at or after the committed offset, oldest first
 }
 
 type tp struct {
@@ -89,15 +101,23 @@ type tp struct {
 }
 
 // New creates the consumer; Run starts it. kopts are the broker connection
-// options (seeds, SASL, TLS) from ingest/kafka.
-func New(cfg Config, st store.Store, kopts []kgo.Opt, log *slog.Logger) (*Ingester, error) {
+// options (seeds, SASL, TLS) from ingest/kafka. routes may be nil: then
+// every record goes to the topic's stream.
+func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.Logger) (*Ingester, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, parts: map[tp]*partBatch{}}
+	if routes == nil {
+		var err error
+		if routes, err = NewRoutes(""); err != nil {
+			return nil, err
+		}
+	}
+	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, routes: routes,
+		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}}
 	names := make([]string, 0, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		if t.Stream == "" {
@@ -115,9 +135,12 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, log *slog.Logger) (*Ingest
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxBytes(64<<20),
+		kgo.FetchMaxPartitionBytes(16<<20),
 		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsAssigned(g.onAssigned),
 		kgo.OnPartitionsRevoked(g.onRevoked),
 		kgo.OnPartitionsLost(g.onLost),
+		kgo.ProducerLinger(50*time.Millisecond),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -127,18 +150,19 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, log *slog.Logger) (*Ingest
 	return g, nil
 }
 
+// Routes returns the stream rules in force, for reloads.
+func (g *Ingester) Routes() *Routes { return g.routes }
+
 // Run consumes until ctx is done, then writes what it holds and commits.
 func (g *Ingester) Run(ctx context.Context) error {
 	defer g.cl.Close()
-	tick := time.NewTicker(g.cfg.Batch.Interval / 4)
-	defer tick.Stop()
 	for {
 		pctx, cancel := context.WithTimeout(ctx, g.cfg.Batch.Interval/4)
 		fetches := g.cl.PollFetches(pctx)
 		cancel()
 		if ctx.Err() != nil {
 			g.cl.AllowRebalance()
-			g.flushAll(context.Background(), true)
+			g.flushAll(context.Background())
 			return nil
 		}
 		if fetches.IsClientClosed() {
@@ -149,80 +173,149 @@ func (g *Ingester) Run(ctx context.Context) error {
 				g.log.Warn("kafka fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		now := time.Now()
-		var full []*partBatch
-		g.mu.Lock()
-		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-			if len(p.Records) == 0 {
-				return
-			}
-			b := g.partLocked(p.Topic, p.Partition)
-			for _, r := range p.Records {
-				b.add(r, now)
-				if b.n >= g.cfg.Batch.Rows || b.bytes >= g.cfg.Batch.Bytes {
-					full = append(full, b)
-					g.parts[tp{p.Topic, p.Partition}] = nil
-					b = g.partLocked(p.Topic, p.Partition)
-				}
-			}
-		})
-		for _, b := range g.parts {
-			if b != nil && b.n > 0 && now.Sub(b.started) >= g.cfg.Batch.Interval {
-				full = append(full, b)
-				g.parts[tp{b.topic, b.partition}] = nil
-			}
-		}
-		g.mu.Unlock()
-		g.writeAll(ctx, full)
+		ready := g.cut(fetches, time.Now())
+		g.writeAll(ctx, ready)
 		g.cl.AllowRebalance()
 	}
 }
 
-func (g *Ingester) partLocked(topic string, partition int32) *partBatch {
-	k := tp{topic, partition}
-	b := g.parts[k]
-	if b == nil {
-		b = newPartBatch(g.topics[topic], partition, g.cfg.MaxRecordBytes)
+// cut adds fetched records to their partitions' batches and returns the
+// batches that are due, in offset order per partition.
+func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
+	ready := map[tp][]*partBatch{}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	routes := g.routes.Current()
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) == 0 {
+			return
+		}
+		k := tp{p.Topic, p.Partition}
+		b := g.parts[k]
+		for _, r := range p.Records {
+			if b != nil && b.forced != nil && r.Offset > b.forced.last {
+				ready[k] = append(ready[k], b)
+				b = nil
+			}
+			if b == nil {
+				b = newPartBatch(g.topics[p.Topic], p.Partition, g.cfg.MaxRecordBytes, routes)
+				b.forced = g.intentFor(k, r.Offset)
+				g.parts[k] = b
+			}
+			b.add(r, now)
+			if (b.forced != nil && r.Offset >= b.forced.last) ||
+				(b.forced == nil && (b.n >= g.cfg.Batch.Rows || b.bytes >= g.cfg.Batch.Bytes)) {
+				ready[k] = append(ready[k], b)
+				b = nil
+			}
+		}
 		g.parts[k] = b
+		if last := p.Records[len(p.Records)-1]; p.HighWatermark > 0 {
+			consumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
+		}
+	})
+	for k, b := range g.parts {
+		if b == nil || b.n == 0 {
+			continue
+		}
+		// A batch recorded by an earlier consumer waits for its last offset;
+		// if that never comes (records deleted by retention), it is written
+		// as it is after a while, under its recorded range.
+		wait := g.cfg.Batch.Interval
+		if b.forced != nil {
+			wait *= 30
+		}
+		if now.Sub(b.started) >= wait {
+			ready[k] = append(ready[k], b)
+			g.parts[k] = nil
+		}
 	}
-	return b
+	return ready
 }
 
-// writeAll writes batches (in parallel across partitions) and commits each
-// partition's offsets after its batch is stored. A failed write is retried
-// until it succeeds or ctx ends: nothing is dropped, and nothing is polled
-// meanwhile, which is the back-pressure on Kafka.
-func (g *Ingester) writeAll(ctx context.Context, batches []*partBatch) {
-	if len(batches) == 0 {
+// intentFor returns the recorded range holding offset, dropping older ones.
+func (g *Ingester) intentFor(k tp, offset int64) *intent {
+	list := g.intents[k]
+	for len(list) > 0 && list[0].last < offset {
+		list = list[1:]
+	}
+	g.intents[k] = list
+	if len(list) > 0 && list[0].first <= offset {
+		in := list[0]
+		return &in
+	}
+	return nil
+}
+
+// writeAll records the batches' ranges, then writes each partition's
+// batches in order (partitions in parallel) and commits after each. A
+// failed write is retried until it succeeds or ctx ends: nothing is
+// dropped, and nothing is polled meanwhile, which is the back-pressure on
+// Kafka.
+func (g *Ingester) writeAll(ctx context.Context, ready map[tp][]*partBatch) {
+	if len(ready) == 0 {
+		return
+	}
+	if err := g.retry(ctx, "record batch ranges", func() error { return g.recordIntents(ctx, ready) }); err != nil {
 		return
 	}
 	var wg sync.WaitGroup
-	for _, b := range batches {
+	for _, list := range ready {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g.writeRetry(ctx, b)
+			for _, b := range list {
+				if g.retry(ctx, "write batch", func() error { return b.write(ctx, g.st) }) != nil {
+					return
+				}
+				g.produceDead(b)
+				g.commit(ctx, b)
+			}
 		}()
 	}
 	wg.Wait()
 }
 
-func (g *Ingester) writeRetry(ctx context.Context, b *partBatch) {
+// recordIntents writes the ranges of batches not recorded yet.
+func (g *Ingester) recordIntents(ctx context.Context, ready map[tp][]*partBatch) error {
+	topic, part := &store.StringColumn{Name: "topic"}, &store.Int32Column{Name: "partition"}
+	first, last := &store.Int64Column{Name: "first_offset"}, &store.Int64Column{Name: "last_offset"}
+	for _, list := range ready {
+		for _, b := range list {
+			if b.forced != nil {
+				continue
+			}
+			topic.Append(b.topic)
+			part.Append(b.partition)
+			first.Append(b.first)
+			last.Append(b.last)
+		}
+	}
+	blk := &store.Block{Cols: []store.BlockColumn{topic, part, first, last}}
+	if blk.Rows() == 0 {
+		return nil
+	}
+	return g.st.Insert(ctx, "ingest_batches", blk, "")
+}
+
+func (g *Ingester) retry(ctx context.Context, what string, fn func() error) error {
 	backoff := 100 * time.Millisecond
 	for {
-		err := b.write(ctx, g.st)
+		err := fn()
 		if err == nil {
-			break
+			return nil
 		}
-		g.log.Warn("cannot write batch; retrying", "topic", b.topic, "partition", b.partition,
-			"first_offset", b.first, "last_offset", b.last, "err", err)
+		g.log.Warn("cannot "+what+"; retrying", "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
-			return
+			return ctx.Err()
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
 	}
+}
+
+func (g *Ingester) commit(ctx context.Context, b *partBatch) {
 	offsets := map[string]map[int32]kgo.EpochOffset{b.topic: {b.partition: {Epoch: b.epoch, Offset: b.last + 1}}}
 	g.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
 		if err == nil && resp != nil {
@@ -235,49 +328,115 @@ func (g *Ingester) writeRetry(ctx context.Context, b *partBatch) {
 			}
 		}
 		if err != nil {
-			// The rows are stored; a later commit, or a redelivery that the
-			// batch token deduplicates, covers this.
+			// The rows are stored and their range recorded: a consumer that
+			// rereads them cuts the same batch and ClickHouse drops it.
 			g.log.Warn("cannot commit offsets", "topic", b.topic, "partition", b.partition, "offset", b.last+1, "err", err)
 		}
 	})
 	if b.newest > 0 {
-		timestampBehind.WithLabelValues(b.topic, fmt.Sprint(b.partition)).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
+		timestampBehind.WithLabelValues(b.topic, strconv.Itoa(int(b.partition))).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
 	}
 }
 
-func (g *Ingester) flushAll(ctx context.Context, commit bool) {
+// produceDead copies the batch's dead letters to the dead-letter topic. The
+// dead_letters table is the exact record; the topic is for tools that
+// replay from Kafka, and gets a copy at least once.
+func (g *Ingester) produceDead(b *partBatch) {
+	if g.cfg.DeadLetterTopic == "" {
+		return
+	}
+	for _, r := range b.deadRecs {
+		r.Topic = g.cfg.DeadLetterTopic
+		g.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+			if err != nil {
+				g.log.Warn("cannot produce a dead letter", "topic", r.Topic, "err", err)
+			}
+		})
+	}
+}
+
+func (g *Ingester) flushAll(ctx context.Context) {
 	g.mu.Lock()
-	var all []*partBatch
+	ready := map[tp][]*partBatch{}
 	for k, b := range g.parts {
 		if b != nil && b.n > 0 {
-			all = append(all, b)
+			ready[k] = append(ready[k], b)
 		}
 		delete(g.parts, k)
 	}
 	g.mu.Unlock()
-	if commit {
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		g.writeAll(wctx, all)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	g.writeAll(wctx, ready)
+	_ = g.cl.Flush(wctx)
+}
+
+// onAssigned loads the recorded batch ranges of newly assigned partitions,
+// so batches are cut where an earlier consumer cut them.
+func (g *Ingester) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+	for topic, ps := range assigned {
+		var got map[int32][]intent
+		err := g.retry(ctx, "load batch ranges", func() error {
+			var err error
+			got, err = g.loadIntents(ctx, topic, ps)
+			return err
+		})
+		if err != nil {
+			return
+		}
+		g.mu.Lock()
+		for _, p := range ps {
+			k := tp{topic, p}
+			g.intents[k] = got[p]
+			delete(g.parts, k)
+		}
+		g.mu.Unlock()
 	}
+}
+
+func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (map[int32][]intent, error) {
+	list := make([]string, len(ps))
+	for i, p := range ps {
+		list[i] = strconv.Itoa(int(p))
+	}
+	res, err := g.st.Query(ctx, store.Query{
+		SQL: `SELECT partition, first_offset, max(last_offset) FROM ingest_batches
+			WHERE topic = {topic:String} AND has({ps:Array(Int32)}, partition)
+			GROUP BY partition, first_offset ORDER BY partition, first_offset DESC LIMIT 1000 BY partition`,
+		Params: map[string]string{"topic": topic, "ps": "[" + strings.Join(list, ",") + "]"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32][]intent{}
+	for _, r := range res.Rows {
+		p := int32(u64(r[0]))
+		out[p] = append(out[p], intent{first: int64(u64(r[1])), last: int64(u64(r[2]))})
+	}
+	for p, l := range out {
+		slices.Reverse(l) // oldest first
+		out[p] = l
+	}
+	return out, nil
 }
 
 // onRevoked writes and commits what is held for partitions moving to
 // another replica, before they move.
 func (g *Ingester) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
 	g.mu.Lock()
-	var out []*partBatch
+	ready := map[tp][]*partBatch{}
 	for topic, ps := range revoked {
 		for _, p := range ps {
 			k := tp{topic, p}
 			if b := g.parts[k]; b != nil && b.n > 0 {
-				out = append(out, b)
+				ready[k] = append(ready[k], b)
 			}
 			delete(g.parts, k)
+			delete(g.intents, k)
 		}
 	}
 	g.mu.Unlock()
-	g.writeAll(ctx, out)
+	g.writeAll(ctx, ready)
 }
 
 // onLost drops what is held for partitions this replica no longer owns
@@ -288,142 +447,9 @@ func (g *Ingester) onLost(_ context.Context, _ *kgo.Client, lost map[string][]in
 	for topic, ps := range lost {
 		for _, p := range ps {
 			delete(g.parts, tp{topic, p})
+			delete(g.intents, tp{topic, p})
 		}
 	}
-}
-
-// partBatch is one partition's records on their way to ClickHouse.
-type partBatch struct {
-	t         TopicConfig
-	topic     string
-	partition int32
-	maxBytes  int
-	started   time.Time
-	first     int64
-	last      int64
-	epoch     int32
-	n, bytes  int
-	newest    int64
-
-	dec     decoder
-	row     logRow
-	samples []sample
-	logs    *logColumns
-	events  *eventColumns
-	metrics *metricColumns
-	dead    *deadColumns
-}
-
-func newPartBatch(t TopicConfig, partition int32, maxBytes int) *partBatch {
-	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1, dead: newDeadColumns(), dec: newDecoder(t)}
-	switch t.Table {
-	case "logs":
-		b.logs = newLogColumns()
-	case "events":
-		b.events = newEventColumns()
-	case "metrics":
-		b.metrics = newMetricColumns()
-	}
-	return b
-}
-
-func (b *partBatch) add(r *kgo.Record, now time.Time) {
-	if b.first < 0 {
-		b.first, b.started = r.Offset, now
-	}
-	b.last, b.epoch = r.Offset, r.LeaderEpoch
-	b.n++
-	b.bytes += len(r.Value)
-	recordsTotal.WithLabelValues(r.Topic).Inc()
-	bytesTotal.WithLabelValues(r.Topic).Add(float64(len(r.Value)))
-	nowMs := now.UnixMilli()
-	reason, err := b.decode(r, nowMs)
-	if err != nil {
-		invalidTotal.WithLabelValues(r.Topic, reason).Inc()
-		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
-	}
-}
-
-// decode turns one record into rows of the batch's table, or says why not.
-func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
-	if len(r.Value) > b.maxBytes {
-		return ReasonTooLarge, fmt.Errorf("record is %d bytes, more than ingest.max_record_bytes %d", len(r.Value), b.maxBytes)
-	}
-	if !utf8.Valid(r.Value) {
-		return ReasonInvalidUTF8, errors.New("record is not valid UTF-8")
-	}
-	kafkaMs := r.Timestamp.UnixMilli()
-	switch b.t.Table {
-	case "metrics":
-		var err error
-		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
-		if err != nil {
-			return ReasonMalformed, err
-		}
-		for _, s := range b.samples {
-			b.metrics.add(s, b.t.Stream, nowMs, r.Topic, r.Partition, r.Offset)
-			b.newest = max(b.newest, s.ts)
-		}
-		return "", nil
-	}
-	b.row.reset()
-	if err := b.dec.decode(r.Value, &b.row); err != nil {
-		reason := ReasonMalformed
-		if errors.Is(err, errBadUTF8) {
-			reason = ReasonInvalidUTF8
-		}
-		return reason, fmt.Errorf("cannot decode %s: %w", b.t.Format, err)
-	}
-	if b.row.ts == 0 {
-		b.row.ts = kafkaMs
-		b.row.attrs = append(b.row.attrs, attr{"logmart.timestamp_source", "kafka"})
-	}
-	b.newest = max(b.newest, b.row.ts)
-	switch b.t.Table {
-	case "logs":
-		b.logs.add(&b.row, b.t.Stream, r.Topic, 30, nowMs, r.Topic, r.Partition, r.Offset)
-	case "events":
-		b.events.add(&b.row, r.Value, b.t.Stream, r.Topic, nowMs, r.Topic, r.Partition, r.Offset)
-	}
-	return "", nil
-}
-
-// token identifies the batch by partition and offset range; ClickHouse drops
-// a second insert with the same token.
-func (b *partBatch) token(table string) string {
-	return fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, b.first, b.last, table)
-}
-
-func (b *partBatch) write(ctx context.Context, st store.Store) error {
-	type part struct {
-		table string
-		block *store.Block
-	}
-	var parts []part
-	switch {
-	case b.logs != nil:
-		parts = append(parts, part{"logs", b.logs.block()})
-	case b.events != nil:
-		parts = append(parts, part{"events", b.events.block()})
-	case b.metrics != nil:
-		parts = append(parts, part{"metrics", b.metrics.block()})
-	}
-	parts = append(parts, part{"dead_letters", b.dead.block()})
-	for _, p := range parts {
-		n := p.block.Rows()
-		if n == 0 {
-			continue
-		}
-		start := time.Now()
-		if err := st.Insert(ctx, p.table, p.block, sanitizeToken(b.token(p.table))); err != nil {
-			insertErrors.WithLabelValues(p.table).Inc()
-			return err
-		}
-		insertSeconds.WithLabelValues(p.table).Observe(time.Since(start).Seconds())
-		rowsWritten.WithLabelValues(p.table).Add(float64(n))
-	}
-	batchRows.Observe(float64(b.n))
-	return nil
 }
 
 // sanitizeToken keeps a token within the characters the store accepts;

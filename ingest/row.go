@@ -15,6 +15,7 @@ type logRow struct {
 	eventType string
 	tenant    string
 	attrs     []attr
+	fm        *fieldMap // the topic's field mapping, set by the decoder; nil for none
 }
 
 type attr struct{ k, v string }
@@ -26,6 +27,9 @@ func (r *logRow) reset() {
 // setField files one decoded field. Top-level common keys go to columns the
 // first time they are seen; everything else becomes an attribute.
 func (r *logRow) setField(key, val string, k valueKind, top bool) {
+	if r.fm != nil && r.fm.file(r, key, val, k, top) {
+		return
+	}
 	if top {
 		switch strings.ToLower(key) {
 		case "timestamp", "time", "ts", "@timestamp":

@@ -29,6 +29,23 @@ type OverviewSource interface {
 	Overview(ctx context.Context, minutes int, s store.Settings) (*ingest.Overview, error)
 }
 
+// StreamRules are the ingest routing rules, reloadable at run time.
+type StreamRules interface {
+	Reload() error
+	Current() *ingest.Router
+}
+
+func (s *Server) reloadStreams(c echo.Context) error {
+	if err := s.deps.Streams.Reload(); err != nil {
+		return fault.Wrap(fault.BadInput, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"streams": s.deps.Streams.Current().Streams()})
+}
+
+func (s *Server) listStreams(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"streams": s.deps.Streams.Current().Streams()})
+}
+
 // resultJSON is the wire shape of a query result.
 type resultJSON struct {
 	Columns []store.Column `json:"columns"`

@@ -35,6 +35,7 @@ type Deps struct {
 	SQL      SQLRunner
 	Logs     LogSearcher
 	Overview OverviewSource
+	Streams  StreamRules
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -101,6 +102,10 @@ func (s *Server) routes() {
 	}
 	if s.deps.Overview != nil {
 		api.GET("/overview", s.overview, requireRole(RoleViewer))
+	}
+	if s.deps.Streams != nil {
+		api.GET("/streams", s.listStreams, requireRole(RoleViewer))
+		api.POST("/streams/reload", s.reloadStreams, requireRole(RoleAdmin))
 	}
 	api.Any("/*", func(c echo.Context) error {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)

@@ -23,6 +23,8 @@ var commands = []command{
 	{"serve", "run the server (embedded Kafka and ClickHouse by default)", runServe},
 	{"demo", "produce realistic demo traffic into a server's Kafka", runDemo},
 	{"sql", "run a read-only SQL statement on a server", runSQL},
+	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
+	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},
 }
 

@@ -96,10 +96,15 @@ func runServe(args []string) error {
 	}
 	defer admin.Close()
 
-	ing, err := ingest.New(cfg.Ingest, st, kopts, log)
+	routes, err := ingest.NewRoutes(cfg.Ingest.StreamsFile)
 	if err != nil {
 		return err
 	}
+	ing, err := ingest.New(cfg.Ingest, st, kopts, routes, log)
+	if err != nil {
+		return err
+	}
+	go reloadOnHUP(ctx, routes, log)
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	runner := query.NewRunner(st, audit)
@@ -113,6 +118,7 @@ func runServe(args []string) error {
 		SQL:      runner,
 		Logs:     runner,
 		Overview: ingest.OverviewReader{Store: st},
+		Streams:  routes,
 		Version:  version,
 	}, log)
 
@@ -175,4 +181,24 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 func runDemoTraffic(ctx context.Context, cl *kgo.Client, log *slog.Logger) error {
 	_, err := demo.Run(ctx, cl, demo.Config{Rate: 200}, log)
 	return err
+}
+
+// reloadOnHUP reloads the stream rules on SIGHUP; a bad file keeps the rules
+// in force and says why.
+func reloadOnHUP(ctx context.Context, routes *ingest.Routes, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := routes.Reload(); err != nil {
+				log.Error("stream rules not reloaded; the previous rules stay in force", "err", err)
+			} else {
+				log.Info("stream rules reloaded", "streams", len(routes.Current().Streams()))
+			}
+		}
+	}
 }

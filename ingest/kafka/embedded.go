@@ -267,3 +267,7 @@ func (a slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 	}
 	a.log.Log(context.Background(), l, fmt.Sprintf(format, args...), "component", "kfake")
 }
+
+// Cluster is the underlying kfake cluster, for fault injection in tests
+// (ControlKey). Production code has no use for it.
+func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }

@@ -242,3 +242,24 @@ func asError(err error, e **store.Error) bool {
 	}
 	return ok
 }
+
+func TestInsertBinaryHoldingNewlines(t *testing.T) {
+	// Regression: blocks were inlined after FORMAT Native in the statement
+	// text, where the engine ends the data at the first newline byte; a
+	// 10-byte string (length byte 0x0a) or a value with a 0x0a byte cut the
+	// block short with CANNOT_READ_ALL_DATA.
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS nl (n Int64, s String) ENGINE = MergeTree ORDER BY n"}))
+	n := &store.Int64Column{Name: "n"}
+	s := &store.StringColumn{Name: "s"}
+	for i := range 5000 {
+		n.Append(int64(i) | 0x0a0a)
+		s.Append(strings.Repeat("\n", i%20))
+	}
+	must(t, testEngine.Insert(ctx, "nl", &store.Block{Cols: []store.BlockColumn{n, s}}, ""))
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count(), sum(length(s)) FROM nl"})
+	must(t, err)
+	if fmt.Sprint(res.Rows[0]) != "[5000 47500]" {
+		t.Fatalf("got %v", res.Rows[0])
+	}
+}

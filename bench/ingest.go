@@ -1,0 +1,709 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/store"
+	"github.com/logmart/logmart/store/chdb"
+)
+
+const (
+	// benchTopic is the topic the lines go to, consumed into the logs table.
+	benchTopic = "logs"
+	// benchGroup is the ingester's consumer group.
+	benchGroup = "logmart-bench"
+	// benchDatabase holds the tables in the bench's own data folder.
+	benchDatabase = "logmart"
+	// pollEvery is how often the logs table is polled for freshness.
+	pollEvery = 50 * time.Millisecond
+	// stallAfter ends a run whose rows stop arriving: some were lost.
+	stallAfter = 2 * time.Minute
+)
+
+// IngestOptions configures one Ingest run.
+type IngestOptions struct {
+	// Events is how many log lines are produced. Required, at least 1.
+	Events int
+	// Data is the folder the embedded Kafka (Data/kafka) and ClickHouse
+	// (Data/clickhouse) persist to, kept afterwards. It must be empty or not
+	// exist, so that the count check sees this run's rows only. Default
+	// empty: a temporary folder, removed afterwards.
+	Data string
+	// Partitions is the partition count of the logs topic, which is also how
+	// many batches the ingester writes in parallel. Default 4.
+	Partitions int
+	// BatchRows is the ingester's batch size in rows (ingest.batch.rows).
+	// Default 100000.
+	BatchRows int
+	// ChdbLibrary is the path of libchdb.so. Default chdb.DefaultLibPath():
+	// $LOGMART_CHDB_LIB or the `make chdb` cache.
+	ChdbLibrary string
+	// Seed seeds the log line generator, so runs produce the same bytes.
+	// Default 1.
+	Seed uint64
+	// CPUProfile, when not nil, receives a pprof CPU profile of the measured
+	// phase, from the first produce to the last row queryable. It covers the
+	// whole process (producer, broker, ingester); the engine's own threads
+	// run C++ code the Go profiler does not see.
+	CPUProfile io.Writer
+	// Progress, when not nil, is called after every poll of the logs table
+	// (about every 50 ms) from the goroutine running Ingest.
+	Progress func(IngestProgress)
+}
+
+// IngestProgress is how far a run is, for a progress line.
+type IngestProgress struct {
+	// Produced is the records handed to the producer, Acked those the broker
+	// acknowledged, Visible those queryable in the logs table.
+	Produced, Acked, Visible int64
+	// Elapsed is the time since the first produce.
+	Elapsed time.Duration
+}
+
+// IngestResult is what a run measured. Encoded as JSON it has exactly the
+// keys `make bench` reports; the details only appear in the table.
+type IngestResult struct {
+	// Events is the number of records produced, each found exactly once in
+	// the logs table.
+	Events int64 `json:"events"`
+	// Seconds is the wall-clock time from the first produce to every row
+	// queryable.
+	Seconds float64 `json:"seconds"`
+	// EventsPerSec is Events / Seconds.
+	EventsPerSec float64 `json:"events_per_sec"`
+	// MBPerSec is record value bytes (10^6 bytes) per second.
+	MBPerSec float64 `json:"mb_per_sec"`
+	// CPUSeconds is user plus system CPU time of the process over Seconds
+	// (getrusage RUSAGE_SELF), engine threads included.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// PeakRSSBytes is the largest resident set during the measured phase
+	// (VmHWM, reset when the phase starts; where the reset is not allowed,
+	// the process's lifetime peak).
+	PeakRSSBytes int64 `json:"peak_rss_bytes"`
+	// RSSIdleBytes is the resident set with the broker, engine and ingester
+	// started and idle, just before the first produce. PeakRSSBytes minus
+	// RSSIdleBytes is what ingesting added.
+	RSSIdleBytes int64 `json:"rss_idle_bytes"`
+	// FreshnessP50Ms and FreshnessP95Ms are percentiles over all records of
+	// the time from produce acknowledgement to queryable, in milliseconds.
+	FreshnessP50Ms float64 `json:"freshness_p50_ms"`
+	FreshnessP95Ms float64 `json:"freshness_p95_ms"`
+
+	// Bytes is the sum of record value bytes.
+	Bytes int64 `json:"-"`
+	// ProduceSeconds is the time from the first produce to the last
+	// acknowledgement.
+	ProduceSeconds float64 `json:"-"`
+	// FreshnessMaxMs is the largest freshness of any record.
+	FreshnessMaxMs float64 `json:"-"`
+	// Inserts are the ingester's writes during the run.
+	Inserts InsertStats `json:"-"`
+}
+
+// InsertStats sums the ingester's writes to the logs table, read from its
+// Prometheus metrics (logmart_ingest_insert_duration_seconds and
+// logmart_ingest_rows_written_total); zero when those are not registered.
+type InsertStats struct {
+	// Count is the number of inserts into logs.
+	Count int64
+	// Rows is the number of rows they wrote.
+	Rows int64
+	// Seconds is the time they took, summed.
+	Seconds float64
+}
+
+func (o *IngestOptions) withDefaults() error {
+	if o.Events < 1 {
+		return fmt.Errorf("events must be at least 1, got %d", o.Events)
+	}
+	if o.Partitions == 0 {
+		o.Partitions = 4
+	}
+	if o.Partitions < 1 || o.Partitions > 1024 {
+		return fmt.Errorf("partitions must be between 1 and 1024, got %d", o.Partitions)
+	}
+	if o.BatchRows == 0 {
+		o.BatchRows = 100_000
+	}
+	if o.BatchRows < 1 || o.BatchRows > 10_000_000 {
+		return fmt.Errorf("batch rows must be between 1 and 10000000, got %d", o.BatchRows)
+	}
+	if o.ChdbLibrary == "" {
+		o.ChdbLibrary = chdb.DefaultLibPath()
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	return nil
+}
+
+// Ingest starts the embedded broker, engine and ingester, produces
+// opts.Events log lines, waits until all of them are queryable, checks that
+// the logs table holds each exactly once, and stops everything. It fails when
+// a record is lost or duplicated, when rows stop arriving for two minutes, or
+// when ctx ends.
+//
+// The embedded engine boots once per process on one data path (see
+// store/chdb), so a process can run Ingest only once. log may be nil.
+func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res IngestResult, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := opts.withDefaults(); err != nil {
+		return res, err
+	}
+
+	data := opts.Data
+	if data == "" {
+		if data, err = os.MkdirTemp("", "logmart-bench-"); err != nil {
+			return res, fmt.Errorf("cannot create a temporary folder: %w", err)
+		}
+		defer os.RemoveAll(data)
+	} else if err := checkEmpty(data); err != nil {
+		return res, err
+	}
+
+	ccfg := chdb.Default()
+	ccfg.Library = opts.ChdbLibrary
+	ccfg.Path = filepath.Join(data, "clickhouse")
+	st, err := chdb.Open(ccfg, benchDatabase, log)
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	if opts.Data == "" {
+		// Stop the engine's background work on the folder before it is
+		// removed; the engine stays booted until the process exits.
+		defer st.Exec(context.Background(), store.Query{SQL: "DROP DATABASE IF EXISTS " + benchDatabase + " SYNC"}) //nolint:errcheck // best effort on a folder about to go
+	}
+	if err := store.Migrate(ctx, st, log); err != nil {
+		return res, err
+	}
+
+	kcfg := kafka.Default()
+	kcfg.Listen = "127.0.0.1:0"
+	kcfg.DataDir = filepath.Join(data, "kafka")
+	kcfg.Partitions = opts.Partitions
+	emb, err := kafka.StartEmbedded(kcfg, log)
+	if err != nil {
+		return res, err
+	}
+	defer emb.Close()
+	kopts, err := kafka.ClientOpts(emb.Config())
+	if err != nil {
+		return res, err
+	}
+
+	icfg := ingest.Default()
+	icfg.Group = benchGroup
+	icfg.Topics = []ingest.TopicConfig{{Topic: benchTopic, Table: "logs", Format: "json", Stream: "default"}}
+	icfg.Batch.Rows = opts.BatchRows
+	ing, err := ingest.New(icfg, st, kopts, nil, log)
+	if err != nil {
+		return res, err
+	}
+	runCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	ingDone := make(chan error, 1)
+	go func() { ingDone <- ing.Run(runCtx) }()
+	defer func() {
+		stopIngest()
+		select {
+		case <-ingDone:
+		case <-time.After(time.Minute):
+			log.Warn("the ingester did not stop within a minute")
+		}
+	}()
+
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(benchTopic))...)
+	if err != nil {
+		return res, fmt.Errorf("cannot create the Kafka producer: %w", err)
+	}
+	defer cl.Close()
+	if err := waitAssigned(ctx, cl, ingDone); err != nil {
+		return res, err
+	}
+
+	r := &run{
+		opts: opts,
+		st:   st,
+		cl:   cl,
+		log:  log,
+		acks: newAckLog(opts.Partitions, opts.Events),
+		vis:  make([][]visStep, opts.Partitions),
+	}
+	return r.measure(ctx, ingDone)
+}
+
+// checkEmpty accepts a folder that is empty or does not exist.
+func checkEmpty(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read %q: %w", dir, err)
+	}
+	if len(ents) > 0 {
+		return fmt.Errorf("data folder %q is not empty: the bench needs a fresh folder so that its count check sees only its own rows", dir)
+	}
+	return nil
+}
+
+// waitAssigned waits until the ingester's consumer group is stable with
+// partitions assigned, so the measured phase does not include the group
+// join. It gives up quietly after 30s: the run then measures the join too.
+func waitAssigned(ctx context.Context, cl *kgo.Client, ingDone <-chan error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-ingDone:
+			return fmt.Errorf("the ingester stopped before the run: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		req := kmsg.NewPtrDescribeGroupsRequest()
+		req.Groups = []string{benchGroup}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || len(resp.Groups) != 1 {
+			continue
+		}
+		g := resp.Groups[0]
+		if g.State != "Stable" || len(g.Members) == 0 {
+			continue
+		}
+		var a kmsg.ConsumerMemberAssignment
+		if a.ReadFrom(g.Members[0].MemberAssignment) == nil && len(a.Topics) > 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// run is one measured phase.
+type run struct {
+	opts  IngestOptions
+	st    store.Store
+	cl    *kgo.Client
+	log   *slog.Logger
+	acks  *ackLog
+	vis   [][]visStep // per partition, when each offset prefix became visible
+	start time.Time
+
+	produced atomic.Int64
+}
+
+// visStep says offsets up to upTo were first seen at t (since start).
+type visStep struct {
+	upTo int64
+	t    time.Duration
+}
+
+func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResult, err error) {
+	ins0 := insertStats()
+	idle := rssBytes()
+	resetPeak()
+	cpu0 := cpuTime()
+	if r.opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(r.opts.CPUProfile); err != nil {
+			return res, fmt.Errorf("cannot start the CPU profile: %w", err)
+		}
+	}
+	profiling := r.opts.CPUProfile != nil
+	defer func() {
+		if profiling {
+			pprof.StopCPUProfile()
+		}
+	}()
+
+	r.start = time.Now()
+	r.acks.start = r.start
+	prodCtx, stopProd := context.WithCancel(ctx)
+	defer stopProd()
+	prodDone := make(chan error, 1)
+	go func() { prodDone <- r.produce(prodCtx) }()
+
+	end, err := r.poll(ctx, ingDone, prodDone)
+	if err != nil {
+		return res, err
+	}
+	cpu := cpuTime() - cpu0
+	if profiling {
+		pprof.StopCPUProfile()
+		profiling = false
+	}
+	peak := peakRSSBytes()
+
+	if err := r.checkCount(ctx); err != nil {
+		return res, err
+	}
+	ins := insertStats()
+
+	n := int64(r.opts.Events)
+	res = IngestResult{
+		Events:         n,
+		Seconds:        end.Seconds(),
+		CPUSeconds:     cpu.Seconds(),
+		PeakRSSBytes:   max(peak, idle),
+		RSSIdleBytes:   idle,
+		Bytes:          r.acks.bytes,
+		ProduceSeconds: r.acks.last.Seconds(),
+		Inserts: InsertStats{
+			Count:   ins.Count - ins0.Count,
+			Rows:    ins.Rows - ins0.Rows,
+			Seconds: ins.Seconds - ins0.Seconds,
+		},
+	}
+	res.EventsPerSec = float64(n) / res.Seconds
+	res.MBPerSec = float64(res.Bytes) / 1e6 / res.Seconds
+	p50, p95, pmax := r.freshness()
+	res.FreshnessP50Ms, res.FreshnessP95Ms, res.FreshnessMaxMs = ms(p50), ms(p95), ms(pmax)
+	round(&res)
+	return res, nil
+}
+
+// produce writes opts.Events log lines as fast as the client takes them.
+// Values and records are carved from shared slabs: a benchmark of ingest
+// should not be a benchmark of the producer's allocations.
+func (r *run) produce(ctx context.Context) error {
+	rng := rand.New(rand.NewPCG(r.opts.Seed, r.opts.Seed^0x9e3779b97f4a7c15))
+	var (
+		scratch [1024]byte
+		arena   []byte
+		recs    []kgo.Record
+	)
+	promise := r.acks.promise
+	for i := 0; i < r.opts.Events; i++ {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		line := demo.LogLine(rng, time.Now(), scratch[:0])
+		if cap(arena)-len(arena) < len(line)+20 {
+			arena = make([]byte, 0, 1<<20)
+		}
+		k := len(arena)
+		arena = strconv.AppendInt(arena, int64(i), 10)
+		v := len(arena)
+		arena = append(arena, line...)
+		if len(recs) == 0 {
+			recs = make([]kgo.Record, 1024)
+		}
+		rec := &recs[0]
+		recs = recs[1:]
+		rec.Key = arena[k:v:v]
+		rec.Value = arena[v:len(arena):len(arena)]
+		r.produced.Add(1)
+		r.cl.Produce(ctx, rec, promise)
+	}
+	return r.cl.Flush(ctx)
+}
+
+// poll watches the logs table until every record is visible and returns
+// the time from start to then.
+func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Duration, error) {
+	n := int64(r.opts.Events)
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	var (
+		visible    int64
+		lastChange = time.Now()
+		q          = store.Query{
+			SQL:      "SELECT kafka_partition, count(), max(kafka_offset) FROM logs GROUP BY kafka_partition",
+			Settings: store.Settings{ReadOnly: true},
+		}
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case err := <-ingDone:
+			return 0, fmt.Errorf("the ingester stopped during the run: %v", err)
+		case err := <-prodDone:
+			if err != nil {
+				return 0, fmt.Errorf("cannot produce the bench records: %w", err)
+			}
+			prodDone = nil
+		case <-tick.C:
+		}
+		if err := r.acks.failed(); err != nil {
+			return 0, err
+		}
+		at := time.Since(r.start)
+		qr, err := r.st.Query(ctx, q)
+		if err != nil {
+			return 0, fmt.Errorf("cannot poll the logs table: %w", err)
+		}
+		var rows, vis int64
+		for _, row := range qr.Rows {
+			p, cnt, top := toInt(row[0]), toInt(row[1]), toInt(row[2])
+			rows += cnt
+			if p < 0 || p >= int64(len(r.vis)) {
+				return 0, fmt.Errorf("the logs table holds rows of partition %d; the topic has %d", p, len(r.vis))
+			}
+			steps := r.vis[p]
+			if cnt == top+1 && (len(steps) == 0 || steps[len(steps)-1].upTo < top) {
+				r.vis[p] = append(steps, visStep{upTo: top, t: at})
+			}
+			if steps := r.vis[p]; len(steps) > 0 {
+				vis += steps[len(steps)-1].upTo + 1
+			}
+		}
+		if rows > n {
+			return 0, fmt.Errorf("the logs table holds %d rows for %d records produced: duplicates", rows, n)
+		}
+		if vis != visible {
+			visible, lastChange = vis, time.Now()
+		}
+		if r.opts.Progress != nil {
+			r.opts.Progress(IngestProgress{Produced: r.produced.Load(), Acked: r.acks.count(), Visible: visible, Elapsed: at})
+		}
+		if visible == n && r.acks.count() == n {
+			return at, nil
+		}
+		if time.Since(lastChange) > stallAfter {
+			return 0, fmt.Errorf("rows stopped arriving: %d of %d records are queryable after %s, %d acknowledged by Kafka",
+				visible, n, at.Round(time.Second), r.acks.count())
+		}
+	}
+}
+
+// checkCount fails unless the logs table holds exactly one row per record.
+func (r *run) checkCount(ctx context.Context) error {
+	qr, err := r.st.Query(ctx, store.Query{SQL: "SELECT count(), uniqExact(kafka_partition, kafka_offset) FROM logs"})
+	if err != nil {
+		return fmt.Errorf("cannot count the logs table: %w", err)
+	}
+	rows, uniq := toInt(qr.Rows[0][0]), toInt(qr.Rows[0][1])
+	n := int64(r.opts.Events)
+	if rows == n && uniq == n {
+		return nil
+	}
+	dead := int64(-1)
+	if d, err := r.st.Query(ctx, store.Query{SQL: "SELECT count() FROM dead_letters"}); err == nil {
+		dead = toInt(d.Rows[0][0])
+	}
+	return fmt.Errorf("count check failed: %d records produced, the logs table holds %d rows for %d distinct offsets (%d lost, %d duplicated; %d dead letters)",
+		n, rows, uniq, n-uniq, rows-uniq, dead)
+}
+
+// freshness returns the 50th and 95th percentile and the maximum of
+// visible-time minus ack-time over all records.
+func (r *run) freshness() (p50, p95, pmax time.Duration) {
+	all := make([]time.Duration, 0, r.opts.Events)
+	for p, acks := range r.acks.parts {
+		steps := r.vis[p]
+		si := 0
+		for off, ack := range acks {
+			for si < len(steps) && steps[si].upTo < int64(off) {
+				si++
+			}
+			if si == len(steps) || ack < 0 {
+				continue // not seen; the count check reports it
+			}
+			all = append(all, steps[si].t-ack)
+		}
+	}
+	if len(all) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(all)
+	at := func(q float64) time.Duration { return all[int(math.Ceil(q*float64(len(all))))-1] }
+	return at(0.50), at(0.95), all[len(all)-1]
+}
+
+// ackLog records when the broker acknowledged each record, by partition and
+// offset.
+type ackLog struct {
+	start time.Time // the run's start, set before the first produce
+
+	mu    sync.Mutex
+	parts [][]time.Duration // since start; -1 until acknowledged
+	n     int64
+	bytes int64
+	last  time.Duration
+	err   error
+}
+
+func newAckLog(partitions, events int) *ackLog {
+	a := &ackLog{parts: make([][]time.Duration, partitions)}
+	for i := range a.parts {
+		a.parts[i] = make([]time.Duration, 0, events/partitions+events/partitions/4+16)
+	}
+	return a
+}
+
+func (a *ackLog) promise(rec *kgo.Record, err error) {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		if a.err == nil {
+			a.err = fmt.Errorf("the broker refused a record: %w", err)
+		}
+		return
+	}
+	if int(rec.Partition) >= len(a.parts) || rec.Offset < 0 {
+		if a.err == nil {
+			a.err = fmt.Errorf("a record was acknowledged at partition %d offset %d, outside the %d partitions", rec.Partition, rec.Offset, len(a.parts))
+		}
+		return
+	}
+	p := a.parts[rec.Partition]
+	for int64(len(p)) <= rec.Offset {
+		p = append(p, -1)
+	}
+	t := now.Sub(a.start)
+	p[rec.Offset] = t
+	a.parts[rec.Partition] = p
+	a.n++
+	a.bytes += int64(len(rec.Value))
+	a.last = max(a.last, t)
+}
+
+func (a *ackLog) count() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n
+}
+
+func (a *ackLog) failed() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}
+
+func toInt(v any) int64 {
+	n, _ := strconv.ParseInt(fmt.Sprint(v), 10, 64)
+	return n
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// round keeps the JSON readable: a bench result has no meaningful digits
+// past these.
+func round(r *IngestResult) {
+	f := func(v *float64, digits int) {
+		p := math.Pow10(digits)
+		*v = math.Round(*v*p) / p
+	}
+	f(&r.Seconds, 3)
+	f(&r.EventsPerSec, 0)
+	f(&r.MBPerSec, 2)
+	f(&r.CPUSeconds, 2)
+	f(&r.FreshnessP50Ms, 1)
+	f(&r.FreshnessP95Ms, 1)
+	f(&r.FreshnessMaxMs, 1)
+	f(&r.ProduceSeconds, 3)
+}
+
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// rssBytes is the current resident set (VmRSS).
+func rssBytes() int64 { return procStatus("VmRSS:") }
+
+// peakRSSBytes is the resident set's high-water mark (VmHWM), or getrusage's
+// maxrss where /proc is not available.
+func peakRSSBytes() int64 {
+	if n := procStatus("VmHWM:"); n > 0 {
+		return n
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) * 1024 // KiB on Linux
+}
+
+// resetPeak resets VmHWM to the current RSS (Linux clear_refs 5), so the
+// peak read afterwards is the measured phase's. Where that is not allowed the
+// peak stays the process's lifetime peak.
+func resetPeak() {
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// procStatus reads one "Key: N kB" line of /proc/self/status, in bytes.
+func procStatus(key string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if !bytes.HasPrefix(line, []byte(key)) {
+			continue
+		}
+		fields := bytes.Fields(line[len(key):])
+		if len(fields) == 0 {
+			return 0
+		}
+		n, err := strconv.ParseInt(string(fields[0]), 10, 64)
+		if err != nil {
+			return 0
+		}
+		return n * 1024
+	}
+	return 0
+}
+
+// insertStats reads the ingester's insert metrics for the logs table.
+func insertStats() InsertStats {
+	var s InsertStats
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		return s
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			logs := false
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "table" && l.GetValue() == "logs" {
+					logs = true
+				}
+			}
+			if !logs {
+				continue
+			}
+			switch mf.GetName() {
+			case "logmart_ingest_insert_duration_seconds":
+				s.Count += int64(m.GetHistogram().GetSampleCount())
+				s.Seconds += m.GetHistogram().GetSampleSum()
+			case "logmart_ingest_rows_written_total":
+				s.Rows += int64(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return s
+}

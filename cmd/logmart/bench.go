@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/logmart/logmart/bench"
+)
+
+func runBench(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n\nrun 'logmart bench ingest -h' for its flags\n")
+		if len(args) == 0 {
+			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest")}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "ingest":
+		return runBenchIngest(args[1:])
+	default:
+		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest", args[0])}
+	}
+}
+
+func runBenchIngest(args []string) error {
+	fs := newFlags("bench ingest")
+	events := fs.Int("events", 1_000_000, "log lines to produce (about 300 bytes each)")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object instead of a table")
+	data := fs.String("data", "", "folder for the embedded Kafka and ClickHouse data, kept afterwards; must be empty or absent (default: a temporary folder, removed afterwards)")
+	partitions := fs.Int("partitions", 4, "partitions of the logs topic")
+	batchRows := fs.Int("batch-rows", 100_000, "ingest batch size in rows (ingest.batch.rows)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
+	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if *events < 1 {
+		return usageError{fmt.Errorf("--events must be at least 1, got %d", *events)}
+	}
+	if *partitions < 1 || *partitions > 1024 {
+		return usageError{fmt.Errorf("--partitions must be between 1 and 1024, got %d", *partitions)}
+	}
+	if *batchRows < 1 || *batchRows > 10_000_000 {
+		return usageError{fmt.Errorf("--batch-rows must be between 1 and 10000000, got %d", *batchRows)}
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cannot create %q: %w", *cpuProfile, err)
+		}
+		defer f.Close()
+		opts.CPUProfile = f
+	}
+	if isTerminal(os.Stderr) {
+		opts.Progress = func(p bench.IngestProgress) {
+			fmt.Fprintf(os.Stderr, "\r%6.1fs  produced %d  acked %d  queryable %d of %d ",
+				p.Elapsed.Seconds(), p.Produced, p.Acked, p.Visible, *events)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.Ingest(ctx, opts, log)
+	if opts.Progress != nil {
+		fmt.Fprint(os.Stderr, "\r\033[K")
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		fmt.Println(string(b))
+		return nil
+	}
+	printIngestResult(res, *partitions, *batchRows)
+	return nil
+}
+
+func printIngestResult(r bench.IngestResult, partitions, batchRows int) {
+	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+	row := func(name, format string, a ...any) { fmt.Printf("%-18s %s\n", name, fmt.Sprintf(format, a...)) }
+	row("events", "%d (%d partitions, batches of up to %d rows)", r.Events, partitions, batchRows)
+	row("seconds", "%.3f (last ack after %.3f)", r.Seconds, r.ProduceSeconds)
+	row("events/s", "%.0f", r.EventsPerSec)
+	row("MB/s", "%.2f (%.1f MB of record values)", r.MBPerSec, float64(r.Bytes)/1e6)
+	row("cpu seconds", "%.2f (%.2f cores busy on average)", r.CPUSeconds, r.CPUSeconds/r.Seconds)
+	row("rss idle", "%s", mib(r.RSSIdleBytes))
+	row("rss peak", "%s (ingest added %s)", mib(r.PeakRSSBytes), mib(r.PeakRSSBytes-r.RSSIdleBytes))
+	row("freshness p50", "%.1f ms", r.FreshnessP50Ms)
+	row("freshness p95", "%.1f ms (max %.1f ms)", r.FreshnessP95Ms, r.FreshnessMaxMs)
+	if in := r.Inserts; in.Count > 0 {
+		row("inserts", "%d into logs, %.0f rows and %.0f ms each on average", in.Count,
+			float64(in.Rows)/float64(in.Count), in.Seconds*1000/float64(in.Count))
+	}
+	row("count check", "ok: %d rows, one per record", r.Events)
+}
+
+// isTerminal reports whether f is a terminal, for progress lines that
+// rewrite themselves.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

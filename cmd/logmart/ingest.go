@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/ingest/fileload"
+	"github.com/logmart/logmart/ingest/kafka"
+)
+
+func runIngest(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(os.Stderr, "usage: logmart ingest file [flags] PATH...\n\nsubcommands:\n  file       send log files (or stdin) line by line through the server's Kafka\n\nrun 'logmart ingest file -h' for its flags\n")
+		if len(args) == 0 {
+			return usageError{fmt.Errorf("name a subcommand: logmart ingest file")}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "file":
+		return runIngestFile(args[1:])
+	default:
+		return usageError{fmt.Errorf("unknown subcommand %q: the subcommands are: file", args[0])}
+	}
+}
+
+func runIngestFile(args []string) error {
+	fs := newFlags("ingest file")
+	stream := fs.String("stream", "", "stream the lines land in (required; a-z, 0-9, '_', '.', '-')")
+	format := fs.String("format", "", "how the server reads each line: json, logfmt or text (required)")
+	topic := fs.String("topic", fileload.DefaultTopic, "Kafka topic the server consumes")
+	addr := fs.String("kafka-addr", "127.0.0.1:9092", "Kafka bootstrap address of the server")
+	source := fs.String("source", "", "source column of every line (default: the file's name, or stdin)")
+	maxLine := fs.Int("max-line-bytes", fileload.DefaultMaxLineBytes, "longest line sent, in bytes; longer lines are reported and not sent (lines over 1 MiB are sent and the server dead-letters them)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkIngestFlags(*stream, *format, *maxLine); err != nil {
+		return usageError{err}
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		return usageError{fmt.Errorf("name the files to send, or - for stdin: logmart ingest file --stream NAME --format json app.log")}
+	}
+	stdin := 0
+	for _, p := range paths {
+		if p == "-" {
+			stdin++
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("cannot read %q: %w", p, err)
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("cannot read %q: it is a folder", p)
+		}
+	}
+	if stdin > 1 {
+		return usageError{fmt.Errorf("- (stdin) can be named only once")}
+	}
+
+	kc := kafka.Default()
+	kc.Embedded = false
+	kc.Brokers = []string{*addr}
+	kopts, err := kafka.ClientOpts(kc)
+	if err != nil {
+		return usageError{fmt.Errorf("--kafka-addr: %w", err)}
+	}
+	cl, err := kgo.NewClient(append(kopts, fileload.ProducerOpts()...)...)
+	if err != nil {
+		return fmt.Errorf("cannot create the Kafka client: %w", err)
+	}
+	defer cl.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = kafka.Ping(pctx, cl)
+	if err == nil {
+		if err = kafka.Ping(pctx, cl, *topic); err != nil {
+			err = fmt.Errorf("cannot send to topic %q at %s (the server consumes the topics in its ingest.topics): %w", *topic, *addr, err)
+		}
+	} else {
+		err = fmt.Errorf("cannot reach Kafka at %s (is `logmart serve` running?): %w", *addr, err)
+	}
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	opts := fileload.Options{Topic: *topic, Stream: *stream, Format: *format, MaxLineBytes: *maxLine}
+	bar := newProgressBar(os.Stderr)
+	var total fileload.Progress
+	start := time.Now()
+	var sendErr error
+	for i, p := range paths {
+		opts.Source = *source
+		if opts.Source == "" {
+			opts.Source = "stdin"
+			if p != "-" {
+				opts.Source = filepath.Base(p)
+			}
+		}
+		got, err := sendPath(ctx, cl, opts, p, bar, fmt.Sprintf("[%d/%d] %s", i+1, len(paths), displayName(p)), total)
+		total = addProgress(total, got)
+		if err != nil {
+			sendErr = err
+			break
+		}
+	}
+	total.Elapsed = time.Since(start)
+	bar.clear()
+	fmt.Fprintln(os.Stderr, summary(total, len(paths), *topic, *stream, *format))
+	return sendErr
+}
+
+// checkIngestFlags reports the first bad flag in one line, naming it.
+func checkIngestFlags(stream, format string, maxLine int) error {
+	switch {
+	case format == "":
+		return fmt.Errorf("--format is required: json, logfmt or text")
+	case !slices.Contains(fileload.Formats, format):
+		return fmt.Errorf("--format %q must be json, logfmt or text", format)
+	case stream == "":
+		return fmt.Errorf("--stream is required: the stream the lines land in")
+	case maxLine < 1 || maxLine > fileload.MaxMaxLineBytes:
+		return fmt.Errorf("--max-line-bytes must be between 1 and %d, got %d", fileload.MaxMaxLineBytes, maxLine)
+	}
+	if err := (fileload.Options{Stream: stream, Format: format}).Validate(); err != nil {
+		return fmt.Errorf("--%w", err) // names the stream, the one check left
+	}
+	return nil
+}
+
+func displayName(p string) string {
+	if p == "-" {
+		return "stdin"
+	}
+	return p
+}
+
+// sendPath sends one file, drawing its progress on the bar. before is what
+// earlier files sent, for the totals on the bar.
+func sendPath(ctx context.Context, cl *kgo.Client, opts fileload.Options, path string, bar *progressBar, label string, before fileload.Progress) (fileload.Progress, error) {
+	var (
+		r    io.Reader = os.Stdin
+		size int64     = -1
+	)
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return fileload.Progress{}, fmt.Errorf("cannot read %q: %w", path, err)
+		}
+		defer f.Close()
+		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	cr := &countingReader{r: r}
+	p, err := fileload.Send(ctx, cl, opts, cr, func(p fileload.Progress) {
+		bar.draw(label, cr.n.Load(), size, addProgress(before, p))
+	})
+	if err != nil {
+		return p, fmt.Errorf("%s: %w", displayName(path), err)
+	}
+	return p, nil
+}
+
+func addProgress(a, b fileload.Progress) fileload.Progress {
+	return fileload.Progress{
+		Lines: a.Lines + b.Lines, Acked: a.Acked + b.Acked, Bytes: a.Bytes + b.Bytes,
+		Empty: a.Empty + b.Empty, Large: a.Large + b.Large, Failed: a.Failed + b.Failed,
+		Elapsed: a.Elapsed + b.Elapsed,
+	}
+}
+
+func summary(p fileload.Progress, files int, topic, stream, format string) string {
+	secs := max(p.Elapsed.Seconds(), 1e-3)
+	var b strings.Builder
+	fmt.Fprintf(&b, "sent %d %s (%s) from %d %s to topic %q as stream %q (%s) in %.1fs, %.0f lines/s",
+		p.Acked, plural(p.Acked, "line", "lines"), humanBytes(p.Bytes), files, plural(int64(files), "file", "files"),
+		topic, stream, format, p.Elapsed.Seconds(), float64(p.Acked)/secs)
+	if p.Empty > 0 {
+		fmt.Fprintf(&b, "; skipped %d empty %s", p.Empty, plural(p.Empty, "line", "lines"))
+	}
+	if p.Large > 0 {
+		fmt.Fprintf(&b, "; %d %s over 1 MiB (the server dead-letters them)", p.Large, plural(p.Large, "line", "lines"))
+	}
+	if p.Failed > 0 {
+		fmt.Fprintf(&b, "; %d %s NOT sent", p.Failed, plural(p.Failed, "line", "lines"))
+	}
+	return b.String()
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// countingReader counts the bytes read, for the progress bar's percentage.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// progressBar rewrites one line on a terminal; elsewhere it draws nothing.
+type progressBar struct {
+	w  *os.File
+	on bool
+}
+
+func newProgressBar(w *os.File) *progressBar { return &progressBar{w: w, on: isTerminal(w)} }
+
+func (b *progressBar) draw(label string, read, size int64, p fileload.Progress) {
+	if !b.on {
+		return
+	}
+	bar := ""
+	if size > 0 {
+		const width = 24
+		frac := min(float64(read)/float64(size), 1)
+		fill := int(frac * width)
+		bar = fmt.Sprintf("[%s%s] %3.0f%% ", strings.Repeat("=", fill), strings.Repeat(" ", width-fill), frac*100)
+	}
+	rate := float64(p.Acked) / max(p.Elapsed.Seconds(), 1e-3)
+	fmt.Fprintf(b.w, "\r\033[K%s %s%d lines  %s  %.0f lines/s", label, bar, p.Acked, humanBytes(p.Bytes), rate)
+}
+
+func (b *progressBar) clear() {
+	if b.on {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,300 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// FieldMap names, per column, the source key that fills it on one topic,
+// for producers whose keys are not among the built-in names. Every key is
+// optional; an empty one keeps the built-in names for that column.
+//
+// For json a name is the flattened path ("http.ts" for {"http":{"ts":…}});
+// for logfmt it is the key; for text it is a named group of text.pattern.
+// Names match exactly (case-sensitive), at any depth. The mapped key takes
+// priority: it fills the column whether it comes before or after a built-in
+// name (which then lands in attributes), and the built-in names still fill
+// the column in records without the mapped key. A mapped key fills its
+// column once and is not also an attribute; a repeat of it, a value that is
+// not a string or number, or a timestamp that does not parse stays an
+// attribute, so nothing is lost.
+type FieldMap struct {
+	// Timestamp is the key read as the record time (RFC 3339 and the other
+	// layouts of the built-in names, or epoch s, ms, µs or ns). Built-in:
+	// timestamp, time, ts, @timestamp.
+	Timestamp string `yaml:"timestamp"`
+	// Message is the key read as the body. Built-in: message, msg, log.
+	Message string `yaml:"message"`
+	// Service is the key read as the service. Built-in: service,
+	// service.name, app.
+	Service string `yaml:"service"`
+	// Host is the key read as the host. Built-in: host, hostname.
+	Host string `yaml:"host"`
+	// Level is the key read as the level, normalized like the built-in ones
+	// (warning → warn). Built-in: level, severity, lvl.
+	Level string `yaml:"level"`
+	// TraceID is the key read as the trace ID. Built-in: trace_id, traceid,
+	// trace.id.
+	TraceID string `yaml:"trace_id"`
+}
+
+// maxFieldName bounds a mapped key name, in bytes.
+const maxFieldName = 128
+
+// column is a logRow column a FieldMap can fill.
+type column uint8
+
+const (
+	colNone column = iota
+	colTimestamp
+	colMessage
+	colService
+	colHost
+	colLevel
+	colTraceID
+	numColumns
+)
+
+// yamlName returns the column's key in FieldMap, for errors.
+func (c column) yamlName() string {
+	return [...]string{"", "timestamp", "message", "service", "host", "level", "trace_id"}[c]
+}
+
+func (m FieldMap) names() [numColumns]string {
+	return [numColumns]string{colTimestamp: m.Timestamp, colMessage: m.Message, colService: m.Service,
+		colHost: m.Host, colLevel: m.Level, colTraceID: m.TraceID}
+}
+
+// validate checks the names; where is the map's config path
+// ("ingest.topics[0].fields").
+func (m FieldMap) validate(where string) error {
+	names := m.names()
+	for c := colTimestamp; c < numColumns; c++ {
+		name := names[c]
+		if name == "" {
+			continue
+		}
+		key := where + "." + c.yamlName()
+		switch {
+		case len(name) > maxFieldName:
+			return fmt.Errorf("%s is %d bytes, more than %d", key, len(name), maxFieldName)
+		case strings.TrimSpace(name) == "":
+			return fmt.Errorf("%s %q is blank", key, name)
+		case !utf8.ValidString(name):
+			return fmt.Errorf("%s %q is not valid UTF-8", key, name)
+		case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+			return fmt.Errorf("%s %q holds a control character", key, name)
+		}
+		for o := colTimestamp; o < c; o++ {
+			if names[o] == name {
+				return fmt.Errorf("%s %q is already mapped to %s.%s", key, name, where, o.yamlName())
+			}
+		}
+	}
+	return nil
+}
+
+// fieldMap applies a topic's FieldMap and text.timestamp_layout while a
+// decoder files fields (logRow.setField consults it first). It is nil for
+// topics without either, which keeps their path to one nil check. It holds
+// per-record state, so each decoder has its own; attach resets it.
+type fieldMap struct {
+	names   [numColumns]string // mapped key per column; "" for none
+	layout  string             // timestamp layout tried before the built-in ones
+	now     func() time.Time   // for layouts without a year; time.Now but in tests
+	managed uint8              // bit per column whose built-in names are filed here
+
+	// Per record.
+	fromMap     uint8            // columns filled by their mapped key
+	hasFallback uint8            // columns filled by a built-in name, so far
+	fallback    [numColumns]attr // that built-in key and its raw value
+}
+
+// newFieldMap resolves a topic's mapping; nil when there is nothing to do.
+func newFieldMap(fields FieldMap, layout string) *fieldMap {
+	m := &fieldMap{names: fields.names(), layout: layout, now: time.Now}
+	for c := colTimestamp; c < numColumns; c++ {
+		if m.names[c] != "" {
+			m.managed |= 1 << c
+		}
+	}
+	if layout != "" {
+		m.managed |= 1 << colTimestamp
+	}
+	if m.managed == 0 {
+		return nil
+	}
+	return m
+}
+
+// attach points row at m (nil included) and starts a record.
+func (m *fieldMap) attach(row *logRow) {
+	row.fm = m
+	if m == nil {
+		return
+	}
+	if m.hasFallback != 0 {
+		m.fallback = [numColumns]attr{}
+	}
+	m.fromMap, m.hasFallback = 0, 0
+}
+
+// file files one field if it concerns a mapped column and reports whether
+// it did; otherwise setField carries on with the built-in names.
+func (m *fieldMap) file(r *logRow, key, val string, k valueKind, top bool) bool {
+	for c := colTimestamp; c < numColumns; c++ {
+		if m.names[c] == "" || m.names[c] != key {
+			continue
+		}
+		bit := uint8(1) << c
+		switch {
+		case k == kindNull:
+		case m.fromMap&bit != 0 || !m.fill(r, c, val, k):
+			r.attrs = append(r.attrs, attr{key, val})
+		default:
+			m.fromMap |= bit
+			if m.hasFallback&bit != 0 {
+				m.hasFallback &^= bit
+				r.attrs = append(r.attrs, m.fallback[c])
+				m.fallback[c] = attr{}
+			}
+		}
+		return true
+	}
+	if !top || m.managed == 0 {
+		return false
+	}
+	c := builtinColumn(key)
+	if c == colNone || m.managed&(1<<c) == 0 {
+		return false
+	}
+	bit := uint8(1) << c
+	switch {
+	case k == kindNull:
+	case m.fromMap&bit != 0 || m.hasFallback&bit != 0 || !r.empty(c) || (k != kindString && c != colTimestamp) || !m.fill(r, c, val, k):
+		r.attrs = append(r.attrs, attr{key, val})
+	default:
+		m.hasFallback |= bit
+		m.fallback[c] = attr{key, val}
+	}
+	return true
+}
+
+// fill sets column c from val, overwriting it, and reports whether val
+// suits it: a string or number, a timestamp that parses.
+func (m *fieldMap) fill(r *logRow, c column, val string, k valueKind) bool {
+	if k != kindString && k != kindNumber {
+		return false
+	}
+	switch c {
+	case colTimestamp:
+		ms, ok := m.parseTime(val, k)
+		if !ok {
+			return false
+		}
+		r.ts = ms
+	case colMessage:
+		r.body = val
+	case colService:
+		r.service = val
+	case colHost:
+		r.host = val
+	case colLevel:
+		r.level = normalizeLevel(val)
+	case colTraceID:
+		r.traceID = val
+	}
+	return true
+}
+
+// parseTime reads a timestamp with the layout, then the built-in ways.
+func (m *fieldMap) parseTime(val string, k valueKind) (int64, bool) {
+	if m.layout != "" && k == kindString {
+		if ms, ok := parseLayout(m.layout, val, m.now); ok {
+			return ms, true
+		}
+	}
+	return parseTimestamp(val, k)
+}
+
+// parseLayout reads v in a Go time layout. Layouts without a zone read UTC;
+// layouts without a year (syslog's "Jan _2 15:04:05") get the current one,
+// or the previous one when that would put the time more than a day ahead
+// (December lines read in January).
+func parseLayout(layout, v string, now func() time.Time) (int64, bool) {
+	t, err := time.Parse(layout, v)
+	if err != nil {
+		return 0, false
+	}
+	if t.Year() == 0 {
+		n := now()
+		t = t.AddDate(n.Year(), 0, 0)
+		if t.After(n.Add(24 * time.Hour)) {
+			t = t.AddDate(-1, 0, 0)
+		}
+	}
+	ms := t.UnixMilli()
+	if ms <= 0 {
+		return 0, false
+	}
+	return ms, true
+}
+
+// empty reports whether column c is still unset.
+func (r *logRow) empty(c column) bool {
+	switch c {
+	case colTimestamp:
+		return r.ts == 0
+	case colMessage:
+		return r.body == ""
+	case colService:
+		return r.service == ""
+	case colHost:
+		return r.host == ""
+	case colLevel:
+		return r.level == ""
+	case colTraceID:
+		return r.traceID == ""
+	}
+	return false
+}
+
+// builtinColumn returns the column a top-level key names by the built-in
+// names of setField; TestBuiltinColumnMatchesSetField keeps the two lists
+// equal.
+func builtinColumn(key string) column {
+	switch strings.ToLower(key) {
+	case "timestamp", "time", "ts", "@timestamp":
+		return colTimestamp
+	case "message", "msg", "log":
+		return colMessage
+	case "level", "severity", "lvl":
+		return colLevel
+	case "service", "service.name", "app":
+		return colService
+	case "host", "hostname":
+		return colHost
+	case "trace_id", "traceid", "trace.id":
+		return colTraceID
+	}
+	return colNone
+}
+
+// validateDecoding checks the topic's fields and text settings; where is
+// its config path ("ingest.topics[0]").
+func (t TopicConfig) validateDecoding(where string) error {
+	if t.Format == "prometheus" {
+		if t.Fields != (FieldMap{}) {
+			return fmt.Errorf("%s.fields: format prometheus takes no field mapping", where)
+		}
+		if t.Text != (TextConfig{}) {
+			return fmt.Errorf("%s.text: format prometheus takes no text settings", where)
+		}
+	}
+	if err := t.Fields.validate(where + ".fields"); err != nil {
+		return err
+	}
+	return t.Text.validate(where + ".text")
+}

@@ -1,0 +1,276 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/store"
+)
+
+// Record headers a producer can set to steer one record; `logmart ingest
+// file` sets them.
+const (
+	HeaderStream = "logmart-stream"
+	HeaderFormat = "logmart-format"
+	HeaderSource = "logmart-source"
+)
+
+// intent is a batch's offset range as recorded in ingest_batches.
+type intent struct{ first, last int64 }
+
+// partBatch is one partition's records on their way to ClickHouse. Its
+// offset range [first, last] names it: the deduplication token of each
+// insert is built from it.
+type partBatch struct {
+	t         TopicConfig
+	topic     string
+	partition int32
+	maxBytes  int
+	started   time.Time
+	first     int64
+	last      int64
+	epoch     int32
+	n, bytes  int
+	newest    int64
+	// forced is the range recorded for this batch by an earlier consumer that
+	// may have written it: the batch must end exactly there.
+	forced *intent
+
+	routes   *Router
+	decs     map[string]decoder // by format
+	row      logRow
+	env      RouteEnv
+	samples  []sample
+	logs     *logColumns
+	events   *eventColumns
+	metrics  *metricColumns
+	dead     *deadColumns
+	deadRecs []*kgo.Record // for the dead-letter topic
+}
+
+func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) *partBatch {
+	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1,
+		dead: newDeadColumns(), routes: routes, decs: map[string]decoder{}}
+	switch t.Table {
+	case "logs":
+		b.logs = newLogColumns()
+	case "events":
+		b.events = newEventColumns()
+	case "metrics":
+		b.metrics = newMetricColumns()
+	}
+	return b
+}
+
+// firstRange returns the range the batch is recorded under.
+func (b *partBatch) rangeOf() intent {
+	if b.forced != nil {
+		return *b.forced
+	}
+	return intent{b.first, b.last}
+}
+
+func (b *partBatch) add(r *kgo.Record, now time.Time) {
+	if b.first < 0 {
+		b.first, b.started = r.Offset, now
+	}
+	b.last, b.epoch = r.Offset, r.LeaderEpoch
+	b.n++
+	b.bytes += len(r.Value)
+	recordsTotal.WithLabelValues(r.Topic).Inc()
+	bytesTotal.WithLabelValues(r.Topic).Add(float64(len(r.Value)))
+	nowMs := now.UnixMilli()
+	reason, err := b.decode(r, nowMs)
+	if err != nil {
+		invalidTotal.WithLabelValues(r.Topic, reason).Inc()
+		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
+		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
+	}
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+func (b *partBatch) decoder(format string) decoder {
+	d := b.decs[format]
+	if d == nil {
+		t := b.t
+		t.Format = format
+		d = newDecoder(t)
+		b.decs[format] = d
+	}
+	return d
+}
+
+// decode turns one record into rows of the batch's table, or says why not.
+func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
+	if len(r.Value) > b.maxBytes {
+		return ReasonTooLarge, fmt.Errorf("record is %d bytes, more than ingest.max_record_bytes %d", len(r.Value), b.maxBytes)
+	}
+	if !utf8.Valid(r.Value) {
+		return ReasonInvalidUTF8, errors.New("record is not valid UTF-8")
+	}
+	kafkaMs := r.Timestamp.UnixMilli()
+	if b.t.Table == "metrics" {
+		var err error
+		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
+		if err != nil {
+			return ReasonMalformed, err
+		}
+		for _, s := range b.samples {
+			b.metrics.add(s, b.t.Stream, nowMs, r.Topic, r.Partition, r.Offset)
+			b.newest = max(b.newest, s.ts)
+		}
+		return "", nil
+	}
+	format, stream := b.t.Format, ""
+	if len(r.Headers) > 0 {
+		if f := header(r, HeaderFormat); f != "" {
+			switch f {
+			case "json", "logfmt", "text":
+				format = f
+			default:
+				return ReasonMalformed, fmt.Errorf("header %s %q must be json, logfmt or text", HeaderFormat, f)
+			}
+		}
+		stream = header(r, HeaderStream)
+		if stream != "" && !streamNameRe.MatchString(stream) {
+			return ReasonMalformed, fmt.Errorf("header %s %q is not a stream name", HeaderStream, stream)
+		}
+	}
+	b.row.reset()
+	if err := b.decoder(format).decode(r.Value, &b.row); err != nil {
+		reason := ReasonMalformed
+		if errors.Is(err, errBadUTF8) {
+			reason = ReasonInvalidUTF8
+		} else if errors.Is(err, errWrongType) {
+			reason = ReasonWrongType
+		}
+		return reason, fmt.Errorf("cannot decode %s: %w", format, err)
+	}
+	if b.row.ts == 0 {
+		b.row.ts = kafkaMs
+		b.row.attrs = append(b.row.attrs, attr{"logmart.timestamp_source", "kafka"})
+	}
+	source := r.Topic
+	if len(r.Headers) > 0 {
+		if s := header(r, HeaderSource); s != "" {
+			source = s
+		}
+	}
+	for _, a := range b.row.attrs {
+		if a.k == "source" {
+			source = a.v
+			break
+		}
+	}
+	retention := uint32(30)
+	if stream == "" {
+		rule := b.route(r.Topic, source)
+		stream, retention = rule.Name, uint32(rule.RetentionDays)
+		if b.t.Table == "events" && stream == "default" && b.t.Stream != "" {
+			stream = b.t.Stream
+		}
+	}
+	b.newest = max(b.newest, b.row.ts)
+	switch b.t.Table {
+	case "logs":
+		b.logs.add(&b.row, stream, source, retention, nowMs, r.Topic, r.Partition, r.Offset)
+	case "events":
+		b.events.add(&b.row, r.Value, stream, source, nowMs, r.Topic, r.Partition, r.Offset)
+	}
+	return "", nil
+}
+
+func (b *partBatch) route(topic, source string) *StreamRule {
+	if b.routes.trivial {
+		return &b.routes.rules[0].StreamRule
+	}
+	e := &b.env
+	*e = RouteEnv{Source: source, Topic: topic, Service: b.row.service, Host: b.row.host, Level: b.row.level,
+		Type: b.row.eventType, Tenant: b.row.tenant, Body: b.row.body}
+	if b.routes.needAttrs {
+		e.Attrs = make(map[string]string, len(b.row.attrs))
+		for _, a := range b.row.attrs {
+			e.Attrs[a.k] = a.v
+		}
+	}
+	return b.routes.Route(e)
+}
+
+// errWrongType is wrapped by decoders when a known field has a value of the
+// wrong type (an object where a timestamp belongs, say).
+var errWrongType = errors.New("value has the wrong type")
+
+// deadLetter is the record sent to the dead-letter topic: the original
+// bytes, with where they came from and why they were set aside as headers.
+func deadLetter(r *kgo.Record, reason string, err error) *kgo.Record {
+	value := r.Value
+	var extra []kgo.RecordHeader
+	if len(value) > maxDeadRaw {
+		// The original may exceed what a producer may send; the table keeps
+		// the same truncated copy.
+		value = value[:maxDeadRaw]
+		extra = append(extra, kgo.RecordHeader{Key: "logmart-dead-truncated", Value: []byte(fmt.Sprint(len(r.Value)))})
+	}
+	return &kgo.Record{
+		Key:   r.Key,
+		Value: value,
+		Headers: append(append(append([]kgo.RecordHeader{}, r.Headers...), extra...),
+			kgo.RecordHeader{Key: "logmart-dead-reason", Value: []byte(reason)},
+			kgo.RecordHeader{Key: "logmart-dead-error", Value: []byte(err.Error())},
+			kgo.RecordHeader{Key: "logmart-dead-origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))},
+		),
+		Timestamp: r.Timestamp,
+	}
+}
+
+// token identifies the batch by partition and offset range; ClickHouse drops
+// a second insert with the same token.
+func (b *partBatch) token(table string) string {
+	rg := b.rangeOf()
+	return sanitizeToken(fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, rg.first, rg.last, table))
+}
+
+func (b *partBatch) write(ctx context.Context, st store.Store) error {
+	type part struct {
+		table string
+		block *store.Block
+	}
+	var parts []part
+	switch {
+	case b.logs != nil:
+		parts = append(parts, part{"logs", b.logs.block()})
+	case b.events != nil:
+		parts = append(parts, part{"events", b.events.block()})
+	case b.metrics != nil:
+		parts = append(parts, part{"metrics", b.metrics.block()})
+	}
+	parts = append(parts, part{"dead_letters", b.dead.block()})
+	for _, p := range parts {
+		n := p.block.Rows()
+		if n == 0 {
+			continue
+		}
+		start := time.Now()
+		if err := st.Insert(ctx, p.table, p.block, b.token(p.table)); err != nil {
+			insertErrors.WithLabelValues(p.table).Inc()
+			return err
+		}
+		insertSeconds.WithLabelValues(p.table).Observe(time.Since(start).Seconds())
+		rowsWritten.WithLabelValues(p.table).Add(float64(n))
+	}
+	batchRows.Observe(float64(b.n))
+	return nil
+}
