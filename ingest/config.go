@@ -10,6 +10,14 @@ type Config struct {
 	// Group is the Kafka consumer group; replicas sharing it share partitions.
 	// Default "logmart-ingest".
 	Group string `yaml:"group"`
+	// InstanceID is this replica's static group membership id: a restarted
+	// replica with the same id takes its partitions back at once instead of
+	// waiting for its old session to expire. Empty: the host name and a hash
+	// of the data folder, set by serve.
+	InstanceID string `yaml:"instance_id"`
+	// SessionTimeout is how long the group waits for a silent replica before
+	// handing its partitions to others. Default 15s.
+	SessionTimeout time.Duration `yaml:"session_timeout"`
 	// Topics lists what to consume and how to read it.
 	Topics []TopicConfig `yaml:"topics"`
 	// Batch bounds each insert.
@@ -59,7 +67,8 @@ type BatchConfig struct {
 // Default returns the defaults documented on Config.
 func Default() Config {
 	return Config{
-		Group: "logmart-ingest",
+		Group:          "logmart-ingest",
+		SessionTimeout: 15 * time.Second,
 		Topics: []TopicConfig{
 			{Topic: "logs", Table: "logs", Format: "json", Stream: "default"},
 			{Topic: "events", Table: "events", Format: "json", Stream: "events"},
@@ -75,6 +84,9 @@ func Default() Config {
 func (c Config) Validate() error {
 	if c.Group == "" {
 		return fmt.Errorf("ingest.group is required")
+	}
+	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute {
+		return fmt.Errorf("ingest.session_timeout must be between 6s and 5m, got %s", c.SessionTimeout)
 	}
 	seen := map[string]bool{}
 	for i, t := range c.Topics {

@@ -2,7 +2,7 @@ package ingest
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -345,4 +345,3 @@ func TestTwoReplicasSplitPartitions(t *testing.T) {
 		t.Fatalf("distinct = %d", n)
 	}
 }
-

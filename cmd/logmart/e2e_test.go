@@ -140,15 +140,24 @@ func produceIDs(t *testing.T, addr string, from, to int) {
 // with SIGKILL at a random moment while it ingests. After a last start the
 // logs table must hold each record exactly once.
 func TestKillNineLosesAndDuplicatesNothing(t *testing.T) {
-	const rounds, perRound = 10, 20000
+	const rounds, perRound = 12, 30000
 	data := filepath.Join(t.TempDir(), "data")
 	httpAddr, kafkaAddr := freePort(t), freePort(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	before := 0.0
 	for i := range rounds {
 		s := startServer(t, data, httpAddr, kafkaAddr)
 		produceIDs(t, kafkaAddr, i*perRound, (i+1)*perRound)
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		// Kill while it writes: once this round's first rows are stored,
+		// at a random moment soon after.
+		for w := time.Now(); time.Since(w) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
+			if s.sql(t, "SELECT count() FROM logs")[0][0].(float64) > before {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
 		stored := s.sql(t, "SELECT count() FROM logs")[0][0]
+		before = stored.(float64)
 		s.kill()
 		t.Logf("round %d: killed with %v of %d produced records stored", i, stored, (i+1)*perRound)
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -96,6 +98,9 @@ func runServe(args []string) error {
 	}
 	defer admin.Close()
 
+	if cfg.Ingest.InstanceID == "" {
+		cfg.Ingest.InstanceID = instanceID(cfg.Data)
+	}
 	routes, err := ingest.NewRoutes(cfg.Ingest.StreamsFile)
 	if err != nil {
 		return err
@@ -201,4 +206,16 @@ func reloadOnHUP(ctx context.Context, routes *ingest.Routes, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// instanceID names this replica in its consumer group: the host and its data
+// folder, so a restart on the same data takes the same partitions back.
+func instanceID(data string) string {
+	host, _ := os.Hostname()
+	abs, err := filepath.Abs(data)
+	if err != nil {
+		abs = data
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return fmt.Sprintf("%s-%x", host, sum[:4])
 }
