@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLogfmtDecode(t *testing.T) {
@@ -104,5 +106,42 @@ func TestLogfmtDecodeHugeLine(t *testing.T) {
 	}
 	if len(row.attrs) != 1<<18 {
 		t.Fatalf("%d attrs", len(row.attrs))
+	}
+}
+
+// logfmtLines rewrites the demo JSON lines as logfmt.
+func logfmtLines(n int) ([][]byte, int) {
+	lines, _ := benchLines(n)
+	d := newDecoder(TopicConfig{Format: "json"})
+	total := 0
+	for i, l := range lines {
+		var row logRow
+		if err := d.decode(l, &row); err != nil {
+			panic(err)
+		}
+		var b []byte
+		b = fmt.Appendf(b, "ts=%s level=%s service=%s host=%s msg=%q trace_id=%s",
+			time.UnixMilli(row.ts).UTC().Format(time.RFC3339Nano), row.level, row.service, row.host, row.body, row.traceID)
+		for _, a := range row.attrs {
+			b = fmt.Appendf(b, " %s=%s", a.k, a.v)
+		}
+		lines[i] = b
+		total += len(b)
+	}
+	return lines, total / n
+}
+
+func BenchmarkLogfmtDecode(b *testing.B) {
+	lines, mean := logfmtLines(256)
+	d := newDecoder(TopicConfig{Format: "logfmt"})
+	var row logRow
+	b.SetBytes(int64(mean))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		row.reset()
+		if err := d.decode(lines[i%len(lines)], &row); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -160,3 +160,34 @@ func TestTextPatternCompiledOnce(t *testing.T) {
 		t.Fatal("each decoder compiled the pattern again")
 	}
 }
+
+func BenchmarkTextDecode(b *testing.B) {
+	// The demo lines as "<RFC 3339> <LEVEL> <message>".
+	lines, _ := logfmtLines(256)
+	for i, l := range lines {
+		var row logRow
+		if err := newDecoder(TopicConfig{Format: "logfmt"}).decode(l, &row); err != nil {
+			b.Fatal(err)
+		}
+		lines[i] = []byte(time.UnixMilli(row.ts).UTC().Format(time.RFC3339Nano) + " " + strings.ToUpper(row.level) + " " + row.body)
+	}
+	for _, c := range []struct {
+		name string
+		cfg  TextConfig
+	}{
+		{"detect", TextConfig{}},
+		{"pattern", TextConfig{Pattern: `^(?P<timestamp>\S+) (?P<level>[A-Z]+) (?P<message>.*)$`}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d := newDecoder(TopicConfig{Format: "text", Text: c.cfg})
+			var row logRow
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				row.reset()
+				if err := d.decode(lines[i%len(lines)], &row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -214,8 +214,15 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 			}
 		}
 		g.parts[k] = b
+		h := healthOf(k)
+		for _, r := range p.Records {
+			h.bytes.Add(uint64(len(r.Value)))
+		}
+		h.records.Add(uint64(len(p.Records)))
 		if last := p.Records[len(p.Records)-1]; p.HighWatermark > 0 {
-			consumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(p.HighWatermark - last.Offset - 1))
+			lag := p.HighWatermark - last.Offset - 1
+			h.lag.Store(lag)
+			consumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(lag))
 		}
 	})
 	for k, b := range g.parts {
@@ -337,7 +344,12 @@ func (g *Ingester) commit(ctx context.Context, b *partBatch) {
 			g.log.Warn("cannot commit offsets", "topic", b.topic, "partition", b.partition, "offset", b.last+1, "err", err)
 		}
 	})
+	h := healthOf(tp{b.topic, b.partition})
+	h.batchRows.Store(int64(b.n))
+	h.insertMicros.Store(b.insertTime.Microseconds())
+	h.lastWriteMs.Store(time.Now().UnixMilli())
 	if b.newest > 0 {
+		h.newestMs.Store(b.newest)
 		timestampBehind.WithLabelValues(b.topic, strconv.Itoa(int(b.partition))).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
 	}
 }

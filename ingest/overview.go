@@ -20,6 +20,8 @@ type Overview struct {
 	Levels      []LevelPoint    `json:"levels"`
 	Streams     []StreamSize    `json:"streams"`
 	Services    []ServiceErrors `json:"services"`
+	// Ingest is this replica's view of its Kafka partitions.
+	Ingest []PartitionHealth `json:"ingest"`
 }
 
 // OverviewTotals are the headline numbers.
@@ -114,6 +116,10 @@ func ReadOverview(ctx context.Context, st store.Store, minutes int, s store.Sett
 		total = u64(r[0])
 	})
 	o.Totals.BytesOnDisk = total
+	o.Ingest = Health()
+	if o.Ingest == nil {
+		o.Ingest = []PartitionHealth{}
+	}
 	// Split the table's size across streams by row share: parts hold many
 	// streams, so this is an estimate, labelled as such in the UI.
 	for i := range o.Streams {

@@ -40,6 +40,8 @@ type partBatch struct {
 	// forced is the range recorded for this batch by an earlier consumer that
 	// may have written it: the batch must end exactly there.
 	forced *intent
+	// insertTime is how long the last successful write took.
+	insertTime time.Duration
 
 	routes   *Router
 	decs     map[string]decoder // by format
@@ -258,6 +260,8 @@ func (b *partBatch) write(ctx context.Context, st store.Store) error {
 		parts = append(parts, part{"metrics", b.metrics.block()})
 	}
 	parts = append(parts, part{"dead_letters", b.dead.block()})
+	began := time.Now()
+	defer func() { b.insertTime = time.Since(began) }()
 	for _, p := range parts {
 		n := p.block.Rows()
 		if n == 0 {

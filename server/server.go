@@ -4,6 +4,7 @@
 package server
 
 import (
+	_ "embed"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,9 @@ import (
 
 	"github.com/logmart/logmart/fault"
 )
+
+//go:embed openapi.yaml
+var openapiSpec []byte
 
 // Check is one readiness probe: /readyz answers 200 only when all pass.
 type Check struct {
@@ -93,6 +97,7 @@ func (s *Server) routes() {
 
 	api := s.e.Group("/api/v1", s.auth.middleware)
 	api.GET("/me", s.me, requireRole(RoleViewer))
+	api.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(200, "application/yaml", openapiSpec) }, requireRole(RoleViewer))
 	api.GET("/version", func(c echo.Context) error { return c.JSON(200, map[string]string{"version": s.deps.Version}) }, requireRole(RoleViewer))
 	if s.deps.SQL != nil {
 		api.POST("/sql", s.sql, requireRole(RoleEditor))

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/query"
+)
+
+// TestOpenAPIMatchesRoutes: every route the server registers is documented,
+// and every documented path is served.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(openapiSpec, &doc); err != nil {
+		t.Fatal(err)
+	}
+	routes, err := ingest.NewRoutes("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := query.NewRunner(testStore, nil)
+	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: ingest.OverviewReader{Store: testStore}, Streams: routes}, nil)
+	served := map[string]bool{}
+	for _, r := range s.e.Routes() {
+		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {
+			continue
+		}
+		key := strings.ToLower(r.Method) + " " + r.Path
+		served[key] = true
+		if _, ok := doc.Paths[r.Path][strings.ToLower(r.Method)]; !ok {
+			t.Errorf("route %s %s is not in openapi.yaml", r.Method, r.Path)
+		}
+	}
+	for path, methods := range doc.Paths {
+		for m := range methods {
+			if !served[m+" "+path] {
+				t.Errorf("openapi.yaml documents %s %s, which is not served", m, path)
+			}
+		}
+	}
+}
