@@ -79,6 +79,7 @@ export function mount(el, ctx) {
   const levelsBox = h('div', { 'data-chart': 'levels' });
   const streamsBox = h('div', { 'data-table': 'streams' }, notice('loading…'));
   const servicesBox = h('div', { 'data-table': 'services' }, notice('loading…'));
+  const ingestBox = h('div', { 'data-table': 'ingest' }, notice('loading…'));
 
   replace(el,
     h('div', { class: 'page-head' },
@@ -93,7 +94,8 @@ export function mount(el, ctx) {
       card('Levels', levelsBox, h('span', { class: 'muted', text: 'rows per bucket, stacked' }))),
     h('div', { class: 'grid-2' },
       card('Streams', streamsBox),
-      card('Services', servicesBox, h('span', { class: 'muted', text: `last ${MINUTES} min` }))));
+      card('Services', servicesBox, h('span', { class: 'muted', text: `last ${MINUTES} min` }))),
+    card('Ingest', ingestBox, h('span', { class: 'muted', text: 'Kafka partitions on this replica' })));
 
   const rateChart = new TimeChart(rateBox, { bars: true });
   const levelsChart = new TimeChart(levelsBox, { stacked: true });
@@ -141,6 +143,24 @@ export function mount(el, ctx) {
         int(s.rows),
         bytes(s.bytes_on_disk),
         h('span', { title: s.newest || 'no rows', text: ago(s.newest) }),
+      ])));
+
+    const parts = Array.isArray(ov.ingest) ? ov.ingest : [];
+    replace(ingestBox, parts.length === 0 ? notice('no partitions consumed yet') : dataTable(
+      [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Records', num: true }, { label: 'Bytes', num: true },
+        { label: 'Lag (records)', num: true, title: 'records in the partition not consumed yet' },
+        { label: 'Behind', num: true, title: 'now minus the newest record time written' },
+        { label: 'Last batch', num: true }, { label: 'Insert', num: true }, { label: 'Last write', num: true }],
+      parts.map((p) => [
+        h('span', { class: 'mono', text: p.topic }),
+        int(p.partition),
+        int(p.records),
+        bytes(p.bytes),
+        h('span', { class: Number(p.lag_records) > 100000 ? 'errors' : null, text: int(p.lag_records) }),
+        (Number(p.timestamp_behind_seconds) || 0).toFixed(1) + ' s',
+        int(p.last_batch_rows),
+        (Number(p.last_insert_ms) || 0).toFixed(0) + ' ms',
+        h('span', { title: p.last_write || '', text: p.last_write ? ago(p.last_write) : '–' }),
       ])));
 
     const services = (Array.isArray(ov.services) ? ov.services : []).slice()
