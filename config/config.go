@@ -141,6 +141,14 @@ func sectionOf(goType string) string {
 		return "ingest"
 	case "config.LogConfig":
 		return "log"
+	case "ingest.TopicConfig":
+		return "ingest.topics[]"
+	case "ingest.FieldMap":
+		return "ingest.topics[].fields"
+	case "ingest.TextConfig":
+		return "ingest.topics[].text"
+	case "ingest.BatchConfig":
+		return "ingest.batch"
 	}
 	return goType
 }

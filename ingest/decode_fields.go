@@ -163,7 +163,7 @@ func (m *fieldMap) file(r *logRow, key, val string, k valueKind, top bool) bool 
 		}
 		return true
 	}
-	if !top || m.managed == 0 {
+	if !top {
 		return false
 	}
 	c := builtinColumn(key)

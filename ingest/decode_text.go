@@ -18,8 +18,8 @@ type TextConfig struct {
 	// and trace_id (and the other built-in names, or the names in fields)
 	// fill the columns, any other named group becomes an attribute. A line
 	// it does not match is still stored, whole, with the attribute
-	// logmart.parse=unmatched. Matching costs about a microsecond per
-	// 100 bytes of line; the pattern is compiled once.
+	// logmart.parse=unmatched. The pattern is compiled once; a simple one
+	// costs about 1µs per 100-byte line, detection about 0.2µs.
 	// Default: none; a leading timestamp ("2006-01-02T15:04:05Z",
 	// "2006/01/02 15:04:05,000", optionally in brackets) and a level word
 	// after it (INFO, [error], level=warn) are detected without a regexp.
@@ -189,8 +189,8 @@ func levelWord(rest string) string {
 			if i := strings.LastIndexByte(inner, ':'); i >= 0 {
 				inner = inner[i+1:] // Apache's [module:level]
 			}
-			if isLevelWord(inner, true) {
-				return normalizeLevel(inner)
+			if l := levelOf(inner, true); l != "" {
+				return l
 			}
 			rest = rest[end+1:]
 			continue
@@ -213,8 +213,8 @@ func levelWord(rest string) string {
 		if i := strings.IndexAny(word, ":,;|"); i > 0 {
 			word = word[:i] // "ERROR:root:…", "INFO|…"
 		}
-		if isLevelWord(word, false) {
-			return normalizeLevel(word)
+		if l := levelOf(word, false); l != "" {
+			return l
 		}
 		if strings.Trim(word, "0123456789:.,-_/+#|") != "" {
 			return ""
@@ -223,11 +223,12 @@ func levelWord(rest string) string {
 	return ""
 }
 
-// isLevelWord reports a level word, in any case. Bare words that often
-// start a message ("alert", "err") count only in brackets.
-func isLevelWord(w string, bracketed bool) bool {
+// levelOf returns the level w names, in any case, normalized like
+// normalizeLevel does, or "". Words that often start a message ("alert",
+// "err") count only in brackets. It does not allocate.
+func levelOf(w string, bracketed bool) string {
 	if len(w) < 3 || len(w) > 11 {
-		return false
+		return ""
 	}
 	var buf [11]byte
 	lw := buf[:len(w)]
@@ -239,12 +240,33 @@ func isLevelWord(w string, bracketed bool) bool {
 		lw[i] = c
 	}
 	switch string(lw) {
-	case "trace", "debug", "info", "notice", "warn", "warning", "error", "fatal", "critical", "panic":
-		return true
-	case "dbg", "err", "crit", "emerg", "emergency", "alert", "information":
-		return bracketed
+	case "trace":
+		return "trace"
+	case "debug":
+		return "debug"
+	case "info", "notice":
+		return "info"
+	case "warn", "warning":
+		return "warn"
+	case "error":
+		return "error"
+	case "fatal", "critical", "panic":
+		return "fatal"
 	}
-	return false
+	if !bracketed {
+		return ""
+	}
+	switch string(lw) {
+	case "dbg":
+		return "debug"
+	case "information":
+		return "info"
+	case "err":
+		return "error"
+	case "crit", "emerg", "emergency", "alert":
+		return "fatal"
+	}
+	return ""
 }
 
 // fieldsPrefix returns s up to the end of its n-th whitespace-separated

@@ -191,3 +191,20 @@ func BenchmarkTextDecode(b *testing.B) {
 		})
 	}
 }
+
+// levelOf keeps its own copy of normalizeLevel's table, to not allocate.
+func TestLevelOfMatchesNormalizeLevel(t *testing.T) {
+	for _, w := range []string{"trace", "debug", "dbg", "info", "notice", "information", "warn", "warning",
+		"error", "err", "fatal", "critical", "crit", "panic", "emerg", "emergency", "alert"} {
+		for _, v := range []string{w, strings.ToUpper(w)} {
+			if got, want := levelOf(v, true), normalizeLevel(v); got != want {
+				t.Errorf("%q: levelOf %q, normalizeLevel %q", v, got, want)
+			}
+		}
+	}
+	for _, w := range []string{"", "in", "informative", "errors", "warned", "x"} {
+		if l := levelOf(w, true); l != "" {
+			t.Errorf("%q: levelOf %q", w, l)
+		}
+	}
+}

@@ -72,6 +72,7 @@ func (r *logRow) setField(key, val string, k valueKind, top bool) {
 		case "tenant":
 			if r.tenant == "" && k == kindString {
 				r.tenant = val
+				return
 			}
 		}
 	}
