@@ -62,13 +62,19 @@ type IngestOptions struct {
 	// ChdbLibrary is the path of libchdb.so. Default chdb.DefaultLibPath():
 	// $LOGMART_CHDB_LIB or the `make chdb` cache.
 	ChdbLibrary string
+	// Rate is the records produced per second, on an absolute schedule.
+	// Default 0: as fast as the producer takes them, which measures
+	// throughput; freshness then includes the backlog. A rate the
+	// pipeline keeps up with measures freshness at that load instead.
+	Rate int
 	// Seed seeds the log line generator, so runs produce the same bytes.
 	// Default 1.
 	Seed uint64
 	// CPUProfile, when not nil, receives a pprof CPU profile of the measured
 	// phase, from the first produce to the last row queryable. It covers the
-	// whole process (producer, broker, ingester); the engine's own threads
-	// run C++ code the Go profiler does not see.
+	// whole process (producer, broker, ingester, engine); time in the
+	// engine's own threads shows as [libchdb.so] under
+	// runtime._ExternalCode, without C++ stacks.
 	CPUProfile io.Writer
 	// Progress, when not nil, is called after every poll of the logs table
 	// (about every 50 ms) from the goroutine running Ingest.
@@ -152,6 +158,9 @@ func (o *IngestOptions) withDefaults() error {
 	if o.BatchRows < 1 || o.BatchRows > 10_000_000 {
 		return fmt.Errorf("batch rows must be between 1 and 10000000, got %d", o.BatchRows)
 	}
+	if o.Rate < 0 {
+		return fmt.Errorf("rate must be 0 (as fast as possible) or positive, got %d", o.Rate)
+	}
 	if o.ChdbLibrary == "" {
 		o.ChdbLibrary = chdb.DefaultLibPath()
 	}
@@ -195,11 +204,6 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		return res, err
 	}
 	defer st.Close()
-	if opts.Data == "" {
-		// Stop the engine's background work on the folder before it is
-		// removed; the engine stays booted until the process exits.
-		defer st.Exec(context.Background(), store.Query{SQL: "DROP DATABASE IF EXISTS " + benchDatabase + " SYNC"}) //nolint:errcheck // best effort on a folder about to go
-	}
 	if err := store.Migrate(ctx, st, log); err != nil {
 		return res, err
 	}
@@ -251,7 +255,6 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		opts: opts,
 		st:   st,
 		cl:   cl,
-		log:  log,
 		acks: newAckLog(opts.Partitions, opts.Events),
 		vis:  make([][]visStep, opts.Partitions),
 	}
@@ -309,7 +312,6 @@ type run struct {
 	opts  IngestOptions
 	st    store.Store
 	cl    *kgo.Client
-	log   *slog.Logger
 	acks  *ackLog
 	vis   [][]visStep // per partition, when each offset prefix became visible
 	start time.Time
@@ -397,9 +399,26 @@ func (r *run) produce(ctx context.Context) error {
 		recs    []kgo.Record
 	)
 	promise := r.acks.promise
+	var timer *time.Timer
 	for i := 0; i < r.opts.Events; i++ {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if r.opts.Rate > 0 {
+			// Record i is due i/Rate after start; a late producer catches up.
+			due := r.start.Add(time.Duration(float64(i) / float64(r.opts.Rate) * float64(time.Second)))
+			if d := time.Until(due); d > time.Millisecond {
+				if timer == nil {
+					timer = time.NewTimer(d)
+				} else {
+					timer.Reset(d)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-timer.C:
+				}
+			}
 		}
 		line := demo.LogLine(rng, time.Now(), scratch[:0])
 		if cap(arena)-len(arena) < len(line)+20 {

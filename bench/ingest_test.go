@@ -108,5 +108,6 @@ func TestIngestOptionsErrors(t *testing.T) {
 	f(IngestOptions{}, "events must be at least 1, got 0")
 	f(IngestOptions{Events: 10, Partitions: -1}, "partitions must be between 1 and 1024, got -1")
 	f(IngestOptions{Events: 10, BatchRows: -5}, "batch rows must be between 1 and 10000000, got -5")
+	f(IngestOptions{Events: 10, Rate: -1}, "rate must be 0 (as fast as possible) or positive, got -1")
 	f(IngestOptions{Events: 10, Data: full}, "is not empty")
 }

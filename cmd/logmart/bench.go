@@ -35,6 +35,7 @@ func runBenchIngest(args []string) error {
 	data := fs.String("data", "", "folder for the embedded Kafka and ClickHouse data, kept afterwards; must be empty or absent (default: a temporary folder, removed afterwards)")
 	partitions := fs.Int("partitions", 4, "partitions of the logs topic")
 	batchRows := fs.Int("batch-rows", 100_000, "ingest batch size in rows (ingest.batch.rows)")
+	rate := fs.Int("rate", 0, "records per second (0: as fast as possible, measuring throughput; a rate the pipeline keeps up with measures freshness at that load)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
 	if err := parseFlags(fs, args); err != nil {
@@ -49,6 +50,9 @@ func runBenchIngest(args []string) error {
 	if *partitions < 1 || *partitions > 1024 {
 		return usageError{fmt.Errorf("--partitions must be between 1 and 1024, got %d", *partitions)}
 	}
+	if *rate < 0 {
+		return usageError{fmt.Errorf("--rate must be 0 (as fast as possible) or positive, got %d", *rate)}
+	}
 	if *batchRows < 1 || *batchRows > 10_000_000 {
 		return usageError{fmt.Errorf("--batch-rows must be between 1 and 10000000, got %d", *batchRows)}
 	}
@@ -58,7 +62,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -91,14 +95,18 @@ func runBenchIngest(args []string) error {
 		fmt.Println(string(b))
 		return nil
 	}
-	printIngestResult(res, *partitions, *batchRows)
+	printIngestResult(res, *partitions, *batchRows, *rate)
 	return nil
 }
 
-func printIngestResult(r bench.IngestResult, partitions, batchRows int) {
+func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	mib := func(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 	row := func(name, format string, a ...any) { fmt.Printf("%-18s %s\n", name, fmt.Sprintf(format, a...)) }
-	row("events", "%d (%d partitions, batches of up to %d rows)", r.Events, partitions, batchRows)
+	pace := "as fast as possible"
+	if rate > 0 {
+		pace = fmt.Sprintf("at %d/s", rate)
+	}
+	row("events", "%d, produced %s (%d partitions, batches of up to %d rows)", r.Events, pace, partitions, batchRows)
 	row("seconds", "%.3f (last ack after %.3f)", r.Seconds, r.ProduceSeconds)
 	row("events/s", "%.0f", r.EventsPerSec)
 	row("MB/s", "%.2f (%.1f MB of record values)", r.MBPerSec, float64(r.Bytes)/1e6)

@@ -190,14 +190,14 @@ func addProgress(a, b fileload.Progress) fileload.Progress {
 func summary(p fileload.Progress, files int, topic, stream, format string) string {
 	secs := max(p.Elapsed.Seconds(), 1e-3)
 	var b strings.Builder
-	fmt.Fprintf(&b, "sent %d %s (%s) from %d %s to topic %q as stream %q (%s) in %.1fs, %.0f lines/s",
+	fmt.Fprintf(&b, "sent %d %s (%s) from %d %s to topic %q as stream %q (%s) in %s, %.0f lines/s",
 		p.Acked, plural(p.Acked, "line", "lines"), humanBytes(p.Bytes), files, plural(int64(files), "file", "files"),
-		topic, stream, format, p.Elapsed.Seconds(), float64(p.Acked)/secs)
+		topic, stream, format, p.Elapsed.Round(time.Millisecond), float64(p.Acked)/secs)
 	if p.Empty > 0 {
 		fmt.Fprintf(&b, "; skipped %d empty %s", p.Empty, plural(p.Empty, "line", "lines"))
 	}
 	if p.Large > 0 {
-		fmt.Fprintf(&b, "; %d %s over 1 MiB (the server dead-letters them)", p.Large, plural(p.Large, "line", "lines"))
+		fmt.Fprintf(&b, "; %d %s over 1 MiB (the server dead-letters %s)", p.Large, plural(p.Large, "line", "lines"), plural(p.Large, "it", "them"))
 	}
 	if p.Failed > 0 {
 		fmt.Fprintf(&b, "; %d %s NOT sent", p.Failed, plural(p.Failed, "line", "lines"))

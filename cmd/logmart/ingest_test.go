@@ -66,5 +66,6 @@ func TestBenchBadFlags(t *testing.T) {
 	f("ingest --events 0", "--events must be at least 1, got 0")
 	f("ingest --partitions 0", "--partitions must be between 1 and 1024, got 0")
 	f("ingest --batch-rows -1", "--batch-rows must be between 1 and 10000000, got -1")
+	f("ingest --rate -3", "--rate must be 0 (as fast as possible) or positive, got -3")
 	f("ingest extra", `unexpected argument "extra"`)
 }
