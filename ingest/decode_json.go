@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decoder turns one record's bytes into a logRow. A decoder is used by one
@@ -22,8 +23,31 @@ type decoder interface {
 // flattened into attributes ("http.status" for {"http":{"status":…}}).
 // Arrays are kept as their JSON text.
 type jsonDecoder struct {
-	buf []byte    // scratch for unescaped strings
-	fm  *fieldMap // the topic's field mapping; nil for none
+	buf   []byte    // scratch for unescaped strings
+	kbuf  []byte    // scratch for dotted keys
+	fm    *fieldMap // the topic's field mapping; nil for none
+	arena arena     // values of one batch
+	keys  map[string]string
+}
+
+// maxInternedKeys bounds the key table: records with ever-new keys (ids as
+// keys) stop being interned past it rather than growing it.
+const maxInternedKeys = 4096
+
+// intern returns a shared string for a key seen before; keys repeat across
+// records, values do not.
+func (d *jsonDecoder) intern(b []byte) string {
+	if k, ok := d.keys[string(b)]; ok {
+		return k
+	}
+	if d.keys == nil {
+		d.keys = make(map[string]string, 64)
+	}
+	k := string(b)
+	if len(d.keys) < maxInternedKeys {
+		d.keys[k] = k
+	}
+	return k
 }
 
 var errNotObject = errors.New("record is not a JSON object")
@@ -32,7 +56,7 @@ var errNotObject = errors.New("record is not a JSON object")
 // caller keeps data alive; decode copies them into row's owned strings.
 func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	d.fm.attach(row)
-	p := parser{data: data}
+	p := parser{data: data, arena: &d.arena}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return errNotObject
@@ -61,20 +85,23 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 	}
 	for {
 		p.skipWS()
-		key, err := p.str(&d.buf)
+		kb, err := p.strBytes(&d.buf)
 		if err != nil {
 			return fmt.Errorf("bad key: %w", err)
 		}
+		var full string
+		if prefix == "" {
+			full = d.intern(kb)
+		} else {
+			d.kbuf = append(append(append(d.kbuf[:0], prefix...), '.'), kb...)
+			full = d.intern(d.kbuf)
+		}
 		p.skipWS()
 		if p.peek() != ':' {
-			return fmt.Errorf("expected ':' after key %q at byte %d", key, p.pos)
+			return fmt.Errorf("expected ':' after key %q at byte %d", full, p.pos)
 		}
 		p.pos++
 		p.skipWS()
-		full := key
-		if prefix != "" {
-			full = prefix + "." + key
-		}
 		switch p.peek() {
 		case '{':
 			if err := d.object(p, full, row, depth+1); err != nil {
@@ -85,7 +112,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			if err := p.skipValue(depth + 1); err != nil {
 				return err
 			}
-			row.setField(full, string(p.data[start:p.pos]), kindOther, prefix == "")
+			row.setField(full, p.arena.str(p.data[start:p.pos]), kindOther, prefix == "")
 		case '"':
 			v, err := p.str(&d.buf)
 			if err != nil {
@@ -97,13 +124,17 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			if err := p.skipValue(depth + 1); err != nil {
 				return fmt.Errorf("bad value of %q: %w", full, err)
 			}
-			lit := string(p.data[start:p.pos])
-			k := kindNumber
-			switch lit {
+			raw := p.data[start:p.pos]
+			k, lit := kindNumber, ""
+			switch string(raw) {
 			case "null":
-				k = kindNull
-			case "true", "false":
-				k = kindOther
+				k, lit = kindNull, "null"
+			case "true":
+				k, lit = kindOther, "true"
+			case "false":
+				k, lit = kindOther, "false"
+			default:
+				lit = p.arena.str(raw)
 			}
 			row.setField(full, lit, k, prefix == "")
 		}
@@ -130,8 +161,9 @@ const (
 )
 
 type parser struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	arena *arena
 }
 
 func (p *parser) peek() byte {
@@ -152,11 +184,22 @@ func (p *parser) skipWS() {
 	}
 }
 
-// str reads a JSON string at pos and returns it unescaped. The result is a
-// fresh string (it never aliases data).
+// str reads a JSON string at pos and returns it unescaped. The result never
+// aliases data: it is copied into the parser's arena (or the heap without
+// one).
 func (p *parser) str(scratch *[]byte) (string, error) {
+	b, err := p.strBytes(scratch)
+	if err != nil {
+		return "", err
+	}
+	return p.arena.str(b), nil
+}
+
+// strBytes is str without the copy: the bytes are valid until the next call
+// with the same scratch.
+func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 	if p.peek() != '"' {
-		return "", fmt.Errorf("expected a string at byte %d", p.pos)
+		return nil, fmt.Errorf("expected a string at byte %d", p.pos)
 	}
 	p.pos++
 	start := p.pos
@@ -167,15 +210,15 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 			s := p.data[start:p.pos]
 			p.pos++
 			if !utf8.Valid(s) {
-				return "", errBadUTF8
+				return nil, errBadUTF8
 			}
-			return string(s), nil
+			return s, nil
 		}
 		if c == '\\' {
 			break
 		}
 		if c < 0x20 {
-			return "", fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
 		}
 		p.pos++
 	}
@@ -187,12 +230,12 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 			p.pos++
 			*scratch = b
 			if !utf8.Valid(b) {
-				return "", errBadUTF8
+				return nil, errBadUTF8
 			}
-			return string(b), nil
+			return b, nil
 		case c == '\\':
 			if p.pos+1 >= len(p.data) {
-				return "", errors.New("unterminated escape")
+				return nil, errors.New("unterminated escape")
 			}
 			e := p.data[p.pos+1]
 			p.pos += 2
@@ -212,7 +255,7 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
-					return "", fmt.Errorf("bad \\u escape at byte %d", p.pos)
+					return nil, fmt.Errorf("bad \\u escape at byte %d", p.pos)
 				}
 				if utf16.IsSurrogate(r) {
 					// A high surrogate takes a low one that follows; any
@@ -231,16 +274,16 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				return "", fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
+				return nil, fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
 			}
 		case c < 0x20:
-			return "", fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
 		default:
 			b = append(b, c)
 			p.pos++
 		}
 	}
-	return "", errors.New("unterminated string")
+	return nil, errors.New("unterminated string")
 }
 
 var errBadUTF8 = errors.New("string is not valid UTF-8")
@@ -371,4 +414,28 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999Z0700",
+}
+
+// arena hands out strings copied into large shared chunks, so a batch's
+// values cost a few allocations instead of one each. A chunk is never
+// written again once handed out; it is freed with the last string into it.
+type arena struct {
+	buf []byte
+}
+
+const arenaChunk = 256 << 10
+
+func (a *arena) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if a == nil || len(b) > arenaChunk/4 {
+		return string(b)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, arenaChunk)
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[start], len(b))
 }

@@ -90,6 +90,10 @@ type Ingester struct {
 	topics map[string]TopicConfig
 	routes *Routes
 
+	wctx    context.Context // writers' context: outlives Run's to finish writes at stop
+	wmu     sync.Mutex
+	writers map[tp]*partWriter
+
 	mu      sync.Mutex
 	parts   map[tp]*partBatch
 	intents map[tp][]intent // recorded ranges at or after the committed offset, oldest first
@@ -117,7 +121,7 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 		}
 	}
 	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, routes: routes,
-		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}}
+		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}, writers: map[tp]*partWriter{}, wctx: context.Background()}
 	names := make([]string, 0, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		if t.Stream == "" {
@@ -135,8 +139,11 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 		kgo.DisableAutoCommit(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(64<<20),
-		kgo.FetchMaxPartitionBytes(16<<20),
+		// Bounded read-ahead: what is fetched but not yet batched is memory
+		// ingest holds on top of the batches themselves.
+		kgo.FetchMaxBytes(16<<20),
+		kgo.FetchMaxPartitionBytes(4<<20),
+		kgo.MaxConcurrentFetches(2),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(g.onAssigned),
 		kgo.OnPartitionsRevoked(g.onRevoked),
@@ -160,13 +167,18 @@ func (g *Ingester) Routes() *Routes { return g.routes }
 // Run consumes until ctx is done, then writes what it holds and commits.
 func (g *Ingester) Run(ctx context.Context) error {
 	defer g.cl.Close()
+	wctx, wcancel := context.WithCancel(context.Background())
+	defer wcancel()
+	g.wctx = wctx
 	for {
 		pctx, cancel := context.WithTimeout(ctx, g.cfg.Batch.Interval/4)
 		fetches := g.cl.PollFetches(pctx)
 		cancel()
 		if ctx.Err() != nil {
 			g.cl.AllowRebalance()
-			g.flushAll(context.Background())
+			stop := time.AfterFunc(30*time.Second, wcancel)
+			g.flushAll()
+			stop.Stop()
 			return nil
 		}
 		if fetches.IsClientClosed() {
@@ -178,7 +190,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 			}
 		})
 		ready := g.cut(fetches, time.Now())
-		g.writeAll(ctx, ready)
+		g.send(ready)
 		g.cl.AllowRebalance()
 	}
 }
@@ -258,57 +270,6 @@ func (g *Ingester) intentFor(k tp, offset int64) *intent {
 	return nil
 }
 
-// writeAll records the batches' ranges, then writes each partition's
-// batches in order (partitions in parallel) and commits after each. A
-// failed write is retried until it succeeds or ctx ends: nothing is
-// dropped, and nothing is polled meanwhile, which is the back-pressure on
-// Kafka.
-func (g *Ingester) writeAll(ctx context.Context, ready map[tp][]*partBatch) {
-	if len(ready) == 0 {
-		return
-	}
-	if err := g.retry(ctx, "record batch ranges", func() error { return g.recordIntents(ctx, ready) }); err != nil {
-		return
-	}
-	var wg sync.WaitGroup
-	for _, list := range ready {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, b := range list {
-				if g.retry(ctx, "write batch", func() error { return b.write(ctx, g.st) }) != nil {
-					return
-				}
-				g.produceDead(b)
-				g.commit(ctx, b)
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// recordIntents writes the ranges of batches not recorded yet.
-func (g *Ingester) recordIntents(ctx context.Context, ready map[tp][]*partBatch) error {
-	topic, part := &store.StringColumn{Name: "topic"}, &store.Int32Column{Name: "partition"}
-	first, last := &store.Int64Column{Name: "first_offset"}, &store.Int64Column{Name: "last_offset"}
-	for _, list := range ready {
-		for _, b := range list {
-			if b.forced != nil {
-				continue
-			}
-			topic.Append(b.topic)
-			part.Append(b.partition)
-			first.Append(b.first)
-			last.Append(b.last)
-		}
-	}
-	blk := &store.Block{Cols: []store.BlockColumn{topic, part, first, last}}
-	if blk.Rows() == 0 {
-		return nil
-	}
-	return g.st.Insert(ctx, "ingest_batches", blk, "")
-}
-
 func (g *Ingester) retry(ctx context.Context, what string, fn func() error) error {
 	backoff := 100 * time.Millisecond
 	for {
@@ -371,9 +332,10 @@ func (g *Ingester) produceDead(b *partBatch) {
 	}
 }
 
-func (g *Ingester) flushAll(ctx context.Context) {
+func (g *Ingester) flushAll() {
 	g.mu.Lock()
 	ready := map[tp][]*partBatch{}
+	var keys []tp
 	for k, b := range g.parts {
 		if b != nil && b.n > 0 {
 			ready[k] = append(ready[k], b)
@@ -381,10 +343,16 @@ func (g *Ingester) flushAll(ctx context.Context) {
 		delete(g.parts, k)
 	}
 	g.mu.Unlock()
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	g.send(ready)
+	g.wmu.Lock()
+	for k := range g.writers {
+		keys = append(keys, k)
+	}
+	g.wmu.Unlock()
+	g.drain(keys)
+	fctx, cancel := context.WithTimeout(g.wctx, 10*time.Second)
 	defer cancel()
-	g.writeAll(wctx, ready)
-	_ = g.cl.Flush(wctx)
+	_ = g.cl.Flush(fctx)
 }
 
 // onAssigned loads the recorded batch ranges of newly assigned partitions,
@@ -452,20 +420,32 @@ func (g *Ingester) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[str
 		}
 	}
 	g.mu.Unlock()
-	g.writeAll(ctx, ready)
+	g.send(ready)
+	var keys []tp
+	for topic, ps := range revoked {
+		for _, p := range ps {
+			keys = append(keys, tp{topic, p})
+		}
+	}
+	g.drain(keys)
 }
 
 // onLost drops what is held for partitions this replica no longer owns
 // (session expired): another replica rereads them from the last commit.
 func (g *Ingester) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+	var keys []tp
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	for topic, ps := range lost {
 		for _, p := range ps {
 			delete(g.parts, tp{topic, p})
 			delete(g.intents, tp{topic, p})
+			keys = append(keys, tp{topic, p})
 		}
 	}
+	g.mu.Unlock()
+	// Writes already handed over finish (another replica's rewrite of the
+	// same ranges is deduplicated); their commits fail harmlessly.
+	g.drain(keys)
 }
 
 // sanitizeToken keeps a token within the characters the store accepts;

@@ -13,6 +13,7 @@ import (
 )
 
 func runBench(args []string) error {
+	setMemoryLimit()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n\nrun 'logmart bench ingest -h' for its flags\n")
 		if len(args) == 0 {

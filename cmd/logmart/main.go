@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -93,4 +94,16 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Errorf("%w (see %s -h)", err, fs.Name())}
 	}
 	return nil
+}
+
+// defaultGoMemLimit is the Go heap's soft limit when GOMEMLIMIT is unset:
+// ingest batches and read-ahead are the heap's bulk, and the garbage
+// collector works harder near the limit instead of growing past it. The
+// embedded engine's memory is outside it.
+const defaultGoMemLimit = 640 << 20
+
+func setMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultGoMemLimit)
+	}
 }

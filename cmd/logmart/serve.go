@@ -28,6 +28,7 @@ import (
 )
 
 func runServe(args []string) error {
+	setMemoryLimit()
 	fs := newFlags("serve")
 	cfgPath := fs.String("config", "", "configuration file (default: configs/logmart.yaml when it exists, else built-in defaults)")
 	data := fs.String("data", "", "folder the embedded parts persist to (default from config: ./data)")

@@ -1,0 +1,87 @@
+package ingest
+
+import (
+	"github.com/logmart/logmart/store"
+)
+
+// partWriter writes one partition's batches in order, so the consumer can
+// decode the next batch while ClickHouse stores this one. Its queue holds
+// one batch: when ClickHouse is slower than Kafka, handing over the next
+// batch blocks the consumer, which then stops polling (back-pressure).
+type partWriter struct {
+	ch   chan *partBatch
+	done chan struct{}
+}
+
+func (g *Ingester) writerFor(k tp) *partWriter {
+	g.wmu.Lock()
+	defer g.wmu.Unlock()
+	if w := g.writers[k]; w != nil {
+		return w
+	}
+	w := &partWriter{ch: make(chan *partBatch, 1), done: make(chan struct{})}
+	g.writers[k] = w
+	go func() {
+		defer close(w.done)
+		for b := range w.ch {
+			g.writeOne(b)
+		}
+	}()
+	return w
+}
+
+// send hands the due batches to their partitions' writers, in offset order.
+func (g *Ingester) send(ready map[tp][]*partBatch) {
+	for k, list := range ready {
+		w := g.writerFor(k)
+		for _, b := range list {
+			select {
+			case w.ch <- b:
+			case <-g.wctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// drain waits until the partitions' writers have written and committed
+// everything handed to them, and retires them.
+func (g *Ingester) drain(keys []tp) {
+	var ws []*partWriter
+	g.wmu.Lock()
+	for _, k := range keys {
+		if w := g.writers[k]; w != nil {
+			close(w.ch)
+			ws = append(ws, w)
+			delete(g.writers, k)
+		}
+	}
+	g.wmu.Unlock()
+	for _, w := range ws {
+		<-w.done
+	}
+}
+
+// writeOne records the batch's range (unless an earlier consumer did),
+// writes it, copies its dead letters to the topic and commits. Failed steps
+// are retried until they succeed or the writers' context ends: nothing is
+// dropped and nothing is committed that is not stored.
+func (g *Ingester) writeOne(b *partBatch) {
+	ctx := g.wctx
+	if b.forced == nil {
+		blk := &store.Block{Cols: []store.BlockColumn{
+			&store.StringColumn{Name: "topic", Data: []string{b.topic}},
+			&store.Int32Column{Name: "partition", Data: []int32{b.partition}},
+			&store.Int64Column{Name: "first_offset", Data: []int64{b.first}},
+			&store.Int64Column{Name: "last_offset", Data: []int64{b.last}},
+		}}
+		if g.retry(ctx, "record a batch range", func() error { return g.st.Insert(ctx, "ingest_batches", blk, "") }) != nil {
+			return
+		}
+	}
+	if g.retry(ctx, "write a batch", func() error { return b.write(ctx, g.st) }) != nil {
+		return
+	}
+	g.produceDead(b)
+	g.commit(ctx, b)
+}
