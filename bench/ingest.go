@@ -230,6 +230,8 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	if err != nil {
 		return res, err
 	}
+	written := &writtenLog{}
+	ing.OnWritten(written.record)
 	runCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
 	ingDone := make(chan error, 1)
 	go func() { ingDone <- ing.Run(runCtx) }()
@@ -252,11 +254,12 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	}
 
 	r := &run{
-		opts: opts,
-		st:   st,
-		cl:   cl,
-		acks: newAckLog(opts.Partitions, opts.Events),
-		vis:  make([][]visStep, opts.Partitions),
+		opts:    opts,
+		st:      st,
+		cl:      cl,
+		acks:    newAckLog(opts.Partitions, opts.Events),
+		vis:     make([][]visStep, opts.Partitions),
+		written: written,
 	}
 	return r.measure(ctx, ingDone)
 }
@@ -315,8 +318,39 @@ type run struct {
 	acks  *ackLog
 	vis   [][]visStep // per partition, when each offset prefix became visible
 	start time.Time
+	// written is fed by the ingester the moment each batch's insert
+	// returns, which is when its rows become queryable.
+	written *writtenLog
 
 	produced atomic.Int64
+}
+
+// writtenLog records, per partition, when each batch's insert returned.
+type writtenLog struct {
+	mu    sync.Mutex
+	start time.Time
+	steps map[int32][]visStep
+}
+
+func (w *writtenLog) begin(start time.Time) {
+	w.mu.Lock()
+	w.start, w.steps = start, map[int32][]visStep{}
+	w.mu.Unlock()
+}
+
+func (w *writtenLog) record(_ string, partition int32, last int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.steps == nil {
+		return
+	}
+	w.steps[partition] = append(w.steps[partition], visStep{upTo: last, t: time.Since(w.start)})
+}
+
+func (w *writtenLog) snapshot(p int32) []visStep {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]visStep(nil), w.steps[p]...)
 }
 
 // visStep says offsets up to upTo were first seen at t (since start).
@@ -343,6 +377,7 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 	}()
 
 	r.start = time.Now()
+	r.written.begin(r.start)
 	r.acks.start = r.start
 	prodCtx, stopProd := context.WithCancel(ctx)
 	defer stopProd()
@@ -450,10 +485,6 @@ func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Du
 	var (
 		visible    int64
 		lastChange = time.Now()
-		q          = store.Query{
-			SQL:      "SELECT kafka_partition, count(), max(kafka_offset) FROM logs GROUP BY kafka_partition",
-			Settings: store.Settings{ReadOnly: true},
-		}
 	)
 	for {
 		select {
@@ -472,27 +503,12 @@ func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Du
 			return 0, err
 		}
 		at := time.Since(r.start)
-		qr, err := r.st.Query(ctx, q)
-		if err != nil {
-			return 0, fmt.Errorf("cannot poll the logs table: %w", err)
-		}
-		var rows, vis int64
-		for _, row := range qr.Rows {
-			p, cnt, top := toInt(row[0]), toInt(row[1]), toInt(row[2])
-			rows += cnt
-			if p < 0 || p >= int64(len(r.vis)) {
-				return 0, fmt.Errorf("the logs table holds rows of partition %d; the topic has %d", p, len(r.vis))
-			}
-			steps := r.vis[p]
-			if cnt == top+1 && (len(steps) == 0 || steps[len(steps)-1].upTo < top) {
-				r.vis[p] = append(steps, visStep{upTo: top, t: at})
-			}
+		var vis int64
+		for p := range r.vis {
+			r.vis[p] = r.written.snapshot(int32(p))
 			if steps := r.vis[p]; len(steps) > 0 {
 				vis += steps[len(steps)-1].upTo + 1
 			}
-		}
-		if rows > n {
-			return 0, fmt.Errorf("the logs table holds %d rows for %d records produced: duplicates", rows, n)
 		}
 		if vis != visible {
 			visible, lastChange = vis, time.Now()

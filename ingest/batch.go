@@ -84,7 +84,7 @@ func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, ingestM
 	c.source.Append(source)
 	c.service.Append(r.service)
 	c.tenant.Append(r.tenant)
-	c.body.Append(string(raw))
+	c.body.AppendBytes(raw)
 	for _, a := range r.attrs {
 		c.attrs.Add(a.k, a.v)
 	}

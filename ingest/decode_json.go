@@ -56,6 +56,9 @@ var errNotObject = errors.New("record is not a JSON object")
 // caller keeps data alive; decode copies them into row's owned strings.
 func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	d.fm.attach(row)
+	// The previous record's strings were copied into the batch's columns:
+	// the arena's memory is reused.
+	d.arena.buf = d.arena.buf[:0]
 	p := parser{data: data, arena: &d.arena}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
@@ -416,9 +419,9 @@ var timeLayouts = []string{
 	"2006-01-02T15:04:05.999999999Z0700",
 }
 
-// arena hands out strings copied into large shared chunks, so a batch's
-// values cost a few allocations instead of one each. A chunk is never
-// written again once handed out; it is freed with the last string into it.
+// arena hands out strings copied into a reusable chunk, so decoding a
+// record allocates nothing. The strings are valid until the next record is
+// decoded: callers copy them (into the batch's columns) before that.
 type arena struct {
 	buf []byte
 }
@@ -433,6 +436,8 @@ func (a *arena) str(b []byte) string {
 		return string(b)
 	}
 	if cap(a.buf)-len(a.buf) < len(b) {
+		// Strings already handed out keep the old chunk alive; a record's
+		// strings live until the next record, so chunks are rarely replaced.
 		a.buf = make([]byte, 0, arenaChunk)
 	}
 	start := len(a.buf)

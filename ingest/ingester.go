@@ -90,9 +90,10 @@ type Ingester struct {
 	topics map[string]TopicConfig
 	routes *Routes
 
-	wctx    context.Context // writers' context: outlives Run's to finish writes at stop
-	wmu     sync.Mutex
-	writers map[tp]*partWriter
+	wctx      context.Context // writers' context: outlives Run's to finish writes at stop
+	onWritten func(topic string, partition int32, last int64)
+	wmu       sync.Mutex
+	writers   map[tp]*partWriter
 
 	mu      sync.Mutex
 	parts   map[tp]*partBatch
@@ -160,6 +161,11 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 	g.cl = cl
 	return g, nil
 }
+
+// OnWritten sets a function called after each batch's insert returns (its
+// rows are queryable from then on), with the batch's last offset; for
+// benchmarks and tests. Set it before Run.
+func (g *Ingester) OnWritten(fn func(topic string, partition int32, last int64)) { g.onWritten = fn }
 
 // Routes returns the stream rules in force, for reloads.
 func (g *Ingester) Routes() *Routes { return g.routes }

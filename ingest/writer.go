@@ -70,7 +70,7 @@ func (g *Ingester) writeOne(b *partBatch) {
 	ctx := g.wctx
 	if b.forced == nil {
 		blk := &store.Block{Cols: []store.BlockColumn{
-			&store.StringColumn{Name: "topic", Data: []string{b.topic}},
+			store.Strings("topic", b.topic),
 			&store.Int32Column{Name: "partition", Data: []int32{b.partition}},
 			&store.Int64Column{Name: "first_offset", Data: []int64{b.first}},
 			&store.Int64Column{Name: "last_offset", Data: []int64{b.last}},
@@ -81,6 +81,9 @@ func (g *Ingester) writeOne(b *partBatch) {
 	}
 	if g.retry(ctx, "write a batch", func() error { return b.write(ctx, g.st) }) != nil {
 		return
+	}
+	if g.onWritten != nil {
+		g.onWritten(b.topic, b.partition, b.last)
 	}
 	g.produceDead(b)
 	g.commit(ctx, b)

@@ -40,6 +40,8 @@ type Deps struct {
 	Logs     LogSearcher
 	Overview OverviewSource
 	Streams  StreamRules
+	// Links serves /api/v1/links (shared links).
+	Links LinkService
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -112,6 +114,7 @@ func (s *Server) routes() {
 		api.GET("/streams", s.listStreams, requireRole(RoleViewer))
 		api.POST("/streams/reload", s.reloadStreams, requireRole(RoleAdmin))
 	}
+	s.linkRoutes(api)
 	api.Any("/*", func(c echo.Context) error {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})

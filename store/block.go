@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 )
 
@@ -81,15 +82,45 @@ func (b *Block) AppendNative(dst []byte) []byte {
 	return dst
 }
 
+// WriteNative writes the block as one ClickHouse Native block, column by
+// column, without first gathering it in one buffer.
+func (b *Block) WriteNative(w io.Writer) error {
+	var scratch []byte
+	scratch = binary.AppendUvarint(scratch, uint64(len(b.Cols)))
+	scratch = binary.AppendUvarint(scratch, uint64(b.Rows()))
+	if _, err := w.Write(scratch); err != nil {
+		return err
+	}
+	for _, c := range b.Cols {
+		scratch = appendString(scratch[:0], c.ColName())
+		scratch = appendString(scratch, c.ColType())
+		if _, err := w.Write(scratch); err != nil {
+			return err
+		}
+		var data []byte
+		switch c := c.(type) {
+		case *StringColumn:
+			data = c.buf
+		default:
+			scratch = c.AppendNative(scratch[:0])
+			data = scratch
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NativeSize estimates the encoded size, to size buffers once.
 func (b *Block) NativeSize() int {
 	n := 32
 	for _, c := range b.Cols {
 		switch c := c.(type) {
 		case *StringColumn:
-			n += c.bytes + 5*len(c.Data)
+			n += len(c.buf)
 		case *MapColumn:
-			n += c.bytes + 8*len(c.Offsets) + 10*len(c.Keys)
+			n += 8*len(c.Offsets) + len(c.keys) + len(c.vals)
 		default:
 			n += 8 * c.Len()
 		}
@@ -102,27 +133,56 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// StringColumn holds a String (or LowCardinality(String)) column.
+// StringColumn holds a String (or LowCardinality(String)) column already in
+// Native encoding (length-prefixed bytes), so a batch costs no per-value
+// allocation and holds no pointers for the garbage collector to scan.
 type StringColumn struct {
-	Name  string
-	Data  []string
-	bytes int
+	Name string
+	buf  []byte
+	n    int
+}
+
+// Strings returns a StringColumn holding vals.
+func Strings(name string, vals ...string) *StringColumn {
+	c := &StringColumn{Name: name}
+	for _, v := range vals {
+		c.Append(v)
+	}
+	return c
 }
 
 func (c *StringColumn) ColName() string { return c.Name }
 func (c *StringColumn) ColType() string { return "String" }
-func (c *StringColumn) Len() int        { return len(c.Data) }
-func (c *StringColumn) Values() any     { return c.Data }
-func (c *StringColumn) Reset()          { c.Data = c.Data[:0]; c.bytes = 0 }
+func (c *StringColumn) Len() int        { return c.n }
+func (c *StringColumn) Reset()          { c.buf, c.n = c.buf[:0], 0 }
 
 // Append adds one value.
-func (c *StringColumn) Append(s string) { c.Data = append(c.Data, s); c.bytes += len(s) }
+func (c *StringColumn) Append(s string) {
+	c.buf = binary.AppendUvarint(c.buf, uint64(len(s)))
+	c.buf = append(c.buf, s...)
+	c.n++
+}
 
-func (c *StringColumn) AppendNative(dst []byte) []byte {
-	for _, s := range c.Data {
-		dst = appendString(dst, s)
+// AppendBytes adds one value from bytes.
+func (c *StringColumn) AppendBytes(b []byte) {
+	c.buf = binary.AppendUvarint(c.buf, uint64(len(b)))
+	c.buf = append(c.buf, b...)
+	c.n++
+}
+
+// Values decodes the column into strings, for drivers that take Go values.
+func (c *StringColumn) Values() any { return decodeStrings(c.buf, c.n) }
+
+func (c *StringColumn) AppendNative(dst []byte) []byte { return append(dst, c.buf...) }
+
+func decodeStrings(buf []byte, n int) []string {
+	out := make([]string, 0, n)
+	for len(buf) > 0 {
+		l, k := binary.Uvarint(buf)
+		out = append(out, string(buf[k:k+int(l)]))
+		buf = buf[k+int(l):]
 	}
-	return dst
+	return out
 }
 
 // Int64Column holds Int64 values, or DateTime64 ticks when Type says so
@@ -239,40 +299,44 @@ func (c *Float64Column) AppendNative(dst []byte) []byte {
 }
 
 // MapColumn holds a Map(String, String) column flattened the way ClickHouse
-// stores it: all keys and values in order, and per row the end offset.
+// stores it: all keys and values in order (Native-encoded), and per row the
+// end offset.
 type MapColumn struct {
 	Name    string
 	Offsets []uint64
-	Keys    []string
-	Vals    []string
-	bytes   int
+	keys    []byte
+	vals    []byte
+	n       uint64
 }
 
 func (c *MapColumn) ColName() string { return c.Name }
 func (c *MapColumn) ColType() string { return "Map(String, String)" }
 func (c *MapColumn) Len() int        { return len(c.Offsets) }
 func (c *MapColumn) Reset() {
-	c.Offsets, c.Keys, c.Vals, c.bytes = c.Offsets[:0], c.Keys[:0], c.Vals[:0], 0
+	c.Offsets, c.keys, c.vals, c.n = c.Offsets[:0], c.keys[:0], c.vals[:0], 0
 }
 
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {
-	c.Keys = append(c.Keys, k)
-	c.Vals = append(c.Vals, v)
-	c.bytes += len(k) + len(v)
+	c.keys = binary.AppendUvarint(c.keys, uint64(len(k)))
+	c.keys = append(c.keys, k...)
+	c.vals = binary.AppendUvarint(c.vals, uint64(len(v)))
+	c.vals = append(c.vals, v...)
+	c.n++
 }
 
 // EndRow closes the current row.
-func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, uint64(len(c.Keys))) }
+func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, c.n) }
 
 // Values returns one map per row.
 func (c *MapColumn) Values() any {
+	keys, vals := decodeStrings(c.keys, int(c.n)), decodeStrings(c.vals, int(c.n))
 	out := make([]map[string]string, len(c.Offsets))
 	start := uint64(0)
 	for i, end := range c.Offsets {
 		m := make(map[string]string, end-start)
 		for j := start; j < end; j++ {
-			m[c.Keys[j]] = c.Vals[j]
+			m[keys[j]] = vals[j]
 		}
 		out[i] = m
 		start = end
@@ -284,11 +348,6 @@ func (c *MapColumn) AppendNative(dst []byte) []byte {
 	for _, o := range c.Offsets {
 		dst = binary.LittleEndian.AppendUint64(dst, o)
 	}
-	for _, k := range c.Keys {
-		dst = appendString(dst, k)
-	}
-	for _, v := range c.Vals {
-		dst = appendString(dst, v)
-	}
-	return dst
+	dst = append(dst, c.keys...)
+	return append(dst, c.vals...)
 }

@@ -22,7 +22,10 @@ type Store interface {
 	Exec(ctx context.Context, q Query) error
 	// Insert writes a columnar block into table in one insert. When token is not
 	// empty, ClickHouse deduplicates a repeated insert carrying the same token,
-	// which is what makes retried batches exactly-once.
+	// which is what makes retried batches exactly-once. Tables with a
+	// deduplication window (logs, events, metrics, dead_letters) must always be
+	// given a token: without one the embedded engine deduplicates identical
+	// blocks by their hash.
 	Insert(ctx context.Context, table string, b *Block, token string) error
 	// Ping answers nil when the engine can run a query.
 	Ping(ctx context.Context) error

@@ -5,6 +5,7 @@
 package chdb
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -521,8 +522,11 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return fmt.Errorf("cannot stage an insert into %s: %w", table, err)
 	}
 	defer os.Remove(f.Name())
-	buf := b.AppendNative(make([]byte, 0, b.NativeSize()))
-	_, werr := f.Write(buf)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	werr := b.WriteNative(bw)
+	if werr == nil {
+		werr = bw.Flush()
+	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
@@ -547,6 +551,10 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		sql = append(sql, " SETTINGS insert_deduplicate = 1, insert_deduplication_token = '"...)
 		sql = append(sql, token...)
 		sql = append(sql, '\'')
+	} else {
+		// Without a token ClickHouse would deduplicate by the data's hash and
+		// drop a second, legitimately identical block.
+		sql = append(sql, " SETTINGS insert_deduplicate = 0"...)
 	}
 	sql = append(sql, " FORMAT Native"...)
 

@@ -263,3 +263,21 @@ func TestInsertBinaryHoldingNewlines(t *testing.T) {
 		t.Fatalf("got %v", res.Rows[0])
 	}
 }
+
+func TestIdenticalBlocksWithoutTokenAreKept(t *testing.T) {
+	// Tables logmart writes without a token (query_log, ingest_batches) have
+	// no deduplication window, so identical blocks both land. (On a table
+	// with non_replicated_deduplication_window the engine deduplicates by
+	// the data's hash whatever insert_deduplicate says; logmart gives every
+	// insert into such tables a token.)
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS twice (s String) ENGINE = MergeTree ORDER BY s"}))
+	b := &store.Block{Cols: []store.BlockColumn{store.Strings("s", "same", "rows")}}
+	must(t, testEngine.Insert(ctx, "twice", b, ""))
+	must(t, testEngine.Insert(ctx, "twice", b, ""))
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count() FROM twice"})
+	must(t, err)
+	if fmt.Sprint(res.Rows[0][0]) != "4" {
+		t.Fatalf("count = %v, want 4", res.Rows[0][0])
+	}
+}

@@ -314,7 +314,7 @@ func TestContractInsertBlockWithDedupToken(t *testing.T) {
 func TestContractInsertErrors(t *testing.T) {
 	e := serverEngine(t)
 	ctx := context.Background()
-	b := &store.Block{Cols: []store.BlockColumn{&store.StringColumn{Name: "x", Data: []string{"a"}}}}
+	b := &store.Block{Cols: []store.BlockColumn{store.Strings("x", "a")}}
 	err := e.Insert(ctx, "no_such_table", b, "")
 	var se *store.Error
 	if !errors.As(err, &se) || se.Code != 60 || store.KindOf(err) != fault.BadInput {

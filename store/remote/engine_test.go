@@ -126,7 +126,7 @@ func TestInsertRefusesBadInputBeforeSending(t *testing.T) {
 	ctx := context.Background()
 	good := func() *store.Block {
 		return &store.Block{Cols: []store.BlockColumn{
-			&store.StringColumn{Name: "body", Data: []string{"a", "b"}},
+			store.Strings("body", "a", "b"),
 			&store.UInt64Column{Name: "n", Data: []uint64{1, 2}},
 		}}
 	}
@@ -212,7 +212,7 @@ func TestColumnValues(t *testing.T) {
 	// Plain numbers and everything else go as the column holds them.
 	f(&store.Int64Column{Name: "n", Data: []int64{-1}}, []int64{-1})
 	f(&store.UInt32Column{Name: "code", Data: []uint32{200}}, []uint32{200})
-	f(&store.StringColumn{Name: "s", Data: []string{"x"}}, []string{"x"})
+	f(store.Strings("s", "x"), []string{"x"})
 	m := &store.MapColumn{Name: "attrs"}
 	m.Add("k", "v")
 	m.EndRow()

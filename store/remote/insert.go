@@ -52,7 +52,9 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return errClosed
 	}
 	n := b.Rows()
-	ictx := ctx
+	// Without a token, deduplication by the data's hash would drop a second,
+	// legitimately identical block: it is off.
+	ictx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_deduplicate": 0}))
 	if token != "" {
 		ictx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
 			"insert_deduplicate":         1,
