@@ -179,3 +179,52 @@ func TestKillNineLosesAndDuplicatesNothing(t *testing.T) {
 		t.Fatalf("after %d kills: count %v, distinct ids %v, distinct offsets %v; want %d each", rounds, row[0], row[1], row[2], n)
 	}
 }
+
+// TestTwoReplicasShareOneKafka runs two servers in one consumer group on the
+// first one's embedded Kafka, each with its own ClickHouse: the partitions
+// are split between them and together they store every record once.
+func TestTwoReplicasShareOneKafka(t *testing.T) {
+	const n = 40000
+	dir := t.TempDir()
+	kafkaAddr := freePort(t)
+	a := startServer(t, filepath.Join(dir, "a"), freePort(t), kafkaAddr)
+	defer a.stop()
+	b := startServer(t, filepath.Join(dir, "b"), freePort(t), kafkaAddr, "--kafka-brokers", kafkaAddr)
+	defer b.stop()
+	for i := 0; i < n; i += n / 4 {
+		produceIDs(t, kafkaAddr, i, i+n/4)
+		time.Sleep(500 * time.Millisecond)
+	}
+	// Both sums identify the multiset of ids: with the count, a lost or
+	// doubled record changes at least one of them.
+	const q = "SELECT count(), sum(toUInt64(substring(attributes['id'], 3))), sum(pow(toUInt64(substring(attributes['id'], 3)), 2)) FROM logs"
+	var wantSum, wantSq float64
+	for i := 0; i < n; i++ {
+		wantSum += float64(i)
+		wantSq += float64(i) * float64(i)
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var ra, rb []any
+	for time.Now().Before(deadline) {
+		ra, rb = a.sql(t, q)[0], b.sql(t, q)[0]
+		if ra[0].(float64)+rb[0].(float64) >= n {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	ra, rb = a.sql(t, q)[0], b.sql(t, q)[0]
+	t.Logf("replica a stored %v records, replica b %v", ra[0], rb[0])
+	if ra[0].(float64) == 0 || rb[0].(float64) == 0 {
+		t.Fatalf("partitions were not split: a %v, b %v", ra[0], rb[0])
+	}
+	if got := ra[0].(float64) + rb[0].(float64); got != n {
+		t.Fatalf("together %v records, want %d", got, n)
+	}
+	if s := ra[1].(float64) + rb[1].(float64); s != wantSum {
+		t.Fatalf("id sum %v, want %v", s, wantSum)
+	}
+	if s := ra[2].(float64) + rb[2].(float64); s != wantSq {
+		t.Fatalf("id square sum %v, want %v", s, wantSq)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ func runServe(args []string) error {
 	data := fs.String("data", "", "folder the embedded parts persist to (default from config: ./data)")
 	httpAddr := fs.String("http-addr", "", "HTTP listen address for the API and UI (default 127.0.0.1:8080)")
 	kafkaAddr := fs.String("kafka-addr", "", "embedded Kafka listen address (default 127.0.0.1:9092)")
+	brokers := fs.String("kafka-brokers", "", "comma-separated brokers of an existing Kafka (another logmart's embedded one, or a cluster); disables the embedded broker")
 	withDemo := fs.Bool("demo", false, "also produce demo traffic into the embedded Kafka")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -53,6 +55,10 @@ func runServe(args []string) error {
 	}
 	if *kafkaAddr != "" {
 		cfg.Kafka.Listen = *kafkaAddr
+	}
+	if *brokers != "" {
+		cfg.Kafka.Embedded = false
+		cfg.Kafka.Brokers = strings.Split(*brokers, ",")
 	}
 	cfg.ApplyEnv()
 	cfg.Resolve()
@@ -144,7 +150,11 @@ func runServe(args []string) error {
 			}
 		}()
 	}
-	log.Info("logmart is up", "ui", "http://"+ln.Addr().String(), "kafka", cfg.Kafka.Listen, "engine", st.Engine(), "data", cfg.Data)
+	kafkaAt := cfg.Kafka.Listen
+	if !cfg.Kafka.Embedded {
+		kafkaAt = strings.Join(cfg.Kafka.Brokers, ",")
+	}
+	log.Info("logmart is up", "ui", "http://"+ln.Addr().String(), "kafka", kafkaAt, "engine", st.Engine(), "data", cfg.Data)
 
 	var first error
 	select {
