@@ -4,14 +4,15 @@
 package server
 
 import (
-	_ "embed"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -216,8 +217,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		elapsed := time.Since(start)
 		httpRequests.WithLabelValues(route, c.Request().Method, strconv.Itoa(code)).Inc()
 		httpDuration.WithLabelValues(route).Observe(elapsed.Seconds())
-		if route != "/healthz" && route != "/readyz" && route != "/metrics" {
-			s.log.Debug("http request", "method", c.Request().Method, "path", c.Request().URL.Path,
+		if strings.HasPrefix(route, "/api/") {
+			s.log.Info("http request", "method", c.Request().Method, "path", c.Request().URL.Path,
 				"route", route, "status", code, "duration_ms", elapsed.Milliseconds(), "remote", c.RealIP())
 		}
 		return nil
