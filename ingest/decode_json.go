@@ -28,6 +28,8 @@ type jsonDecoder struct {
 	fm    *fieldMap // the topic's field mapping; nil for none
 	arena arena     // values of one batch
 	keys  map[string]string
+	// utf8ok is set by callers that validate each record's UTF-8 first.
+	utf8ok bool
 }
 
 // maxInternedKeys bounds the key table: records with ever-new keys (ids as
@@ -59,7 +61,7 @@ func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	// The previous record's strings were copied into the batch's columns:
 	// the arena's memory is reused.
 	d.arena.buf = d.arena.buf[:0]
-	p := parser{data: data, arena: &d.arena}
+	p := parser{data: data, arena: &d.arena, utf8ok: d.utf8ok}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return errNotObject
@@ -167,6 +169,9 @@ type parser struct {
 	data  []byte
 	pos   int
 	arena *arena
+	// utf8ok says data is known to be valid UTF-8, so strings need no
+	// check of their own (escapes always decode to valid UTF-8).
+	utf8ok bool
 }
 
 func (p *parser) peek() byte {
@@ -212,7 +217,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		if c == '"' {
 			s := p.data[start:p.pos]
 			p.pos++
-			if !utf8.Valid(s) {
+			if !p.utf8ok && !utf8.Valid(s) {
 				return nil, errBadUTF8
 			}
 			return s, nil
@@ -232,7 +237,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		case c == '"':
 			p.pos++
 			*scratch = b
-			if !utf8.Valid(b) {
+			if !p.utf8ok && !utf8.Valid(b) {
 				return nil, errBadUTF8
 			}
 			return b, nil

@@ -110,6 +110,9 @@ func (b *partBatch) decoder(format string) decoder {
 		t := b.t
 		t.Format = format
 		d = newDecoder(t)
+		if j, ok := d.(*jsonDecoder); ok {
+			j.utf8ok = true // decode checks the whole record first
+		}
 		b.decs[format] = d
 	}
 	return d
