@@ -108,11 +108,20 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 		p.pos++
 		p.skipWS()
 		switch p.peek() {
-		case '{':
-			if err := d.object(p, full, row, depth+1); err != nil {
-				return err
+		case '{', '[':
+			if prefix == "" && scalarKey(full) {
+				what := "an object"
+				if p.peek() == '[' {
+					what = "an array"
+				}
+				return fmt.Errorf("field %q must be a string, got %s: %w", full, what, errWrongType)
 			}
-		case '[':
+			if p.peek() == '{' {
+				if err := d.object(p, full, row, depth+1); err != nil {
+					return err
+				}
+				break
+			}
 			start := p.pos
 			if err := p.skipValue(depth + 1); err != nil {
 				return err
@@ -448,4 +457,15 @@ func (a *arena) str(b []byte) string {
 	start := len(a.buf)
 	a.buf = append(a.buf, b...)
 	return unsafe.String(&a.buf[start], len(b))
+}
+
+// scalarKey reports the top-level keys whose value fills a text column and
+// so cannot be an object or an array: such a record is a dead letter
+// (wrong_type) rather than a row with an empty service or level.
+func scalarKey(k string) bool {
+	switch k {
+	case "level", "severity", "lvl", "service", "host", "hostname", "trace_id", "traceid":
+		return true
+	}
+	return false
 }

@@ -65,9 +65,10 @@ func TestJSONDecode(t *testing.T) {
 	f(`{"tags":["a","b"],"n":[1,{"x":[2,null]}],"e":[]}`, `@tags="[\"a\",\"b\"]" @n="[1,{\"x\":[2,null]}]" @e="[]"`)
 	// Nulls are dropped, for columns too.
 	f(`{"a":null,"message":null,"b":{"c":null}}`, ``)
-	// A column takes the first value; a repeat is an attribute. Values of
-	// the wrong kind for a column are attributes.
-	f(`{"msg":"one","message":"two","level":5,"host":["a"]}`, `body="one" @message="two" @level="5" @host="[\"a\"]"`)
+	// A column takes the first value; a repeat is an attribute. A number
+	// for a text column is an attribute; an object or array there makes the
+	// record a wrong_type dead letter (TestJSONWrongType).
+	f(`{"msg":"one","message":"two","level":5}`, `body="one" @message="two" @level="5"`)
 	// Escapes.
 	f(`{"m":"q\"b\\s\/\b\f\n\r\t"}`, `@m="q\"b\\s/\b\f\n\r\t"`)
 	f(`{"m":"\u00e9\u4e2d\u0000"}`, `@m="é中\x00"`)
@@ -219,4 +220,20 @@ func TestDecodersDoNotAliasInput(t *testing.T) {
 			t.Errorf("%s: row changed with the input:\n before %s\n after  %s", c.format, before, after)
 		}
 	}
+}
+
+func TestJSONWrongType(t *testing.T) {
+	f := func(in string) {
+		t.Helper()
+		var d jsonDecoder
+		var row logRow
+		err := d.decode([]byte(in), &row)
+		if !errors.Is(err, errWrongType) {
+			t.Fatalf("%s: err = %v, want a wrong-type error", in, err)
+		}
+	}
+	f(`{"host":["a"]}`)
+	f(`{"level":{"n":1}}`)
+	f(`{"message":"x","service":{}}`)
+	f(`{"trace_id":[1,2]}`)
 }

@@ -183,9 +183,11 @@ func TestBadInputBecomesDeadLetters(t *testing.T) {
 		{`[1,2,3]`, ReasonMalformed},
 		{`{"message":"` + strings.Repeat("A", 2<<20) + `"}`, ReasonTooLarge},
 		{`{"message":"'); DROP TABLE logs; --"}`, ""},
+		{`{"level":{"name":"error"},"message":"level is an object"}`, ReasonWrongType},
+		{`{"service":["a","b"],"message":"service is an array"}`, ReasonWrongType},
 	}
 	var recs []*kgo.Record
-	for i := range 10 {
+	for i := range 12 {
 		recs = append(recs, good(i))
 		if i < len(bad) {
 			recs = append(recs, &kgo.Record{Topic: "logs", Partition: 0, Value: []byte(bad[i].value)})
@@ -201,8 +203,8 @@ func TestBadInputBecomesDeadLetters(t *testing.T) {
 	cl.Close()
 	stop := runIngester(t, testConfig("g2"), st, opts, nil)
 	defer stop()
-	waitCount(t, st, "SELECT count() FROM logs", 11) // 10 good + the injection-looking one, stored verbatim
-	waitCount(t, st, "SELECT count() FROM dead_letters", 6)
+	waitCount(t, st, "SELECT count() FROM logs", 13) // 12 good + the injection-looking one, stored verbatim
+	waitCount(t, st, "SELECT count() FROM dead_letters", 8)
 	for _, b := range bad {
 		if b.reason == "" {
 			continue
@@ -223,15 +225,15 @@ func TestBadInputBecomesDeadLetters(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got := 0
-	for got < 6 && ctx.Err() == nil {
+	for got < 8 && ctx.Err() == nil {
 		dl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
 			if header(r, "logmart-dead-reason") != "" {
 				got++
 			}
 		})
 	}
-	if got != 6 {
-		t.Fatalf("dead-letter topic got %d records, want 6", got)
+	if got != 8 {
+		t.Fatalf("dead-letter topic got %d records, want 8", got)
 	}
 }
 
