@@ -10,7 +10,7 @@ VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo d
 LDFLAGS    := -X main.version=$(VERSION)
 export LOGMART_CHDB_LIB := $(CHDB_LIB)
 
-.PHONY: all build run test test-go test-ui chdb ui deps-ui deps-system bench lint clean
+.PHONY: all build run test test-go test-ui chdb ui deps-system bench lint clean
 
 all: build
 
@@ -53,10 +53,15 @@ test: chdb deps-system build test-go test-ui
 
 test-go:
 	$(GO) vet ./...
+	$(GO) run ./cmd/logmart templates lint --dir configs/templates
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-ui: build
 	LOGMART_BIN=$(CURDIR)/bin/logmart node --test ui/e2e/
+
+## lint: templates checked against the live schema (embedded engine).
+lint: chdb
+	$(GO) run ./cmd/logmart templates lint --dir configs/templates
 
 bench: chdb build
 	./bin/logmart bench ingest --events 1000000 --json

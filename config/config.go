@@ -18,6 +18,7 @@ import (
 
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store/chdb"
 	"github.com/logmart/logmart/store/remote"
@@ -33,6 +34,8 @@ type Config struct {
 	Store  StoreConfig   `yaml:"store"`
 	Kafka  kafka.Config  `yaml:"kafka"`
 	Ingest ingest.Config `yaml:"ingest"`
+	// Templates configures the query template catalog.
+	Templates query.Config `yaml:"templates"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -63,6 +66,8 @@ func Default() Config {
 		Store:  StoreConfig{Engine: "chdb", Database: "logmart", Chdb: chdb.Default(), Remote: remote.Default()},
 		Kafka:  kafka.Default(),
 		Ingest: ingest.Default(),
+
+		Templates: query.DefaultConfig(),
 	}
 }
 
@@ -149,6 +154,8 @@ func sectionOf(goType string) string {
 		return "ingest.topics[].text"
 	case "ingest.BatchConfig":
 		return "ingest.batch"
+	case "query.Config":
+		return "templates"
 	}
 	return goType
 }
@@ -207,6 +214,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("store.database %q must be letters, digits and _", c.Store.Database)
 	}
 	if err := c.Kafka.Validate(); err != nil {
+		return err
+	}
+	if err := c.Templates.Validate(); err != nil {
 		return err
 	}
 	return c.Ingest.Validate()

@@ -82,7 +82,7 @@ type LinkRequest struct {
 	Version  uint32 // 0: the latest version at creation
 	Params   map[string]any
 	// From and To are absolute or relative ("now-1h", "last 1h"); relative
-	// ends are resolved when the link is created. See ResolveRange.
+	// ends are resolved when the link is created. See ResolveLinkRange.
 	From, To    string
 	Title, Note string
 	// Snapshot freezes the result at creation, so the link still shows rows
@@ -195,7 +195,7 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 		return nil, err
 	}
 	now := l.now().UTC()
-	from, to, err := ResolveRange(req.From, req.To, now)
+	from, to, err := ResolveLinkRange(req.From, req.To, now)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (r LinkRequest) validate() error {
 	case strings.TrimSpace(r.Template) == "":
 		return fault.New(fault.BadInput, "template is required")
 	case len(r.Template) > 128 || !utf8.ValidString(r.Template):
-		return fault.New(fault.BadInput, "template %q is not a template id", clip(r.Template))
+		return fault.New(fault.BadInput, "template %s is not a template id", show(r.Template))
 	case !utf8.ValidString(r.Title) || !utf8.ValidString(r.Note):
 		return fault.New(fault.BadInput, "title and note must be valid UTF-8")
 	case utf8.RuneCountInString(r.Title) > MaxLinkTitle:
@@ -378,7 +378,7 @@ func ValidLinkID(id string) bool {
 // outside their scope. Unknown and malformed ids are NotFound.
 func (l *Links) Get(ctx context.Context, id string, s store.Settings) (*Link, error) {
 	if !ValidLinkID(id) {
-		return nil, fault.New(fault.NotFound, "no shared link %q", clip(id))
+		return nil, fault.New(fault.NotFound, "no shared link %s", show(id))
 	}
 	res, err := l.st.Query(ctx, store.Query{SQL: `SELECT id, toUnixTimestamp64Milli(created_at), created_by, template, version, params,
   toUnixTimestamp64Milli(from_time), toUnixTimestamp64Milli(to_time), title, note, scopes, snapshot

@@ -237,16 +237,16 @@ func TestLinkRelativeRangeIsResolvedAtCreation(t *testing.T) {
 	f("now-1h", "now", sec.Add(-time.Hour), sec)
 	f("last 1h", "", sec.Add(-time.Hour), sec)
 	f("Last 15m", "now-5m", sec.Add(-15*time.Minute), sec.Add(-5*time.Minute))
-	f("now - 7d", "now", sec.Add(-7*24*time.Hour), sec)
+	f("now-7d", "now", sec.Add(-7*24*time.Hour), sec)
 	f("now-2w", "now-1w", sec.Add(-14*24*time.Hour), sec.Add(-7*24*time.Hour))
 	f("2026-03-01T09:00:00+02:00", "now", time.Date(2026, 3, 1, 7, 0, 0, 0, time.UTC), sec)
 	f("1772355600", "1772359200000", time.Unix(1772355600, 0).UTC(), time.UnixMilli(1772359200000).UTC())
 }
 
-func TestResolveRangeErrorsNameTheField(t *testing.T) {
+func TestResolveLinkRangeErrorsNameTheField(t *testing.T) {
 	f := func(from, to, want string) {
 		t.Helper()
-		_, _, err := ResolveRange(from, to, linkNow)
+		_, _, err := ResolveLinkRange(from, to, linkNow)
 		if err == nil {
 			t.Fatalf("%q – %q: no error", from, to)
 		}
@@ -255,17 +255,17 @@ func TestResolveRangeErrorsNameTheField(t *testing.T) {
 		}
 	}
 	f("", "now", "from is required")
-	f("now-1h", "", "to is required")
-	f("yesterday", "now", `from "yesterday" is not a time`)
-	f("now-1h", "tomorrow", `to "tomorrow" is not a time`)
-	f("now-1x", "now", `from "now-1x": duration "1x"`)
-	f("last", "", `from "last" is not a time`)
-	f("last -1h", "", "must be positive")
-	f("now-0s", "now", "must be positive")
-	f("last 99999d", "", "whole number of days")
+	f("yesterday", "now", `from: "yesterday" is not a time`)
+	f("now-1h", "tomorrow", `to: "tomorrow" is not a time`)
+	f("now-1x", "now", `from: "1x" is not a span`)
+	f("last", "", `from: "last": the span is missing`)
+	f("last -1h", "", `from: "last -1h": "-1h" is not a span`)
+	f("last 1h", "yesterday", `to: "yesterday"`)
+	f("now-0s", "now", "not a positive span")
+	f("last 99999d", "", "longer than ten years")
 	f("now", "now-1h", "must be before to")
 	f("2026-03-01 10:00:00", "now", "is not a time")
-	f(strings.Repeat("A", 10000), "now", "…")
+	f(strings.Repeat("A", 10000), "now", "… (10000 bytes)")
 }
 
 func TestLinkIDsAreUnguessable(t *testing.T) {
@@ -491,7 +491,7 @@ func TestLinkBadRequests(t *testing.T) {
 	f(func(r *LinkRequest) { r.Note = strings.Repeat("n", MaxLinkNote+1) }, fault.BadInput, "note is")
 	f(func(r *LinkRequest) { r.Title = "\xff" }, fault.BadInput, "UTF-8")
 	f(func(r *LinkRequest) { r.From, r.To = "now-1h", "2030-01-01T00:00:00Z" }, fault.BadInput, "is in the future")
-	f(func(r *LinkRequest) { r.From = "soon" }, fault.BadInput, `from "soon"`)
+	f(func(r *LinkRequest) { r.From = "soon" }, fault.BadInput, `from: "soon"`)
 	f(func(r *LinkRequest) { r.Template, r.Snapshot = "many", true }, fault.BadInput, "snapshot: the result has 20000 rows")
 	// None of them left a link behind.
 	res, err := testStore.Query(ctx, store.Query{SQL: "SELECT count() FROM shared_links WHERE template IN ('', 'nope', 'many')"})

@@ -140,6 +140,8 @@ func (p *sqlParser) parseList() (out []sqlNode, term string, err error) {
 				p.text.WriteByte(c)
 				p.pos++
 			}
+		case c == ';':
+			return nil, "", &parseError{p.line, "a template is one statement: remove the ';'"}
 		default:
 			if c == '\n' {
 				p.line++
@@ -255,14 +257,25 @@ func (p *sqlParser) directive() (string, error) {
 // placeholder reads {name} or {name:Type}. Anything else that starts with a
 // brace (a map literal such as {'a': 1}) is not a placeholder: ok is false.
 func (p *sqlParser) placeholder() (sqlNode, bool, error) {
+	// ClickHouse's lexer skips spaces between the tokens of {name:Type}.
 	i := p.pos + 1
-	for i < len(p.src) && isIdentByte(p.src[i], i == p.pos+1) {
+	for i < len(p.src) && (p.src[i] == ' ' || p.src[i] == '\t') {
 		i++
 	}
-	if i == p.pos+1 || i >= len(p.src) {
+	start := i
+	for i < len(p.src) && isIdentByte(p.src[i], i == start) {
+		i++
+	}
+	if i == start || i >= len(p.src) {
 		return sqlNode{}, false, nil
 	}
-	name := p.src[p.pos+1 : i]
+	name := p.src[start:i]
+	for i < len(p.src) && (p.src[i] == ' ' || p.src[i] == '\t') {
+		i++
+	}
+	if i >= len(p.src) {
+		return sqlNode{}, false, nil
+	}
 	switch p.src[i] {
 	case '}':
 		p.pos = i + 1

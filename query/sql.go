@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,7 +37,64 @@ func (r *Runner) SQL(ctx context.Context, who Caller, sql string, s store.Settin
 		return nil, fault.New(fault.BadInput, "sql: statement is not valid UTF-8")
 	}
 	s.ReadOnly = true
+	if err := checkAdHoc(ctx, r.st, sql, s); err != nil {
+		r.audit.Record(Entry{Time: time.Now(), Caller: who, SQL: sql, Err: err})
+		return nil, err
+	}
 	return r.run(ctx, who, store.Query{SQL: sql, Settings: s}, Entry{SQL: sql})
+}
+
+// adHocTableFunctions are the table functions ad-hoc SQL may use: they make
+// rows up and read nothing. Others read files, URLs or other servers.
+var adHocTableFunctions = map[string]bool{
+	"numbers": true, "numbers_mt": true, "zeros": true, "zeros_mt": true,
+	"generate_series": true, "generateSeries": true, "values": true, "generateRandom": true,
+}
+
+// checkAdHoc has ClickHouse's parser say what the statement is before it
+// runs read-only. The engine's read-only mode refuses writes; these checks
+// cover what it does not: a client-side INTO OUTFILE (the embedded engine
+// writes that file itself, read-only or not), a second statement after a
+// semicolon, and table functions that read files or other servers.
+//
+// The text reaches the parser only as a bound value of formatQuery, which
+// parses without running anything; the statement is accepted when its
+// canonical form also parses as a subquery, which no INTO OUTFILE, FORMAT or
+// non-SELECT statement does.
+func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Settings) error {
+	probe := store.Settings{ReadOnly: true, MaxExecutionTime: s.MaxExecutionTime}
+	format := func(q string) (string, error) {
+		res, err := st.Query(ctx, store.Query{SQL: "SELECT formatQuerySingleLine({q:String})", Params: map[string]string{"q": q}, Settings: probe})
+		if err != nil {
+			return "", err
+		}
+		if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+			return "", fault.New(fault.BadInput, "sql: ClickHouse parses the statement as nothing")
+		}
+		return str(res.Rows[0][0]), nil
+	}
+	canonical, err := format(sql)
+	if err != nil {
+		return fault.Wrap(fault.BadInput, fmt.Errorf("sql: %s", engineMessage(err)))
+	}
+	wrapped := "SELECT * FROM (" + canonical + ")"
+	if _, err := format(wrapped); err != nil {
+		return fault.New(fault.Forbidden, "sql: only a single SELECT without FORMAT or INTO OUTFILE can run here (for the schema, query system.tables and system.columns)")
+	}
+	res, err := st.Query(ctx, store.Query{SQL: "EXPLAIN AST " + wrapped, Settings: probe})
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for _, r := range res.Rows {
+		if len(r) > 0 {
+			lines = append(lines, str(r[0]))
+		}
+	}
+	if fn := tableFunction(lines); fn != "" && !adHocTableFunctions[fn] {
+		return fault.New(fault.Forbidden, "sql: the table function %s() is not available here: it reads outside logmart's tables", fn)
+	}
+	return nil
 }
 
 // run executes q and records it.

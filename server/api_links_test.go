@@ -59,7 +59,7 @@ func TestLinksAPI(t *testing.T) {
 	if len(id) != 32 || body["url"] != "/s/"+id || body["version"] != float64(3) || body["hot"] != "complete" {
 		t.Fatalf("create answered %v", body)
 	}
-	if md, _ := body["markdown"].(string); !strings.HasPrefix(md, "[three (numbers v3, ") || !strings.HasSuffix(md, " UTC)("+ts.URL+"/s/"+id+")") {
+	if md, _ := body["markdown"].(string); !strings.HasPrefix(md, "[three (numbers v3, ") || !strings.HasSuffix(md, " UTC)]("+ts.URL+"/s/"+id+")") {
 		t.Fatalf("markdown = %q", md)
 	}
 	snap, _ := body["snapshot"].(map[string]any)
@@ -96,7 +96,7 @@ func TestLinksAPI(t *testing.T) {
 	f("POST", "/api/v1/links", `{"template":"numbers","params":{"n":"x"},"from":"last 1h"}`, 400, `param "n"`)
 	f("POST", "/api/v1/links", `{"template":"numbers","params":{"n":1},"from":"last 1h","colour":"red"}`, 400, `unknown field "colour"`)
 	f("POST", "/api/v1/links", `{"template":"numbers","params":[1],"from":"last 1h"}`, 400, "params must be a JSON object")
-	f("POST", "/api/v1/links", `{"template":"numbers","params":{"n":1},"from":"yesterday"}`, 400, `from "yesterday"`)
+	f("POST", "/api/v1/links", `{"template":"numbers","params":{"n":1},"from":"yesterday"}`, 400, `from: "yesterday"`)
 	f("POST", "/api/v1/links", `{"template":"other","params":{"n":1},"from":"last 1h"}`, 404, `no template "other"`)
 	f("POST", "/api/v1/links", `{"template":"numbers","version":-1,"params":{"n":1},"from":"last 1h"}`, 400, `field "version"`)
 }

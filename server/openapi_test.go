@@ -28,7 +28,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	runner := query.NewRunner(testStore, nil)
 	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: ingest.OverviewReader{Store: testStore}, Streams: routes,
-		Links: query.NewLinks(testStore, nil, query.LinkOptions{})}, nil)
+		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

@@ -43,6 +43,8 @@ type Deps struct {
 	Streams  StreamRules
 	// Links serves /api/v1/links (shared links).
 	Links LinkService
+	// Templates serves /api/v1/templates and /api/v1/query.
+	Templates TemplateRunner
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -116,6 +118,7 @@ func (s *Server) routes() {
 		api.POST("/streams/reload", s.reloadStreams, requireRole(RoleAdmin))
 	}
 	s.linkRoutes(api)
+	s.templateRoutes(api)
 	api.Any("/*", func(c echo.Context) error {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -226,4 +227,32 @@ func TestNoTokensNeedsLoopback(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func TestSQLCannotWriteFilesOrChain(t *testing.T) {
+	// Regression: INTO OUTFILE is carried out by the embedded engine itself,
+	// read-only session or not, so an editor could write a file on the
+	// server through /api/v1/sql.
+	ts := newTestServer(t, true)
+	out := filepath.Join(t.TempDir(), "x.tsv")
+	for _, sql := range []string{
+		"SELECT 1 INTO OUTFILE '" + out + "'",
+		"SELECT 1 INTO OUTFILE '" + out + "' FORMAT TSV",
+		"SELECT 1; SELECT 1 INTO OUTFILE '" + out + "'",
+		"SELECT * FROM file('/etc/passwd', 'LineAsString')",
+		"SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString')",
+		"SELECT 1 FORMAT TSV",
+	} {
+		code, body := call(t, ts, "POST", "/api/v1/sql", editorTok, mustJSON(map[string]string{"sql": sql}))
+		if code != 403 && code != 400 {
+			t.Fatalf("%q: status %d (%v), want a refusal", sql, code, body)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("a file was written through /api/v1/sql")
+	}
+	code, body := call(t, ts, "POST", "/api/v1/sql", editorTok, `{"sql":"SELECT count() FROM numbers(10)"}`)
+	if code != 200 {
+		t.Fatalf("numbers(): %d %v", code, body)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -191,6 +192,7 @@ func TestTwoReplicasShareOneKafka(t *testing.T) {
 	defer a.stop()
 	b := startServer(t, filepath.Join(dir, "b"), freePort(t), kafkaAddr, "--kafka-brokers", kafkaAddr)
 	defer b.stop()
+	waitGroupMembers(t, kafkaAddr, "logmart-ingest", 2)
 	for i := 0; i < n; i += n / 4 {
 		produceIDs(t, kafkaAddr, i, i+n/4)
 		time.Sleep(500 * time.Millisecond)
@@ -227,4 +229,26 @@ func TestTwoReplicasShareOneKafka(t *testing.T) {
 	if s := ra[2].(float64) + rb[2].(float64); s != wantSq {
 		t.Fatalf("id square sum %v, want %v", s, wantSq)
 	}
+}
+
+// waitGroupMembers waits until the consumer group is stable with n members.
+func waitGroupMembers(t *testing.T, addr, group string, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		gs, err := adm.DescribeGroups(context.Background(), group)
+		if err == nil {
+			if g, ok := gs[group]; ok && g.State == "Stable" && len(g.Members) == n {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("group %s did not settle with %d members", group, n)
 }

@@ -24,6 +24,8 @@ var commands = []command{
 	{"serve", "run the server (embedded Kafka and ClickHouse by default)", runServe},
 	{"demo", "produce realistic demo traffic into a server's Kafka", runDemo},
 	{"sql", "run a read-only SQL statement on a server", runSQL},
+	{"links", "create and show shared links (pinned template runs)", runLinks},
+	{"templates", "lint query templates (templates lint) as the server checks them at start", runTemplates},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
 	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},

@@ -120,6 +120,11 @@ func runServe(args []string) error {
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	runner := query.NewRunner(st, audit)
+	templates := query.NewCatalog(cfg.Templates, runner, log)
+	if err := templates.Load(ctx); err != nil {
+		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
+	}
+	links := query.NewLinks(st, templates, query.LinkOptions{Retention: streamRetention(routes)})
 
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
@@ -132,6 +137,9 @@ func runServe(args []string) error {
 		Overview: ingest.OverviewReader{Store: st},
 		Streams:  routes,
 		Version:  version,
+
+		Templates: templates,
+		Links:     links,
 	}, log)
 
 	var wg sync.WaitGroup

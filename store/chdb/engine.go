@@ -453,10 +453,8 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 	if err != nil {
 		return nil, err
 	}
-	res.Stats = store.Stats{
-		RowsRead:  e.lib.rowsRead(r.ptr),
-		BytesRead: e.lib.bytesRead(r.ptr),
-		Elapsed:   time.Duration(e.lib.elapsed(r.ptr) * float64(time.Second)),
+	if res.Stats.Elapsed == 0 {
+		res.Stats.Elapsed = time.Duration(e.lib.elapsed(r.ptr) * float64(time.Second))
 	}
 	return res, nil
 }
@@ -468,8 +466,13 @@ func decodeJSONCompact(b []byte) (*store.Result, error) {
 		return res, nil
 	}
 	var out struct {
-		Meta []store.Column `json:"meta"`
-		Data [][]any        `json:"data"`
+		Meta       []store.Column `json:"meta"`
+		Data       [][]any        `json:"data"`
+		Statistics struct {
+			Elapsed   float64 `json:"elapsed"`
+			RowsRead  uint64  `json:"rows_read"`
+			BytesRead uint64  `json:"bytes_read"`
+		} `json:"statistics"`
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -477,6 +480,13 @@ func decodeJSONCompact(b []byte) (*store.Result, error) {
 		return nil, fmt.Errorf("cannot decode the engine's result: %w", err)
 	}
 	res.Columns, res.Rows = out.Meta, out.Data
+	// The output's own statistics count what the query scanned; the C ABI's
+	// rows_read counts the result.
+	res.Stats = store.Stats{
+		RowsRead:  out.Statistics.RowsRead,
+		BytesRead: out.Statistics.BytesRead,
+		Elapsed:   time.Duration(out.Statistics.Elapsed * float64(time.Second)),
+	}
 	if res.Rows == nil {
 		res.Rows = [][]any{}
 	}

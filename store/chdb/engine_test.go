@@ -46,8 +46,14 @@ func TestQueryColumnsAndStats(t *testing.T) {
 	if len(res.Rows) != 3 || res.Rows[2][0] != json.Number("2") || res.Rows[2][1] != "2" {
 		t.Fatalf("rows = %v", res.Rows)
 	}
-	if res.Stats.RowsRead == 0 {
-		t.Fatalf("stats = %+v, want rows read", res.Stats)
+	// Regression: rows_read came from the C ABI, which counts the result's
+	// rows (1 here), not the 1000 scanned.
+	res, err = testEngine.Query(ctx, store.Query{SQL: "SELECT count() FROM numbers(1000) WHERE number % 7 = 0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.RowsRead != 1000 || res.Stats.BytesRead != 8000 {
+		t.Fatalf("stats = %+v, want 1000 rows and 8000 bytes read", res.Stats)
 	}
 }
 

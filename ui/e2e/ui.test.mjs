@@ -191,7 +191,7 @@ test('hostile values render as text, never as markup', async (t) => {
 
 test('client-side routes: deep links load the app, nav does not reload', async (t) => {
   const page = await openPage(t);
-  await page.goto(base + '/s/abc123');
+  await page.goto(base + '/no-such-page/abc123');
   await page.waitForSelector('#nav a[href="/logs"]');
   assert.match(await page.locator('#main').innerText(), /Page not found/);
   await page.evaluate(() => { window.__sameDocument = true; });
@@ -201,7 +201,7 @@ test('client-side routes: deep links load the app, nav does not reload', async (
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'nav reloaded the page');
   assert.match(await page.locator('#nav a.active').innerText(), /Logs/);
   await page.goBack();
-  await page.waitForFunction(() => location.pathname === '/s/abc123');
+  await page.waitForFunction(() => location.pathname === '/no-such-page/abc123');
   assert.match(await page.locator('#main').innerText(), /Page not found/);
 
   // A missing asset is a 404, not the app shell.

@@ -11,7 +11,9 @@ import { h, replace, errorBox } from './dom.js';
 const ROUTES = [
   { path: '/', title: 'Overview', icon: '◧', load: () => import('./pages/overview.js') },
   { path: '/logs', title: 'Logs', icon: '☰', load: () => import('./pages/logs.js') },
+  { path: '/explore', title: 'Explore', icon: '◇', load: () => import('./pages/explore.js') },
   { path: '/sql', title: 'SQL', icon: '⌘', roles: ['editor', 'admin'], load: () => import('./pages/sql.js') },
+  { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
 ];
 
 const state = {
@@ -48,7 +50,7 @@ function renderNav() {
   const nav = document.getElementById('nav');
   const current = matchRoute(location.pathname);
   replace(nav,
-    h('ul', null, ROUTES.filter(allowed).map((r) =>
+    h('ul', null, ROUTES.filter((r) => r.nav !== false && allowed(r)).map((r) =>
       h('li', null, h('a', {
         href: r.path,
         'data-nav': true,

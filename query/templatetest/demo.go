@@ -1,0 +1,130 @@
+// Package templatetest holds what tests of query templates share: a
+// demo-shaped data set written straight into the store, so every shipped
+// template has rows to read without running ingest.
+package templatetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/logmart/logmart/store"
+)
+
+// Services and streams of the demo data, as the demo traffic and the
+// shipped streams.yaml route them.
+var (
+	Services = []string{"api-gateway", "web-frontend", "checkout", "billing", "auth", "search"}
+	Streams  = map[string]string{"api-gateway": "edge", "web-frontend": "edge", "checkout": "payments", "billing": "payments", "auth": "security", "search": "default"}
+)
+
+// Row counts InsertDemo writes per call.
+const (
+	LogRows        = 6000
+	EventRows      = 1200
+	MetricRows     = 600
+	DeadLetterRows = 30
+	QueryLogRows   = 200
+)
+
+// InsertDemo writes a demo-shaped hour ending at end into logs, events,
+// metrics, dead_letters and query_log:
+//
+//   - logs: services drawn by a hash of the row number; 2 lines in 20 are
+//     errors (a request answered 503, or an "upstream … timed out"
+//     message), 2 in 20 warn; 3 of 4 lines are requests with http.method,
+//     http.path (/api/v1/calls/<n>), http.status and http.latency_ms
+//     attributes; host <service>-<n>.eu-west-1.
+//   - events: audit logins, failed logins (a burst from 198.51.100.66),
+//     exports and role changes; actors root, admin and userN.
+//   - metrics: http_requests_total and process_open_fds per service.
+//   - dead_letters: three reasons on topic logs.
+//   - query_log: runs of two templates and ad-hoc SQL by alice and bob,
+//     every 7th failed.
+//
+// Rows are spread evenly over the hour. Each call writes new rows.
+func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
+	start := end.Add(-time.Hour).UTC()
+	services := arrayLiteral(Services)
+	streams := make([]string, len(Services))
+	for i, s := range Services {
+		streams[i] = Streams[s]
+	}
+	at := func(n int) string {
+		return fmt.Sprintf("toDateTime64(%d, 3) + toIntervalMillisecond(intDiv(number * 3600000, %d))", start.Unix(), n)
+	}
+	stmts := []string{
+		`INSERT INTO logs (timestamp, stream, source, service, host, level, body, attributes, trace_id, ingest_time)
+SETTINGS insert_deduplicate = 0
+SELECT ts, stream, 'demo', service, host, level, body, attributes, trace_id, ts + toIntervalMillisecond(150)
+FROM (
+  SELECT ` + at(LogRows) + ` AS ts,
+    cityHash64(number) % ` + fmt.Sprint(len(Services)) + ` + 1 AS si,
+    ` + services + `[si] AS service,
+    ` + arrayLiteral(streams) + `[si] AS stream,
+    concat(service, '-', toString(intDiv(number, 7) % 3), '.eu-west-1') AS host,
+    multiIf(number % 20 IN (0, 3), 'error', number % 20 IN (1, 2), 'warn', number % 5 = 3, 'debug', 'info') AS level,
+    number % 4 != 3 AS is_request,
+    ['GET', 'POST', 'PUT', 'DELETE'][number % 4 + 1] AS method,
+    concat('/api/v1/calls/', toString(number % 50)) AS path,
+    multiIf(level = 'error', '503', number % 20 = 1, '404', number % 20 = 2, '429', method = 'POST', '201', '200') AS status,
+    toString(5 + (number * 37) % 2000) AS latency,
+    if(is_request, concat(method, ' ', path, ' ', status, ' ', latency, 'ms'),
+       if(level = 'error', concat('upstream ', service, ' timed out after 2000ms (attempt ', toString(number % 5), ')'),
+          concat('processed batch ', toString(number), ' in ', latency, 'ms'))) AS body,
+    if(is_request, map('http.method', method, 'http.path', path, 'http.status', status, 'http.latency_ms', latency, 'region', 'eu-west-1'),
+       map('region', 'eu-west-1')) AS attributes,
+    lower(hex(MD5(toString(number)))) AS trace_id
+  FROM numbers(` + fmt.Sprint(LogRows) + `)
+)`,
+		`INSERT INTO events (timestamp, type, stream, source, service, tenant, attributes, body, ingest_time)
+SETTINGS insert_deduplicate = 0
+SELECT ts, 'audit', 'security', 'demo', 'auth', tenant, map('action', action, 'actor', actor, 'source_ip', ip, 'result', result), '', ts + toIntervalMillisecond(150)
+FROM (
+  SELECT ` + at(EventRows) + ` AS ts,
+    ['acme-support', 'globex', 'initech'][number % 3 + 1] AS tenant,
+    multiIf(number % 10 < 6, 'login', number % 10 < 8, 'login_failed', number % 10 = 8, 'export', 'role_change') AS action,
+    multiIf(number % 15 = 0, 'root', number % 15 = 1, 'admin', concat('user', toString(number % 40))) AS actor,
+    if(action = 'login_failed' AND number % 3 = 0, '198.51.100.66', concat('203.0.113.', toString(number % 20))) AS ip,
+    if(action = 'login_failed', 'failure', 'success') AS result
+  FROM numbers(` + fmt.Sprint(EventRows) + `)
+)`,
+		`INSERT INTO metrics (name, labels, fingerprint, timestamp, value, stream, ingest_time)
+SETTINGS insert_deduplicate = 0
+SELECT name, labels, cityHash64(name, service), ts, toFloat64(number), 'metrics', ts
+FROM (
+  SELECT ` + at(MetricRows) + ` AS ts,
+    ['http_requests_total', 'process_open_fds'][number % 2 + 1] AS name,
+    ` + services + `[number % ` + fmt.Sprint(len(Services)) + ` + 1] AS service,
+    map('service', service) AS labels, number
+  FROM numbers(` + fmt.Sprint(MetricRows) + `)
+)`,
+		`INSERT INTO dead_letters (ingest_time, reason, error, raw, raw_size, truncated, kafka_topic, kafka_partition, kafka_offset)
+SETTINGS insert_deduplicate = 0
+SELECT ` + at(DeadLetterRows) + `, ['bad_json', 'too_large', 'no_timestamp'][number % 3 + 1],
+  concat('record ', toString(number), ' rejected'), 'raw bytes', 9, number % 3 = 1, 'logs', 0, number
+FROM numbers(` + fmt.Sprint(DeadLetterRows) + `)`,
+		`INSERT INTO query_log (time, user, role, source, template, template_version, params, sql, status, error, duration_ms, rows_read, bytes_read, result_rows)
+SETTINGS insert_deduplicate = 0
+SELECT ` + at(QueryLogRows) + `, ['alice', 'bob'][number % 2 + 1], 'viewer', ['ui', 'api'][number % 2 + 1],
+  ['errors_by_service', 'log_search', ''][number % 3 + 1], if(number % 3 = 2, 0, 1), '{"service":"api-gateway"}', 'SELECT 1',
+  if(number % 7 = 0, 'error', 'ok'), if(number % 7 = 0, 'clickhouse error 47: Unknown identifier', ''),
+  number * 1.5, number * 100, number * 1000, number % 10
+FROM numbers(` + fmt.Sprint(QueryLogRows) + `)`,
+	}
+	for _, sql := range stmts {
+		if err := st.Exec(ctx, store.Query{SQL: sql}); err != nil {
+			return fmt.Errorf("cannot insert demo data (%s): %w", strings.Fields(sql)[2], err)
+		}
+	}
+	return nil
+}
+
+func arrayLiteral(vals []string) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = "'" + v + "'"
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
