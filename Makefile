@@ -65,6 +65,7 @@ lint: chdb
 
 bench: chdb build
 	./bin/logmart bench ingest --events 1000000 --json
+	./bin/logmart bench query --rows 10000000 --runs 10 --json
 
 clean:
 	rm -rf bin test-output

@@ -340,3 +340,17 @@ func (c *Catalog) enumEntry(ctx context.Context, t *Template, p *param, s store.
 	c.enums.put(key, e)
 	return e, nil
 }
+
+// Statement returns the statement and bound values req would run with, for
+// benchmarks that time the engine alone against the API.
+func (c *Catalog) Statement(ctx context.Context, req TemplateRequest, s store.Settings) (string, map[string]string, error) {
+	t, err := c.lookup(ctx, req.Template, req.Version)
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := c.prepare(ctx, t, req, s)
+	if err != nil {
+		return "", nil, err
+	}
+	return p.sql, p.params, nil
+}

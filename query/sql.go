@@ -52,15 +52,16 @@ var adHocTableFunctions = map[string]bool{
 }
 
 // checkAdHoc has ClickHouse's parser say what the statement is before it
-// runs read-only. The engine's read-only mode refuses writes; these checks
-// cover what it does not: a client-side INTO OUTFILE (the embedded engine
-// writes that file itself, read-only or not), a second statement after a
-// semicolon, and table functions that read files or other servers.
+// runs read-only. The engine's read-only mode refuses writes and setting
+// changes; these checks cover what it does not: a client-side INTO OUTFILE
+// (the embedded engine writes that file itself, read-only or not), a second
+// statement after a semicolon, and table functions that read files, URLs or
+// other servers.
 //
 // The text reaches the parser only as a bound value of formatQuery, which
-// parses without running anything; the statement is accepted when its
-// canonical form also parses as a subquery, which no INTO OUTFILE, FORMAT or
-// non-SELECT statement does.
+// parses one statement without running anything and returns its canonical
+// form; only a statement known to hold no INTO OUTFILE is ever explained or
+// run.
 func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Settings) error {
 	probe := store.Settings{ReadOnly: true, MaxExecutionTime: s.MaxExecutionTime}
 	format := func(q string) (string, error) {
@@ -77,11 +78,19 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 	if err != nil {
 		return fault.Wrap(fault.BadInput, fmt.Errorf("sql: %s", engineMessage(err)))
 	}
-	wrapped := "SELECT * FROM (" + canonical + ")"
-	if _, err := format(wrapped); err != nil {
-		return fault.New(fault.Forbidden, "sql: only a single SELECT without FORMAT or INTO OUTFILE can run here (for the schema, query system.tables and system.columns)")
+	// A SELECT is exactly what parses as a subquery: no INTO OUTFILE, no
+	// FORMAT. Anything else goes on to the engine's read-only mode unless it
+	// names an output file (the formatter always writes that clause so).
+	_, notSubquery := format("SELECT * FROM (" + canonical + ")")
+	if notSubquery != nil {
+		if strings.Contains(canonical, " INTO OUTFILE ") {
+			return fault.New(fault.Forbidden, "sql: INTO OUTFILE is not available: results come back to you, never to a file on the server")
+		}
+		if u := strings.ToUpper(canonical); strings.HasPrefix(u, "SELECT ") || strings.HasPrefix(u, "WITH ") || strings.HasPrefix(u, "(") {
+			return fault.New(fault.BadInput, "sql: remove the FORMAT clause: logmart chooses the result format")
+		}
 	}
-	res, err := st.Query(ctx, store.Query{SQL: "EXPLAIN AST " + wrapped, Settings: probe})
+	res, err := st.Query(ctx, store.Query{SQL: "EXPLAIN AST " + canonical, Settings: probe})
 	if err != nil {
 		return err
 	}

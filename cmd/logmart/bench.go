@@ -15,17 +15,19 @@ import (
 func runBench(args []string) error {
 	setMemoryLimit()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n\nrun 'logmart bench ingest -h' for its flags\n")
+		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n\nrun 'logmart bench <name> -h' for its flags\n")
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest")}
+			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query")}
 		}
 		return nil
 	}
 	switch args[0] {
 	case "ingest":
 		return runBenchIngest(args[1:])
+	case "query":
+		return runBenchQuery(args[1:])
 	default:
-		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest", args[0])}
+		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query", args[0])}
 	}
 }
 

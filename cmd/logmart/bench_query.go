@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/logmart/logmart/bench"
+)
+
+func runBenchQuery(args []string) error {
+	setMemoryLimit()
+	fs := newFlags("bench query")
+	rows := fs.Int("rows", 10_000_000, "log rows to generate (demo-shaped, last 24 h)")
+	runs := fs.Int("runs", 20, "runs of each template, through the API and on the engine alone")
+	clients := fs.Int("clients", 50, "clients opening the same dashboard at once")
+	panels := fs.Int("panels", 8, "templates (panels) on that dashboard")
+	dir := fs.String("templates", "configs/templates", "folder of the templates to time")
+	data := fs.String("data", "", "engine folder (default: a temporary one, removed after)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var log = logger()
+	if *asJSON {
+		log = nil
+	}
+	res, err := bench.Query(ctx, bench.QueryOptions{Rows: *rows, Runs: *runs, Clients: *clients, Panels: *panels, TemplatesDir: *dir, Data: *data, Log: log})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("%d rows; each template %d times through the API and on the engine alone (p50)\n\n", res.Rows, *runs)
+	fmt.Printf("%-26s %10s %10s %10s %9s\n", "template", "rows", "engine ms", "api ms", "overhead")
+	for _, t := range res.Templates {
+		fmt.Printf("%-26s %10d %10.1f %10.1f %8.1f%%\n", t.Template, t.Rows, t.EngineP50Ms, t.APIP50Ms, t.OverheadPct)
+	}
+	fmt.Printf("\nmedian overhead %.1f%%\n", res.MedianOverheadPct)
+	fmt.Printf("%d clients × %d panels at once: %d requests, %d errors, p50 %.1f ms, p95 %.1f ms, max %.1f ms, %d engine runs\n",
+		res.Clients, res.Panels, res.ConcurrentRequests, res.ConcurrentErrors, res.ConcurrentP50Ms, res.ConcurrentP95Ms, res.ConcurrentMaxMs, res.ConcurrentEngineRun)
+	return nil
+}
