@@ -256,19 +256,11 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			}
 			e := p.data[p.pos+1]
 			p.pos += 2
+			if c, ok := simpleEscape(e); ok {
+				b = append(b, c)
+				continue
+			}
 			switch e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
@@ -468,4 +460,24 @@ func scalarKey(k string) bool {
 		return true
 	}
 	return false
+}
+
+// simpleEscape maps the one-letter escapes JSON and logfmt share (\n, \t,
+// \", …) to their byte.
+func simpleEscape(e byte) (byte, bool) {
+	switch e {
+	case '"', '\\', '/':
+		return e, true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	}
+	return 0, false
 }

@@ -123,19 +123,12 @@ func (d *logfmtDecoder) quoted(s string, i int, key string) (string, int, error)
 			return string(b), i + 1, nil
 		case c == '\\' && i+1 < len(s):
 			e := s[i+1]
+			if c, ok := simpleEscape(e); ok {
+				b = append(b, c)
+				i += 2
+				continue
+			}
 			switch e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
 			case 'u':
 				r, n := unescapeU(s[i:])
 				if n == 0 {
@@ -153,7 +146,6 @@ func (d *logfmtDecoder) quoted(s string, i int, key string) (string, int, error)
 				i++
 				continue
 			}
-			i += 2
 		case isControl(c) && c != '\t':
 			return "", i, fmt.Errorf("control character 0x%02x in value of %q at byte %d", c, key, i)
 		default:
