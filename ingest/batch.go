@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/logmart/logmart/store"
 )
@@ -50,6 +51,23 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
+}
+
+// logColumnsPool recycles written batches' columns: their buffers are
+// already grown to a batch's size, so the next batch appends without
+// copying its way up.
+var logColumnsPool = sync.Pool{New: func() any { return newLogColumns() }}
+
+func getLogColumns() *logColumns {
+	c := logColumnsPool.Get().(*logColumns)
+	c.block().Reset()
+	return c
+}
+
+func putLogColumns(c *logColumns) {
+	if c != nil {
+		logColumnsPool.Put(c)
+	}
 }
 
 func (c *logColumns) block() *store.Block {

@@ -60,7 +60,7 @@ func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) 
 		dead: newDeadColumns(), routes: routes, decs: map[string]decoder{}}
 	switch t.Table {
 	case "logs":
-		b.logs = newLogColumns()
+		b.logs = getLogColumns()
 	case "events":
 		b.events = newEventColumns()
 	case "metrics":
@@ -280,4 +280,11 @@ func (b *partBatch) write(ctx context.Context, st store.Store) error {
 	}
 	batchRows.Observe(float64(b.n))
 	return nil
+}
+
+// release hands the batch's column buffers back for reuse. The batch is
+// unusable afterwards.
+func (b *partBatch) release() {
+	putLogColumns(b.logs)
+	b.logs = nil
 }

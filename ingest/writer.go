@@ -87,4 +87,5 @@ func (g *Ingester) writeOne(b *partBatch) {
 	}
 	g.produceDead(b)
 	g.commit(ctx, b)
+	b.release()
 }
