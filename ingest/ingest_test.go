@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -346,4 +347,40 @@ func TestTwoReplicasSplitPartitions(t *testing.T) {
 	if n := count(t, st, "SELECT uniqExact(kafka_partition, kafka_offset) FROM logs"); n != 25000 {
 		t.Fatalf("distinct = %d", n)
 	}
+}
+
+// TestReloadAppliesNewRules: rules reloaded while the ingester runs apply
+// to the next records; a broken file keeps the rules in force.
+func TestReloadAppliesNewRules(t *testing.T) {
+	st := newStore(t)
+	_, opts := newKafka(t)
+	path := filepath.Join(t.TempDir(), "streams.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("streams:\n  - {name: first, match: 'service == \"svc\"'}\n  - {name: default}\n")
+	routes, err := NewRoutes(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := runIngester(t, testConfig("g6"), st, opts, routes)
+	defer stop()
+	produce(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"svc","message":"before"}`)}})
+	waitCount(t, st, "SELECT count() FROM logs WHERE stream = 'first'", 1)
+
+	write("streams:\n  - {name: second, match: 'service == \"svc\"'}\n  - {name: default}\n")
+	if err := routes.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"svc","message":"after"}`)}})
+	waitCount(t, st, "SELECT count() FROM logs WHERE stream = 'second' AND body = 'after'", 1)
+
+	write("streams:\n  - {name: third, match: 'service =='}\n  - {name: default}\n")
+	if err := routes.Reload(); err == nil || !strings.Contains(err.Error(), "streams[0] (third)") {
+		t.Fatalf("broken rules: err = %v", err)
+	}
+	produce(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"svc","message":"kept"}`)}})
+	waitCount(t, st, "SELECT count() FROM logs WHERE stream = 'second' AND body = 'kept'", 1)
 }
