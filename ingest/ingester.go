@@ -167,9 +167,6 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 // benchmarks and tests. Set it before Run.
 func (g *Ingester) OnWritten(fn func(topic string, partition int32, last int64)) { g.onWritten = fn }
 
-// Routes returns the stream rules in force, for reloads.
-func (g *Ingester) Routes() *Routes { return g.routes }
-
 // Run consumes until ctx is done, then writes what it holds and commits.
 func (g *Ingester) Run(ctx context.Context) error {
 	defer g.cl.Close()

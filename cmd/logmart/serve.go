@@ -142,6 +142,9 @@ func runServe(args []string) error {
 		Links:     links,
 	}, log)
 
+	if !ui.ChartsAvailable() {
+		log.Warn("this binary was built without the UI's chart library; pages work but charts are missing: build with `make build`")
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	runCtx, cancel := context.WithCancel(ctx)
