@@ -8,10 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/logmart/logmart/demo"
-	"github.com/logmart/logmart/ingest/kafka"
 )
 
 func runDemo(args []string) error {
@@ -27,26 +24,13 @@ func runDemo(args []string) error {
 	if *events < 0 || *rate < 0 || *duration < 0 {
 		return usageError{fmt.Errorf("--events, --rate and --duration must not be negative")}
 	}
-	kc := kafka.Default()
-	kc.Embedded = false
-	kc.Brokers = []string{*addr}
-	opts, err := kafka.ClientOpts(kc)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cl, err := dialKafka(ctx, *addr)
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return fmt.Errorf("cannot create the Kafka client: %w", err)
-	}
 	defer cl.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = kafka.Ping(pctx, cl)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s (is `logmart serve` running?): %w", *addr, err)
-	}
 	if *seed == 0 {
 		*seed = time.Now().UnixNano()
 	}

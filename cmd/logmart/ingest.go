@@ -71,33 +71,18 @@ func runIngestFile(args []string) error {
 		return usageError{fmt.Errorf("- (stdin) can be named only once")}
 	}
 
-	kc := kafka.Default()
-	kc.Embedded = false
-	kc.Brokers = []string{*addr}
-	kopts, err := kafka.ClientOpts(kc)
-	if err != nil {
-		return usageError{fmt.Errorf("--kafka-addr: %w", err)}
-	}
-	cl, err := kgo.NewClient(append(kopts, fileload.ProducerOpts()...)...)
-	if err != nil {
-		return fmt.Errorf("cannot create the Kafka client: %w", err)
-	}
-	defer cl.Close()
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = kafka.Ping(pctx, cl)
-	if err == nil {
-		if err = kafka.Ping(pctx, cl, *topic); err != nil {
-			err = fmt.Errorf("cannot send to topic %q at %s (the server consumes the topics in its ingest.topics): %w", *topic, *addr, err)
-		}
-	} else {
-		err = fmt.Errorf("cannot reach Kafka at %s (is `logmart serve` running?): %w", *addr, err)
-	}
-	cancel()
+	cl, err := dialKafka(ctx, *addr, fileload.ProducerOpts()...)
 	if err != nil {
 		return err
+	}
+	defer cl.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = kafka.Ping(pctx, cl, *topic)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("cannot send to topic %q at %s (the server consumes the topics in its ingest.topics): %w", *topic, *addr, err)
 	}
 
 	opts := fileload.Options{Topic: *topic, Stream: *stream, Format: *format, MaxLineBytes: *maxLine}

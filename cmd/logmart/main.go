@@ -3,9 +3,15 @@
 package main
 
 import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/logmart/logmart/ingest/kafka"
 	"io"
 	"os"
 	"runtime/debug"
@@ -108,4 +114,27 @@ func setMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultGoMemLimit)
 	}
+}
+
+// dialKafka connects a CLI command to a server's Kafka at addr and checks
+// that it answers, so a stopped server is one clear line.
+func dialKafka(ctx context.Context, addr string, extra ...kgo.Opt) (*kgo.Client, error) {
+	kc := kafka.Default()
+	kc.Embedded = false
+	kc.Brokers = []string{addr}
+	opts, err := kafka.ClientOpts(kc)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--kafka-addr: %w", err)}
+	}
+	cl, err := kgo.NewClient(append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the Kafka client: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := kafka.Ping(pctx, cl); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("cannot reach Kafka at %s (is `logmart serve` running?): %w", addr, err)
+	}
+	return cl, nil
 }
