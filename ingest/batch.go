@@ -53,20 +53,43 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 	c.offset.Append(offset)
 }
 
-// logColumnsPool recycles written batches' columns: their buffers are
-// already grown to a batch's size, so the next batch appends without
-// copying its way up.
-var logColumnsPool = sync.Pool{New: func() any { return newLogColumns() }}
+// spareLogColumns keeps written batches' columns for the next batches:
+// their buffers are already grown to a batch's size, so the next batch
+// appends without copying its way up or faulting in fresh pages. A bounded
+// list rather than a sync.Pool, which every garbage collection empties: at
+// full speed a collection runs more often than a batch is written.
+var spareLogColumns = struct {
+	sync.Mutex
+	list []*logColumns
+}{}
+
+// maxSpareLogColumns bounds the memory kept: about two batches per
+// partition writer of a few partitions.
+const maxSpareLogColumns = 8
 
 func getLogColumns() *logColumns {
-	c := logColumnsPool.Get().(*logColumns)
-	c.block().Reset()
-	return c
+	s := &spareLogColumns
+	s.Lock()
+	defer s.Unlock()
+	if n := len(s.list); n > 0 {
+		c := s.list[n-1]
+		s.list[n-1] = nil
+		s.list = s.list[:n-1]
+		c.block().Reset()
+		return c
+	}
+	return newLogColumns()
 }
 
 func putLogColumns(c *logColumns) {
-	if c != nil {
-		logColumnsPool.Put(c)
+	if c == nil {
+		return
+	}
+	s := &spareLogColumns
+	s.Lock()
+	defer s.Unlock()
+	if len(s.list) < maxSpareLogColumns {
+		s.list = append(s.list, c)
 	}
 }
 

@@ -229,11 +229,17 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 			}
 		}
 		g.parts[k] = b
-		h := healthOf(k)
+		// Counted once per fetch: a labelled counter per record costs more
+		// than decoding some of them.
+		var size int
 		for _, r := range p.Records {
-			h.bytes.Add(uint64(len(r.Value)))
+			size += len(r.Value)
 		}
+		h := healthOf(k)
+		h.bytes.Add(uint64(size))
 		h.records.Add(uint64(len(p.Records)))
+		recordsTotal.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+		bytesTotal.WithLabelValues(p.Topic).Add(float64(size))
 		if last := p.Records[len(p.Records)-1]; p.HighWatermark > 0 {
 			lag := p.HighWatermark - last.Offset - 1
 			h.lag.Store(lag)

@@ -84,8 +84,6 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 	b.last, b.epoch = r.Offset, r.LeaderEpoch
 	b.n++
 	b.bytes += len(r.Value)
-	recordsTotal.WithLabelValues(r.Topic).Inc()
-	bytesTotal.WithLabelValues(r.Topic).Add(float64(len(r.Value)))
 	nowMs := now.UnixMilli()
 	reason, err := b.decode(r, nowMs)
 	if err != nil {
