@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +15,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -128,6 +125,12 @@ type IngestResult struct {
 	FreshnessMaxMs float64 `json:"-"`
 	// Inserts are the ingester's writes during the run.
 	Inserts InsertStats `json:"-"`
+	// MergeCPUSeconds is the part of CPUSeconds spent in the engine's
+	// background merges, EngineCPUSeconds the part in its other threads
+	// (statement pipelines). The rest ran on Go's threads: producer, broker,
+	// ingester, and the engine work an insert does on its caller's thread.
+	MergeCPUSeconds  float64 `json:"-"`
+	EngineCPUSeconds float64 `json:"-"`
 }
 
 // InsertStats sums the ingester's writes to the logs table, read from its
@@ -363,7 +366,7 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 	ins0 := insertStats()
 	idle := rssBytes()
 	resetPeak()
-	cpu0 := cpuTime()
+	cpu0, threads0, self := cpuTime(), threadCPU(), processName()
 	if r.opts.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(r.opts.CPUProfile); err != nil {
 			return res, fmt.Errorf("cannot start the CPU profile: %w", err)
@@ -389,6 +392,7 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 		return res, err
 	}
 	cpu := cpuTime() - cpu0
+	merges, engine := engineCPU(threads0, threadCPU(), self)
 	if profiling {
 		pprof.StopCPUProfile()
 		profiling = false
@@ -402,13 +406,15 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 
 	n := int64(r.opts.Events)
 	res = IngestResult{
-		Events:         n,
-		Seconds:        end.Seconds(),
-		CPUSeconds:     cpu.Seconds(),
-		PeakRSSBytes:   max(peak, idle),
-		RSSIdleBytes:   idle,
-		Bytes:          r.acks.bytes,
-		ProduceSeconds: r.acks.last.Seconds(),
+		Events:           n,
+		Seconds:          end.Seconds(),
+		CPUSeconds:       cpu.Seconds(),
+		PeakRSSBytes:     max(peak, idle),
+		RSSIdleBytes:     idle,
+		Bytes:            r.acks.bytes,
+		ProduceSeconds:   r.acks.last.Seconds(),
+		MergeCPUSeconds:  merges.Seconds(),
+		EngineCPUSeconds: engine.Seconds(),
 		Inserts: InsertStats{
 			Count:   ins.Count - ins0.Count,
 			Rows:    ins.Rows - ins0.Rows,
@@ -649,68 +655,12 @@ func round(r *IngestResult) {
 	f(&r.EventsPerSec, 0)
 	f(&r.MBPerSec, 2)
 	f(&r.CPUSeconds, 2)
+	f(&r.MergeCPUSeconds, 2)
+	f(&r.EngineCPUSeconds, 2)
 	f(&r.FreshnessP50Ms, 1)
 	f(&r.FreshnessP95Ms, 1)
 	f(&r.FreshnessMaxMs, 1)
 	f(&r.ProduceSeconds, 3)
-}
-
-// cpuTime is the process's user plus system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rssBytes is the current resident set (VmRSS).
-func rssBytes() int64 { return procStatus("VmRSS:") }
-
-// peakRSSBytes is the resident set's high-water mark (VmHWM), or getrusage's
-// maxrss where /proc is not available.
-func peakRSSBytes() int64 {
-	if n := procStatus("VmHWM:"); n > 0 {
-		return n
-	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return int64(ru.Maxrss) * 1024 // KiB on Linux
-}
-
-// resetPeak resets VmHWM to the current RSS (Linux clear_refs 5), so the
-// peak read afterwards is the measured phase's. Where that is not allowed the
-// peak stays the process's lifetime peak.
-func resetPeak() {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-// procStatus reads one "Key: N kB" line of /proc/self/status, in bytes.
-func procStatus(key string) int64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !bytes.HasPrefix(line, []byte(key)) {
-			continue
-		}
-		fields := bytes.Fields(line[len(key):])
-		if len(fields) == 0 {
-			return 0
-		}
-		n, err := strconv.ParseInt(string(fields[0]), 10, 64)
-		if err != nil {
-			return 0
-		}
-		return n * 1024
-	}
-	return 0
 }
 
 // insertStats reads the ingester's insert metrics for the logs table.

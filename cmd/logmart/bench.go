@@ -114,6 +114,8 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	row("events/s", "%.0f", r.EventsPerSec)
 	row("MB/s", "%.2f (%.1f MB of record values)", r.MBPerSec, float64(r.Bytes)/1e6)
 	row("cpu seconds", "%.2f (%.2f cores busy on average)", r.CPUSeconds, r.CPUSeconds/r.Seconds)
+	row("  of which", "%.2f in engine merges, %.2f in other engine threads, %.2f on Go's threads",
+		r.MergeCPUSeconds, r.EngineCPUSeconds, r.CPUSeconds-r.MergeCPUSeconds-r.EngineCPUSeconds)
 	row("rss idle", "%s", mib(r.RSSIdleBytes))
 	row("rss peak", "%s (ingest added %s)", mib(r.PeakRSSBytes), mib(r.PeakRSSBytes-r.RSSIdleBytes))
 	row("freshness p50", "%.1f ms", r.FreshnessP50Ms)
