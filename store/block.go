@@ -97,16 +97,24 @@ func (b *Block) WriteNative(w io.Writer) error {
 		if _, err := w.Write(scratch); err != nil {
 			return err
 		}
-		var data []byte
+		// The large buffers go out as they are; only fixed-width data is
+		// encoded into scratch first.
+		var parts [3][]byte
+		data := parts[:0]
 		switch c := c.(type) {
 		case *StringColumn:
-			data = c.buf
+			data = append(data, c.buf)
+		case *MapColumn:
+			scratch = c.appendOffsets(scratch[:0])
+			data = append(data, scratch, c.keys, c.vals)
 		default:
 			scratch = c.AppendNative(scratch[:0])
-			data = scratch
+			data = append(data, scratch)
 		}
-		if _, err := w.Write(data); err != nil {
-			return err
+		for _, d := range data {
+			if _, err := w.Write(d); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -345,9 +353,14 @@ func (c *MapColumn) Values() any {
 }
 
 func (c *MapColumn) AppendNative(dst []byte) []byte {
+	dst = c.appendOffsets(dst)
+	dst = append(dst, c.keys...)
+	return append(dst, c.vals...)
+}
+
+func (c *MapColumn) appendOffsets(dst []byte) []byte {
 	for _, o := range c.Offsets {
 		dst = binary.LittleEndian.AppendUint64(dst, o)
 	}
-	dst = append(dst, c.keys...)
-	return append(dst, c.vals...)
+	return dst
 }

@@ -5,7 +5,6 @@
 package chdb
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -532,11 +531,9 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return fmt.Errorf("cannot stage an insert into %s: %w", table, err)
 	}
 	defer os.Remove(f.Name())
-	bw := bufio.NewWriterSize(f, 1<<20)
-	werr := b.WriteNative(bw)
-	if werr == nil {
-		werr = bw.Flush()
-	}
+	// Unbuffered: WriteNative hands over whole column buffers, which a
+	// buffer in between would only copy.
+	werr := b.WriteNative(f)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}

@@ -1,0 +1,40 @@
+package store
+
+import (
+	"bytes"
+	"testing"
+)
+
+// WriteNative streams the same bytes AppendNative builds in one buffer.
+func TestWriteNativeMatchesAppendNative(t *testing.T) {
+	m := &MapColumn{Name: "attrs"}
+	m.Add("k", "v\nwith a newline")
+	m.EndRow()
+	m.EndRow() // an empty map
+	m.Add("a", "")
+	m.Add("b", "ü")
+	m.EndRow()
+	b := &Block{Cols: []BlockColumn{
+		Strings("s", "x", "", "zz"),
+		m,
+		&Int64Column{Name: "ts", Type: "DateTime64(3)", Data: []int64{1, -2, 3}},
+		&UInt64Column{Name: "u", Data: []uint64{1, 2, 3}},
+		&UInt32Column{Name: "u32", Data: []uint32{4, 5, 6}},
+		&Int32Column{Name: "i32", Data: []int32{-1, 0, 1}},
+		&Float64Column{Name: "f", Data: []float64{0.5, -1, 2}},
+	}}
+	if err := b.Check(); err != nil {
+		t.Fatal(err)
+	}
+	var w bytes.Buffer
+	if err := b.WriteNative(&w); err != nil {
+		t.Fatal(err)
+	}
+	want := b.AppendNative(nil)
+	if !bytes.Equal(w.Bytes(), want) {
+		t.Fatalf("WriteNative wrote %d bytes that differ from AppendNative's %d", w.Len(), len(want))
+	}
+	if n := b.NativeSize(); n < len(want)-64 {
+		t.Fatalf("NativeSize %d underestimates %d bytes", n, len(want))
+	}
+}
