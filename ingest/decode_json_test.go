@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -236,4 +237,35 @@ func TestJSONWrongType(t *testing.T) {
 	f(`{"level":{"n":1}}`)
 	f(`{"message":"x","service":{}}`)
 	f(`{"trace_id":[1,2]}`)
+}
+
+// plainWord agrees with a byte-by-byte look, whatever byte sits where.
+func TestPlainWord(t *testing.T) {
+	naive := func(b []byte) bool {
+		for _, c := range b {
+			if c == '"' || c == '\\' || c < 0x20 {
+				return false
+			}
+		}
+		return true
+	}
+	base := []byte("abcdefgh")
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			b := append([]byte(nil), base...)
+			b[pos] = byte(c)
+			if got, want := plainWord(binary.LittleEndian.Uint64(b)), naive(b); got != want {
+				t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100000; i++ {
+		w := r.Uint64()
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], w)
+		if got, want := plainWord(w), naive(b[:]); got != want {
+			t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+		}
+	}
 }
