@@ -56,15 +56,22 @@ func render(sql, cluster string) string {
 	return strings.NewReplacer("{{on_cluster}}", onCluster, "{{merge_tree}}", mergeTree).Replace(sql)
 }
 
+// requiresPrefix starts a schema line that makes the next statement depend
+// on a MergeTree setting: on a ClickHouse too old to know the setting, the
+// statement is skipped rather than failing the migration. Only tuning
+// statements may be guarded this way.
+const requiresPrefix = "-- requires merge_tree_setting "
+
 // splitStatements splits a schema file on semicolons that end a line,
-// dropping comment-only lines. Schema files hold no string literals with
-// such semicolons.
+// dropping comment-only lines but for requiresPrefix lines, which stay at the
+// head of their statement. Schema files hold no string literals with such
+// semicolons.
 func splitStatements(sql string) []string {
 	var out []string
 	var cur strings.Builder
 	for _, line := range strings.Split(sql, "\n") {
 		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "--") {
+		if t == "" || strings.HasPrefix(t, "--") && !strings.HasPrefix(t, requiresPrefix) {
 			continue
 		}
 		cur.WriteString(line)
@@ -110,6 +117,12 @@ func Migrate(ctx context.Context, s Store, log *slog.Logger) error {
 			continue
 		}
 		for _, st := range m.Statements {
+			if ok, err := Supported(ctx, s, st); err != nil {
+				return fmt.Errorf("cannot apply schema step %04d_%s: %w", m.Version, m.Name, err)
+			} else if !ok {
+				log.Warn("schema step statement skipped: this ClickHouse does not know its setting", "version", m.Version, "statement", st)
+				continue
+			}
 			if err := s.Exec(ctx, Query{SQL: st}); err != nil {
 				return fmt.Errorf("cannot apply schema step %04d_%s: %w", m.Version, m.Name, err)
 			}
@@ -123,4 +136,23 @@ func Migrate(ctx context.Context, s Store, log *slog.Logger) error {
 		log.Info("schema step applied", "version", m.Version, "name", m.Name)
 	}
 	return nil
+}
+
+// Supported reports whether the ClickHouse behind s knows the MergeTree
+// setting a statement requires (see requiresPrefix); statements without the
+// line are always supported.
+func Supported(ctx context.Context, s Store, statement string) (bool, error) {
+	first, _, _ := strings.Cut(statement, "\n")
+	name, ok := strings.CutPrefix(strings.TrimSpace(first), requiresPrefix)
+	if !ok {
+		return true, nil
+	}
+	res, err := s.Query(ctx, Query{
+		SQL:    "SELECT count() FROM system.merge_tree_settings WHERE name = {n:String}",
+		Params: map[string]string{"n": strings.TrimSpace(name)},
+	})
+	if err != nil {
+		return false, fmt.Errorf("cannot look up MergeTree setting %q: %w", name, err)
+	}
+	return len(res.Rows) == 1 && fmt.Sprint(res.Rows[0][0]) != "0", nil
 }

@@ -45,3 +45,32 @@ func TestMigrationsRenderForACluster(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A statement guarded by a MergeTree setting runs where the engine knows the
+// setting and is skipped where it does not.
+func TestMigrateSkipsStatementsForUnknownSettings(t *testing.T) {
+	ctx := context.Background()
+	if err := store.Migrate(ctx, testEngine, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'logs'"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0][0].(string); !strings.Contains(got, "merge_selector_base = 20") || !strings.Contains(got, "min_bytes_for_wide_part = 268435456") {
+		t.Fatalf("logs settings not applied:\n%s", got)
+	}
+	for _, tc := range []struct {
+		sql  string
+		want bool
+	}{
+		{"SELECT 1", true},
+		{"-- requires merge_tree_setting merge_selector_base\nALTER TABLE logs MODIFY SETTING merge_selector_base = 20", true},
+		{"-- requires merge_tree_setting no_such_setting_in_any_version\nALTER TABLE logs MODIFY SETTING no_such_setting_in_any_version = 1", false},
+	} {
+		ok, err := store.Supported(ctx, testEngine, tc.sql)
+		if err != nil || ok != tc.want {
+			t.Fatalf("%q: supported %v, %v; want %v", tc.sql, ok, err, tc.want)
+		}
+	}
+}
