@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -21,7 +20,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/logmart/logmart/demo"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/store"
@@ -256,7 +254,12 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		return res, err
 	}
 
+	lines, err := newLinePool(opts.Seed, opts.Events)
+	if err != nil {
+		return res, err
+	}
 	r := &run{
+		lines:   lines,
 		opts:    opts,
 		st:      st,
 		cl:      cl,
@@ -315,6 +318,7 @@ func waitAssigned(ctx context.Context, cl *kgo.Client, ingDone <-chan error) err
 
 // run is one measured phase.
 type run struct {
+	lines *linePool
 	opts  IngestOptions
 	st    store.Store
 	cl    *kgo.Client
@@ -433,11 +437,12 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 // Values and records are carved from shared slabs: a benchmark of ingest
 // should not be a benchmark of the producer's allocations.
 func (r *run) produce(ctx context.Context) error {
-	rng := rand.New(rand.NewPCG(r.opts.Seed, r.opts.Seed^0x9e3779b97f4a7c15))
 	var (
-		scratch [1024]byte
-		arena   []byte
-		recs    []kgo.Record
+		arena  []byte
+		recs   []kgo.Record
+		ts     = make([]byte, 0, 64)
+		tsMs   int64
+		stamps int
 	)
 	promise := r.acks.promise
 	var timer *time.Timer
@@ -461,14 +466,22 @@ func (r *run) produce(ctx context.Context) error {
 				}
 			}
 		}
-		line := demo.LogLine(rng, time.Now(), scratch[:0])
-		if cap(arena)-len(arena) < len(line)+20 {
+		if cap(arena)-len(arena) < 2048 {
 			arena = make([]byte, 0, 1<<20)
 		}
 		k := len(arena)
 		arena = strconv.AppendInt(arena, int64(i), 10)
 		v := len(arena)
-		arena = append(arena, line...)
+		// Lines carry the time they are produced at, formatted once per
+		// millisecond and checked every few lines.
+		if stamps == 0 {
+			if now := time.Now(); now.UnixMilli() != tsMs || len(ts) == 0 {
+				ts, tsMs = stamp(ts, now), now.UnixMilli()
+			}
+			stamps = 16
+		}
+		stamps--
+		arena = r.lines.appendLine(arena, i, ts)
 		if len(recs) == 0 {
 			recs = make([]kgo.Record, 1024)
 		}
