@@ -109,6 +109,11 @@ type IngestResult struct {
 	// started and idle, just before the first produce. PeakRSSBytes minus
 	// RSSIdleBytes is what ingesting added.
 	RSSIdleBytes int64 `json:"rss_idle_bytes"`
+	// GoIdleBytes and GoPeakBytes are the part of the resident set Go's
+	// runtime held when idle and at most during the run (sampled with each
+	// poll); the rest is the embedded engine's.
+	GoIdleBytes int64 `json:"-"`
+	GoPeakBytes int64 `json:"-"`
 	// FreshnessP50Ms and FreshnessP95Ms are percentiles over all records of
 	// the time from produce acknowledgement to queryable, in milliseconds.
 	FreshnessP50Ms float64 `json:"freshness_p50_ms"`
@@ -330,6 +335,7 @@ type run struct {
 	written *writtenLog
 
 	produced atomic.Int64
+	goPeak   int64 // see IngestResult.GoPeakBytes
 }
 
 // writtenLog records, per partition, when each batch's insert returned.
@@ -368,7 +374,8 @@ type visStep struct {
 
 func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResult, err error) {
 	ins0 := insertStats()
-	idle := rssBytes()
+	idle, goIdle := rssBytes(), goMemory()
+	r.goPeak = goIdle
 	resetPeak()
 	cpu0, threads0, self := cpuTime(), threadCPU(), processName()
 	if r.opts.CPUProfile != nil {
@@ -415,6 +422,8 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 		CPUSeconds:       cpu.Seconds(),
 		PeakRSSBytes:     max(peak, idle),
 		RSSIdleBytes:     idle,
+		GoIdleBytes:      goIdle,
+		GoPeakBytes:      r.goPeak,
 		Bytes:            r.acks.bytes,
 		ProduceSeconds:   r.acks.last.Seconds(),
 		MergeCPUSeconds:  merges.Seconds(),
@@ -522,6 +531,7 @@ func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Du
 			return 0, err
 		}
 		at := time.Since(r.start)
+		r.goPeak = max(r.goPeak, goMemory())
 		var vis int64
 		for p := range r.vis {
 			r.vis[p] = r.written.snapshot(int32(p))

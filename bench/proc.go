@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"syscall"
@@ -153,4 +154,16 @@ func processName() string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// goMemory is the memory Go's runtime holds from the OS (mapped and not
+// released): heap, stacks, runtime structures. The rest of the resident set
+// is the embedded engine's and the C libraries'.
+func goMemory() int64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 || s[1].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(s[0].Value.Uint64() - s[1].Value.Uint64())
 }

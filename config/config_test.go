@@ -45,6 +45,7 @@ func TestBadFiles(t *testing.T) {
 		"missing_env.bad.yaml": `server.tokens[0].token_env: environment variable LOGMART_TEST_TOKEN_THAT_IS_NOT_SET is empty or unset`,
 		"bad_engine.bad.yaml":  `store.engine "postgres" must be chdb or remote`,
 		"bad_ingest.bad.yaml":  `ingest.topics[0].table "traces" must be logs, events or metrics`,
+		"bad_inserts.bad.yaml": `ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got -1`,
 		"syntax.bad.yaml":      `testdata/syntax.bad.yaml: line 1: did not find expected`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")

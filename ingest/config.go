@@ -32,6 +32,11 @@ type Config struct {
 	// MaxRecordBytes is the largest record accepted; larger ones are dead
 	// letters. Default 1048576 (1 MiB).
 	MaxRecordBytes int `yaml:"max_record_bytes"`
+	// MaxConcurrentInserts bounds the batches written to ClickHouse at once,
+	// across partitions; the others wait their turn, already decoded. An
+	// insert keeps a core busy, and more of them than cores only contend for
+	// caches and memory. Default 0: the number of cores Go may use.
+	MaxConcurrentInserts int `yaml:"max_concurrent_inserts"`
 }
 
 // TopicConfig is one consumed topic.
@@ -126,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRecordBytes < 256 {
 		return fmt.Errorf("ingest.max_record_bytes must be at least 256, got %d", c.MaxRecordBytes)
+	}
+	if c.MaxConcurrentInserts < 0 || c.MaxConcurrentInserts > 1024 {
+		return fmt.Errorf("ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got %d", c.MaxConcurrentInserts)
 	}
 	return nil
 }

@@ -384,3 +384,42 @@ func TestReloadAppliesNewRules(t *testing.T) {
 	produce(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"svc","message":"kept"}`)}})
 	waitCount(t, st, "SELECT count() FROM logs WHERE stream = 'second' AND body = 'kept'", 1)
 }
+
+// slotStore is the engine with a count of the inserts into logs running at
+// once; each is held a little after it returns, so that unbounded writers
+// would overlap.
+type slotStore struct {
+	store.Store
+	now, most atomic.Int32
+}
+
+func (s *slotStore) Insert(ctx context.Context, table string, b *store.Block, token string) error {
+	if table != "logs" {
+		return s.Store.Insert(ctx, table, b, token)
+	}
+	n := s.now.Add(1)
+	defer s.now.Add(-1)
+	for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
+	}
+	err := s.Store.Insert(ctx, table, b, token)
+	time.Sleep(20 * time.Millisecond)
+	return err
+}
+
+func TestInsertsShareSlots(t *testing.T) {
+	st := &slotStore{Store: newStore(t)}
+	_, opts := newKafka(t)
+	produce(t, opts, logRecords(20000, 7))
+	cfg := testConfig("slots")
+	cfg.Batch.Rows = 1000
+	cfg.MaxConcurrentInserts = 1
+	stop := runIngester(t, cfg, st, opts, nil)
+	defer stop()
+	waitCount(t, st, "SELECT count() FROM logs", 20000)
+	if n := count(t, st, "SELECT uniqExact(kafka_partition) FROM logs"); n < 2 {
+		t.Fatalf("records landed in %d partitions; the test needs several writers", n)
+	}
+	if m := st.most.Load(); m != 1 {
+		t.Fatalf("%d inserts ran at once, want at most 1", m)
+	}
+}

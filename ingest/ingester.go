@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,7 @@ type Ingester struct {
 	onWritten func(topic string, partition int32, last int64)
 	wmu       sync.Mutex
 	writers   map[tp]*partWriter
+	inserts   chan struct{} // a slot per insert running at once (Config.MaxConcurrentInserts)
 
 	mu      sync.Mutex
 	parts   map[tp]*partBatch
@@ -123,6 +125,11 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 	}
 	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, routes: routes,
 		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}, writers: map[tp]*partWriter{}, wctx: context.Background()}
+	slots := cfg.MaxConcurrentInserts
+	if slots == 0 {
+		slots = runtime.GOMAXPROCS(0)
+	}
+	g.inserts = make(chan struct{}, slots)
 	names := make([]string, 0, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		if t.Stream == "" {

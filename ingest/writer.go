@@ -8,6 +8,7 @@ import (
 // decode the next batch while ClickHouse stores this one. Its queue holds
 // one batch: when ClickHouse is slower than Kafka, handing over the next
 // batch blocks the consumer, which then stops polling (back-pressure).
+// Writers of all partitions share the Ingester's insert slots.
 type partWriter struct {
 	ch   chan *partBatch
 	done chan struct{}
@@ -79,7 +80,15 @@ func (g *Ingester) writeOne(b *partBatch) {
 			return
 		}
 	}
-	if g.retry(ctx, "write a batch", func() error { return b.write(ctx, g.st) }) != nil {
+	if g.retry(ctx, "write a batch", func() error {
+		select {
+		case g.inserts <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-g.inserts }()
+		return b.write(ctx, g.st)
+	}) != nil {
 		return
 	}
 	if g.onWritten != nil {

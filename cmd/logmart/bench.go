@@ -118,6 +118,7 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 		r.MergeCPUSeconds, r.EngineCPUSeconds, r.CPUSeconds-r.MergeCPUSeconds-r.EngineCPUSeconds)
 	row("rss idle", "%s", mib(r.RSSIdleBytes))
 	row("rss peak", "%s (ingest added %s)", mib(r.PeakRSSBytes), mib(r.PeakRSSBytes-r.RSSIdleBytes))
+	row("  of which", "Go's runtime %s idle, %s at most (sampled); the rest is the engine's", mib(r.GoIdleBytes), mib(r.GoPeakBytes))
 	row("freshness p50", "%.1f ms", r.FreshnessP50Ms)
 	row("freshness p95", "%.1f ms (max %.1f ms)", r.FreshnessP95Ms, r.FreshnessMaxMs)
 	if in := r.Inserts; in.Count > 0 {
