@@ -12,9 +12,10 @@ import (
 // logColumns is a columnar batch for the logs table.
 type logColumns struct {
 	ts, ingest           store.Int64Column
-	stream, source       store.StringColumn
-	service, host, level store.StringColumn
-	body, trace, topic   store.StringColumn
+	stream, source       store.LowCardinalityColumn
+	service, host, level store.LowCardinalityColumn
+	topic                store.LowCardinalityColumn
+	body, trace          store.StringColumn
 	attrs                store.MapColumn
 	retention            store.UInt32Column
 	partition            store.Int32Column
@@ -101,8 +102,9 @@ func (c *logColumns) block() *store.Block {
 // eventColumns is a columnar batch for the events table.
 type eventColumns struct {
 	ts, ingest                   store.Int64Column
-	typ, stream, source, service store.StringColumn
-	tenant, body, topic          store.StringColumn
+	typ, stream, source, service store.LowCardinalityColumn
+	tenant, topic                store.LowCardinalityColumn
+	body                         store.StringColumn
 	attrs                        store.MapColumn
 	partition                    store.Int32Column
 	offset                       store.Int64Column
@@ -149,7 +151,7 @@ func (c *eventColumns) block() *store.Block {
 
 // metricColumns is a columnar batch for the metrics table.
 type metricColumns struct {
-	name, stream, topic store.StringColumn
+	name, stream, topic store.LowCardinalityColumn
 	labels              store.MapColumn
 	fingerprint         store.UInt64Column
 	ts, ingest          store.Int64Column
@@ -202,13 +204,13 @@ func (c *metricColumns) block() *store.Block {
 
 // deadColumns is a columnar batch for the dead_letters table.
 type deadColumns struct {
-	ingest          store.Int64Column
-	reason, errText store.StringColumn
-	raw, topic      store.StringColumn
-	size            store.UInt32Column
-	truncated       store.UInt32Column
-	partition       store.Int32Column
-	offset          store.Int64Column
+	ingest        store.Int64Column
+	reason, topic store.LowCardinalityColumn
+	errText, raw  store.StringColumn
+	size          store.UInt32Column
+	truncated     store.UInt32Column
+	partition     store.Int32Column
+	offset        store.Int64Column
 }
 
 func newDeadColumns() *deadColumns {

@@ -105,8 +105,8 @@ func (b *Block) WriteNative(w io.Writer) error {
 		case *StringColumn:
 			data = append(data, c.buf)
 		case *MapColumn:
-			scratch = c.appendOffsets(scratch[:0])
-			data = append(data, scratch, c.keys, c.vals)
+			scratch = c.appendHead(scratch[:0])
+			data = append(data, scratch, c.vals)
 		default:
 			scratch = c.AppendNative(scratch[:0])
 			data = append(data, scratch)
@@ -128,7 +128,9 @@ func (b *Block) NativeSize() int {
 		case *StringColumn:
 			n += len(c.buf)
 		case *MapColumn:
-			n += 8*len(c.Offsets) + len(c.keys) + len(c.vals)
+			n += 8*len(c.Offsets) + len(c.keys.dict) + 4*c.keys.Len() + len(c.vals) + 32
+		case *LowCardinalityColumn:
+			n += len(c.dict) + 4*c.Len() + 32
 		default:
 			n += 8 * c.Len()
 		}
@@ -141,9 +143,10 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, s...)
 }
 
-// StringColumn holds a String (or LowCardinality(String)) column already in
-// Native encoding (length-prefixed bytes), so a batch costs no per-value
-// allocation and holds no pointers for the garbage collector to scan.
+// StringColumn holds a String column already in Native encoding
+// (length-prefixed bytes), so a batch costs no per-value allocation and holds
+// no pointers for the garbage collector to scan. The engine converts it where
+// the table says LowCardinality(String).
 type StringColumn struct {
 	Name string
 	buf  []byte
@@ -307,38 +310,37 @@ func (c *Float64Column) AppendNative(dst []byte) []byte {
 }
 
 // MapColumn holds a Map(String, String) column flattened the way ClickHouse
-// stores it: all keys and values in order (Native-encoded), and per row the
-// end offset.
+// stores it: all keys and values in order, and per row the end offset. Keys
+// travel as LowCardinality(String), the type of every map column in the
+// schema: the same few keys come back in nearly every row.
 type MapColumn struct {
 	Name    string
 	Offsets []uint64
-	keys    []byte
-	vals    []byte
-	n       uint64
+	keys    LowCardinalityColumn
+	vals    []byte // Native-encoded
 }
 
 func (c *MapColumn) ColName() string { return c.Name }
-func (c *MapColumn) ColType() string { return "Map(String, String)" }
+func (c *MapColumn) ColType() string { return "Map(LowCardinality(String), String)" }
 func (c *MapColumn) Len() int        { return len(c.Offsets) }
 func (c *MapColumn) Reset() {
-	c.Offsets, c.keys, c.vals, c.n = c.Offsets[:0], c.keys[:0], c.vals[:0], 0
+	c.Offsets, c.vals = c.Offsets[:0], c.vals[:0]
+	c.keys.Reset()
 }
 
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {
-	c.keys = binary.AppendUvarint(c.keys, uint64(len(k)))
-	c.keys = append(c.keys, k...)
+	c.keys.Append(k)
 	c.vals = binary.AppendUvarint(c.vals, uint64(len(v)))
 	c.vals = append(c.vals, v...)
-	c.n++
 }
 
 // EndRow closes the current row.
-func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, c.n) }
+func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, uint64(c.keys.Len())) }
 
 // Values returns one map per row.
 func (c *MapColumn) Values() any {
-	keys, vals := decodeStrings(c.keys, int(c.n)), decodeStrings(c.vals, int(c.n))
+	keys, vals := c.keys.Values().([]string), decodeStrings(c.vals, c.keys.Len())
 	out := make([]map[string]string, len(c.Offsets))
 	start := uint64(0)
 	for i, end := range c.Offsets {
@@ -353,14 +355,15 @@ func (c *MapColumn) Values() any {
 }
 
 func (c *MapColumn) AppendNative(dst []byte) []byte {
-	dst = c.appendOffsets(dst)
-	dst = append(dst, c.keys...)
-	return append(dst, c.vals...)
+	return append(c.appendHead(dst), c.vals...)
 }
 
-func (c *MapColumn) appendOffsets(dst []byte) []byte {
+// appendHead appends all but the values: the keys' state prefix, the
+// offsets and the keys.
+func (c *MapColumn) appendHead(dst []byte) []byte {
+	dst = c.keys.appendPrefix(dst)
 	for _, o := range c.Offsets {
 		dst = binary.LittleEndian.AppendUint64(dst, o)
 	}
-	return dst
+	return c.keys.appendData(dst)
 }

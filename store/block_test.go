@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -36,5 +37,28 @@ func TestWriteNativeMatchesAppendNative(t *testing.T) {
 	}
 	if n := b.NativeSize(); n < len(want)-64 {
 		t.Fatalf("NativeSize %d underestimates %d bytes", n, len(want))
+	}
+}
+
+// Drivers that take Go values get the strings back in row order.
+func TestLowCardinalityValues(t *testing.T) {
+	c := LowCardinality("lc", "a", "b", "a", "", "b")
+	if got := fmt.Sprint(c.Values()); got != "[a b a  b]" {
+		t.Fatalf("values %s", got)
+	}
+	m := &MapColumn{Name: "m"}
+	m.Add("k", "1")
+	m.EndRow()
+	m.EndRow()
+	m.Add("k", "2")
+	m.Add("j", "3")
+	m.EndRow()
+	if got := fmt.Sprint(m.Values()); got != "[map[k:1] map[] map[j:3 k:2]]" {
+		t.Fatalf("map values %s", got)
+	}
+	c.Reset()
+	c.Append("z")
+	if got := fmt.Sprint(c.Values()); got != "[z]" || c.Len() != 1 {
+		t.Fatalf("after Reset: %s", got)
 	}
 }

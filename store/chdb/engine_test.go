@@ -287,3 +287,58 @@ func TestIdenticalBlocksWithoutTokenAreKept(t *testing.T) {
 		t.Fatalf("count = %v, want 4", res.Rows[0][0])
 	}
 }
+
+// LowCardinality columns and map keys go over as dictionaries; whatever the
+// dictionary's size (positions of one, two or four bytes), the rows read back
+// as they were appended, into LowCardinality and plain String columns alike.
+func TestInsertLowCardinality(t *testing.T) {
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: `CREATE TABLE IF NOT EXISTS lc (
+		n UInt64, lc LowCardinality(String), plain String, attrs Map(LowCardinality(String), String),
+		plain_attrs Map(String, String)) ENGINE = MergeTree ORDER BY n`}))
+	for _, distinct := range []int{1, 3, 300, 70000} {
+		must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE lc"}))
+		n := &store.UInt64Column{Name: "n"}
+		lc, plain := &store.LowCardinalityColumn{Name: "lc"}, &store.LowCardinalityColumn{Name: "plain"}
+		attrs, plainAttrs := &store.MapColumn{Name: "attrs"}, &store.MapColumn{Name: "plain_attrs"}
+		b := &store.Block{Cols: []store.BlockColumn{n, lc, plain, attrs, plainAttrs}}
+		const rows = 100000
+		var want uint64
+		nonEmpty, seen := 0, map[string]bool{}
+		for i := range rows {
+			v := fmt.Sprintf("v%d", i%distinct)
+			if i%7 == 0 {
+				v = "" // the empty string is a value like any other
+			}
+			seen[v] = true
+			n.Append(uint64(i))
+			lc.Append(v)
+			plain.Append(v)
+			if distinct > 1 { // with one distinct value, every map is empty
+				attrs.Add("k"+v, v)
+				plainAttrs.Add("k"+v, v)
+			}
+			attrs.EndRow()
+			plainAttrs.EndRow()
+			if v != "" {
+				want += uint64(i)
+				nonEmpty++
+			}
+		}
+		must(t, testEngine.Insert(ctx, "lc", b, fmt.Sprintf("lc-%d", distinct)))
+		res, err := testEngine.Query(ctx, store.Query{SQL: `SELECT count(), uniqExact(lc), sumIf(n, lc != ''),
+			countIf(lc != concat('v', toString(n % ` + fmt.Sprint(distinct) + `)) AND lc != ''), countIf(lc != plain),
+			countIf(attrs['k' || lc] != lc), countIf(plain_attrs['k' || lc] != lc), sum(length(attrs)) FROM lc`})
+		must(t, err)
+		// Rows whose map lacks their key: none, but where every map is empty.
+		wantMaps, missing := rows, 0
+		if distinct == 1 {
+			wantMaps, missing = 0, nonEmpty
+		}
+		wantUniq := len(seen)
+		got := fmt.Sprint(res.Rows[0])
+		if exp := fmt.Sprintf("[%d %d %d 0 0 %d %d %d]", rows, wantUniq, want, missing, missing, wantMaps); got != exp {
+			t.Fatalf("%d distinct values: got %s, want %s", distinct, got, exp)
+		}
+	}
+}

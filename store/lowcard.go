@@ -1,0 +1,120 @@
+package store
+
+import (
+	"encoding/binary"
+	"strings"
+)
+
+// LowCardinality serialization in the Native format: a state prefix (the key
+// serialization version), then per block a flags word with the width of the
+// positions, the block's dictionary, and a position per row.
+const (
+	lcSharedDictionariesWithAdditionalKeys = 1
+	lcHasAdditionalKeys                    = 1 << 9
+	lcNeedUpdateDictionary                 = 1 << 10
+	lcPositionUInt8                        = 0
+	lcPositionUInt16                       = 1
+	lcPositionUInt32                       = 2
+)
+
+// LowCardinalityColumn holds a LowCardinality(String) column the way the
+// Native format carries it: the distinct values once, and per row the
+// position of its value among them. A batch of log lines names a few
+// streams, services, hosts and levels over and over; as positions they take
+// a byte a row instead of the string, and the engine is spared building the
+// dictionary itself.
+type LowCardinalityColumn struct {
+	Name  string
+	pos   map[string]uint32
+	dict  []byte // the distinct values, Native-encoded, in order of first use
+	ndict int
+	rows  []uint32
+}
+
+// LowCardinality returns a LowCardinalityColumn holding vals.
+func LowCardinality(name string, vals ...string) *LowCardinalityColumn {
+	c := &LowCardinalityColumn{Name: name}
+	for _, v := range vals {
+		c.Append(v)
+	}
+	return c
+}
+
+func (c *LowCardinalityColumn) ColName() string { return c.Name }
+func (c *LowCardinalityColumn) ColType() string { return "LowCardinality(String)" }
+func (c *LowCardinalityColumn) Len() int        { return len(c.rows) }
+
+func (c *LowCardinalityColumn) Reset() {
+	clear(c.pos)
+	c.dict, c.ndict, c.rows = c.dict[:0], 0, c.rows[:0]
+}
+
+// Append adds one value. s is not retained: a value seen for the first time
+// is copied.
+func (c *LowCardinalityColumn) Append(s string) {
+	i, ok := c.pos[s]
+	if !ok {
+		if c.pos == nil {
+			c.pos = make(map[string]uint32)
+		}
+		i = uint32(c.ndict)
+		c.pos[strings.Clone(s)] = i
+		c.dict = appendString(c.dict, s)
+		c.ndict++
+	}
+	c.rows = append(c.rows, i)
+}
+
+// Values decodes the column into strings, for drivers that take Go values.
+func (c *LowCardinalityColumn) Values() any {
+	dict := decodeStrings(c.dict, c.ndict)
+	out := make([]string, len(c.rows))
+	for i, p := range c.rows {
+		out[i] = dict[p]
+	}
+	return out
+}
+
+func (c *LowCardinalityColumn) AppendNative(dst []byte) []byte {
+	return c.appendData(c.appendPrefix(dst))
+}
+
+// appendPrefix appends the state prefix, which precedes the column's data
+// and, in a Map, the whole Map's.
+func (c *LowCardinalityColumn) appendPrefix(dst []byte) []byte {
+	return binary.LittleEndian.AppendUint64(dst, lcSharedDictionariesWithAdditionalKeys)
+}
+
+// appendData appends the dictionary and the positions; nothing when the
+// column is empty, as the engine reads nothing then.
+func (c *LowCardinalityColumn) appendData(dst []byte) []byte {
+	if len(c.rows) == 0 {
+		return dst
+	}
+	width := lcPositionUInt32
+	switch {
+	case c.ndict <= 1<<8:
+		width = lcPositionUInt8
+	case c.ndict <= 1<<16:
+		width = lcPositionUInt16
+	}
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(width|lcHasAdditionalKeys|lcNeedUpdateDictionary))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(c.ndict))
+	dst = append(dst, c.dict...)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(c.rows)))
+	switch width {
+	case lcPositionUInt8:
+		for _, p := range c.rows {
+			dst = append(dst, byte(p))
+		}
+	case lcPositionUInt16:
+		for _, p := range c.rows {
+			dst = binary.LittleEndian.AppendUint16(dst, uint16(p))
+		}
+	default:
+		for _, p := range c.rows {
+			dst = binary.LittleEndian.AppendUint32(dst, p)
+		}
+	}
+	return dst
+}
