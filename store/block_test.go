@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 // WriteNative streams the same bytes AppendNative builds in one buffer.
@@ -60,5 +61,22 @@ func TestLowCardinalityValues(t *testing.T) {
 	c.Append("z")
 	if got := fmt.Sprint(c.Values()); got != "[z]" || c.Len() != 1 {
 		t.Fatalf("after Reset: %s", got)
+	}
+}
+
+// A value is copied when first seen: the caller may reuse its memory, and a
+// later value that happens to sit in the same bytes is still told apart.
+func TestLowCardinalityDoesNotKeepCallersMemory(t *testing.T) {
+	buf := []byte("info")
+	c := &LowCardinalityColumn{Name: "level"}
+	c.Append(unsafe.String(&buf[0], len(buf)))
+	copy(buf, "warn")
+	c.Append(unsafe.String(&buf[0], len(buf)))
+	copy(buf, "info")
+	c.Append(unsafe.String(&buf[0], len(buf)))
+	copy(buf, "warn")
+	c.Append(unsafe.String(&buf[0], len(buf)))
+	if got := fmt.Sprint(c.Values()); got != "[info warn info warn]" {
+		t.Fatalf("values %s", got)
 	}
 }

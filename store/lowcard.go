@@ -26,9 +26,14 @@ const (
 type LowCardinalityColumn struct {
 	Name  string
 	pos   map[string]uint32
-	dict  []byte // the distinct values, Native-encoded, in order of first use
-	ndict int
+	vals  []string // the distinct values, copied, in order of first use
+	dict  []byte   // the same, Native-encoded
 	rows  []uint32
+	// last is the value appended last (one of vals, never the caller's
+	// memory), at position lastPos: columns such as a batch's stream or topic
+	// repeat one value, and a comparison is cheaper than a map lookup.
+	last    string
+	lastPos uint32
 }
 
 // LowCardinality returns a LowCardinalityColumn holding vals.
@@ -46,31 +51,37 @@ func (c *LowCardinalityColumn) Len() int        { return len(c.rows) }
 
 func (c *LowCardinalityColumn) Reset() {
 	clear(c.pos)
-	c.dict, c.ndict, c.rows = c.dict[:0], 0, c.rows[:0]
+	clear(c.vals)
+	c.vals, c.dict, c.rows, c.last = c.vals[:0], c.dict[:0], c.rows[:0], ""
 }
 
 // Append adds one value. s is not retained: a value seen for the first time
 // is copied.
 func (c *LowCardinalityColumn) Append(s string) {
+	if len(c.rows) > 0 && s == c.last {
+		c.rows = append(c.rows, c.lastPos)
+		return
+	}
 	i, ok := c.pos[s]
 	if !ok {
 		if c.pos == nil {
 			c.pos = make(map[string]uint32)
 		}
-		i = uint32(c.ndict)
-		c.pos[strings.Clone(s)] = i
-		c.dict = appendString(c.dict, s)
-		c.ndict++
+		i = uint32(len(c.vals))
+		v := strings.Clone(s)
+		c.pos[v] = i
+		c.vals = append(c.vals, v)
+		c.dict = appendString(c.dict, v)
 	}
 	c.rows = append(c.rows, i)
+	c.last, c.lastPos = c.vals[i], i
 }
 
 // Values decodes the column into strings, for drivers that take Go values.
 func (c *LowCardinalityColumn) Values() any {
-	dict := decodeStrings(c.dict, c.ndict)
 	out := make([]string, len(c.rows))
 	for i, p := range c.rows {
-		out[i] = dict[p]
+		out[i] = c.vals[p]
 	}
 	return out
 }
@@ -93,13 +104,13 @@ func (c *LowCardinalityColumn) appendData(dst []byte) []byte {
 	}
 	width := lcPositionUInt32
 	switch {
-	case c.ndict <= 1<<8:
+	case len(c.vals) <= 1<<8:
 		width = lcPositionUInt8
-	case c.ndict <= 1<<16:
+	case len(c.vals) <= 1<<16:
 		width = lcPositionUInt16
 	}
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(width|lcHasAdditionalKeys|lcNeedUpdateDictionary))
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(c.ndict))
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(c.vals)))
 	dst = append(dst, c.dict...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(c.rows)))
 	switch width {
