@@ -24,11 +24,11 @@ const (
 // a byte a row instead of the string, and the engine is spared building the
 // dictionary itself.
 type LowCardinalityColumn struct {
-	Name  string
-	pos   map[string]uint32
-	vals  []string // the distinct values, copied, in order of first use
-	dict  []byte   // the same, Native-encoded
-	rows  []uint32
+	Name string
+	pos  map[string]uint32
+	vals []string // the distinct values, copied, in order of first use
+	dict []byte   // the same, Native-encoded
+	rows []uint32
 	// last is the value appended last (one of vals, never the caller's
 	// memory), at position lastPos: columns such as a batch's stream or topic
 	// repeat one value, and a comparison is cheaper than a map lookup.
