@@ -33,12 +33,24 @@ produce() { # lines $1 .. $2-1
 
 start
 PER=$((N / KILLS))
+before=0
 for i in $(seq 1 "$KILLS"); do
   from=$(((i - 1) * PER)); to=$((i * PER)); [ "$i" -eq "$KILLS" ] && to=$N
   produce $from $to   # kcat returns once every line is acknowledged
-  sleep "0.$((RANDOM % 5))"
-  echo "kill -9 #$i: produced $to, stored so far: $(count | tr '\t' ' ')"
+  # Kill while it writes: once this round's first rows are stored, within
+  # the next 100 ms, while other partitions' batches are being written or
+  # their offsets committed. (A server killed just after it started may
+  # spend a few seconds rejoining its consumer group; the wait covers it.)
+  c=$before
+  for _ in $(seq 1 1000); do
+    read -r c _ < <(count)
+    [ "$c" -gt "$before" ] && break
+    sleep 0.02
+  done
+  sleep "0.0$((RANDOM % 10))"
   kill -9 $PID; wait $PID 2>/dev/null || true
+  echo "kill -9 #$i: produced $to, stored $c when last counted"
+  before=$c
   start
 done
 for _ in $(seq 1 300); do
