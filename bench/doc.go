@@ -7,7 +7,8 @@
 // data folder before acknowledging), the embedded ClickHouse engine, and the
 // ingester consuming the logs topic in its consumer group. A producer
 // goroutine writes realistic JSON log lines (demo.LogLine, about 300 bytes
-// each) into the logs topic as fast as the broker acknowledges them (or at a
+// each, generated before the run and stamped with the time as they are
+// sent) into the logs topic as fast as the broker acknowledges them (or at a
 // fixed rate), and the run ends when every line is queryable in the logs
 // table.
 //
@@ -21,9 +22,10 @@
 // freshness then measures the backlog; at a rate the pipeline sustains it
 // measures the pipeline's own delay (batch interval plus insert).
 //
-// CPU time and memory are the whole process's: producer, broker (which also
-// keeps the records it holds in memory), ingester and engine share it, as
-// they do in `logmart serve`.
+// CPU time and memory are the whole process's: producer, broker, ingester
+// and engine share it, as they do in `logmart serve`. The table output
+// splits the CPU by thread (the engine's merges, its other threads, Go's
+// threads) and the resident set between Go's runtime and the rest.
 //
 // Query generates demo-shaped rows inside the engine, then times every
 // shipped template through the HTTP API against the same statement on the
