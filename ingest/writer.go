@@ -31,8 +31,14 @@ func (g *Ingester) writerFor(k tp) *partWriter {
 	return w
 }
 
-// send hands the due batches to their partitions' writers, in offset order.
+// send records the due batches' offset ranges, then hands the batches to
+// their partitions' writers, in offset order. Batches whose range cannot be
+// recorded (the writers' context ended) are not written: a later consumer
+// reads them again.
 func (g *Ingester) send(ready map[tp][]*partBatch) {
+	if g.recordRanges(ready) != nil {
+		return
+	}
 	for k, list := range ready {
 		w := g.writerFor(k)
 		for _, b := range list {
@@ -63,23 +69,42 @@ func (g *Ingester) drain(keys []tp) {
 	}
 }
 
-// writeOne records the batch's range (unless an earlier consumer did),
-// writes it, copies its dead letters to the topic and commits. Failed steps
-// are retried until they succeed or the writers' context ends: nothing is
-// dropped and nothing is committed that is not stored.
-func (g *Ingester) writeOne(b *partBatch) {
-	ctx := g.wctx
-	if b.forced == nil {
-		blk := &store.Block{Cols: []store.BlockColumn{
-			store.Strings("topic", b.topic),
-			&store.Int32Column{Name: "partition", Data: []int32{b.partition}},
-			&store.Int64Column{Name: "first_offset", Data: []int64{b.first}},
-			&store.Int64Column{Name: "last_offset", Data: []int64{b.last}},
-		}}
-		if g.retry(ctx, "record a batch range", func() error { return g.st.Insert(ctx, "ingest_batches", blk, "") }) != nil {
-			return
+// recordRanges writes the offset ranges of the batches an earlier consumer
+// did not record into ingest_batches, all in one insert: the batches of
+// every partition due at once cost one small part, not one each. A range is
+// recorded before its batch is written, so a consumer taking the partition
+// over cuts the same batch again.
+func (g *Ingester) recordRanges(ready map[tp][]*partBatch) error {
+	var (
+		topic                   store.LowCardinalityColumn
+		partition               store.Int32Column
+		firstOffset, lastOffset store.Int64Column
+	)
+	topic.Name, partition.Name, firstOffset.Name, lastOffset.Name = "topic", "partition", "first_offset", "last_offset"
+	for _, list := range ready {
+		for _, b := range list {
+			if b.forced == nil {
+				topic.Append(b.topic)
+				partition.Append(b.partition)
+				firstOffset.Append(b.first)
+				lastOffset.Append(b.last)
+			}
 		}
 	}
+	if partition.Len() == 0 {
+		return nil
+	}
+	blk := &store.Block{Cols: []store.BlockColumn{&topic, &partition, &firstOffset, &lastOffset}}
+	ctx := g.wctx
+	return g.retry(ctx, "record batch ranges", func() error { return g.st.Insert(ctx, "ingest_batches", blk, "") })
+}
+
+// writeOne writes a batch whose range is recorded, copies its dead letters
+// to the topic and commits. Failed steps are retried until they succeed or
+// the writers' context ends: nothing is dropped and nothing is committed
+// that is not stored.
+func (g *Ingester) writeOne(b *partBatch) {
+	ctx := g.wctx
 	if g.retry(ctx, "write a batch", func() error {
 		select {
 		case g.inserts <- struct{}{}:
