@@ -29,6 +29,9 @@ type jsonDecoder struct {
 	fm    *fieldMap // the topic's field mapping; nil for none
 	arena arena     // values of one batch
 	keys  map[string]string
+	// recent holds interned keys by a cheap hash of their bytes, looked at
+	// before the map: a record's few keys come back in every record.
+	recent [256]string
 	// utf8ok is set by callers that validate each record's UTF-8 first.
 	utf8ok bool
 }
@@ -40,7 +43,17 @@ const maxInternedKeys = 4096
 // intern returns a shared string for a key seen before; keys repeat across
 // records, values do not.
 func (d *jsonDecoder) intern(b []byte) string {
+	var slot *string
+	if n := len(b); n > 0 {
+		slot = &d.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1]))&255]
+		if *slot == string(b) {
+			return *slot
+		}
+	}
 	if k, ok := d.keys[string(b)]; ok {
+		if slot != nil {
+			*slot = k
+		}
 		return k
 	}
 	if d.keys == nil {
