@@ -13,7 +13,7 @@ import (
 )
 
 func runBench(args []string) error {
-	setMemoryLimit()
+	setMemoryDefaults()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n\nrun 'logmart bench <name> -h' for its flags\n")
 		if len(args) == 0 {

@@ -12,7 +12,7 @@ import (
 )
 
 func runBenchQuery(args []string) error {
-	setMemoryLimit()
+	setMemoryDefaults()
 	fs := newFlags("bench query")
 	rows := fs.Int("rows", 10_000_000, "log rows to generate (demo-shaped, last 24 h)")
 	runs := fs.Int("runs", 20, "runs of each template, through the API and on the engine alone")

@@ -29,7 +29,7 @@ import (
 )
 
 func runServe(args []string) error {
-	setMemoryLimit()
+	setMemoryDefaults()
 	fs := newFlags("serve")
 	cfgPath := fs.String("config", "", "configuration file (default: configs/logmart.yaml when it exists, else built-in defaults)")
 	data := fs.String("data", "", "folder the embedded parts persist to (default from config: ./data)")
