@@ -46,6 +46,7 @@ func TestBadFiles(t *testing.T) {
 		"bad_engine.bad.yaml":  `store.engine "postgres" must be chdb or remote`,
 		"bad_ingest.bad.yaml":  `ingest.topics[0].table "traces" must be logs, events or metrics`,
 		"bad_inserts.bad.yaml": `ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got -1`,
+		"bad_idle.bad.yaml":    `ingest.batch.idle must be 0 (off) or positive, got -5ms`,
 		"syntax.bad.yaml":      `testdata/syntax.bad.yaml: line 1: did not find expected`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")

@@ -423,3 +423,35 @@ func TestInsertsShareSlots(t *testing.T) {
 		t.Fatalf("%d inserts ran at once, want at most 1", m)
 	}
 }
+
+func TestQuietPartitionWrittenEarly(t *testing.T) {
+	st := newStore(t)
+	_, opts := newKafka(t)
+	cfg := testConfig("quiet")
+	cfg.Batch.Interval = time.Hour
+	cfg.Batch.Rows = 40000
+	stop := runIngester(t, cfg, st, opts, nil)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	// A burst of a few thousand records per partition, over a tenth of a
+	// batch: written once the partitions go quiet, not an hour later.
+	produce(t, opts, logRecords(20000, 11))
+	waitCount(t, st, "SELECT count() FROM logs", 20000)
+
+	// A trickle stays below a tenth of a batch and waits for the interval
+	// (here: for shutdown, which writes everything held).
+	produce(t, opts, logRecords(10, 12))
+	time.Sleep(time.Second)
+	if n := count(t, st, "SELECT count() FROM logs"); n != 20000 {
+		t.Fatalf("a trickle of 10 records was written early: %d rows, want 20000", n)
+	}
+	stop()
+	stopped = true
+	if n := count(t, st, "SELECT count() FROM logs"); n != 20010 {
+		t.Fatalf("after shutdown: %d rows, want 20010", n)
+	}
+}

@@ -181,7 +181,7 @@ func (g *Ingester) Run(ctx context.Context) error {
 	defer wcancel()
 	g.wctx = wctx
 	for {
-		pctx, cancel := context.WithTimeout(ctx, g.cfg.Batch.Interval/4)
+		pctx, cancel := context.WithTimeout(ctx, g.pollWait(time.Now()))
 		fetches := g.cl.PollFetches(pctx)
 		cancel()
 		if ctx.Err() != nil {
@@ -235,6 +235,9 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 				b = nil
 			}
 		}
+		if b != nil {
+			b.caughtUp = p.HighWatermark > 0 && p.Records[len(p.Records)-1].Offset+1 >= p.HighWatermark
+		}
 		g.parts[k] = b
 		// Counted once per fetch: a labelled counter per record costs more
 		// than decoding some of them.
@@ -257,19 +260,52 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 		if b == nil || b.n == 0 {
 			continue
 		}
-		// A batch recorded by an earlier consumer waits for its last offset;
-		// if that never comes (records deleted by retention), it is written
-		// as it is after a while, under its recorded range.
-		wait := g.cfg.Batch.Interval
-		if b.forced != nil {
-			wait *= 30
-		}
-		if now.Sub(b.started) >= wait {
+		if !now.Before(g.dueAt(b)) {
 			ready[k] = append(ready[k], b)
 			g.parts[k] = nil
 		}
 	}
 	return ready
+}
+
+// dueAt is when a batch that reaches neither its row nor its byte bound is
+// written: an interval after its first record, or once its partition has
+// been quiet for batch.idle.
+func (g *Ingester) dueAt(b *partBatch) time.Time {
+	// A batch recorded by an earlier consumer waits for its last offset; if
+	// that never comes (records deleted by retention), it is written as it
+	// is after a while, under its recorded range.
+	if b.forced != nil {
+		return b.started.Add(30 * g.cfg.Batch.Interval)
+	}
+	due := b.started.Add(g.cfg.Batch.Interval)
+	bc := g.cfg.Batch
+	if bc.Idle > 0 && b.caughtUp && (b.n*10 >= bc.Rows || b.bytes*10 >= bc.Bytes) {
+		due = minTime(due, b.lastAdd.Add(bc.Idle))
+	}
+	return due
+}
+
+// pollWait is how long the next poll may wait for records: until the
+// earliest batch is due, so that it is written on time, and at most a
+// quarter of the interval.
+func (g *Ingester) pollWait(now time.Time) time.Duration {
+	wait := g.cfg.Batch.Interval / 4
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, b := range g.parts {
+		if b != nil && b.n > 0 {
+			wait = min(wait, max(g.dueAt(b).Sub(now), time.Millisecond))
+		}
+	}
+	return wait
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // intentFor returns the recorded range holding offset, dropping older ones.

@@ -37,6 +37,11 @@ type partBatch struct {
 	epoch     int32
 	n, bytes  int
 	newest    int64
+	// lastAdd is when the last record was added, and caughtUp whether it
+	// was the partition's newest as of its fetch: a batch is written early
+	// when both say the partition has gone quiet.
+	lastAdd  time.Time
+	caughtUp bool
 	// forced is the range recorded for this batch by an earlier consumer that
 	// may have written it: the batch must end exactly there.
 	forced *intent
@@ -82,6 +87,7 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 		b.first, b.started = r.Offset, now
 	}
 	b.last, b.epoch = r.Offset, r.LeaderEpoch
+	b.lastAdd = now
 	b.n++
 	b.bytes += len(r.Value)
 	nowMs := now.UnixMilli()
