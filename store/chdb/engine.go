@@ -81,7 +81,7 @@ type Engine struct {
 	rw       chan *conn    // idle read-write connections
 	readSlot chan struct{} // one token per read connection that may exist
 
-	spool string // folder insert blocks are staged in (tmpfs when there is one)
+	spool string // folder of the named pipes inserts stream through
 
 	mu     sync.Mutex
 	idle   map[string][]*conn // idle read connections by settings profile
@@ -137,6 +137,8 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 			return nil, fmt.Errorf("cannot start the embedded ClickHouse engine on %q: %w", path, err)
 		}
 		bootPath = path
+		// Pipes left by a process that was killed mid-insert.
+		os.RemoveAll(filepath.Join(path, pipeDir))
 		log.Info("embedded ClickHouse engine started", "path", path, "library", cfg.Library)
 	} else if bootPath != path {
 		return nil, fmt.Errorf("the embedded engine already runs on %q in this process; cannot open %q too", bootPath, path)
@@ -150,7 +152,10 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 		readSlot: make(chan struct{}, cfg.ReadConnections),
 		idle:     map[string][]*conn{},
 		done:     make(chan struct{}),
-		spool:    spoolDir(),
+		spool:    filepath.Join(path, pipeDir),
+	}
+	if err := os.MkdirAll(e.spool, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the insert pipe folder %q: %w", e.spool, err)
 	}
 	if err := e.run(keeper, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
 		return nil, fmt.Errorf("cannot create database %q: %w", database, err)
@@ -524,22 +529,11 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 	if token != "" && !tokenRe.MatchString(token) {
 		return fmt.Errorf("cannot insert into %s: deduplication token %q has characters outside [A-Za-z0-9_.:/-]", table, token)
 	}
-	// The block travels through a file: data inlined after FORMAT in the
-	// statement text ends at the first newline byte, which binary data holds.
-	f, err := os.CreateTemp(e.spool, "insert-*.native")
+	in, err := e.stream(b)
 	if err != nil {
 		return fmt.Errorf("cannot stage an insert into %s: %w", table, err)
 	}
-	defer os.Remove(f.Name())
-	// Unbuffered: WriteNative hands over whole column buffers, which a
-	// buffer in between would only copy.
-	werr := b.WriteNative(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("cannot stage an insert into %s: %w", table, werr)
-	}
+	defer in.close()
 	sql := make([]byte, 0, 256)
 	sql = append(sql, "INSERT INTO "...)
 	sql = append(sql, table...)
@@ -553,7 +547,7 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		sql = append(sql, '`')
 	}
 	sql = append(sql, ") FROM INFILE "...)
-	sql = append(sql, quote(f.Name())...)
+	sql = append(sql, quote(in.path)...)
 	if token != "" {
 		sql = append(sql, " SETTINGS insert_deduplicate = 1, insert_deduplication_token = '"...)
 		sql = append(sql, token...)
@@ -571,6 +565,9 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 	}
 	defer e.release(c)
 	r, err := e.exec(c, sql, "TSV", nil)
+	if werr := in.close(); err == nil && werr != nil {
+		return fmt.Errorf("cannot stream an insert into %s: %w", table, werr)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot insert %d rows into %s: %w", b.Rows(), table, err)
 	}
@@ -621,15 +618,3 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-// spoolDir is where insert blocks are staged: memory-backed /dev/shm when
-// the machine has it, else the temp folder.
-func spoolDir() string {
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		if f, err := os.CreateTemp("/dev/shm", "logmart-probe-*"); err == nil {
-			f.Close()
-			os.Remove(f.Name())
-			return "/dev/shm"
-		}
-	}
-	return os.TempDir()
-}

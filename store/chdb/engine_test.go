@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -339,6 +340,49 @@ func TestInsertLowCardinality(t *testing.T) {
 		got := fmt.Sprint(res.Rows[0])
 		if exp := fmt.Sprintf("[%d %d %d 0 0 %d %d %d]", rows, wantUniq, want, missing, missing, wantMaps); got != exp {
 			t.Fatalf("%d distinct values: got %s, want %s", distinct, got, exp)
+		}
+	}
+}
+
+func TestFailedInsertReleasesItsPipe(t *testing.T) {
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS pipes (n UInt64) ENGINE = MergeTree ORDER BY n"}))
+	// Blocks larger than a pipe's buffer, so that a writer the engine
+	// stops reading from would wait for ever.
+	const rows = 300000
+	nums, strs, other := &store.UInt64Column{Name: "n"}, &store.StringColumn{Name: "n"}, &store.UInt64Column{Name: "no_such_column"}
+	for i := range rows {
+		nums.Append(uint64(i))
+		strs.Append(fmt.Sprintf("not a number %d", i))
+		other.Append(uint64(i))
+	}
+	before := runtime.NumGoroutine()
+	for _, c := range []struct {
+		name, table string
+		b           *store.Block
+	}{
+		{"a table that does not exist", "no_such_table", &store.Block{Cols: []store.BlockColumn{nums}}},
+		{"a column that does not exist", "pipes", &store.Block{Cols: []store.BlockColumn{other}}},
+		{"text where a number belongs", "pipes", &store.Block{Cols: []store.BlockColumn{strs}}},
+	} {
+		if err := testEngine.Insert(ctx, c.table, c.b, ""); err == nil {
+			t.Errorf("%s: the insert succeeded", c.name)
+		}
+	}
+	must(t, testEngine.Insert(ctx, "pipes", &store.Block{Cols: []store.BlockColumn{nums}}, ""))
+	res, err := testEngine.Query(ctx, store.Query{SQL: "SELECT count() FROM pipes"})
+	must(t, err)
+	if got := fmt.Sprint(res.Rows[0][0]); got != fmt.Sprint(rows) {
+		t.Fatalf("after the failed inserts and a good one: %s rows, want %d", got, rows)
+	}
+	left, err := os.ReadDir(testEngine.spool)
+	must(t, err)
+	if len(left) > 0 {
+		t.Fatalf("pipes left behind: %v", left)
+	}
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines before the inserts, %d after: a pipe writer is stuck", before, runtime.NumGoroutine())
 		}
 	}
 }
