@@ -617,4 +617,3 @@ func (e *Engine) Close() error {
 	}
 	return nil
 }
-
