@@ -455,3 +455,17 @@ func TestQuietPartitionWrittenEarly(t *testing.T) {
 		t.Fatalf("after shutdown: %d rows, want 20010", n)
 	}
 }
+
+func TestParallelCallsEachIndexOnce(t *testing.T) {
+	for _, spread := range []bool{false, true} {
+		for _, n := range []int{0, 1, 2, 7, 100} {
+			calls := make([]atomic.Int32, n)
+			parallel(n, spread, func(i int) { calls[i].Add(1) })
+			for i := range calls {
+				if c := calls[i].Load(); c != 1 {
+					t.Fatalf("spread=%v n=%d: index %d called %d times", spread, n, i, c)
+				}
+			}
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -206,56 +207,40 @@ func (g *Ingester) Run(ctx context.Context) error {
 }
 
 // cut adds fetched records to their partitions' batches and returns the
-// batches that are due, in offset order per partition.
+// batches that are due, in offset order per partition. Partitions are
+// decoded in parallel: each has its own batch, decoders and recorded
+// ranges, and decoding is most of ingest's work on Go's side.
 func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 	ready := map[tp][]*partBatch{}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	routes := g.routes.Current()
+	var (
+		works []*partWork
+		byKey = map[tp]*partWork{}
+		total int
+	)
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if len(p.Records) == 0 {
 			return
 		}
 		k := tp{p.Topic, p.Partition}
-		b := g.parts[k]
-		for _, r := range p.Records {
-			if b != nil && b.forced != nil && r.Offset > b.forced.last {
-				ready[k] = append(ready[k], b)
-				b = nil
-			}
-			if b == nil {
-				b = newPartBatch(g.topics[p.Topic], p.Partition, g.cfg.MaxRecordBytes, routes)
-				b.forced = g.intentFor(k, r.Offset)
-				g.parts[k] = b
-			}
-			b.add(r, now)
-			if (b.forced != nil && r.Offset >= b.forced.last) ||
-				(b.forced == nil && (b.n >= g.cfg.Batch.Rows || b.bytes >= g.cfg.Batch.Bytes)) {
-				ready[k] = append(ready[k], b)
-				b = nil
-			}
+		w := byKey[k]
+		if w == nil {
+			w = &partWork{k: k, b: g.parts[k], intents: g.intents[k]}
+			byKey[k] = w
+			works = append(works, w)
 		}
-		if b != nil {
-			b.caughtUp = p.HighWatermark > 0 && p.Records[len(p.Records)-1].Offset+1 >= p.HighWatermark
-		}
-		g.parts[k] = b
-		// Counted once per fetch: a labelled counter per record costs more
-		// than decoding some of them.
-		var size int
-		for _, r := range p.Records {
-			size += len(r.Value)
-		}
-		h := healthOf(k)
-		h.bytes.Add(uint64(size))
-		h.records.Add(uint64(len(p.Records)))
-		recordsTotal.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
-		bytesTotal.WithLabelValues(p.Topic).Add(float64(size))
-		if last := p.Records[len(p.Records)-1]; p.HighWatermark > 0 {
-			lag := p.HighWatermark - last.Offset - 1
-			h.lag.Store(lag)
-			consumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(lag))
-		}
+		w.fetched = append(w.fetched, p)
+		total += len(p.Records)
 	})
+	parallel(len(works), total >= minParallelRecords, func(i int) { g.addRecords(works[i], routes, now) })
+	for _, w := range works {
+		g.parts[w.k], g.intents[w.k] = w.b, w.intents
+		if len(w.ready) > 0 {
+			ready[w.k] = w.ready
+		}
+	}
 	for k, b := range g.parts {
 		if b == nil || b.n == 0 {
 			continue
@@ -266,6 +251,88 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 		}
 	}
 	return ready
+}
+
+// minParallelRecords is the fewest records in one poll worth decoding on
+// several goroutines; below it the hand-off costs more than it saves.
+const minParallelRecords = 1024
+
+// partWork is one partition's share of a poll: its records, and its batch
+// and recorded ranges, taken from the Ingester for the decode and put back
+// after it.
+type partWork struct {
+	k       tp
+	fetched []kgo.FetchTopicPartition
+	b       *partBatch
+	intents []intent
+	ready   []*partBatch // batches completed by these records, in order
+}
+
+// addRecords decodes one partition's records into its batches. It touches
+// nothing shared but the partition's own health and the metrics.
+func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
+	b := w.b
+	for _, p := range w.fetched {
+		for _, r := range p.Records {
+			if b != nil && b.forced != nil && r.Offset > b.forced.last {
+				w.ready = append(w.ready, b)
+				b = nil
+			}
+			if b == nil {
+				b = newPartBatch(g.topics[p.Topic], p.Partition, g.cfg.MaxRecordBytes, routes)
+				b.forced = intentFor(&w.intents, r.Offset)
+			}
+			b.add(r, now)
+			if (b.forced != nil && r.Offset >= b.forced.last) ||
+				(b.forced == nil && (b.n >= g.cfg.Batch.Rows || b.bytes >= g.cfg.Batch.Bytes)) {
+				w.ready = append(w.ready, b)
+				b = nil
+			}
+		}
+		last := p.Records[len(p.Records)-1]
+		if b != nil {
+			b.caughtUp = p.HighWatermark > 0 && last.Offset+1 >= p.HighWatermark
+		}
+		// Counted once per fetch: a labelled counter per record costs more
+		// than decoding some of them.
+		var size int
+		for _, r := range p.Records {
+			size += len(r.Value)
+		}
+		h := healthOf(w.k)
+		h.bytes.Add(uint64(size))
+		h.records.Add(uint64(len(p.Records)))
+		recordsTotal.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+		bytesTotal.WithLabelValues(p.Topic).Add(float64(size))
+		if p.HighWatermark > 0 {
+			lag := p.HighWatermark - last.Offset - 1
+			h.lag.Store(lag)
+			consumerLag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(lag))
+		}
+	}
+	w.b = b
+}
+
+// parallel calls fn(0) … fn(n-1), on up to GOMAXPROCS goroutines when
+// spread is set, else in turn on this one.
+func parallel(n int, spread bool, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if !spread || workers < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // dueAt is when a batch that reaches neither its row nor its byte bound is
@@ -308,15 +375,16 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// intentFor returns the recorded range holding offset, dropping older ones.
-func (g *Ingester) intentFor(k tp, offset int64) *intent {
-	list := g.intents[k]
-	for len(list) > 0 && list[0].last < offset {
-		list = list[1:]
+// intentFor returns the recorded range holding offset, dropping older
+// ones from list.
+func intentFor(list *[]intent, offset int64) *intent {
+	l := *list
+	for len(l) > 0 && l[0].last < offset {
+		l = l[1:]
 	}
-	g.intents[k] = list
-	if len(list) > 0 && list[0].first <= offset {
-		in := list[0]
+	*list = l
+	if len(l) > 0 && l[0].first <= offset {
+		in := l[0]
 		return &in
 	}
 	return nil
