@@ -134,6 +134,12 @@ type IngestResult struct {
 	// ingester, and the engine work an insert does on its caller's thread.
 	MergeCPUSeconds  float64 `json:"-"`
 	EngineCPUSeconds float64 `json:"-"`
+	// GCCPUSeconds and ScavengeCPUSeconds are Go's runtime estimates of
+	// the CPU its garbage collector and its returning of memory to the OS
+	// took; PageFaults counts the pages the kernel mapped on first touch.
+	GCCPUSeconds       float64 `json:"-"`
+	ScavengeCPUSeconds float64 `json:"-"`
+	PageFaults         int64   `json:"-"`
 }
 
 // InsertStats sums the ingester's writes to the logs table, read from its
@@ -378,6 +384,8 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 	r.goPeak = goIdle
 	resetPeak()
 	cpu0, threads0, self := cpuTime(), threadCPU(), processName()
+	gc0, scav0 := goRuntimeCPU()
+	faults0 := pageFaults()
 	if r.opts.CPUProfile != nil {
 		if err := pprof.StartCPUProfile(r.opts.CPUProfile); err != nil {
 			return res, fmt.Errorf("cannot start the CPU profile: %w", err)
@@ -404,6 +412,8 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 	}
 	cpu := cpuTime() - cpu0
 	merges, engine := engineCPU(threads0, threadCPU(), self)
+	gc, scav := goRuntimeCPU()
+	faults := pageFaults() - faults0
 	if profiling {
 		pprof.StopCPUProfile()
 		profiling = false
@@ -417,17 +427,20 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 
 	n := int64(r.opts.Events)
 	res = IngestResult{
-		Events:           n,
-		Seconds:          end.Seconds(),
-		CPUSeconds:       cpu.Seconds(),
-		PeakRSSBytes:     max(peak, idle),
-		RSSIdleBytes:     idle,
-		GoIdleBytes:      goIdle,
-		GoPeakBytes:      r.goPeak,
-		Bytes:            r.acks.bytes,
-		ProduceSeconds:   r.acks.last.Seconds(),
-		MergeCPUSeconds:  merges.Seconds(),
-		EngineCPUSeconds: engine.Seconds(),
+		Events:             n,
+		Seconds:            end.Seconds(),
+		CPUSeconds:         cpu.Seconds(),
+		PeakRSSBytes:       max(peak, idle),
+		RSSIdleBytes:       idle,
+		GoIdleBytes:        goIdle,
+		GoPeakBytes:        r.goPeak,
+		Bytes:              r.acks.bytes,
+		ProduceSeconds:     r.acks.last.Seconds(),
+		MergeCPUSeconds:    merges.Seconds(),
+		EngineCPUSeconds:   engine.Seconds(),
+		GCCPUSeconds:       (gc - gc0).Seconds(),
+		ScavengeCPUSeconds: (scav - scav0).Seconds(),
+		PageFaults:         faults,
 		Inserts: InsertStats{
 			Count:   ins.Count - ins0.Count,
 			Rows:    ins.Rows - ins0.Rows,
@@ -680,6 +693,8 @@ func round(r *IngestResult) {
 	f(&r.CPUSeconds, 2)
 	f(&r.MergeCPUSeconds, 2)
 	f(&r.EngineCPUSeconds, 2)
+	f(&r.GCCPUSeconds, 2)
+	f(&r.ScavengeCPUSeconds, 2)
 	f(&r.FreshnessP50Ms, 1)
 	f(&r.FreshnessP95Ms, 1)
 	f(&r.FreshnessMaxMs, 1)

@@ -21,6 +21,31 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// pageFaults is the process's minor page faults so far: each is a page the
+// kernel mapped and zeroed on first touch, work a run that reuses its memory
+// avoids.
+func pageFaults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
+}
+
+// goRuntimeCPU is the CPU time Go's runtime has spent on garbage collection
+// and on returning memory to the OS, as its own metrics estimate them.
+func goRuntimeCPU() (gc, scavenge time.Duration) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/scavenge/total:cpu-seconds"}}
+	metrics.Read(s)
+	sec := func(v metrics.Value) time.Duration {
+		if v.Kind() != metrics.KindFloat64 {
+			return 0
+		}
+		return time.Duration(v.Float64() * float64(time.Second))
+	}
+	return sec(s[0].Value), sec(s[1].Value)
+}
+
 // rssBytes is the current resident set (VmRSS).
 func rssBytes() int64 { return procStatus("VmRSS:") }
 

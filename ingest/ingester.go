@@ -158,6 +158,7 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 		kgo.OnPartitionsRevoked(g.onRevoked),
 		kgo.OnPartitionsLost(g.onLost),
 		kgo.ProducerLinger(50*time.Millisecond),
+		kgo.WithPools(&fetchPool{}),
 	)
 	if cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
@@ -235,6 +236,8 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 		total += len(p.Records)
 	})
 	parallel(len(works), total >= minParallelRecords, func(i int) { g.addRecords(works[i], routes, now) })
+	// Everything the batches keep is copied out of the records by now.
+	fetches.EachRecord(func(r *kgo.Record) { r.Recycle() })
 	for _, w := range works {
 		g.parts[w.k], g.intents[w.k] = w.b, w.intents
 		if len(w.ready) > 0 {

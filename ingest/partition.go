@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -225,6 +226,8 @@ var errWrongType = errors.New("value has the wrong type")
 // deadLetter is the record sent to the dead-letter topic: the original
 // bytes, with where they came from and why they were set aside as headers.
 func deadLetter(r *kgo.Record, reason string, err error) *kgo.Record {
+	// Copies throughout: the fetched record's memory is reused once its
+	// poll is decoded, and this one waits for the batch's write.
 	value := r.Value
 	var extra []kgo.RecordHeader
 	if len(value) > maxDeadRaw {
@@ -233,14 +236,19 @@ func deadLetter(r *kgo.Record, reason string, err error) *kgo.Record {
 		value = value[:maxDeadRaw]
 		extra = append(extra, kgo.RecordHeader{Key: "logmart-dead-truncated", Value: []byte(fmt.Sprint(len(r.Value)))})
 	}
+	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+len(extra)+3)
+	for _, h := range r.Headers {
+		headers = append(headers, kgo.RecordHeader{Key: h.Key, Value: bytes.Clone(h.Value)})
+	}
+	headers = append(append(headers, extra...),
+		kgo.RecordHeader{Key: "logmart-dead-reason", Value: []byte(reason)},
+		kgo.RecordHeader{Key: "logmart-dead-error", Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: "logmart-dead-origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))},
+	)
 	return &kgo.Record{
-		Key:   r.Key,
-		Value: value,
-		Headers: append(append(append([]kgo.RecordHeader{}, r.Headers...), extra...),
-			kgo.RecordHeader{Key: "logmart-dead-reason", Value: []byte(reason)},
-			kgo.RecordHeader{Key: "logmart-dead-error", Value: []byte(err.Error())},
-			kgo.RecordHeader{Key: "logmart-dead-origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))},
-		),
+		Key:       bytes.Clone(r.Key),
+		Value:     bytes.Clone(value),
+		Headers:   headers,
 		Timestamp: r.Timestamp,
 	}
 }

@@ -116,6 +116,8 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	row("cpu seconds", "%.2f (%.2f cores busy on average)", r.CPUSeconds, r.CPUSeconds/r.Seconds)
 	row("  of which", "%.2f in engine merges, %.2f in other engine threads, %.2f on Go's threads",
 		r.MergeCPUSeconds, r.EngineCPUSeconds, r.CPUSeconds-r.MergeCPUSeconds-r.EngineCPUSeconds)
+	row("  go runtime", "%.2f in garbage collection, %.2f returning memory to the OS (the runtime's estimates)", r.GCCPUSeconds, r.ScavengeCPUSeconds)
+	row("page faults", "%d (%.0f MiB of pages mapped on first touch)", r.PageFaults, float64(r.PageFaults)*4096/(1<<20))
 	row("rss idle", "%s", mib(r.RSSIdleBytes))
 	row("rss peak", "%s (ingest added %s)", mib(r.PeakRSSBytes), mib(r.PeakRSSBytes-r.RSSIdleBytes))
 	row("  of which", "Go's runtime %s idle, %s at most (sampled); the rest is the engine's", mib(r.GoIdleBytes), mib(r.GoPeakBytes))
