@@ -62,6 +62,10 @@ type IngestOptions struct {
 	// throughput; freshness then includes the backlog. A rate the
 	// pipeline keeps up with measures freshness at that load instead.
 	Rate int
+	// Compression is the producer's batch compression: snappy, lz4, zstd,
+	// gzip or none. Default snappy, franz-go's default and a common choice
+	// of log shippers.
+	Compression string
 	// Seed seeds the log line generator, so runs produce the same bytes.
 	// Default 1.
 	Seed uint64
@@ -124,6 +128,8 @@ type IngestResult struct {
 	// ProduceSeconds is the time from the first produce to the last
 	// acknowledgement.
 	ProduceSeconds float64 `json:"-"`
+	// Compression is the producer's batch compression.
+	Compression string `json:"-"`
 	// FreshnessMaxMs is the largest freshness of any record.
 	FreshnessMaxMs float64 `json:"-"`
 	// Inserts are the ingester's writes during the run.
@@ -152,6 +158,9 @@ type InsertStats struct {
 	Rows int64
 	// Seconds is the time they took, summed.
 	Seconds float64
+	// Cuts counts the batches cut, by what ended them
+	// (logmart_ingest_batches_total).
+	Cuts map[string]int64
 }
 
 func (o *IngestOptions) withDefaults() error {
@@ -179,7 +188,30 @@ func (o *IngestOptions) withDefaults() error {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
+	if o.Compression == "" {
+		o.Compression = "snappy"
+	}
+	if _, err := compressionCodec(o.Compression); err != nil {
+		return err
+	}
 	return nil
+}
+
+// compressionCodec maps a compression name to the producer's codec.
+func compressionCodec(name string) (kgo.CompressionCodec, error) {
+	switch name {
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "none":
+		return kgo.NoCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("compression %q must be snappy, lz4, zstd, gzip or none", name)
 }
 
 // Ingest starts the embedded broker, engine and ingester, produces
@@ -256,7 +288,8 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		}
 	}()
 
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(benchTopic))...)
+	codec, _ := compressionCodec(opts.Compression)
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(benchTopic), kgo.ProducerBatchCompression(codec))...)
 	if err != nil {
 		return res, fmt.Errorf("cannot create the Kafka producer: %w", err)
 	}
@@ -436,6 +469,7 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 		GoPeakBytes:        r.goPeak,
 		Bytes:              r.acks.bytes,
 		ProduceSeconds:     r.acks.last.Seconds(),
+		Compression:        r.opts.Compression,
 		MergeCPUSeconds:    merges.Seconds(),
 		EngineCPUSeconds:   engine.Seconds(),
 		GCCPUSeconds:       (gc - gc0).Seconds(),
@@ -445,7 +479,13 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 			Count:   ins.Count - ins0.Count,
 			Rows:    ins.Rows - ins0.Rows,
 			Seconds: ins.Seconds - ins0.Seconds,
+			Cuts:    map[string]int64{},
 		},
+	}
+	for reason, c := range ins.Cuts {
+		if d := c - ins0.Cuts[reason]; d > 0 {
+			res.Inserts.Cuts[reason] = d
+		}
 	}
 	res.EventsPerSec = float64(n) / res.Seconds
 	res.MBPerSec = float64(res.Bytes) / 1e6 / res.Seconds
@@ -725,6 +765,19 @@ func insertStats() InsertStats {
 				s.Seconds += m.GetHistogram().GetSampleSum()
 			case "logmart_ingest_rows_written_total":
 				s.Rows += int64(m.GetCounter().GetValue())
+			}
+		}
+		if mf.GetName() != "logmart_ingest_batches_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" {
+					if s.Cuts == nil {
+						s.Cuts = map[string]int64{}
+					}
+					s.Cuts[l.GetValue()] += int64(m.GetCounter().GetValue())
+				}
 			}
 		}
 	}

@@ -48,6 +48,10 @@ var (
 		Help:    "Records per written batch.",
 		Buckets: prometheus.ExponentialBuckets(1, 4, 10),
 	})
+	batchesCut = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "logmart_ingest_batches_total",
+		Help: "Batches cut for writing, by topic and what ended them: rows, bytes, interval, idle (the partition went quiet), recorded (a range an earlier consumer recorded), stop (shutdown or rebalance).",
+	}, []string{"topic", "reason"})
 	insertErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "logmart_ingest_insert_errors_total",
 		Help: "Failed batch writes (retried until they succeed), by table.",
@@ -63,7 +67,7 @@ var (
 )
 
 func init() {
-	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, insertErrors, timestampBehind, consumerLag)
+	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag)
 }
 
 // Dead-letter reasons, also the reason label of
@@ -184,8 +188,10 @@ func (g *Ingester) Run(ctx context.Context) error {
 	g.wctx = wctx
 	for {
 		pctx, cancel := context.WithTimeout(ctx, g.pollWait(time.Now()))
+		polled := time.Now()
 		fetches := g.cl.PollFetches(pctx)
 		cancel()
+		waited := time.Since(polled)
 		if ctx.Err() != nil {
 			g.cl.AllowRebalance()
 			stop := time.AfterFunc(30*time.Second, wcancel)
@@ -201,17 +207,19 @@ func (g *Ingester) Run(ctx context.Context) error {
 				g.log.Warn("kafka fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		ready := g.cut(fetches, time.Now())
+		ready := g.cut(fetches, time.Now(), waited)
 		g.send(ready)
 		g.cl.AllowRebalance()
 	}
 }
 
 // cut adds fetched records to their partitions' batches and returns the
-// batches that are due, in offset order per partition. Partitions are
+// batches that are due, in offset order per partition. waited is how long
+// the poll that brought fetches waited for them: quiet time for the
+// partitions it brought nothing for. Partitions are
 // decoded in parallel: each has its own batch, decoders and recorded
 // ranges, and decoding is most of ingest's work on Go's side.
-func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
+func (g *Ingester) cut(fetches kgo.Fetches, now time.Time, waited time.Duration) map[tp][]*partBatch {
 	ready := map[tp][]*partBatch{}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -248,12 +256,31 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time) map[tp][]*partBatch {
 		if b == nil || b.n == 0 {
 			continue
 		}
-		if !now.Before(g.dueAt(b)) {
-			ready[k] = append(ready[k], b)
+		if byKey[k] == nil {
+			b.quiet += waited
+		}
+		if due, reason := g.dueAt(b, now); !now.Before(due) {
+			ready[k] = append(ready[k], b.cutFor(reason))
 			g.parts[k] = nil
 		}
 	}
 	return ready
+}
+
+// full says why a batch ends at the record just added at offset, or "" if
+// it goes on.
+func (g *Ingester) full(b *partBatch, offset int64) string {
+	switch {
+	case b.forced != nil:
+		if offset >= b.forced.last {
+			return "recorded"
+		}
+	case b.n >= g.cfg.Batch.Rows:
+		return "rows"
+	case b.bytes >= g.cfg.Batch.Bytes:
+		return "bytes"
+	}
+	return ""
 }
 
 // minParallelRecords is the fewest records in one poll worth decoding on
@@ -278,7 +305,7 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 	for _, p := range w.fetched {
 		for _, r := range p.Records {
 			if b != nil && b.forced != nil && r.Offset > b.forced.last {
-				w.ready = append(w.ready, b)
+				w.ready = append(w.ready, b.cutFor("recorded"))
 				b = nil
 			}
 			if b == nil {
@@ -286,9 +313,8 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 				b.forced = intentFor(&w.intents, r.Offset)
 			}
 			b.add(r, now)
-			if (b.forced != nil && r.Offset >= b.forced.last) ||
-				(b.forced == nil && (b.n >= g.cfg.Batch.Rows || b.bytes >= g.cfg.Batch.Bytes)) {
-				w.ready = append(w.ready, b)
+			if reason := g.full(b, r.Offset); reason != "" {
+				w.ready = append(w.ready, b.cutFor(reason))
 				b = nil
 			}
 		}
@@ -339,21 +365,23 @@ func parallel(n int, spread bool, fn func(i int)) {
 }
 
 // dueAt is when a batch that reaches neither its row nor its byte bound is
-// written: an interval after its first record, or once its partition has
-// been quiet for batch.idle.
-func (g *Ingester) dueAt(b *partBatch) time.Time {
+// written, and why: an interval after its first record, or once the
+// consumer has waited batch.idle for more of its partition's records.
+func (g *Ingester) dueAt(b *partBatch, now time.Time) (time.Time, string) {
 	// A batch recorded by an earlier consumer waits for its last offset; if
 	// that never comes (records deleted by retention), it is written as it
 	// is after a while, under its recorded range.
 	if b.forced != nil {
-		return b.started.Add(30 * g.cfg.Batch.Interval)
+		return b.started.Add(30 * g.cfg.Batch.Interval), "recorded"
 	}
 	due := b.started.Add(g.cfg.Batch.Interval)
 	bc := g.cfg.Batch
 	if bc.Idle > 0 && b.caughtUp && (b.n*10 >= bc.Rows || b.bytes*10 >= bc.Bytes) {
-		due = minTime(due, b.lastAdd.Add(bc.Idle))
+		if quiet := now.Add(bc.Idle - b.quiet); quiet.Before(due) {
+			return quiet, "idle"
+		}
 	}
-	return due
+	return due, "interval"
 }
 
 // pollWait is how long the next poll may wait for records: until the
@@ -365,17 +393,11 @@ func (g *Ingester) pollWait(now time.Time) time.Duration {
 	defer g.mu.Unlock()
 	for _, b := range g.parts {
 		if b != nil && b.n > 0 {
-			wait = min(wait, max(g.dueAt(b).Sub(now), time.Millisecond))
+			due, _ := g.dueAt(b, now)
+			wait = min(wait, max(due.Sub(now), time.Millisecond))
 		}
 	}
 	return wait
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 // intentFor returns the recorded range holding offset, dropping older
@@ -461,7 +483,7 @@ func (g *Ingester) flushAll() {
 	var keys []tp
 	for k, b := range g.parts {
 		if b != nil && b.n > 0 {
-			ready[k] = append(ready[k], b)
+			ready[k] = append(ready[k], b.cutFor("stop"))
 		}
 		delete(g.parts, k)
 	}
@@ -536,7 +558,7 @@ func (g *Ingester) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[str
 		for _, p := range ps {
 			k := tp{topic, p}
 			if b := g.parts[k]; b != nil && b.n > 0 {
-				ready[k] = append(ready[k], b)
+				ready[k] = append(ready[k], b.cutFor("stop"))
 			}
 			delete(g.parts, k)
 			delete(g.intents, k)

@@ -38,10 +38,12 @@ type partBatch struct {
 	epoch     int32
 	n, bytes  int
 	newest    int64
-	// lastAdd is when the last record was added, and caughtUp whether it
+	// quiet is how long the consumer has waited for more of the
+	// partition's records since the last one, and caughtUp whether that one
 	// was the partition's newest as of its fetch: a batch is written early
-	// when both say the partition has gone quiet.
-	lastAdd  time.Time
+	// when both say the partition has gone quiet. Time spent decoding or
+	// waiting for a writer does not count as quiet.
+	quiet    time.Duration
 	caughtUp bool
 	// forced is the range recorded for this batch by an earlier consumer that
 	// may have written it: the batch must end exactly there.
@@ -75,7 +77,13 @@ func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) 
 	return b
 }
 
-// firstRange returns the range the batch is recorded under.
+// cutFor counts the batch as cut for reason and returns it.
+func (b *partBatch) cutFor(reason string) *partBatch {
+	batchesCut.WithLabelValues(b.topic, reason).Inc()
+	return b
+}
+
+// rangeOf returns the range the batch is recorded under.
 func (b *partBatch) rangeOf() intent {
 	if b.forced != nil {
 		return *b.forced
@@ -88,7 +96,7 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 		b.first, b.started = r.Offset, now
 	}
 	b.last, b.epoch = r.Offset, r.LeaderEpoch
-	b.lastAdd = now
+	b.quiet = 0
 	b.n++
 	b.bytes += len(r.Value)
 	nowMs := now.UnixMilli()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/logmart/logmart/bench"
@@ -39,6 +40,7 @@ func runBenchIngest(args []string) error {
 	partitions := fs.Int("partitions", 4, "partitions of the logs topic")
 	batchRows := fs.Int("batch-rows", 100_000, "ingest batch size in rows (ingest.batch.rows)")
 	rate := fs.Int("rate", 0, "records per second (0: as fast as possible, measuring throughput; a rate the pipeline keeps up with measures freshness at that load)")
+	compression := fs.String("compression", "snappy", "the producer's batch compression: snappy, lz4, zstd, gzip or none")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
 	if err := parseFlags(fs, args); err != nil {
@@ -65,7 +67,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -109,7 +111,7 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	if rate > 0 {
 		pace = fmt.Sprintf("at %d/s", rate)
 	}
-	row("events", "%d, produced %s (%d partitions, batches of up to %d rows)", r.Events, pace, partitions, batchRows)
+	row("events", "%d, produced %s (%d partitions, batches of up to %d rows, %s compression)", r.Events, pace, partitions, batchRows, r.Compression)
 	row("seconds", "%.3f (last ack after %.3f)", r.Seconds, r.ProduceSeconds)
 	row("events/s", "%.0f", r.EventsPerSec)
 	row("MB/s", "%.2f (%.1f MB of record values)", r.MBPerSec, float64(r.Bytes)/1e6)
@@ -126,6 +128,13 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	if in := r.Inserts; in.Count > 0 {
 		row("inserts", "%d into logs, %.0f rows and %.0f ms each on average", in.Count,
 			float64(in.Rows)/float64(in.Count), in.Seconds*1000/float64(in.Count))
+		var cuts []string
+		for _, reason := range []string{"rows", "bytes", "interval", "idle", "recorded", "stop"} {
+			if c := in.Cuts[reason]; c > 0 {
+				cuts = append(cuts, fmt.Sprintf("%s %d", reason, c))
+			}
+		}
+		row("  batches cut by", "%s", strings.Join(cuts, ", "))
 	}
 	row("count check", "ok: %d rows, one per record", r.Events)
 }
