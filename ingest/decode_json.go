@@ -28,10 +28,10 @@ type jsonDecoder struct {
 	kbuf  []byte    // scratch for dotted keys
 	fm    *fieldMap // the topic's field mapping; nil for none
 	arena arena     // values of one batch
-	keys  map[string]string
+	keys  map[string]jsonKey
 	// recent holds interned keys by a cheap hash of their bytes, looked at
 	// before the map: a record's few keys come back in every record.
-	recent [256]string
+	recent [256]jsonKey
 	// utf8ok is set by callers that validate each record's UTF-8 first.
 	utf8ok bool
 }
@@ -40,13 +40,20 @@ type jsonDecoder struct {
 // keys) stop being interned past it rather than growing it.
 const maxInternedKeys = 4096
 
+// jsonKey is an interned key with its built-in field as a top-level key,
+// worked out once rather than per record.
+type jsonKey struct {
+	s string
+	f field
+}
+
 // intern returns a shared string for a key seen before; keys repeat across
 // records, values do not.
-func (d *jsonDecoder) intern(b []byte) string {
-	var slot *string
+func (d *jsonDecoder) intern(b []byte) jsonKey {
+	var slot *jsonKey
 	if n := len(b); n > 0 {
 		slot = &d.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1]))&255]
-		if *slot == string(b) {
+		if slot.s == string(b) {
 			return *slot
 		}
 	}
@@ -57,11 +64,12 @@ func (d *jsonDecoder) intern(b []byte) string {
 		return k
 	}
 	if d.keys == nil {
-		d.keys = make(map[string]string, 64)
+		d.keys = make(map[string]jsonKey, 64)
 	}
-	k := string(b)
+	s := string(b)
+	k := jsonKey{s, fieldOf(s)}
 	if len(d.keys) < maxInternedKeys {
-		d.keys[k] = k
+		d.keys[s] = k
 	}
 	return k
 }
@@ -108,13 +116,16 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 		if err != nil {
 			return fmt.Errorf("bad key: %w", err)
 		}
-		var full string
-		if prefix == "" {
-			full = d.intern(kb)
+		top := prefix == ""
+		var key jsonKey
+		if top {
+			key = d.intern(kb)
 		} else {
 			d.kbuf = append(append(append(d.kbuf[:0], prefix...), '.'), kb...)
-			full = d.intern(d.kbuf)
+			key = d.intern(d.kbuf)
+			key.f = fieldNone // the built-in names are top-level only
 		}
+		full := key.s
 		p.skipWS()
 		if p.peek() != ':' {
 			return fmt.Errorf("expected ':' after key %q at byte %d", full, p.pos)
@@ -123,7 +134,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 		p.skipWS()
 		switch p.peek() {
 		case '{', '[':
-			if prefix == "" && scalarKey(full) {
+			if top && scalarKey(full) {
 				what := "an object"
 				if p.peek() == '[' {
 					what = "an array"
@@ -140,13 +151,13 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			if err := p.skipValue(depth + 1); err != nil {
 				return err
 			}
-			row.setField(full, p.arena.str(p.data[start:p.pos]), kindOther, prefix == "")
+			row.setKnownField(full, key.f, p.arena.str(p.data[start:p.pos]), kindOther, top)
 		case '"':
 			v, err := p.str(&d.buf)
 			if err != nil {
 				return fmt.Errorf("bad value of %q: %w", full, err)
 			}
-			row.setField(full, v, kindString, prefix == "")
+			row.setKnownField(full, key.f, v, kindString, top)
 		default:
 			start := p.pos
 			if err := p.skipValue(depth + 1); err != nil {
@@ -164,7 +175,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			default:
 				lit = p.arena.str(raw)
 			}
-			row.setField(full, lit, k, prefix == "")
+			row.setKnownField(full, key.f, lit, k, top)
 		}
 		p.skipWS()
 		switch p.peek() {
