@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -56,4 +57,76 @@ func BenchmarkBatchAdd(b *testing.B) {
 		b.Fatalf("%d dead letters", len(pb.deadRecs))
 	}
 	pb.release()
+}
+
+// deadReason adds one record to a fresh logs batch and returns why it was
+// refused ("" when it became a row) and the error text.
+func deadReason(t *testing.T, value string, headers ...kgo.RecordHeader) (string, string) {
+	t.Helper()
+	routes, err := CompileStreams(DefaultStreams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newPartBatch(TopicConfig{Topic: "logs", Table: "logs", Format: "json", Stream: "default"}, 0, 1<<20, routes)
+	defer b.release()
+	b.add(&kgo.Record{Topic: "logs", Value: []byte(value), Headers: headers}, time.Now())
+	if len(b.deadRecs) == 0 {
+		if b.logs.block().Rows() != 1 {
+			t.Fatalf("%q: neither a row nor a dead letter", value)
+		}
+		return "", ""
+	}
+	if b.logs.block().Rows() != 0 {
+		t.Fatalf("%q: both a row and a dead letter", value)
+	}
+	return header(b.deadRecs[0], "logmart-dead-reason"), header(b.deadRecs[0], "logmart-dead-error")
+}
+
+// A record that is not valid UTF-8 is refused as such wherever the bad
+// bytes are and whatever else is wrong with it, now that JSON records are
+// checked string by string rather than as a whole first.
+func TestPartBatchInvalidUTF8(t *testing.T) {
+	format := func(f string) kgo.RecordHeader { return kgo.RecordHeader{Key: HeaderFormat, Value: []byte(f)} }
+	for _, c := range []struct {
+		value   string
+		headers []kgo.RecordHeader
+	}{
+		{"{\"message\":\"a\xffb\"}", nil},
+		{"{\"message\":\"a\\n\xc3\"}", nil},                                    // after an escape
+		{"{\"m\xe9\":\"x\"}", nil},                                             // in a key
+		{"{\"message\":\"" + strings.Repeat("é", 40) + "\xed\xa0\x80\"}", nil}, // a surrogate, past the fast path
+		{"{\"a\":[\"\xff\"]}", nil},                                            // in an array
+		{"{\"a\":1}\xff", nil},                                                 // outside any string
+		{"\xff{\"a\":1}", nil},
+		{"{\"a\":1\xff}", nil},
+		{"{\"a\" \xff:1}", nil},
+		{"{\"a\":\xff\"x\"}", nil},
+		{"{\"a\":tr\xffue}", nil},
+		{"{\"a\":1,, \xff}", nil},                                       // malformed before the bad byte
+		{"{\"a\":\"x\xff", nil},                                         // unterminated
+		{"{\"level\":[\"\xff\"]}", nil},                                 // wrong type as well
+		{"{\"message\":\"ok\"}\xff", []kgo.RecordHeader{format("xml")}}, // a bad header as well
+		{"msg=\"a\xffb\"", []kgo.RecordHeader{format("logfmt")}},
+		{"2023-11-14T22:13:20Z INFO \xff", []kgo.RecordHeader{format("text")}},
+	} {
+		reason, text := deadReason(t, c.value, c.headers...)
+		if reason != ReasonInvalidUTF8 || text != "record is not valid UTF-8" {
+			t.Errorf("%q: refused as %q (%s), want %q", c.value, reason, text, ReasonInvalidUTF8)
+		}
+	}
+	// Valid UTF-8 of every width, escaped or not, is a row.
+	for _, v := range []string{
+		`{"message":"é中😀","k\u00e9":"\u00e9\ud83d\ude00","` + strings.Repeat("日本", 50) + `":"x"}`,
+		"{\"message\":\"\u2028\u2029\ufeff\"}",
+	} {
+		if reason, text := deadReason(t, v); reason != "" {
+			t.Errorf("%q: refused as %q (%s)", v, reason, text)
+		}
+	}
+	// Other failures keep their reasons.
+	for v, want := range map[string]string{`{"a":1`: ReasonMalformed, `{"host":["x"]}`: ReasonWrongType, `[é]`: ReasonMalformed} {
+		if reason, _ := deadReason(t, v); reason != want {
+			t.Errorf("%q: refused as %q, want %q", v, reason, want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -32,8 +33,6 @@ type jsonDecoder struct {
 	// recent holds interned keys by a cheap hash of their bytes, looked at
 	// before the map: a record's few keys come back in every record.
 	recent [256]jsonKey
-	// utf8ok is set by callers that validate each record's UTF-8 first.
-	utf8ok bool
 }
 
 // maxInternedKeys bounds the key table: records with ever-new keys (ids as
@@ -83,7 +82,7 @@ func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	// The previous record's strings were copied into the batch's columns:
 	// the arena's memory is reused.
 	d.arena.buf = d.arena.buf[:0]
-	p := parser{data: data, arena: &d.arena, utf8ok: d.utf8ok}
+	p := parser{data: data, arena: &d.arena}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return errNotObject
@@ -203,9 +202,6 @@ type parser struct {
 	data  []byte
 	pos   int
 	arena *arena
-	// utf8ok says data is known to be valid UTF-8, so strings need no
-	// check of their own (escapes always decode to valid UTF-8).
-	utf8ok bool
 }
 
 func (p *parser) peek() byte {
@@ -238,16 +234,28 @@ func (p *parser) str(scratch *[]byte) (string, error) {
 }
 
 // strBytes is str without the copy: the bytes are valid until the next call
-// with the same scratch.
+// with the same scratch. It checks the string is valid UTF-8, which costs
+// next to nothing for ASCII: JSON allows non-ASCII bytes only in strings, so
+// a record that parses is valid UTF-8 when its strings are.
 func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 	if p.peek() != '"' {
 		return nil, fmt.Errorf("expected a string at byte %d", p.pos)
 	}
 	p.pos++
 	start := p.pos
-	// Fast path: no escapes. Eight bytes at a time while none of them is
-	// a quote, a backslash or a control character.
-	for p.pos+8 <= len(p.data) && plainWord(binary.LittleEndian.Uint64(p.data[p.pos:])) {
+	// Fast path: no escapes. Eight bytes at a time up to the first quote,
+	// backslash or control character; high collects the bytes passed over,
+	// for their top bits.
+	var high uint64
+	for p.pos+8 <= len(p.data) {
+		w := binary.LittleEndian.Uint64(p.data[p.pos:])
+		if m := specialBytes(w); m != 0 {
+			n := uint(bits.TrailingZeros64(m)) / 8
+			high |= w & (1<<(8*n) - 1)
+			p.pos += int(n)
+			break
+		}
+		high |= w
 		p.pos += 8
 	}
 	for p.pos < len(p.data) {
@@ -255,7 +263,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		if c == '"' {
 			s := p.data[start:p.pos]
 			p.pos++
-			if !p.utf8ok && !utf8.Valid(s) {
+			if high&highs != 0 && !utf8.Valid(s) {
 				return nil, errBadUTF8
 			}
 			return s, nil
@@ -266,6 +274,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		if c < 0x20 {
 			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
 		}
+		high |= uint64(c)
 		p.pos++
 	}
 	b := append((*scratch)[:0], p.data[start:p.pos]...)
@@ -275,7 +284,9 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		case c == '"':
 			p.pos++
 			*scratch = b
-			if !p.utf8ok && !utf8.Valid(b) {
+			// Escapes decode to whole, valid characters: b is valid
+			// exactly when the raw bytes between them are.
+			if high&highs != 0 && !utf8.Valid(b) {
 				return nil, errBadUTF8
 			}
 			return b, nil
@@ -318,6 +329,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
 		default:
 			b = append(b, c)
+			high |= uint64(c)
 			p.pos++
 		}
 	}
@@ -331,13 +343,15 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plainWord reports whether none of the eight bytes in w is '"', '\\' or
-// below 0x20: such bytes need no look inside a JSON string.
-func plainWord(w uint64) bool {
+// specialBytes flags, in its top bit, each byte of w (little-endian) that
+// is '"', '\\' or below 0x20, or zero for none. Only the lowest flag is
+// exact: a borrow out of a flagged byte may flag the one above it too, which
+// is why callers look only at the first.
+func specialBytes(w uint64) uint64 {
 	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs } // a zero byte
 	quote, backslash := zero(w^(ones*'"')), zero(w^(ones*'\\'))
 	control := (w - ones*0x20) & ^w & highs // a byte below 0x20
-	return quote|backslash|control == 0
+	return quote | backslash | control
 }
 
 func (p *parser) hex4() (rune, bool) {

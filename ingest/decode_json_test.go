@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -239,33 +240,54 @@ func TestJSONWrongType(t *testing.T) {
 	f(`{"trace_id":[1,2]}`)
 }
 
-// plainWord agrees with a byte-by-byte look, whatever byte sits where.
-func TestPlainWord(t *testing.T) {
-	naive := func(b []byte) bool {
-		for _, c := range b {
+// specialBytes finds the first byte of a word that ends the fast path of a
+// string, as a byte-by-byte look does, whatever byte sits where.
+func TestSpecialBytes(t *testing.T) {
+	naive := func(b []byte) int {
+		for i, c := range b {
 			if c == '"' || c == '\\' || c < 0x20 {
-				return false
+				return i
 			}
 		}
-		return true
+		return 8
+	}
+	first := func(w uint64) int {
+		if m := specialBytes(w); m != 0 {
+			return bits.TrailingZeros64(m) / 8
+		}
+		return 8
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := first(binary.LittleEndian.Uint64(b)), naive(b); got != want {
+			t.Fatalf("%q: first special byte %d, want %d", b, got, want)
+		}
 	}
 	base := []byte("abcdefgh")
 	for pos := 0; pos < 8; pos++ {
 		for c := 0; c < 256; c++ {
 			b := append([]byte(nil), base...)
 			b[pos] = byte(c)
-			if got, want := plainWord(binary.LittleEndian.Uint64(b)), naive(b); got != want {
-				t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+			check(b)
+			// A special byte below it must win over whatever is above.
+			for low := 0; low < pos; low++ {
+				for _, s := range []byte{'"', '\\', 0, 0x1f} {
+					b2 := append([]byte(nil), b...)
+					b2[low] = s
+					check(b2)
+				}
 			}
 		}
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 100000; i++ {
-		w := r.Uint64()
 		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], w)
-		if got, want := plainWord(w), naive(b[:]); got != want {
-			t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+		binary.LittleEndian.PutUint64(b[:], r.Uint64())
+		check(b[:])
+		// Words made of the bytes around the special ones.
+		for j := range b {
+			b[j] = []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xff}[r.IntN(13)]
 		}
+		check(b[:])
 	}
 }
