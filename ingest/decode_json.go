@@ -212,6 +212,10 @@ func (p *parser) peek() byte {
 }
 
 func (p *parser) skipWS() {
+	// Most records are compact: no space between tokens.
+	if p.pos < len(p.data) && p.data[p.pos] > ' ' {
+		return
+	}
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -426,13 +430,33 @@ func (p *parser) skipValue(depth int) error {
 		for p.pos < len(p.data) && strings.IndexByte("+-0123456789.eE", p.data[p.pos]) >= 0 {
 			p.pos++
 		}
-		if _, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64); err != nil {
-			return fmt.Errorf("bad number %q", p.data[start:p.pos])
+		if num := p.data[start:p.pos]; !isInteger(num) {
+			if _, err := strconv.ParseFloat(string(num), 64); err != nil {
+				return fmt.Errorf("bad number %q", num)
+			}
 		}
 		return nil
 	default:
 		return fmt.Errorf("unexpected character %q at byte %d", c, p.pos)
 	}
+}
+
+// isInteger reports whether b is at most 100 digits after an optional
+// minus sign: a number strconv.ParseFloat always reads (it refuses only
+// numbers past ±1.8e308), as most in logs are, checked without it.
+func isInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 100 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) lit(s string) error {
@@ -447,7 +471,7 @@ func (p *parser) lit(s string) error {
 // without fraction or zone, "2006-01-02 15:04:05", and epoch numbers in
 // seconds, milliseconds, microseconds or nanoseconds (told apart by size).
 func parseTimestamp(v string, k valueKind) (int64, bool) {
-	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !strings.ContainsAny(v, "-:T ")) {
+	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !hasDateSeparator(v)) {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 || f >= 1e19 { // past int64 nanoseconds (year 2262)
 			return 0, false
@@ -472,6 +496,18 @@ func parseTimestamp(v string, k valueKind) (int64, bool) {
 		}
 	}
 	return 0, false
+}
+
+// hasDateSeparator is strings.ContainsAny(v, "-:T ") without building the
+// set per call: it tells a date from an epoch number in a string.
+func hasDateSeparator(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '-', ':', 'T', ' ':
+			return true
+		}
+	}
+	return false
 }
 
 var timeLayouts = []string{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -289,5 +290,46 @@ func TestSpecialBytes(t *testing.T) {
 			b[j] = []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xff}[r.IntN(13)]
 		}
 		check(b[:])
+	}
+}
+
+// isInteger accepts only numbers strconv.ParseFloat reads, so skipping it
+// refuses no fewer numbers.
+func TestIsInteger(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		n := r.IntN(420)
+		if i < 420 {
+			n = i
+		}
+		b := make([]byte, 0, n+1)
+		if r.IntN(2) == 0 {
+			b = append(b, '-')
+		}
+		for range n {
+			b = append(b, "0123456789"[r.IntN(10)])
+		}
+		if r.IntN(50) == 0 && n > 0 {
+			b[r.IntN(len(b))] = "+-.eE"[r.IntN(5)]
+		}
+		_, err := strconv.ParseFloat(string(b), 64)
+		if isInteger(b) && err != nil {
+			t.Fatalf("%q: isInteger, but ParseFloat says %v", b, err)
+		}
+	}
+	d := newDecoder(TopicConfig{Format: "json"})
+	for in, want := range map[string]string{
+		`{"a":` + strings.Repeat("9", 100) + `}`:   `@a="` + strings.Repeat("9", 100) + `"`,
+		`{"a":-` + strings.Repeat("0", 400) + `7}`: `@a="-` + strings.Repeat("0", 400) + `7"`,
+		`{"a":-0,"b":007}`:                         `@a="-0" @b="007"`,
+	} {
+		if got, err := decodeString(d, in); err != nil || got != want {
+			t.Errorf("%.40s…: got %s %v, want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`{"a":` + strings.Repeat("9", 400) + `}`, `{"a":-}`, `{"a":--1}`, `{"a":1-}`} {
+		if _, err := decodeString(d, in); err == nil || !strings.Contains(err.Error(), "bad number") {
+			t.Errorf("%.40s…: err %v, want a bad number", in, err)
+		}
 	}
 }

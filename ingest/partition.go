@@ -45,6 +45,7 @@ type partBatch struct {
 
 	routes   *Router
 	decs     map[string]decoder // by format
+	dec      decoder            // decs[t.Format], once made
 	row      logRow
 	env      RouteEnv
 	samples  []sample
@@ -103,12 +104,19 @@ func header(r *kgo.Record, key string) string {
 }
 
 func (b *partBatch) decoder(format string) decoder {
+	// Nearly every record is in the topic's format: no map lookup for it.
+	if format == b.t.Format && b.dec != nil {
+		return b.dec
+	}
 	d := b.decs[format]
 	if d == nil {
 		t := b.t
 		t.Format = format
 		d = newDecoder(t)
 		b.decs[format] = d
+	}
+	if format == b.t.Format {
+		b.dec = d
 	}
 	return d
 }
