@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +129,47 @@ func TestPartBatchInvalidUTF8(t *testing.T) {
 		if reason, _ := deadReason(t, v); reason != want {
 			t.Errorf("%q: refused as %q, want %q", v, reason, want)
 		}
+	}
+}
+
+// The batch's columns hold copies: the JSON decoder's strings point into
+// the record (jsonDecoder.alias), and the record may be overwritten once
+// added.
+func TestPartBatchCopiesRecord(t *testing.T) {
+	routes, err := CompileStreams(DefaultStreams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newPartBatch(TopicConfig{Topic: "logs", Table: "logs", Format: "json", Stream: "default"}, 0, 1<<20, routes)
+	defer b.release()
+	lines, _ := benchLines(50)
+	lines = append(lines, []byte(`{"message":"a \"quoted\" word","level":"ERROR","service":"new-svc","k\u00e9":"v\n","n":[1,"x"]}`))
+	var recs []*kgo.Record
+	for _, l := range lines {
+		r := &kgo.Record{Topic: "logs", Value: append([]byte(nil), l...)}
+		recs = append(recs, r)
+		b.add(r, time.Now())
+	}
+	if len(b.deadRecs) != 0 {
+		t.Fatalf("%d dead letters", len(b.deadRecs))
+	}
+	values := func() string {
+		var s strings.Builder
+		for _, c := range b.logs.block().Cols {
+			fmt.Fprintf(&s, "%s=%v\n", c.ColName(), c.Values())
+		}
+		return s.String()
+	}
+	before := values()
+	for _, r := range recs {
+		for i := range r.Value {
+			r.Value[i] = '#'
+		}
+	}
+	if after := values(); after != before {
+		t.Fatalf("the batch changed with its records:\n before %.300s\n after  %.300s", before, after)
+	}
+	if !strings.Contains(before, `a "quoted" word`) || !strings.Contains(before, "ké:v\n") {
+		t.Fatalf("unexpected batch:\n%s", before)
 	}
 }

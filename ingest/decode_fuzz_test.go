@@ -46,10 +46,20 @@ func FuzzJSONDecoder(f *testing.F) {
 	}
 	plain := newDecoder(TopicConfig{Format: "json"})
 	mapped := newDecoder(TopicConfig{Format: "json", Fields: FieldMap{Message: "event.original", Host: "node", Timestamp: "t"}})
+	aliasing := newDecoder(TopicConfig{Format: "json"})
+	aliasing.(*jsonDecoder).alias = true
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var row logRow
+		// The strings of an aliasing decoder are read before the record
+		// changes; they must be those of a copying one.
+		aerr := aliasing.decode(data, &row)
+		aliased := rowString(&row)
+		row.reset()
 		buf := append([]byte(nil), data...)
 		err := plain.decode(buf, &row)
+		if (err == nil) != (aerr == nil) || (err == nil && rowString(&row) != aliased) {
+			t.Fatalf("%q: aliasing decoder read %s (%v), copying one %s (%v)", data, aliased, aerr, rowString(&row), err)
+		}
 		if err == nil {
 			// partBatch relies on it rather than check records first.
 			if !utf8.Valid(data) {

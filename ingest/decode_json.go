@@ -29,6 +29,10 @@ type jsonDecoder struct {
 	kbuf  []byte    // scratch for dotted keys
 	fm    *fieldMap // the topic's field mapping; nil for none
 	arena arena     // values of one batch
+	// alias lets values that need no unescaping point into the record
+	// rather than be copied: set by callers that copy a row's strings
+	// before the record's bytes can change (partBatch, into its columns).
+	alias bool
 	keys  map[string]jsonKey
 	// recent holds interned keys by a cheap hash of their bytes, looked at
 	// before the map: a record's few keys come back in every record.
@@ -75,14 +79,14 @@ func (d *jsonDecoder) intern(b []byte) jsonKey {
 
 var errNotObject = errors.New("record is not a JSON object")
 
-// decode fills row from data. Returned strings may alias data only when the
-// caller keeps data alive; decode copies them into row's owned strings.
+// decode fills row from data. The strings in row are valid until the next
+// call; they alias data only when d.alias is set.
 func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	d.fm.attach(row)
 	// The previous record's strings were copied into the batch's columns:
 	// the arena's memory is reused.
 	d.arena.buf = d.arena.buf[:0]
-	p := parser{data: data, arena: &d.arena}
+	p := parser{data: data, arena: &d.arena, alias: d.alias}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return errNotObject
@@ -111,7 +115,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 	}
 	for {
 		p.skipWS()
-		kb, err := p.strBytes(&d.buf)
+		kb, _, err := p.strBytes(&d.buf)
 		if err != nil {
 			return fmt.Errorf("bad key: %w", err)
 		}
@@ -150,7 +154,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			if err := p.skipValue(depth + 1); err != nil {
 				return err
 			}
-			row.setKnownField(full, key.f, p.arena.str(p.data[start:p.pos]), kindOther, top)
+			row.setKnownField(full, key.f, p.raw(start), kindOther, top)
 		case '"':
 			v, err := p.str(&d.buf)
 			if err != nil {
@@ -172,7 +176,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			case "false":
 				k, lit = kindOther, "false"
 			default:
-				lit = p.arena.str(raw)
+				lit = p.raw(start)
 			}
 			row.setKnownField(full, key.f, lit, k, top)
 		}
@@ -202,6 +206,7 @@ type parser struct {
 	data  []byte
 	pos   int
 	arena *arena
+	alias bool // see jsonDecoder.alias
 }
 
 func (p *parser) peek() byte {
@@ -226,24 +231,47 @@ func (p *parser) skipWS() {
 	}
 }
 
-// str reads a JSON string at pos and returns it unescaped. The result never
-// aliases data: it is copied into the parser's arena (or the heap without
-// one).
+// str reads a JSON string at pos and returns it unescaped. The result is
+// copied into the parser's arena (or the heap without one) unless the
+// parser may alias data and the string has no escapes.
 func (p *parser) str(scratch *[]byte) (string, error) {
-	b, err := p.strBytes(scratch)
+	b, escaped, err := p.strBytes(scratch)
 	if err != nil {
 		return "", err
+	}
+	if p.alias && !escaped {
+		return unsafeString(b), nil
 	}
 	return p.arena.str(b), nil
 }
 
-// strBytes is str without the copy: the bytes are valid until the next call
-// with the same scratch. It checks the string is valid UTF-8, which costs
-// next to nothing for ASCII: JSON allows non-ASCII bytes only in strings, so
-// a record that parses is valid UTF-8 when its strings are.
-func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
+// raw returns the data from start to pos, a number or an array, as str
+// returns a string.
+func (p *parser) raw(start int) string {
+	if p.alias {
+		return unsafeString(p.data[start:p.pos])
+	}
+	return p.arena.str(p.data[start:p.pos])
+}
+
+// unsafeString returns b as a string without a copy. The caller must not
+// change b while the string is in use: it is only called on the record
+// being decoded, when the decoder's caller promised as much (alias).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// strBytes is str without the copy: the bytes are data's, or scratch's when
+// the string has escapes, which it reports (then valid until the next call
+// with the same scratch). It checks the string is valid UTF-8, which costs next to
+// nothing for ASCII: JSON allows non-ASCII bytes only in strings, so a
+// record that parses is valid UTF-8 when its strings are.
+func (p *parser) strBytes(scratch *[]byte) ([]byte, bool, error) {
 	if p.peek() != '"' {
-		return nil, fmt.Errorf("expected a string at byte %d", p.pos)
+		return nil, false, fmt.Errorf("expected a string at byte %d", p.pos)
 	}
 	p.pos++
 	start := p.pos
@@ -268,15 +296,15 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			s := p.data[start:p.pos]
 			p.pos++
 			if high&highs != 0 && !utf8.Valid(s) {
-				return nil, errBadUTF8
+				return nil, false, errBadUTF8
 			}
-			return s, nil
+			return s, false, nil
 		}
 		if c == '\\' {
 			break
 		}
 		if c < 0x20 {
-			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, false, fmt.Errorf("control character in string at byte %d", p.pos)
 		}
 		high |= uint64(c)
 		p.pos++
@@ -291,12 +319,12 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			// Escapes decode to whole, valid characters: b is valid
 			// exactly when the raw bytes between them are.
 			if high&highs != 0 && !utf8.Valid(b) {
-				return nil, errBadUTF8
+				return nil, false, errBadUTF8
 			}
-			return b, nil
+			return b, true, nil
 		case c == '\\':
 			if p.pos+1 >= len(p.data) {
-				return nil, errors.New("unterminated escape")
+				return nil, false, errors.New("unterminated escape")
 			}
 			e := p.data[p.pos+1]
 			p.pos += 2
@@ -308,7 +336,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
-					return nil, fmt.Errorf("bad \\u escape at byte %d", p.pos)
+					return nil, false, fmt.Errorf("bad \\u escape at byte %d", p.pos)
 				}
 				if utf16.IsSurrogate(r) {
 					// A high surrogate takes a low one that follows; any
@@ -327,17 +355,17 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				return nil, fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
+				return nil, false, fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
 			}
 		case c < 0x20:
-			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, false, fmt.Errorf("control character in string at byte %d", p.pos)
 		default:
 			b = append(b, c)
 			high |= uint64(c)
 			p.pos++
 		}
 	}
-	return nil, errors.New("unterminated string")
+	return nil, false, errors.New("unterminated string")
 }
 
 var errBadUTF8 = errors.New("string is not valid UTF-8")
@@ -378,9 +406,7 @@ func (p *parser) skipValue(depth int) error {
 	p.skipWS()
 	switch c := p.peek(); {
 	case c == '"':
-		var scratch []byte
-		_, err := p.str(&scratch)
-		return err
+		return p.skipStr()
 	case c == '{' || c == '[':
 		closer := byte('}')
 		if c == '[' {
@@ -395,8 +421,7 @@ func (p *parser) skipValue(depth int) error {
 		for {
 			p.skipWS()
 			if c == '{' {
-				var scratch []byte
-				if _, err := p.str(&scratch); err != nil {
+				if err := p.skipStr(); err != nil {
 					return err
 				}
 				p.skipWS()
@@ -457,6 +482,13 @@ func isInteger(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// skipStr moves past one string, checking it.
+func (p *parser) skipStr() error {
+	var scratch []byte
+	_, _, err := p.strBytes(&scratch)
+	return err
 }
 
 func (p *parser) lit(s string) error {

@@ -333,3 +333,35 @@ func TestIsInteger(t *testing.T) {
 		}
 	}
 }
+
+// A decoder that may alias the record reads every record as one that
+// copies: escaped strings still go through the arena, never the scratch
+// buffer the next string overwrites.
+func TestJSONAliasMatchesCopy(t *testing.T) {
+	lines, _ := benchLines(200)
+	ins := []string{
+		`{"a":"x\ny","b":"p\tq","c\"d":"r\u00e9s","e":"plain","f":["s\"t",{"g":"\\"}],"h":-1.5e3,"i":true}`,
+		`{"message":"\"quoted\" body","level":"W\u0041RN","service":"a\/b","http":{"path":"\/x","status":200}}`,
+		`{"m":"` + strings.Repeat("x", 1<<17) + `","n":"` + strings.Repeat(`\"`, 1<<10) + `","o":"é😀"}`,
+		`{"a":"1","a":"2","A":"3","msg":"dup","msg":"dup2"}`,
+		`{"ts":"2023-11-14T22:13:20Z","x":{"y":{"z":"deep"}},"e":[],"o":{}}`,
+	}
+	for _, l := range lines {
+		ins = append(ins, string(l))
+	}
+	copying, aliasing := newDecoder(TopicConfig{Format: "json"}), newDecoder(TopicConfig{Format: "json"})
+	aliasing.(*jsonDecoder).alias = true
+	for _, in := range ins {
+		want, err := decodeString(copying, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row logRow
+		if err := aliasing.decode([]byte(in), &row); err != nil {
+			t.Fatal(err)
+		}
+		if got := rowString(&row); got != want {
+			t.Fatalf("%.60s…:\n got  %.200s\n want %.200s", in, got, want)
+		}
+	}
+}

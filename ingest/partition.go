@@ -113,6 +113,11 @@ func (b *partBatch) decoder(format string) decoder {
 		t := b.t
 		t.Format = format
 		d = newDecoder(t)
+		if j, ok := d.(*jsonDecoder); ok {
+			// decodeRows copies the row into the batch's columns before
+			// it returns, and the record's bytes do not change meanwhile.
+			j.alias = true
+		}
 		b.decs[format] = d
 	}
 	if format == b.t.Format {
