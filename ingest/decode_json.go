@@ -15,7 +15,8 @@ import (
 
 // decoder turns one record's bytes into a logRow. A decoder is used by one
 // goroutine at a time and may keep scratch memory between calls; the strings
-// it puts in row must not alias data.
+// it puts in row must not alias data, unless its caller allows it
+// (jsonDecoder.alias).
 type decoder interface {
 	decode(data []byte, row *logRow) error
 }
