@@ -38,44 +38,10 @@ type jsonDecoder struct {
 	// recent holds interned keys by a cheap hash of their bytes, looked at
 	// before the map: a record's few keys come back in every record.
 	recent [256]jsonKey
-}
-
-// maxInternedKeys bounds the key table: records with ever-new keys (ids as
-// keys) stop being interned past it rather than growing it.
-const maxInternedKeys = 4096
-
-// jsonKey is an interned key with its built-in field as a top-level key,
-// worked out once rather than per record.
-type jsonKey struct {
-	s string
-	f field
-}
-
-// intern returns a shared string for a key seen before; keys repeat across
-// records, values do not.
-func (d *jsonDecoder) intern(b []byte) jsonKey {
-	var slot *jsonKey
-	if n := len(b); n > 0 {
-		slot = &d.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1]))&255]
-		if slot.s == string(b) {
-			return *slot
-		}
-	}
-	if k, ok := d.keys[string(b)]; ok {
-		if slot != nil {
-			*slot = k
-		}
-		return k
-	}
-	if d.keys == nil {
-		d.keys = make(map[string]jsonKey, 64)
-	}
-	s := string(b)
-	k := jsonKey{s, fieldOf(s)}
-	if len(d.keys) < maxInternedKeys {
-		d.keys[s] = k
-	}
-	return k
+	// shape is the keys of the previous record in the order read, and
+	// nkey counts the keys of this one: see key.
+	shape []shapeKey
+	nkey  int
 }
 
 var errNotObject = errors.New("record is not a JSON object")
@@ -87,6 +53,7 @@ func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	// The previous record's strings were copied into the batch's columns:
 	// the arena's memory is reused.
 	d.arena.buf = d.arena.buf[:0]
+	d.nkey = 0
 	p := parser{data: data, arena: &d.arena, alias: d.alias}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
@@ -116,19 +83,11 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 	}
 	for {
 		p.skipWS()
-		kb, _, err := p.strBytes(&d.buf)
+		key, err := d.key(p, prefix)
 		if err != nil {
 			return fmt.Errorf("bad key: %w", err)
 		}
 		top := prefix == ""
-		var key jsonKey
-		if top {
-			key = d.intern(kb)
-		} else {
-			d.kbuf = append(append(append(d.kbuf[:0], prefix...), '.'), kb...)
-			key = d.intern(d.kbuf)
-			key.f = fieldNone // the built-in names are top-level only
-		}
 		full := key.s
 		p.skipWS()
 		if p.peek() != ':' {
