@@ -482,6 +482,9 @@ func parseTimestamp(v string, k valueKind) (int64, bool) {
 	if k != kindString || len(v) < 10 {
 		return 0, false
 	}
+	if ms, ok := parseRFC3339UTC(v); ok {
+		return ms, true
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t.UnixMilli(), true
