@@ -226,9 +226,9 @@ func unsafeString(b []byte) string {
 
 // strBytes is str without the copy: the bytes are data's, or scratch's when
 // the string has escapes, which it reports (then valid until the next call
-// with the same scratch). It checks the string is valid UTF-8, which costs next to
-// nothing for ASCII: JSON allows non-ASCII bytes only in strings, so a
-// record that parses is valid UTF-8 when its strings are.
+// with the same scratch). It checks the string is valid UTF-8, which costs
+// next to nothing for ASCII: JSON allows non-ASCII bytes only in strings,
+// so a record that parses is valid UTF-8 when its strings are.
 func (p *parser) strBytes(scratch *[]byte) ([]byte, bool, error) {
 	if p.peek() != '"' {
 		return nil, false, fmt.Errorf("expected a string at byte %d", p.pos)
