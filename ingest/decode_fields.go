@@ -142,8 +142,9 @@ func (m *fieldMap) attach(row *logRow) {
 }
 
 // file files one field if it concerns a mapped column and reports whether
-// it did; otherwise setField carries on with the built-in names.
-func (m *fieldMap) file(r *logRow, key, val string, k valueKind, top bool) bool {
+// it did; otherwise setField carries on with the built-in names. f is the
+// key's built-in field (fieldNone unless top).
+func (m *fieldMap) file(r *logRow, key string, f field, val string, k valueKind, top bool) bool {
 	for c := colTimestamp; c < numColumns; c++ {
 		if m.names[c] == "" || m.names[c] != key {
 			continue
@@ -166,7 +167,7 @@ func (m *fieldMap) file(r *logRow, key, val string, k valueKind, top bool) bool 
 	if !top {
 		return false
 	}
-	c := builtinColumn(key)
+	c := f.column()
 	if c == colNone || m.managed&(1<<c) == 0 {
 		return false
 	}
@@ -262,21 +263,24 @@ func (r *logRow) empty(c column) bool {
 }
 
 // builtinColumn returns the column a top-level key names by the built-in
-// names of setField; TestBuiltinColumnMatchesSetField keeps the two lists
-// equal.
-func builtinColumn(key string) column {
-	switch strings.ToLower(key) {
-	case "timestamp", "time", "ts", "@timestamp":
+// names of setField; TestBuiltinColumnMatchesSetField keeps the two equal.
+func builtinColumn(key string) column { return fieldOf(key).column() }
+
+// column returns the column a FieldMap can fill for f; colNone for the
+// fields it cannot map (type, tenant).
+func (f field) column() column {
+	switch f {
+	case fieldTimestamp:
 		return colTimestamp
-	case "message", "msg", "log":
+	case fieldMessage:
 		return colMessage
-	case "level", "severity", "lvl":
+	case fieldLevel:
 		return colLevel
-	case "service", "service.name", "app":
+	case fieldService:
 		return colService
-	case "host", "hostname":
+	case fieldHost:
 		return colHost
-	case "trace_id", "traceid", "trace.id":
+	case fieldTraceID:
 		return colTraceID
 	}
 	return colNone

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -40,20 +42,40 @@ func FuzzJSONDecoder(f *testing.F) {
 		`{}`, `{"a":{"b":[1,{"c":null}]},"ts":1700000000}`, `{"m":"\ud83d\ude00\ud83d\u0041\ude00"}`,
 		`{"a":1} x`, `{"a":"\u12"}`, "{\"a\":\"\xff\"}", `{"ts":1e300,"level":5,"message":null}`,
 		strings.Repeat(`{"a":`, 33) + `1` + strings.Repeat(`}`, 33), `{"event":{"original":"x"},"message":"y","node":[1]}`,
-		`{"a":-0.5e-3,"b":true,"c":false,"d":"\"\\\/\b\f\n\r\t"}`,
+		`{"a":-0.5e-3,"b":true,"c":false,"d":"\"\\\/\b\f\n\r\t"}`, `{"":"","":"","service":{}}`,
 	} {
 		f.Add([]byte(s))
 	}
 	plain := newDecoder(TopicConfig{Format: "json"})
 	mapped := newDecoder(TopicConfig{Format: "json", Fields: FieldMap{Message: "event.original", Host: "node", Timestamp: "t"}})
+	aliasing := newDecoder(TopicConfig{Format: "json"})
+	aliasing.(*jsonDecoder).alias = true
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var row logRow
+		// The strings of an aliasing decoder are read before the record
+		// changes; they must be those of a copying one.
+		aerr := aliasing.decode(data, &row)
+		aliased := rowString(&row)
+		row.reset()
 		buf := append([]byte(nil), data...)
 		err := plain.decode(buf, &row)
+		if (err == nil) != (aerr == nil) || (err == nil && rowString(&row) != aliased) {
+			t.Fatalf("%q: aliasing decoder read %s (%v), copying one %s (%v)", data, aliased, aerr, rowString(&row), err)
+		}
+		// Nor do the keys of the records before (see jsonDecoder.key).
+		fresh, ferr := decodeString(newDecoder(TopicConfig{Format: "json"}), string(data))
+		if fmt.Sprint(ferr) != fmt.Sprint(err) || (err == nil && fresh != rowString(&row)) {
+			t.Fatalf("%q: a fresh decoder read %s (%v), a used one %s (%v)", data, fresh, ferr, rowString(&row), err)
+		}
 		if err == nil {
+			// partBatch relies on it rather than check records first.
+			if !utf8.Valid(data) {
+				t.Fatalf("%q is not valid UTF-8 but decodes", data)
+			}
 			checkRow(t, buf, &row)
 		} else if utf8.Valid(data) && json.Valid(data) && strings.HasPrefix(strings.TrimLeft(string(data), " \t\r\n"), "{") &&
-			!strings.Contains(err.Error(), "nested deeper") && !strings.Contains(err.Error(), "bad number") {
+			!strings.Contains(err.Error(), "nested deeper") && !strings.Contains(err.Error(), "bad number") &&
+			!errors.Is(err, errWrongType) {
 			t.Fatalf("%q is a valid JSON object but: %v", data, err)
 		}
 		// A mapping changes where values land, never whether a record is

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,8 @@ import (
 
 // decoder turns one record's bytes into a logRow. A decoder is used by one
 // goroutine at a time and may keep scratch memory between calls; the strings
-// it puts in row must not alias data.
+// it puts in row must not alias data, unless its caller allows it
+// (jsonDecoder.alias).
 type decoder interface {
 	decode(data []byte, row *logRow) error
 }
@@ -28,54 +30,31 @@ type jsonDecoder struct {
 	kbuf  []byte    // scratch for dotted keys
 	fm    *fieldMap // the topic's field mapping; nil for none
 	arena arena     // values of one batch
-	keys  map[string]string
+	// alias lets values that need no unescaping point into the record
+	// rather than be copied: set by callers that copy a row's strings
+	// before the record's bytes can change (partBatch, into its columns).
+	alias bool
+	keys  map[string]jsonKey
 	// recent holds interned keys by a cheap hash of their bytes, looked at
 	// before the map: a record's few keys come back in every record.
-	recent [256]string
-	// utf8ok is set by callers that validate each record's UTF-8 first.
-	utf8ok bool
-}
-
-// maxInternedKeys bounds the key table: records with ever-new keys (ids as
-// keys) stop being interned past it rather than growing it.
-const maxInternedKeys = 4096
-
-// intern returns a shared string for a key seen before; keys repeat across
-// records, values do not.
-func (d *jsonDecoder) intern(b []byte) string {
-	var slot *string
-	if n := len(b); n > 0 {
-		slot = &d.recent[(uint(n)*31+uint(b[0])*7+uint(b[n-1]))&255]
-		if *slot == string(b) {
-			return *slot
-		}
-	}
-	if k, ok := d.keys[string(b)]; ok {
-		if slot != nil {
-			*slot = k
-		}
-		return k
-	}
-	if d.keys == nil {
-		d.keys = make(map[string]string, 64)
-	}
-	k := string(b)
-	if len(d.keys) < maxInternedKeys {
-		d.keys[k] = k
-	}
-	return k
+	recent [256]jsonKey
+	// shape is the keys of the previous record in the order read, and
+	// nkey counts the keys of this one: see key.
+	shape []shapeKey
+	nkey  int
 }
 
 var errNotObject = errors.New("record is not a JSON object")
 
-// decode fills row from data. Returned strings may alias data only when the
-// caller keeps data alive; decode copies them into row's owned strings.
+// decode fills row from data. The strings in row are valid until the next
+// call; they alias data only when d.alias is set.
 func (d *jsonDecoder) decode(data []byte, row *logRow) error {
 	d.fm.attach(row)
 	// The previous record's strings were copied into the batch's columns:
 	// the arena's memory is reused.
 	d.arena.buf = d.arena.buf[:0]
-	p := parser{data: data, arena: &d.arena, utf8ok: d.utf8ok}
+	d.nkey = 0
+	p := parser{data: data, arena: &d.arena, alias: d.alias}
 	p.skipWS()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
 		return errNotObject
@@ -104,17 +83,12 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 	}
 	for {
 		p.skipWS()
-		kb, err := p.strBytes(&d.buf)
+		key, err := d.key(p, prefix)
 		if err != nil {
 			return fmt.Errorf("bad key: %w", err)
 		}
-		var full string
-		if prefix == "" {
-			full = d.intern(kb)
-		} else {
-			d.kbuf = append(append(append(d.kbuf[:0], prefix...), '.'), kb...)
-			full = d.intern(d.kbuf)
-		}
+		top := prefix == ""
+		full := key.s
 		p.skipWS()
 		if p.peek() != ':' {
 			return fmt.Errorf("expected ':' after key %q at byte %d", full, p.pos)
@@ -123,7 +97,7 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 		p.skipWS()
 		switch p.peek() {
 		case '{', '[':
-			if prefix == "" && scalarKey(full) {
+			if top && scalarKey(full) {
 				what := "an object"
 				if p.peek() == '[' {
 					what = "an array"
@@ -140,13 +114,13 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			if err := p.skipValue(depth + 1); err != nil {
 				return err
 			}
-			row.setField(full, p.arena.str(p.data[start:p.pos]), kindOther, prefix == "")
+			row.setKnownField(full, key.f, p.raw(start), kindOther, top)
 		case '"':
 			v, err := p.str(&d.buf)
 			if err != nil {
 				return fmt.Errorf("bad value of %q: %w", full, err)
 			}
-			row.setField(full, v, kindString, prefix == "")
+			row.setKnownField(full, key.f, v, kindString, top)
 		default:
 			start := p.pos
 			if err := p.skipValue(depth + 1); err != nil {
@@ -162,9 +136,9 @@ func (d *jsonDecoder) object(p *parser, prefix string, row *logRow, depth int) e
 			case "false":
 				k, lit = kindOther, "false"
 			default:
-				lit = p.arena.str(raw)
+				lit = p.raw(start)
 			}
-			row.setField(full, lit, k, prefix == "")
+			row.setKnownField(full, key.f, lit, k, top)
 		}
 		p.skipWS()
 		switch p.peek() {
@@ -192,9 +166,7 @@ type parser struct {
 	data  []byte
 	pos   int
 	arena *arena
-	// utf8ok says data is known to be valid UTF-8, so strings need no
-	// check of their own (escapes always decode to valid UTF-8).
-	utf8ok bool
+	alias bool // see jsonDecoder.alias
 }
 
 func (p *parser) peek() byte {
@@ -205,6 +177,10 @@ func (p *parser) peek() byte {
 }
 
 func (p *parser) skipWS() {
+	// Most records are compact: no space between tokens.
+	if p.pos < len(p.data) && p.data[p.pos] > ' ' {
+		return
+	}
 	for p.pos < len(p.data) {
 		switch p.data[p.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -215,28 +191,63 @@ func (p *parser) skipWS() {
 	}
 }
 
-// str reads a JSON string at pos and returns it unescaped. The result never
-// aliases data: it is copied into the parser's arena (or the heap without
-// one).
+// str reads a JSON string at pos and returns it unescaped. The result is
+// copied into the parser's arena (or the heap without one) unless the
+// parser may alias data and the string has no escapes.
 func (p *parser) str(scratch *[]byte) (string, error) {
-	b, err := p.strBytes(scratch)
+	b, escaped, err := p.strBytes(scratch)
 	if err != nil {
 		return "", err
+	}
+	if p.alias && !escaped {
+		return unsafeString(b), nil
 	}
 	return p.arena.str(b), nil
 }
 
-// strBytes is str without the copy: the bytes are valid until the next call
-// with the same scratch.
-func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
+// raw returns the data from start to pos, a number or an array, as str
+// returns a string.
+func (p *parser) raw(start int) string {
+	if p.alias {
+		return unsafeString(p.data[start:p.pos])
+	}
+	return p.arena.str(p.data[start:p.pos])
+}
+
+// unsafeString returns b as a string without a copy. The caller must not
+// change b while the string is in use: it is only called on the record
+// being decoded, when the decoder's caller promised as much (alias).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// strBytes is str without the copy: the bytes are data's, or scratch's when
+// the string has escapes, which it reports (then valid until the next call
+// with the same scratch). It checks the string is valid UTF-8, which costs
+// next to nothing for ASCII: JSON allows non-ASCII bytes only in strings,
+// so a record that parses is valid UTF-8 when its strings are.
+func (p *parser) strBytes(scratch *[]byte) ([]byte, bool, error) {
 	if p.peek() != '"' {
-		return nil, fmt.Errorf("expected a string at byte %d", p.pos)
+		return nil, false, fmt.Errorf("expected a string at byte %d", p.pos)
 	}
 	p.pos++
 	start := p.pos
-	// Fast path: no escapes. Eight bytes at a time while none of them is
-	// a quote, a backslash or a control character.
-	for p.pos+8 <= len(p.data) && plainWord(binary.LittleEndian.Uint64(p.data[p.pos:])) {
+	// Fast path: no escapes. Eight bytes at a time up to the first quote,
+	// backslash or control character; high collects the bytes passed over,
+	// for their top bits.
+	var high uint64
+	for p.pos+8 <= len(p.data) {
+		w := binary.LittleEndian.Uint64(p.data[p.pos:])
+		if m := specialBytes(w); m != 0 {
+			n := uint(bits.TrailingZeros64(m)) / 8
+			high |= w & (1<<(8*n) - 1)
+			p.pos += int(n)
+			break
+		}
+		high |= w
 		p.pos += 8
 	}
 	for p.pos < len(p.data) {
@@ -244,17 +255,18 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		if c == '"' {
 			s := p.data[start:p.pos]
 			p.pos++
-			if !p.utf8ok && !utf8.Valid(s) {
-				return nil, errBadUTF8
+			if high&highs != 0 && !utf8.Valid(s) {
+				return nil, false, errBadUTF8
 			}
-			return s, nil
+			return s, false, nil
 		}
 		if c == '\\' {
 			break
 		}
 		if c < 0x20 {
-			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, false, fmt.Errorf("control character in string at byte %d", p.pos)
 		}
+		high |= uint64(c)
 		p.pos++
 	}
 	b := append((*scratch)[:0], p.data[start:p.pos]...)
@@ -264,13 +276,15 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 		case c == '"':
 			p.pos++
 			*scratch = b
-			if !p.utf8ok && !utf8.Valid(b) {
-				return nil, errBadUTF8
+			// Escapes decode to whole, valid characters: b is valid
+			// exactly when the raw bytes between them are.
+			if high&highs != 0 && !utf8.Valid(b) {
+				return nil, false, errBadUTF8
 			}
-			return b, nil
+			return b, true, nil
 		case c == '\\':
 			if p.pos+1 >= len(p.data) {
-				return nil, errors.New("unterminated escape")
+				return nil, false, errors.New("unterminated escape")
 			}
 			e := p.data[p.pos+1]
 			p.pos += 2
@@ -282,7 +296,7 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
-					return nil, fmt.Errorf("bad \\u escape at byte %d", p.pos)
+					return nil, false, fmt.Errorf("bad \\u escape at byte %d", p.pos)
 				}
 				if utf16.IsSurrogate(r) {
 					// A high surrogate takes a low one that follows; any
@@ -301,16 +315,17 @@ func (p *parser) strBytes(scratch *[]byte) ([]byte, error) {
 				}
 				b = utf8.AppendRune(b, r)
 			default:
-				return nil, fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
+				return nil, false, fmt.Errorf("bad escape \\%c at byte %d", e, p.pos-1)
 			}
 		case c < 0x20:
-			return nil, fmt.Errorf("control character in string at byte %d", p.pos)
+			return nil, false, fmt.Errorf("control character in string at byte %d", p.pos)
 		default:
 			b = append(b, c)
+			high |= uint64(c)
 			p.pos++
 		}
 	}
-	return nil, errors.New("unterminated string")
+	return nil, false, errors.New("unterminated string")
 }
 
 var errBadUTF8 = errors.New("string is not valid UTF-8")
@@ -320,13 +335,15 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plainWord reports whether none of the eight bytes in w is '"', '\\' or
-// below 0x20: such bytes need no look inside a JSON string.
-func plainWord(w uint64) bool {
+// specialBytes flags, in its top bit, each byte of w (little-endian) that
+// is '"', '\\' or below 0x20, or zero for none. Only the lowest flag is
+// exact: a borrow out of a flagged byte may flag the one above it too, which
+// is why callers look only at the first.
+func specialBytes(w uint64) uint64 {
 	zero := func(x uint64) uint64 { return (x - ones) & ^x & highs } // a zero byte
 	quote, backslash := zero(w^(ones*'"')), zero(w^(ones*'\\'))
 	control := (w - ones*0x20) & ^w & highs // a byte below 0x20
-	return quote|backslash|control == 0
+	return quote | backslash | control
 }
 
 func (p *parser) hex4() (rune, bool) {
@@ -349,9 +366,7 @@ func (p *parser) skipValue(depth int) error {
 	p.skipWS()
 	switch c := p.peek(); {
 	case c == '"':
-		var scratch []byte
-		_, err := p.str(&scratch)
-		return err
+		return p.skipStr()
 	case c == '{' || c == '[':
 		closer := byte('}')
 		if c == '[' {
@@ -366,8 +381,7 @@ func (p *parser) skipValue(depth int) error {
 		for {
 			p.skipWS()
 			if c == '{' {
-				var scratch []byte
-				if _, err := p.str(&scratch); err != nil {
+				if err := p.skipStr(); err != nil {
 					return err
 				}
 				p.skipWS()
@@ -401,13 +415,40 @@ func (p *parser) skipValue(depth int) error {
 		for p.pos < len(p.data) && strings.IndexByte("+-0123456789.eE", p.data[p.pos]) >= 0 {
 			p.pos++
 		}
-		if _, err := strconv.ParseFloat(string(p.data[start:p.pos]), 64); err != nil {
-			return fmt.Errorf("bad number %q", p.data[start:p.pos])
+		if num := p.data[start:p.pos]; !isInteger(num) {
+			if _, err := strconv.ParseFloat(string(num), 64); err != nil {
+				return fmt.Errorf("bad number %q", num)
+			}
 		}
 		return nil
 	default:
 		return fmt.Errorf("unexpected character %q at byte %d", c, p.pos)
 	}
+}
+
+// isInteger reports whether b is at most 100 digits after an optional
+// minus sign: a number strconv.ParseFloat always reads (it refuses only
+// numbers past ±1.8e308), as most in logs are, checked without it.
+func isInteger(b []byte) bool {
+	if len(b) > 0 && b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 100 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// skipStr moves past one string, checking it.
+func (p *parser) skipStr() error {
+	var scratch []byte
+	_, _, err := p.strBytes(&scratch)
+	return err
 }
 
 func (p *parser) lit(s string) error {
@@ -422,7 +463,7 @@ func (p *parser) lit(s string) error {
 // without fraction or zone, "2006-01-02 15:04:05", and epoch numbers in
 // seconds, milliseconds, microseconds or nanoseconds (told apart by size).
 func parseTimestamp(v string, k valueKind) (int64, bool) {
-	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !strings.ContainsAny(v, "-:T ")) {
+	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !hasDateSeparator(v)) {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f <= 0 || f >= 1e19 { // past int64 nanoseconds (year 2262)
 			return 0, false
@@ -441,12 +482,27 @@ func parseTimestamp(v string, k valueKind) (int64, bool) {
 	if k != kindString || len(v) < 10 {
 		return 0, false
 	}
+	if ms, ok := parseRFC3339UTC(v); ok {
+		return ms, true
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, v); err == nil {
 			return t.UnixMilli(), true
 		}
 	}
 	return 0, false
+}
+
+// hasDateSeparator is strings.ContainsAny(v, "-:T ") without building the
+// set per call: it tells a date from an epoch number in a string.
+func hasDateSeparator(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '-', ':', 'T', ' ':
+			return true
+		}
+	}
+	return false
 }
 
 var timeLayouts = []string{

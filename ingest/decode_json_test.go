@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,33 +241,127 @@ func TestJSONWrongType(t *testing.T) {
 	f(`{"trace_id":[1,2]}`)
 }
 
-// plainWord agrees with a byte-by-byte look, whatever byte sits where.
-func TestPlainWord(t *testing.T) {
-	naive := func(b []byte) bool {
-		for _, c := range b {
+// specialBytes finds the first byte of a word that ends the fast path of a
+// string, as a byte-by-byte look does, whatever byte sits where.
+func TestSpecialBytes(t *testing.T) {
+	naive := func(b []byte) int {
+		for i, c := range b {
 			if c == '"' || c == '\\' || c < 0x20 {
-				return false
+				return i
 			}
 		}
-		return true
+		return 8
+	}
+	first := func(w uint64) int {
+		if m := specialBytes(w); m != 0 {
+			return bits.TrailingZeros64(m) / 8
+		}
+		return 8
+	}
+	check := func(b []byte) {
+		t.Helper()
+		if got, want := first(binary.LittleEndian.Uint64(b)), naive(b); got != want {
+			t.Fatalf("%q: first special byte %d, want %d", b, got, want)
+		}
 	}
 	base := []byte("abcdefgh")
 	for pos := 0; pos < 8; pos++ {
 		for c := 0; c < 256; c++ {
 			b := append([]byte(nil), base...)
 			b[pos] = byte(c)
-			if got, want := plainWord(binary.LittleEndian.Uint64(b)), naive(b); got != want {
-				t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+			check(b)
+			// A special byte below it must win over whatever is above.
+			for low := 0; low < pos; low++ {
+				for _, s := range []byte{'"', '\\', 0, 0x1f} {
+					b2 := append([]byte(nil), b...)
+					b2[low] = s
+					check(b2)
+				}
 			}
 		}
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 100000; i++ {
-		w := r.Uint64()
 		var b [8]byte
-		binary.LittleEndian.PutUint64(b[:], w)
-		if got, want := plainWord(w), naive(b[:]); got != want {
-			t.Fatalf("%q: plainWord %v, want %v", b, got, want)
+		binary.LittleEndian.PutUint64(b[:], r.Uint64())
+		check(b[:])
+		// Words made of the bytes around the special ones.
+		for j := range b {
+			b[j] = []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']', 0x7f, 0x80, 0xff}[r.IntN(13)]
+		}
+		check(b[:])
+	}
+}
+
+// isInteger accepts only numbers strconv.ParseFloat reads, so skipping it
+// refuses no fewer numbers.
+func TestIsInteger(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := range 20000 {
+		n := r.IntN(420)
+		if i < 420 {
+			n = i
+		}
+		b := make([]byte, 0, n+1)
+		if r.IntN(2) == 0 {
+			b = append(b, '-')
+		}
+		for range n {
+			b = append(b, "0123456789"[r.IntN(10)])
+		}
+		if r.IntN(50) == 0 && n > 0 {
+			b[r.IntN(len(b))] = "+-.eE"[r.IntN(5)]
+		}
+		_, err := strconv.ParseFloat(string(b), 64)
+		if isInteger(b) && err != nil {
+			t.Fatalf("%q: isInteger, but ParseFloat says %v", b, err)
+		}
+	}
+	d := newDecoder(TopicConfig{Format: "json"})
+	for in, want := range map[string]string{
+		`{"a":` + strings.Repeat("9", 100) + `}`:   `@a="` + strings.Repeat("9", 100) + `"`,
+		`{"a":-` + strings.Repeat("0", 400) + `7}`: `@a="-` + strings.Repeat("0", 400) + `7"`,
+		`{"a":-0,"b":007}`:                         `@a="-0" @b="007"`,
+	} {
+		if got, err := decodeString(d, in); err != nil || got != want {
+			t.Errorf("%.40s…: got %s %v, want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`{"a":` + strings.Repeat("9", 400) + `}`, `{"a":-}`, `{"a":--1}`, `{"a":1-}`} {
+		if _, err := decodeString(d, in); err == nil || !strings.Contains(err.Error(), "bad number") {
+			t.Errorf("%.40s…: err %v, want a bad number", in, err)
+		}
+	}
+}
+
+// A decoder that may alias the record reads every record as one that
+// copies: escaped strings still go through the arena, never the scratch
+// buffer the next string overwrites.
+func TestJSONAliasMatchesCopy(t *testing.T) {
+	lines, _ := benchLines(200)
+	ins := []string{
+		`{"a":"x\ny","b":"p\tq","c\"d":"r\u00e9s","e":"plain","f":["s\"t",{"g":"\\"}],"h":-1.5e3,"i":true}`,
+		`{"message":"\"quoted\" body","level":"W\u0041RN","service":"a\/b","http":{"path":"\/x","status":200}}`,
+		`{"m":"` + strings.Repeat("x", 1<<17) + `","n":"` + strings.Repeat(`\"`, 1<<10) + `","o":"é😀"}`,
+		`{"a":"1","a":"2","A":"3","msg":"dup","msg":"dup2"}`,
+		`{"ts":"2023-11-14T22:13:20Z","x":{"y":{"z":"deep"}},"e":[],"o":{}}`,
+	}
+	for _, l := range lines {
+		ins = append(ins, string(l))
+	}
+	copying, aliasing := newDecoder(TopicConfig{Format: "json"}), newDecoder(TopicConfig{Format: "json"})
+	aliasing.(*jsonDecoder).alias = true
+	for _, in := range ins {
+		want, err := decodeString(copying, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row logRow
+		if err := aliasing.decode([]byte(in), &row); err != nil {
+			t.Fatal(err)
+		}
+		if got := rowString(&row); got != want {
+			t.Fatalf("%.60s…:\n got  %.200s\n want %.200s", in, got, want)
 		}
 	}
 }

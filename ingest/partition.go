@@ -53,6 +53,7 @@ type partBatch struct {
 
 	routes   *Router
 	decs     map[string]decoder // by format
+	dec      decoder            // decs[t.Format], once made
 	row      logRow
 	env      RouteEnv
 	samples  []sample
@@ -118,29 +119,55 @@ func header(r *kgo.Record, key string) string {
 }
 
 func (b *partBatch) decoder(format string) decoder {
+	// Nearly every record is in the topic's format: no map lookup for it.
+	if format == b.t.Format && b.dec != nil {
+		return b.dec
+	}
 	d := b.decs[format]
 	if d == nil {
 		t := b.t
 		t.Format = format
 		d = newDecoder(t)
 		if j, ok := d.(*jsonDecoder); ok {
-			j.utf8ok = true // decode checks the whole record first
+			// decodeRows copies the row into the batch's columns before
+			// it returns, and the record's bytes do not change meanwhile.
+			j.alias = true
 		}
 		b.decs[format] = d
+	}
+	if format == b.t.Format {
+		b.dec = d
 	}
 	return d
 }
 
 // decode turns one record into rows of the batch's table, or says why not.
+// A record that is not valid UTF-8 is refused for that, whatever else is
+// wrong with it.
 func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
 	if len(r.Value) > b.maxBytes {
 		return ReasonTooLarge, fmt.Errorf("record is %d bytes, more than ingest.max_record_bytes %d", len(r.Value), b.maxBytes)
 	}
-	if !utf8.Valid(r.Value) {
-		return ReasonInvalidUTF8, errors.New("record is not valid UTF-8")
+	reason, err := b.decodeRows(r, nowMs)
+	if err != nil && !utf8.Valid(r.Value) {
+		reason, err = ReasonInvalidUTF8, errBadRecordUTF8
 	}
+	return reason, err
+}
+
+var errBadRecordUTF8 = errors.New("record is not valid UTF-8")
+
+// decodeRows does decode's work past the size check. When it fails, decode
+// checks the UTF-8; what it accepts must be valid: formats other than JSON
+// are checked up front, the JSON decoder checks each string, and JSON
+// allows non-ASCII bytes nowhere else. It adds nothing to the batch when it
+// fails.
+func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 	kafkaMs := r.Timestamp.UnixMilli()
 	if b.t.Table == "metrics" {
+		if !utf8.Valid(r.Value) {
+			return ReasonInvalidUTF8, errBadRecordUTF8
+		}
 		var err error
 		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
 		if err != nil {
@@ -166,6 +193,9 @@ func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
 		if stream != "" && !streamNameRe.MatchString(stream) {
 			return ReasonMalformed, fmt.Errorf("header %s %q is not a stream name", HeaderStream, stream)
 		}
+	}
+	if format != "json" && !utf8.Valid(r.Value) {
+		return ReasonInvalidUTF8, errBadRecordUTF8
 	}
 	b.row.reset()
 	if err := b.decoder(format).decode(r.Value, &b.row); err != nil {

@@ -24,62 +24,136 @@ func (r *logRow) reset() {
 	*r = logRow{attrs: r.attrs[:0]}
 }
 
+// field is what a top-level key means by the built-in names: the column its
+// value fills, or fieldNone for an attribute.
+type field uint8
+
+const (
+	fieldNone field = iota
+	fieldTimestamp
+	fieldMessage
+	fieldLevel
+	fieldService
+	fieldHost
+	fieldTraceID
+	fieldType
+	fieldTenant
+)
+
+// fieldOf names the built-in field of a top-level key, case-insensitively.
+// Decoders that see the same keys in every record (json) keep the result
+// with the key rather than call it per field.
+func fieldOf(key string) field {
+	if f := lowerFieldOf(key); f != fieldNone || !mayLower(key) {
+		return f
+	}
+	// Rare: keys with upper-case letters ("Message", "TS"), or non-ASCII
+	// ones, which strings.ToLower may still fold to a built-in name (the
+	// Kelvin sign folds to 'k').
+	return lowerFieldOf(strings.ToLower(key))
+}
+
+// lowerFieldOf is fieldOf for keys already in lower case.
+func lowerFieldOf(key string) field {
+	switch key {
+	case "timestamp", "time", "ts", "@timestamp":
+		return fieldTimestamp
+	case "message", "msg", "log":
+		return fieldMessage
+	case "level", "severity", "lvl":
+		return fieldLevel
+	case "service", "service.name", "app":
+		return fieldService
+	case "host", "hostname":
+		return fieldHost
+	case "trace_id", "traceid", "trace.id":
+		return fieldTraceID
+	case "type":
+		return fieldType
+	case "tenant":
+		return fieldTenant
+	}
+	return fieldNone
+}
+
+// mayLower reports whether strings.ToLower could change s: it holds an
+// upper-case ASCII letter or a non-ASCII byte.
+func mayLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
 // setField files one decoded field. Top-level common keys go to columns the
 // first time they are seen; everything else becomes an attribute.
 func (r *logRow) setField(key, val string, k valueKind, top bool) {
-	if r.fm != nil && r.fm.file(r, key, val, k, top) {
+	f := fieldNone
+	if top {
+		f = fieldOf(key)
+	}
+	r.setKnownField(key, f, val, k, top)
+}
+
+// setKnownField is setField for a key whose field is known already
+// (fieldNone unless top).
+func (r *logRow) setKnownField(key string, f field, val string, k valueKind, top bool) {
+	if r.fm != nil && r.fm.file(r, key, f, val, k, top) {
 		return
 	}
-	if top {
-		switch strings.ToLower(key) {
-		case "timestamp", "time", "ts", "@timestamp":
-			if r.ts == 0 {
-				if ms, ok := parseTimestamp(val, k); ok {
-					r.ts = ms
-					return
-				}
-			}
-		case "message", "msg", "log":
-			if r.body == "" && k == kindString {
-				r.body = val
-				return
-			}
-		case "level", "severity", "lvl":
-			if r.level == "" && k == kindString {
-				r.level = normalizeLevel(val)
-				return
-			}
-		case "service", "service.name", "app":
-			if r.service == "" && k == kindString {
-				r.service = val
-				return
-			}
-		case "host", "hostname":
-			if r.host == "" && k == kindString {
-				r.host = val
-				return
-			}
-		case "trace_id", "traceid", "trace.id":
-			if r.traceID == "" && k == kindString {
-				r.traceID = val
-				return
-			}
-		case "type":
-			if r.eventType == "" && k == kindString {
-				r.eventType = val
-				return
-			}
-		case "tenant":
-			if r.tenant == "" && k == kindString {
-				r.tenant = val
-				return
-			}
-		}
+	if f != fieldNone && r.fillBuiltin(f, val, k) {
+		return
 	}
 	if k == kindNull {
 		return
 	}
 	r.attrs = append(r.attrs, attr{key, val})
+}
+
+// fillBuiltin fills the column of f from val, the first time only, and
+// reports whether it did.
+func (r *logRow) fillBuiltin(f field, val string, k valueKind) bool {
+	if f == fieldTimestamp {
+		if r.ts == 0 {
+			if ms, ok := parseTimestamp(val, k); ok {
+				r.ts = ms
+				return true
+			}
+		}
+		return false
+	}
+	if k != kindString {
+		return false
+	}
+	var dst *string
+	switch f {
+	case fieldMessage:
+		dst = &r.body
+	case fieldLevel:
+		dst = &r.level
+	case fieldService:
+		dst = &r.service
+	case fieldHost:
+		dst = &r.host
+	case fieldTraceID:
+		dst = &r.traceID
+	case fieldType:
+		dst = &r.eventType
+	case fieldTenant:
+		dst = &r.tenant
+	default:
+		return false
+	}
+	if *dst != "" {
+		return false
+	}
+	if f == fieldLevel {
+		val = normalizeLevel(val)
+	}
+	*dst = val
+	return true
 }
 
 // normalizeLevel maps the many spellings of a level to one lower-case word.
