@@ -557,8 +557,8 @@ func (r *run) produce(ctx context.Context) error {
 	return r.cl.Flush(ctx)
 }
 
-// poll watches the logs table until every record is visible and returns
-// the time from start to then.
+// poll watches the ingester's writes until every record is visible and
+// returns the time from start to the write that completed them.
 func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Duration, error) {
 	n := int64(r.opts.Events)
 	tick := time.NewTicker(pollEvery)
@@ -599,7 +599,14 @@ func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Du
 			r.opts.Progress(IngestProgress{Produced: r.produced.Load(), Acked: r.acks.count(), Visible: visible, Elapsed: at})
 		}
 		if visible == n && r.acks.count() == n {
-			return at, nil
+			// The moment the last rows became queryable, not this poll's.
+			var end time.Duration
+			for _, steps := range r.vis {
+				if len(steps) > 0 {
+					end = max(end, steps[len(steps)-1].t)
+				}
+			}
+			return max(end, r.acks.lastAck()), nil
 		}
 		if time.Since(lastChange) > stallAfter {
 			return 0, fmt.Errorf("rows stopped arriving: %d of %d records are queryable after %s, %d acknowledged by Kafka",
@@ -699,6 +706,12 @@ func (a *ackLog) promise(rec *kgo.Record, err error) {
 	a.n++
 	a.bytes += int64(len(rec.Value))
 	a.last = max(a.last, t)
+}
+
+func (a *ackLog) lastAck() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
 }
 
 func (a *ackLog) count() int64 {
