@@ -496,18 +496,22 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 }
 
 // produce writes opts.Events log lines as fast as the client takes them.
-// Values and records are carved from shared slabs: a benchmark of ingest
-// should not be a benchmark of the producer's allocations.
+// Records and their bytes come from reused slabs (see slab): a benchmark
+// of ingest should not be a benchmark of the producer's allocations.
 func (r *run) produce(ctx context.Context) error {
 	var (
-		arena  []byte
-		recs   []kgo.Record
+		pool   = newSlabPool()
+		cur    = pool.get()
 		ts     = make([]byte, 0, 64)
 		tsMs   int64
 		tsTime time.Time
 		stamps int
 	)
-	promise := r.acks.promise
+	defer func() { cur.release() }()
+	promise := func(rec *kgo.Record, err error) {
+		r.acks.promise(rec, err)
+		releaseRecord(rec)
+	}
 	var timer *time.Timer
 	for i := 0; i < r.opts.Events; i++ {
 		if ctx.Err() != nil {
@@ -529,9 +533,11 @@ func (r *run) produce(ctx context.Context) error {
 				}
 			}
 		}
-		if cap(arena)-len(arena) < 2048 {
-			arena = make([]byte, 0, 1<<20)
+		if !cur.fits(2048) {
+			cur.release()
+			cur = pool.get()
 		}
+		arena := cur.arena
 		k := len(arena)
 		arena = strconv.AppendInt(arena, int64(i), 10)
 		v := len(arena)
@@ -545,11 +551,8 @@ func (r *run) produce(ctx context.Context) error {
 		}
 		stamps--
 		arena = r.lines.appendLine(arena, i, ts)
-		if len(recs) == 0 {
-			recs = make([]kgo.Record, 1024)
-		}
-		rec := &recs[0]
-		recs = recs[1:]
+		cur.arena = arena
+		rec := cur.next()
 		rec.Key = arena[k:v:v]
 		rec.Value = arena[v:len(arena):len(arena)]
 		// The record's timestamp is the line's; the client would otherwise
