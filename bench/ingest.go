@@ -54,6 +54,9 @@ type IngestOptions struct {
 	// BatchRows is the ingester's batch size in rows (ingest.batch.rows).
 	// Default 100000.
 	BatchRows int
+	// MaxConcurrentInserts is ingest.max_concurrent_inserts. Default 0:
+	// one per core.
+	MaxConcurrentInserts int
 	// ChdbLibrary is the path of libchdb.so. Default chdb.DefaultLibPath():
 	// $LOGMART_CHDB_LIB or the `make chdb` cache.
 	ChdbLibrary string
@@ -270,6 +273,7 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	icfg.Group = benchGroup
 	icfg.Topics = []ingest.TopicConfig{{Topic: benchTopic, Table: "logs", Format: "json", Stream: "default"}}
 	icfg.Batch.Rows = opts.BatchRows
+	icfg.MaxConcurrentInserts = opts.MaxConcurrentInserts
 	ing, err := ingest.New(icfg, st, kopts, nil, log)
 	if err != nil {
 		return res, err

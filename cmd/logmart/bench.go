@@ -40,6 +40,7 @@ func runBenchIngest(args []string) error {
 	partitions := fs.Int("partitions", 4, "partitions of the logs topic")
 	batchRows := fs.Int("batch-rows", 100_000, "ingest batch size in rows (ingest.batch.rows)")
 	rate := fs.Int("rate", 0, "records per second (0: as fast as possible, measuring throughput; a rate the pipeline keeps up with measures freshness at that load)")
+	inserts := fs.Int("max-concurrent-inserts", 0, "inserts running at once across partitions (ingest.max_concurrent_inserts; 0: one per core)")
 	compression := fs.String("compression", "snappy", "the producer's batch compression: snappy, lz4, zstd, gzip or none")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
@@ -58,6 +59,9 @@ func runBenchIngest(args []string) error {
 	if *rate < 0 {
 		return usageError{fmt.Errorf("--rate must be 0 (as fast as possible) or positive, got %d", *rate)}
 	}
+	if *inserts < 0 || *inserts > 1024 {
+		return usageError{fmt.Errorf("--max-concurrent-inserts must be between 0 (one per core) and 1024, got %d", *inserts)}
+	}
 	if *batchRows < 1 || *batchRows > 10_000_000 {
 		return usageError{fmt.Errorf("--batch-rows must be between 1 and 10000000, got %d", *batchRows)}
 	}
@@ -67,7 +71,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, MaxConcurrentInserts: *inserts}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
