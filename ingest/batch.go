@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -62,6 +63,7 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 var spareLogColumns = struct {
 	sync.Mutex
 	list []*logColumns
+	hint logSizes // the last batch written
 }{}
 
 // maxSpareLogColumns bounds the memory kept: about two batches per
@@ -79,7 +81,9 @@ func getLogColumns() *logColumns {
 		c.block().Reset()
 		return c
 	}
-	return newLogColumns()
+	c := newLogColumns()
+	c.grow(s.hint)
+	return c
 }
 
 func putLogColumns(c *logColumns) {
@@ -89,9 +93,39 @@ func putLogColumns(c *logColumns) {
 	s := &spareLogColumns
 	s.Lock()
 	defer s.Unlock()
+	s.hint = c.sizes()
 	if len(s.list) < maxSpareLogColumns {
 		s.list = append(s.list, c)
 	}
+}
+
+// logSizes is how much a batch's columns held: new column sets are sized
+// like the last batch written, so that they fill without growing. Growing
+// a column of tens of megabytes by appending allocates it several times
+// over (append adds a quarter at a time) and copies it each time.
+type logSizes struct {
+	rows, body, trace, pairs, vals int
+}
+
+func (c *logColumns) sizes() logSizes {
+	return logSizes{rows: c.ts.Len(), body: c.body.Size(), trace: c.trace.Size(), pairs: c.attrs.Pairs(), vals: c.attrs.Size()}
+}
+
+func (c *logColumns) grow(z logSizes) {
+	if z.rows == 0 {
+		return
+	}
+	c.ts.Data = slices.Grow(c.ts.Data, z.rows)
+	c.ingest.Data = slices.Grow(c.ingest.Data, z.rows)
+	c.offset.Data = slices.Grow(c.offset.Data, z.rows)
+	c.retention.Data = slices.Grow(c.retention.Data, z.rows)
+	c.partition.Data = slices.Grow(c.partition.Data, z.rows)
+	for _, lc := range []*store.LowCardinalityColumn{&c.stream, &c.source, &c.service, &c.host, &c.level, &c.topic} {
+		lc.Grow(z.rows)
+	}
+	c.body.Grow(z.body)
+	c.trace.Grow(z.trace)
+	c.attrs.Grow(z.rows, z.pairs, z.vals)
 }
 
 func (c *logColumns) block() *store.Block {

@@ -173,3 +173,28 @@ func TestPartBatchCopiesRecord(t *testing.T) {
 		t.Fatalf("unexpected batch:\n%s", before)
 	}
 }
+
+func TestNewColumnsSizedLikeTheLastBatch(t *testing.T) {
+	last := newLogColumns()
+	row := logRow{ts: 1, service: "svc", host: "h", level: "info", body: "a body of some length", traceID: "0123456789abcdef",
+		attrs: []attr{{"region", "eu-west-1"}, {"user", "someone"}}}
+	for i := range 1000 {
+		last.add(&row, "default", "logs", 30, 2, "logs", 0, int64(i))
+	}
+	c := newLogColumns()
+	c.grow(last.sizes())
+	caps := func() [4]int {
+		return [4]int{cap(c.ts.Data), cap(c.offset.Data), cap(c.attrs.Offsets), c.body.Size()}
+	}
+	before := caps()
+	for i := range 1000 {
+		c.add(&row, "default", "logs", 30, 2, "logs", 0, int64(i))
+	}
+	after := caps()
+	if before[0] != after[0] || before[1] != after[1] || before[2] != after[2] {
+		t.Fatalf("columns grew while filling to the hinted size: capacities %v, then %v", before[:3], after[:3])
+	}
+	if got, want := c.sizes(), last.sizes(); got != want {
+		t.Fatalf("sizes %+v, want %+v", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // Block is a batch of rows held column by column, the shape ClickHouse
@@ -167,6 +168,12 @@ func (c *StringColumn) ColType() string { return "String" }
 func (c *StringColumn) Len() int        { return c.n }
 func (c *StringColumn) Reset()          { c.buf, c.n = c.buf[:0], 0 }
 
+// Grow makes room for n more bytes of values without reallocating.
+func (c *StringColumn) Grow(n int) { c.buf = slices.Grow(c.buf, n) }
+
+// Size is the bytes the values take, length prefixes included.
+func (c *StringColumn) Size() int { return len(c.buf) }
+
 // Append adds one value.
 func (c *StringColumn) Append(s string) {
 	c.buf = binary.AppendUvarint(c.buf, uint64(len(s)))
@@ -327,6 +334,19 @@ func (c *MapColumn) Reset() {
 	c.Offsets, c.vals = c.Offsets[:0], c.vals[:0]
 	c.keys.Reset()
 }
+
+// Grow makes room for rows more rows holding pairs more pairs, whose
+// values take n more bytes.
+func (c *MapColumn) Grow(rows, pairs, n int) {
+	c.Offsets = slices.Grow(c.Offsets, rows)
+	c.keys.Grow(pairs)
+	c.vals = slices.Grow(c.vals, n)
+}
+
+// Pairs is the number of key/value pairs, and Size the bytes their values
+// take.
+func (c *MapColumn) Pairs() int { return c.keys.Len() }
+func (c *MapColumn) Size() int  { return len(c.vals) }
 
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"slices"
 	"strings"
 )
 
@@ -44,6 +45,9 @@ func LowCardinality(name string, vals ...string) *LowCardinalityColumn {
 	}
 	return c
 }
+
+// Grow makes room for n more rows without reallocating.
+func (c *LowCardinalityColumn) Grow(n int) { c.rows = slices.Grow(c.rows, n) }
 
 func (c *LowCardinalityColumn) ColName() string { return c.Name }
 func (c *LowCardinalityColumn) ColType() string { return "LowCardinality(String)" }
