@@ -63,7 +63,7 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 var spareLogColumns = struct {
 	sync.Mutex
 	list []*logColumns
-	hint logSizes // the last batch written
+	hint logSizes // the largest batch cut
 }{}
 
 // maxSpareLogColumns bounds the memory kept: about two batches per
@@ -74,16 +74,28 @@ func getLogColumns() *logColumns {
 	s := &spareLogColumns
 	s.Lock()
 	defer s.Unlock()
+	var c *logColumns
 	if n := len(s.list); n > 0 {
-		c := s.list[n-1]
+		c = s.list[n-1]
 		s.list[n-1] = nil
 		s.list = s.list[:n-1]
 		c.block().Reset()
-		return c
+	} else {
+		c = newLogColumns()
 	}
-	c := newLogColumns()
 	c.grow(s.hint)
 	return c
+}
+
+// noteLogSizes records a cut batch's sizes, which the column sets handed
+// out from now on are grown to.
+func noteLogSizes(c *logColumns) {
+	z := c.sizes()
+	s := &spareLogColumns
+	s.Lock()
+	defer s.Unlock()
+	s.hint = logSizes{rows: max(s.hint.rows, z.rows), body: max(s.hint.body, z.body), trace: max(s.hint.trace, z.trace),
+		pairs: max(s.hint.pairs, z.pairs), vals: max(s.hint.vals, z.vals)}
 }
 
 func putLogColumns(c *logColumns) {
@@ -93,16 +105,16 @@ func putLogColumns(c *logColumns) {
 	s := &spareLogColumns
 	s.Lock()
 	defer s.Unlock()
-	s.hint = c.sizes()
 	if len(s.list) < maxSpareLogColumns {
 		s.list = append(s.list, c)
 	}
 }
 
-// logSizes is how much a batch's columns held: new column sets are sized
-// like the last batch written, so that they fill without growing. Growing
-// a column of tens of megabytes by appending allocates it several times
-// over (append adds a quarter at a time) and copies it each time.
+// logSizes is how much a batch's columns held. Column sets are handed out
+// grown to the largest batch cut so far (batches are bounded by
+// ingest.batch), so that they fill without growing: growing a column of
+// tens of megabytes by appending allocates it several times over (append
+// adds a quarter at a time) and copies it each time.
 type logSizes struct {
 	rows, body, trace, pairs, vals int
 }

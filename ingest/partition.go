@@ -81,6 +81,9 @@ func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) 
 // cutFor counts the batch as cut for reason and returns it.
 func (b *partBatch) cutFor(reason string) *partBatch {
 	batchesCut.WithLabelValues(b.topic, reason).Inc()
+	if b.logs != nil {
+		noteLogSizes(b.logs)
+	}
 	return b
 }
 
