@@ -86,7 +86,19 @@ func (b *Block) AppendNative(dst []byte) []byte {
 // WriteNative writes the block as one ClickHouse Native block, column by
 // column, without first gathering it in one buffer.
 func (b *Block) WriteNative(w io.Writer) error {
-	var scratch []byte
+	// Scratch holds one column's fixed-width data at a time: sized once for
+	// the largest, not grown column by column.
+	most := 64
+	for _, c := range b.Cols {
+		switch c := c.(type) {
+		case *StringColumn: // written from its own buffer
+		case *MapColumn: // only the head goes through scratch
+			most = max(most, nativeSize(c)-len(c.vals))
+		default:
+			most = max(most, nativeSize(c))
+		}
+	}
+	scratch := make([]byte, 0, most)
 	scratch = binary.AppendUvarint(scratch, uint64(len(b.Cols)))
 	scratch = binary.AppendUvarint(scratch, uint64(b.Rows()))
 	if _, err := w.Write(scratch); err != nil {
@@ -125,18 +137,23 @@ func (b *Block) WriteNative(w io.Writer) error {
 func (b *Block) NativeSize() int {
 	n := 32
 	for _, c := range b.Cols {
-		switch c := c.(type) {
-		case *StringColumn:
-			n += len(c.buf)
-		case *MapColumn:
-			n += 8*len(c.Offsets) + len(c.keys.dict) + 4*c.keys.Len() + len(c.vals) + 32
-		case *LowCardinalityColumn:
-			n += len(c.dict) + 4*c.Len() + 32
-		default:
-			n += 8 * c.Len()
-		}
+		n += nativeSize(c)
 	}
 	return n
+}
+
+// nativeSize is at least the encoded size of c's data, less a map's values.
+func nativeSize(c BlockColumn) int {
+	switch c := c.(type) {
+	case *StringColumn:
+		return len(c.buf)
+	case *MapColumn:
+		return 8*len(c.Offsets) + len(c.keys.dict) + 4*c.keys.Len() + len(c.vals) + 64
+	case *LowCardinalityColumn:
+		return len(c.dict) + 4*c.Len() + 64
+	default:
+		return 8 * c.Len()
+	}
 }
 
 func appendString(dst []byte, s string) []byte {
