@@ -63,7 +63,7 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 var spareLogColumns = struct {
 	sync.Mutex
 	list []*logColumns
-	hint logSizes // the largest batch cut
+	hint logSizes // the batch cut last
 }{}
 
 // maxSpareLogColumns bounds the memory kept: about two batches per
@@ -94,8 +94,7 @@ func noteLogSizes(c *logColumns) {
 	s := &spareLogColumns
 	s.Lock()
 	defer s.Unlock()
-	s.hint = logSizes{rows: max(s.hint.rows, z.rows), body: max(s.hint.body, z.body), trace: max(s.hint.trace, z.trace),
-		pairs: max(s.hint.pairs, z.pairs), vals: max(s.hint.vals, z.vals)}
+	s.hint = z
 }
 
 func putLogColumns(c *logColumns) {
@@ -111,10 +110,11 @@ func putLogColumns(c *logColumns) {
 }
 
 // logSizes is how much a batch's columns held. Column sets are handed out
-// grown to the largest batch cut so far (batches are bounded by
-// ingest.batch), so that they fill without growing: growing a column of
-// tens of megabytes by appending allocates it several times over (append
-// adds a quarter at a time) and copies it each time.
+// grown to the size of the batch cut last, so that they fill without
+// growing: growing a column of tens of megabytes by appending allocates it
+// several times over (append adds a quarter at a time) and copies it each
+// time. The last batch, not the largest: reserved room that is not filled
+// is resident memory all the same once the heap recycles it.
 type logSizes struct {
 	rows, body, trace, pairs, vals int
 }
