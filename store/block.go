@@ -367,7 +367,7 @@ func (c *MapColumn) Size() int  { return len(c.vals) }
 
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {
-	c.keys.Append(k)
+	c.keys.AppendByAddr(k)
 	c.vals = binary.AppendUvarint(c.vals, uint64(len(v)))
 	c.vals = append(c.vals, v...)
 }

@@ -80,3 +80,29 @@ func TestLowCardinalityDoesNotKeepCallersMemory(t *testing.T) {
 		t.Fatalf("values %s", got)
 	}
 }
+
+func TestAppendByAddrMatchesAppend(t *testing.T) {
+	// The same address holding other bytes, as a caller reusing its
+	// memory would pass, must not be taken for the value remembered there.
+	buf := []byte("region")
+	shared := unsafe.String(&buf[0], len(buf))
+	keys := []string{"region", "user", "http.status", "", "user"}
+	byAddr, plain := &LowCardinalityColumn{Name: "k"}, &LowCardinalityColumn{Name: "k"}
+	for i := range 300 {
+		k := keys[i%len(keys)]
+		if i%7 == 3 {
+			copy(buf, []string{"region", "origin", "legion"}[i%3])
+			k = shared
+		}
+		byAddr.AppendByAddr(k)
+		plain.Append(k)
+	}
+	if got, want := fmt.Sprint(byAddr.Values()), fmt.Sprint(plain.Values()); got != want {
+		t.Fatalf("AppendByAddr stored\n %s\nAppend stored\n %s", got, want)
+	}
+	byAddr.Reset()
+	byAddr.AppendByAddr("user")
+	if got := fmt.Sprint(byAddr.Values()); got != "[user]" {
+		t.Fatalf("after Reset: %s", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // LowCardinality serialization in the Native format: a state prefix (the key
@@ -35,6 +36,15 @@ type LowCardinalityColumn struct {
 	// repeat one value, and a comparison is cheaper than a map lookup.
 	last    string
 	lastPos uint32
+	// byAddr remembers positions by the address of the caller's string,
+	// for AppendByAddr.
+	byAddr [64]addrPos
+}
+
+type addrPos struct {
+	addr uintptr
+	n    int
+	pos  uint32
 }
 
 // LowCardinality returns a LowCardinalityColumn holding vals.
@@ -57,6 +67,28 @@ func (c *LowCardinalityColumn) Reset() {
 	clear(c.pos)
 	clear(c.vals)
 	c.vals, c.dict, c.rows, c.last = c.vals[:0], c.dict[:0], c.rows[:0], ""
+	c.byAddr = [64]addrPos{}
+}
+
+// AppendByAddr adds one value, like Append, for callers that pass the same
+// few strings again and again, such as interned map keys: the position is
+// looked up by the string's address, and the map only on a miss. A hit is
+// still checked against the column's own copy of the value, so a caller
+// that passes other bytes at a remembered address gets the right answer,
+// only slower.
+func (c *LowCardinalityColumn) AppendByAddr(s string) {
+	if len(s) == 0 {
+		c.Append(s)
+		return
+	}
+	addr := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	e := &c.byAddr[(addr>>3^addr>>9)&63]
+	if e.addr == addr && e.n == len(s) && int(e.pos) < len(c.vals) && c.vals[e.pos] == s {
+		c.rows = append(c.rows, e.pos)
+		return
+	}
+	c.Append(s)
+	*e = addrPos{addr, len(s), c.lastPos}
 }
 
 // Append adds one value. s is not retained: a value seen for the first time
