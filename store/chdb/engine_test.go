@@ -347,6 +347,7 @@ func TestInsertLowCardinality(t *testing.T) {
 func TestFailedInsertReleasesItsPipe(t *testing.T) {
 	ctx := context.Background()
 	must(t, testEngine.Exec(ctx, store.Query{SQL: "CREATE TABLE IF NOT EXISTS pipes (n UInt64) ENGINE = MergeTree ORDER BY n"}))
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE pipes"}))
 	// Blocks larger than a pipe's buffer, so that a writer the engine
 	// stops reading from would wait for ever.
 	const rows = 300000
@@ -357,16 +358,27 @@ func TestFailedInsertReleasesItsPipe(t *testing.T) {
 		other.Append(uint64(i))
 	}
 	before := runtime.NumGoroutine()
-	for _, c := range []struct {
-		name, table string
-		b           *store.Block
-	}{
-		{"a table that does not exist", "no_such_table", &store.Block{Cols: []store.BlockColumn{nums}}},
-		{"a column that does not exist", "pipes", &store.Block{Cols: []store.BlockColumn{other}}},
-		{"text where a number belongs", "pipes", &store.Block{Cols: []store.BlockColumn{strs}}},
-	} {
-		if err := testEngine.Insert(ctx, c.table, c.b, ""); err == nil {
-			t.Errorf("%s: the insert succeeded", c.name)
+	// Several rounds: whether the engine fails before or after the writer
+	// reaches its open is a race, and each order must end cleanly.
+	for range 10 {
+		for _, c := range []struct {
+			name, table string
+			b           *store.Block
+		}{
+			{"a table that does not exist", "no_such_table", &store.Block{Cols: []store.BlockColumn{nums}}},
+			{"a column that does not exist", "pipes", &store.Block{Cols: []store.BlockColumn{other}}},
+			{"text where a number belongs", "pipes", &store.Block{Cols: []store.BlockColumn{strs}}},
+		} {
+			done := make(chan error, 1)
+			go func() { done <- testEngine.Insert(ctx, c.table, c.b, "") }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Fatalf("%s: the insert succeeded", c.name)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("%s: the failed insert has not returned after 30s: its pipe writer is stuck", c.name)
+			}
 		}
 	}
 	must(t, testEngine.Insert(ctx, "pipes", &store.Block{Cols: []store.BlockColumn{nums}}, ""))

@@ -2,11 +2,11 @@ package chdb
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/logmart/logmart/store"
 )
@@ -73,9 +73,10 @@ func writePipe(path string, b *store.Block) error {
 
 // close ends the stream once the engine's statement has returned, and
 // returns the writer's error. When the engine did not read to the end (it
-// failed before opening the pipe, or stopped early), close opens the pipe
-// itself and drains it, which lets a writer still waiting in open or in a
-// write finish. Safe to call twice.
+// failed before opening the pipe, or stopped early), close holds a read end
+// of the pipe open and drains it until the writer is done: a writer that
+// has not reached its open yet would otherwise wait in it for ever. Safe to
+// call twice.
 func (s *insertStream) close() error {
 	if s.shut {
 		return s.err
@@ -84,12 +85,31 @@ func (s *insertStream) close() error {
 	select {
 	case s.err = <-s.done:
 	default:
-		if r, err := os.OpenFile(s.path, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
-			io.Copy(io.Discard, r)
-			r.Close()
-		}
-		s.err = <-s.done
+		s.err = s.drain()
 	}
 	os.Remove(s.path)
 	return s.err
+}
+
+// drain reads and drops what the writer writes until it is done, and
+// returns its error.
+func (s *insertStream) drain() error {
+	r, err := os.OpenFile(s.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return <-s.done // no pipe to open: the writer cannot be waiting on it
+	}
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		select {
+		case err := <-s.done:
+			return err
+		default:
+		}
+		// With no writer yet, a read returns at once with nothing; with a
+		// writer it waits for data or for the writer to close.
+		if n, _ := r.Read(buf); n == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
