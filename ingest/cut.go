@@ -105,7 +105,9 @@ type partWork struct {
 func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 	b := w.b
 	for _, p := range w.fetched {
+		var size int
 		for _, r := range p.Records {
+			size += len(r.Value)
 			if b != nil && b.forced != nil && r.Offset > b.forced.last {
 				w.ready = append(w.ready, b.cutFor("recorded"))
 				b = nil
@@ -126,10 +128,6 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 		}
 		// Counted once per fetch: a labelled counter per record costs more
 		// than decoding some of them.
-		var size int
-		for _, r := range p.Records {
-			size += len(r.Value)
-		}
 		h := healthOf(w.k)
 		h.bytes.Add(uint64(size))
 		h.records.Add(uint64(len(p.Records)))
