@@ -78,6 +78,10 @@ type IngestOptions struct {
 	// engine's own threads shows as [libchdb.so] under
 	// runtime._ExternalCode, without C++ stacks.
 	CPUProfile io.Writer
+	// MemProfile, when not nil, receives a pprof heap profile taken when the
+	// producer's last record is acknowledged: what is in use with the
+	// largest backlog, and what the process allocated up to then.
+	MemProfile io.Writer
 	// Progress, when not nil, is called after every poll of the logs table
 	// (about every 50 ms) from the goroutine running Ingest.
 	Progress func(IngestProgress)
@@ -589,6 +593,11 @@ func (r *run) poll(ctx context.Context, ingDone, prodDone <-chan error) (time.Du
 				return 0, fmt.Errorf("cannot produce the bench records: %w", err)
 			}
 			prodDone = nil
+			if r.opts.MemProfile != nil {
+				if err := pprof.Lookup("heap").WriteTo(r.opts.MemProfile, 0); err != nil {
+					return 0, fmt.Errorf("cannot write the heap profile: %w", err)
+				}
+			}
 		case <-tick.C:
 		}
 		if err := r.acks.failed(); err != nil {

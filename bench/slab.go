@@ -15,7 +15,7 @@ import (
 
 const (
 	slabRecords = 1024
-	slabBytes   = 1 << 20
+	slabBytes   = slabRecords * 352 // lines average about 310 bytes with their keys
 )
 
 // slab is a run of records and the bytes they point into.

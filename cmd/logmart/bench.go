@@ -43,6 +43,7 @@ func runBenchIngest(args []string) error {
 	inserts := fs.Int("max-concurrent-inserts", 0, "inserts running at once across partitions (ingest.max_concurrent_inserts; 0: one per core)")
 	compression := fs.String("compression", "snappy", "the producer's batch compression: snappy, lz4, zstd, gzip or none")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file when the last record is acknowledged, the moment of largest backlog (go tool pprof; -sample_index=alloc_space shows what the run allocated)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -79,6 +80,14 @@ func runBenchIngest(args []string) error {
 		}
 		defer f.Close()
 		opts.CPUProfile = f
+	}
+	if *memProfile != "" {
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			return fmt.Errorf("cannot create %q: %w", *memProfile, err)
+		}
+		defer f.Close()
+		opts.MemProfile = f
 	}
 	if isTerminal(os.Stderr) {
 		opts.Progress = func(p bench.IngestProgress) {
