@@ -79,7 +79,6 @@ func getLogColumns() *logColumns {
 		c = s.list[n-1]
 		s.list[n-1] = nil
 		s.list = s.list[:n-1]
-		c.block().Reset()
 	} else {
 		c = newLogColumns()
 	}
@@ -97,10 +96,14 @@ func noteLogSizes(c *logColumns) {
 	s.hint = z
 }
 
+// putLogColumns takes back a written batch's columns. Their string data
+// goes back to the store's free blocks at once, for whichever batch fills
+// next.
 func putLogColumns(c *logColumns) {
 	if c == nil {
 		return
 	}
+	c.block().Reset()
 	s := &spareLogColumns
 	s.Lock()
 	defer s.Unlock()
@@ -109,18 +112,19 @@ func putLogColumns(c *logColumns) {
 	}
 }
 
-// logSizes is how much a batch's columns held. Column sets are handed out
-// grown to the size of the batch cut last, so that they fill without
-// growing: growing a column of tens of megabytes by appending allocates it
-// several times over (append adds a quarter at a time) and copies it each
-// time. The last batch, not the largest: reserved room that is not filled
-// is resident memory all the same once the heap recycles it.
+// logSizes is how many rows and map pairs a batch held. Column sets are
+// handed out with their fixed-width columns grown to the batch cut last,
+// so that they fill without growing: growing a column by appending
+// allocates it several times over (append adds a quarter at a time) and
+// copies it each time. The last batch, not the largest: reserved room that
+// is not filled is resident memory all the same once the heap recycles it.
+// String data needs no hint: it fills pooled blocks (store.StringColumn).
 type logSizes struct {
-	rows, body, trace, pairs, vals int
+	rows, pairs int
 }
 
 func (c *logColumns) sizes() logSizes {
-	return logSizes{rows: c.ts.Len(), body: c.body.Size(), trace: c.trace.Size(), pairs: c.attrs.Pairs(), vals: c.attrs.Size()}
+	return logSizes{rows: c.ts.Len(), pairs: c.attrs.Pairs()}
 }
 
 func (c *logColumns) grow(z logSizes) {
@@ -135,9 +139,7 @@ func (c *logColumns) grow(z logSizes) {
 	for _, lc := range []*store.LowCardinalityColumn{&c.stream, &c.source, &c.service, &c.host, &c.level, &c.topic} {
 		lc.Grow(z.rows)
 	}
-	c.body.Grow(z.body)
-	c.trace.Grow(z.trace)
-	c.attrs.Grow(z.rows, z.pairs, z.vals)
+	c.attrs.Grow(z.rows, z.pairs)
 }
 
 func (c *logColumns) block() *store.Block {

@@ -340,4 +340,16 @@ func (b *partBatch) write(ctx context.Context, st store.Store) error {
 func (b *partBatch) release() {
 	putLogColumns(b.logs)
 	b.logs = nil
+	// The other tables' columns are not kept, but their string data goes
+	// back to the store's free blocks.
+	if b.events != nil {
+		b.events.block().Reset()
+	}
+	if b.metrics != nil {
+		b.metrics.block().Reset()
+	}
+	if b.dead != nil {
+		b.dead.block().Reset()
+	}
+	b.events, b.metrics = nil, nil
 }

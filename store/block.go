@@ -93,7 +93,7 @@ func (b *Block) WriteNative(w io.Writer) error {
 		switch c := c.(type) {
 		case *StringColumn: // written from its own buffer
 		case *MapColumn: // only the head goes through scratch
-			most = max(most, nativeSize(c)-len(c.vals))
+			most = max(most, nativeSize(c)-c.vals.Len())
 		default:
 			most = max(most, nativeSize(c))
 		}
@@ -112,22 +112,21 @@ func (b *Block) WriteNative(w io.Writer) error {
 		}
 		// The large buffers go out as they are; only fixed-width data is
 		// encoded into scratch first.
-		var parts [3][]byte
-		data := parts[:0]
+		var err error
 		switch c := c.(type) {
 		case *StringColumn:
-			data = append(data, c.buf)
+			err = c.buf.writeTo(w)
 		case *MapColumn:
 			scratch = c.appendHead(scratch[:0])
-			data = append(data, scratch, c.vals)
+			if _, err = w.Write(scratch); err == nil {
+				err = c.vals.writeTo(w)
+			}
 		default:
 			scratch = c.AppendNative(scratch[:0])
-			data = append(data, scratch)
+			_, err = w.Write(scratch)
 		}
-		for _, d := range data {
-			if _, err := w.Write(d); err != nil {
-				return err
-			}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -146,9 +145,9 @@ func (b *Block) NativeSize() int {
 func nativeSize(c BlockColumn) int {
 	switch c := c.(type) {
 	case *StringColumn:
-		return len(c.buf)
+		return c.buf.Len()
 	case *MapColumn:
-		return 8*len(c.Offsets) + len(c.keys.dict) + 4*c.keys.Len() + len(c.vals) + 64
+		return 8*len(c.Offsets) + len(c.keys.dict) + 4*c.keys.Len() + c.vals.Len() + 64
 	case *LowCardinalityColumn:
 		return len(c.dict) + 4*c.Len() + 64
 	default:
@@ -162,12 +161,13 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // StringColumn holds a String column already in Native encoding
-// (length-prefixed bytes), so a batch costs no per-value allocation and holds
-// no pointers for the garbage collector to scan. The engine converts it where
-// the table says LowCardinality(String).
+// (length-prefixed bytes) in pooled blocks (see chunks), so a batch costs no
+// per-value allocation, holds no pointers for the garbage collector to scan
+// and reuses the memory of batches written before it. The engine converts
+// it where the table says LowCardinality(String).
 type StringColumn struct {
 	Name string
-	buf  []byte
+	buf  chunks
 	n    int
 }
 
@@ -183,32 +183,30 @@ func Strings(name string, vals ...string) *StringColumn {
 func (c *StringColumn) ColName() string { return c.Name }
 func (c *StringColumn) ColType() string { return "String" }
 func (c *StringColumn) Len() int        { return c.n }
-func (c *StringColumn) Reset()          { c.buf, c.n = c.buf[:0], 0 }
 
-// Grow makes room for n more bytes of values without reallocating.
-func (c *StringColumn) Grow(n int) { c.buf = slices.Grow(c.buf, n) }
+// Reset empties the column and hands its memory to the next columns
+// filled, of this batch or any other.
+func (c *StringColumn) Reset() { c.buf.reset(); c.n = 0 }
 
 // Size is the bytes the values take, length prefixes included.
-func (c *StringColumn) Size() int { return len(c.buf) }
+func (c *StringColumn) Size() int { return c.buf.Len() }
 
 // Append adds one value.
 func (c *StringColumn) Append(s string) {
-	c.buf = binary.AppendUvarint(c.buf, uint64(len(s)))
-	c.buf = append(c.buf, s...)
+	c.buf.appendString(s)
 	c.n++
 }
 
 // AppendBytes adds one value from bytes.
 func (c *StringColumn) AppendBytes(b []byte) {
-	c.buf = binary.AppendUvarint(c.buf, uint64(len(b)))
-	c.buf = append(c.buf, b...)
+	c.buf.appendBytes(b)
 	c.n++
 }
 
 // Values decodes the column into strings, for drivers that take Go values.
-func (c *StringColumn) Values() any { return decodeStrings(c.buf, c.n) }
+func (c *StringColumn) Values() any { return decodeStrings(c.buf.appendTo(nil), c.n) }
 
-func (c *StringColumn) AppendNative(dst []byte) []byte { return append(dst, c.buf...) }
+func (c *StringColumn) AppendNative(dst []byte) []byte { return c.buf.appendTo(dst) }
 
 func decodeStrings(buf []byte, n int) []string {
 	out := make([]string, 0, n)
@@ -341,35 +339,34 @@ type MapColumn struct {
 	Name    string
 	Offsets []uint64
 	keys    LowCardinalityColumn
-	vals    []byte // Native-encoded
+	vals    chunks // Native-encoded
 }
 
 func (c *MapColumn) ColName() string { return c.Name }
 func (c *MapColumn) ColType() string { return "Map(LowCardinality(String), String)" }
 func (c *MapColumn) Len() int        { return len(c.Offsets) }
 func (c *MapColumn) Reset() {
-	c.Offsets, c.vals = c.Offsets[:0], c.vals[:0]
+	c.Offsets = c.Offsets[:0]
+	c.vals.reset()
 	c.keys.Reset()
 }
 
-// Grow makes room for rows more rows holding pairs more pairs, whose
-// values take n more bytes.
-func (c *MapColumn) Grow(rows, pairs, n int) {
+// Grow makes room for rows more rows holding pairs more pairs. Values take
+// pooled blocks as they come.
+func (c *MapColumn) Grow(rows, pairs int) {
 	c.Offsets = slices.Grow(c.Offsets, rows)
 	c.keys.Grow(pairs)
-	c.vals = slices.Grow(c.vals, n)
 }
 
 // Pairs is the number of key/value pairs, and Size the bytes their values
 // take.
 func (c *MapColumn) Pairs() int { return c.keys.Len() }
-func (c *MapColumn) Size() int  { return len(c.vals) }
+func (c *MapColumn) Size() int  { return c.vals.Len() }
 
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {
 	c.keys.AppendByAddr(k)
-	c.vals = binary.AppendUvarint(c.vals, uint64(len(v)))
-	c.vals = append(c.vals, v...)
+	c.vals.appendString(v)
 }
 
 // EndRow closes the current row.
@@ -377,7 +374,7 @@ func (c *MapColumn) EndRow() { c.Offsets = append(c.Offsets, uint64(c.keys.Len()
 
 // Values returns one map per row.
 func (c *MapColumn) Values() any {
-	keys, vals := c.keys.Values().([]string), decodeStrings(c.vals, c.keys.Len())
+	keys, vals := c.keys.Values().([]string), decodeStrings(c.vals.appendTo(nil), c.keys.Len())
 	out := make([]map[string]string, len(c.Offsets))
 	start := uint64(0)
 	for i, end := range c.Offsets {
@@ -392,7 +389,7 @@ func (c *MapColumn) Values() any {
 }
 
 func (c *MapColumn) AppendNative(dst []byte) []byte {
-	return append(c.appendHead(dst), c.vals...)
+	return c.vals.appendTo(c.appendHead(dst))
 }
 
 // appendHead appends all but the values: the keys' state prefix, the
