@@ -284,14 +284,20 @@ func TestStreamRulesRejectMistakes(t *testing.T) {
 	f([]StreamRule{{Name: "a", Match: "true"}, {Name: "a"}}, "used twice")
 }
 
-// TestCrashAfterWriteBeforeCommit: a consumer stores batches but dies before
-// committing; the next consumer rereads the same records, cuts the same
-// batches from the recorded ranges, and ClickHouse drops the repeats.
+// TestCrashAfterWriteBeforeCommit: a consumer stores batches but never
+// gets a commit past them accepted, as if it died after each write; the
+// next consumer rereads the same records, cuts the same batches from the
+// ranges recorded in the commit metadata, and ClickHouse drops the repeats.
 func TestCrashAfterWriteBeforeCommit(t *testing.T) {
 	st := newStore(t)
 	emb, opts := newKafka(t)
 	produce(t, opts, logRecords(12000, 2))
-	var failing atomic.Bool
+	var (
+		failing  atomic.Bool
+		mu       sync.Mutex
+		firstAt  = map[int32]int64{} // the offset first committed, per partition
+		recorded atomic.Int64        // commits accepted while failing
+	)
 	failing.Store(true)
 	emb.Cluster().ControlKey(kmsg.OffsetCommit.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
 		emb.Cluster().KeepControl()
@@ -299,6 +305,23 @@ func TestCrashAfterWriteBeforeCommit(t *testing.T) {
 			return nil, nil, false
 		}
 		r := req.(*kmsg.OffsetCommitRequest)
+		mu.Lock()
+		defer mu.Unlock()
+		advancing := false
+		for _, rt := range r.Topics {
+			for _, rp := range rt.Partitions {
+				at, seen := firstAt[rp.Partition]
+				if !seen {
+					firstAt[rp.Partition], at = rp.Offset, rp.Offset
+				}
+				advancing = advancing || rp.Offset > at
+			}
+		}
+		if !advancing {
+			// Commits recording ranges keep the offset: the broker takes them.
+			recorded.Add(1)
+			return nil, nil, false
+		}
 		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
 		for _, rt := range r.Topics {
 			t := kmsg.NewOffsetCommitResponseTopic()
@@ -318,6 +341,9 @@ func TestCrashAfterWriteBeforeCommit(t *testing.T) {
 	waitCount(t, st, "SELECT count() FROM logs", 12000)
 	stop1()
 	failing.Store(false)
+	if recorded.Load() == 0 {
+		t.Fatal("no commit recorded a batch range")
+	}
 	// A second consumer with different batch sizes must still cut where the
 	// first one did.
 	cfg.Batch.Rows = 777

@@ -13,9 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/logmart/logmart/store"
 )
@@ -82,11 +80,12 @@ const (
 // each partition's records to ClickHouse in batches.
 //
 // Exactly once: before a batch is written its offset range is recorded in
-// ingest_batches; every insert carries a deduplication token built from that
-// range; offsets are committed to Kafka only after the batch is stored. A
-// consumer that takes a partition over (after a crash or a rebalance) reads
-// the recorded ranges and cuts its batches at the same offsets, so a batch
-// written twice carries the same token and ClickHouse drops the repeat.
+// the partition's Kafka commit (ledger.go); every insert carries a
+// deduplication token built from that range; the committed offset moves
+// past a batch only after it is stored. A consumer that takes a partition
+// over (after a crash or a rebalance) reads the recorded ranges and cuts
+// its batches at the same offsets, so a batch written twice carries the
+// same token and ClickHouse drops the repeat.
 type Ingester struct {
 	cfg    Config
 	st     store.Store
@@ -104,6 +103,9 @@ type Ingester struct {
 	mu      sync.Mutex
 	parts   map[tp]*partBatch
 	intents map[tp][]intent // recorded ranges at or after the committed offset, oldest first
+
+	cmu     sync.Mutex // held from deciding a commit's contents until it is answered
+	ledgers map[tp]*ledger
 }
 
 type tp struct {
@@ -128,7 +130,8 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 		}
 	}
 	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, routes: routes,
-		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}, writers: map[tp]*partWriter{}, wctx: context.Background()}
+		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}, ledgers: map[tp]*ledger{},
+		writers: map[tp]*partWriter{}, wctx: context.Background()}
 	slots := cfg.MaxConcurrentInserts
 	if slots == 0 {
 		slots = runtime.GOMAXPROCS(0)
@@ -230,23 +233,7 @@ func (g *Ingester) retry(ctx context.Context, what string, fn func() error) erro
 }
 
 func (g *Ingester) commit(ctx context.Context, b *partBatch) {
-	offsets := map[string]map[int32]kgo.EpochOffset{b.topic: {b.partition: {Epoch: b.epoch, Offset: b.last + 1}}}
-	g.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-		if err == nil && resp != nil {
-			for _, t := range resp.Topics {
-				for _, p := range t.Partitions {
-					if p.ErrorCode != 0 {
-						err = kerr.ErrorForCode(p.ErrorCode)
-					}
-				}
-			}
-		}
-		if err != nil {
-			// The rows are stored and their range recorded: a consumer that
-			// rereads them cuts the same batch and ClickHouse drops it.
-			g.log.Warn("cannot commit offsets", "topic", b.topic, "partition", b.partition, "offset", b.last+1, "err", err)
-		}
-	})
+	g.committed(ctx, b)
 	h := healthOf(tp{b.topic, b.partition})
 	h.batchRows.Store(int64(b.n))
 	h.insertMicros.Store(b.insertTime.Microseconds())
@@ -297,29 +284,47 @@ func (g *Ingester) flushAll() {
 	_ = g.cl.Flush(fctx)
 }
 
-// onAssigned loads the recorded batch ranges of newly assigned partitions,
-// so batches are cut where an earlier consumer cut them.
+// onAssigned loads the committed offsets and recorded batch ranges of newly
+// assigned partitions, so batches are cut where an earlier consumer cut
+// them.
 func (g *Ingester) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	for topic, ps := range assigned {
-		var got map[int32][]intent
+		var got map[int32]*ledger
 		err := g.retry(ctx, "load batch ranges", func() error {
 			var err error
-			got, err = g.loadIntents(ctx, topic, ps)
+			got, err = g.loadLedgers(ctx, topic, ps)
 			return err
 		})
 		if err != nil {
 			return
 		}
+		g.cmu.Lock()
+		for _, p := range ps {
+			g.ledgers[tp{topic, p}] = got[p]
+		}
+		g.cmu.Unlock()
 		g.mu.Lock()
 		for _, p := range ps {
 			k := tp{topic, p}
-			g.intents[k] = got[p]
+			g.intents[k] = slices.Clone(got[p].pending)
 			delete(g.parts, k)
 		}
 		g.mu.Unlock()
 	}
 }
 
+// forget drops the commit bookkeeping of partitions this consumer no longer
+// owns, once their writers are done.
+func (g *Ingester) forget(keys []tp) {
+	g.cmu.Lock()
+	defer g.cmu.Unlock()
+	for _, k := range keys {
+		delete(g.ledgers, k)
+	}
+}
+
+// loadIntents reads the batch ranges earlier versions recorded in
+// ingest_batches.
 func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (map[int32][]intent, error) {
 	list := make([]string, len(ps))
 	for i, p := range ps {
@@ -370,6 +375,7 @@ func (g *Ingester) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[str
 		}
 	}
 	g.drain(keys)
+	g.forget(keys)
 }
 
 // onLost drops what is held for partitions this replica no longer owns
@@ -388,6 +394,7 @@ func (g *Ingester) onLost(_ context.Context, _ *kgo.Client, lost map[string][]in
 	// Writes already handed over finish (another replica's rewrite of the
 	// same ranges is deduplicated); their commits fail harmlessly.
 	g.drain(keys)
+	g.forget(keys)
 }
 
 // sanitizeToken keeps a token within the characters the store accepts;

@@ -1,7 +1,8 @@
 package ingest
 
 import (
-	"github.com/logmart/logmart/store"
+	"errors"
+	"time"
 )
 
 // partWriter writes one partition's batches in order, so the consumer can
@@ -33,11 +34,24 @@ func (g *Ingester) writerFor(k tp) *partWriter {
 
 // send records the due batches' offset ranges, then hands the batches to
 // their partitions' writers, in offset order. Batches whose range cannot be
-// recorded (the writers' context ended) are not written: a later consumer
-// reads them again.
+// recorded (the writers' context ended, or the group fenced this consumer
+// out) are not written: the partitions' next owner reads them again.
 func (g *Ingester) send(ready map[tp][]*partBatch) {
-	if g.recordRanges(ready) != nil {
-		return
+	ctx := g.wctx
+	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, 10*time.Second) {
+		err := g.record(ctx, ready)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errFenced) || ctx.Err() != nil {
+			g.log.Warn("batches not written: their ranges cannot be recorded, and the partitions' next owner reads them again", "err", err)
+			return
+		}
+		g.log.Warn("cannot record batch ranges; retrying", "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
 	}
 	for k, list := range ready {
 		w := g.writerFor(k)
@@ -67,36 +81,6 @@ func (g *Ingester) drain(keys []tp) {
 	for _, w := range ws {
 		<-w.done
 	}
-}
-
-// recordRanges writes the offset ranges of the batches an earlier consumer
-// did not record into ingest_batches, all in one insert: the batches of
-// every partition due at once cost one small part, not one each. A range is
-// recorded before its batch is written, so a consumer taking the partition
-// over cuts the same batch again.
-func (g *Ingester) recordRanges(ready map[tp][]*partBatch) error {
-	var (
-		topic                   store.LowCardinalityColumn
-		partition               store.Int32Column
-		firstOffset, lastOffset store.Int64Column
-	)
-	topic.Name, partition.Name, firstOffset.Name, lastOffset.Name = "topic", "partition", "first_offset", "last_offset"
-	for _, list := range ready {
-		for _, b := range list {
-			if b.forced == nil {
-				topic.Append(b.topic)
-				partition.Append(b.partition)
-				firstOffset.Append(b.first)
-				lastOffset.Append(b.last)
-			}
-		}
-	}
-	if partition.Len() == 0 {
-		return nil
-	}
-	blk := &store.Block{Cols: []store.BlockColumn{&topic, &partition, &firstOffset, &lastOffset}}
-	ctx := g.wctx
-	return g.retry(ctx, "record batch ranges", func() error { return g.st.Insert(ctx, "ingest_batches", blk, "") })
 }
 
 // writeOne writes a batch whose range is recorded, copies its dead letters
