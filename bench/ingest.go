@@ -297,7 +297,13 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	}()
 
 	codec, _ := compressionCodec(opts.Compression)
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(benchTopic), kgo.ProducerBatchCompression(codec))...)
+	// The producer stands in for log shippers on other machines; its own
+	// buffer is memory and page faults of the measured process. Bounded at
+	// 16k records rather than franz-go's 50k, the run added about 120 MiB
+	// less memory and took about a tenth less CPU, with the same backlog
+	// waiting in Kafka instead.
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.DefaultProduceTopic(benchTopic),
+		kgo.ProducerBatchCompression(codec), kgo.MaxBufferedRecords(16384))...)
 	if err != nil {
 		return res, fmt.Errorf("cannot create the Kafka producer: %w", err)
 	}

@@ -155,9 +155,11 @@ func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// Bounded read-ahead: what is fetched but not yet batched is memory
-		// ingest holds on top of the batches themselves.
-		kgo.FetchMaxBytes(16<<20),
-		kgo.FetchMaxPartitionBytes(4<<20),
+		// ingest holds on top of the batches themselves, decompressed (about
+		// three times the fetched bytes). 8 MiB a fetch kept up as well as
+		// 16 MiB, with about 40 MiB less held at full speed.
+		kgo.FetchMaxBytes(8<<20),
+		kgo.FetchMaxPartitionBytes(2<<20),
 		kgo.MaxConcurrentFetches(2),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(g.onAssigned),
