@@ -94,3 +94,11 @@ type Result struct {
 	Rows    [][]any
 	Stats   Stats
 }
+
+// DeferSkipIndexes is the insert setting that leaves a new part's data
+// skipping indexes (the trace_id bloom filter) to the merge that rewrites
+// it. Built on insert they were a tenth of an insert's CPU and then thrown
+// away: a merge builds the merged part's indexes from its rows anyway. A
+// part not merged yet is read without its index, and such parts are the
+// newest and smallest.
+const DeferSkipIndexes = "materialize_skip_indexes_on_insert = 0"

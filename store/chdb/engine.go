@@ -557,7 +557,9 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		// drop a second, legitimately identical block.
 		sql = append(sql, " SETTINGS insert_deduplicate = 0"...)
 	}
-	sql = append(sql, " FORMAT Native"...)
+	// Skip indexes are built when the part is merged, not on the insert
+	// path (see store.DeferSkipIndexes).
+	sql = append(sql, ", "+store.DeferSkipIndexes+" FORMAT Native"...)
 
 	c, err := e.acquire(ctx, store.Settings{})
 	if err != nil {

@@ -398,3 +398,48 @@ func TestFailedInsertReleasesItsPipe(t *testing.T) {
 		}
 	}
 }
+
+// A new part's skip indexes wait for its merge (store.DeferSkipIndexes);
+// lookups find the rows before and after, and the merged part has them.
+func TestSkipIndexesBuiltAtMerge(t *testing.T) {
+	ctx := context.Background()
+	must(t, testEngine.Exec(ctx, store.Query{SQL: `CREATE TABLE IF NOT EXISTS traced (
+		ts DateTime64(3), trace_id String, INDEX idx_trace trace_id TYPE bloom_filter(0.01) GRANULARITY 1
+		) ENGINE = MergeTree ORDER BY ts SETTINGS index_granularity = 64`}))
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE traced"}))
+	for part := range 2 {
+		ts := &store.Int64Column{Name: "ts", Type: "DateTime64(3)"}
+		tr := &store.StringColumn{Name: "trace_id"}
+		for i := range 5000 {
+			ts.Append(int64(part*5000 + i))
+			tr.Append(fmt.Sprintf("%032x", part*5000+i))
+		}
+		must(t, testEngine.Insert(ctx, "traced", &store.Block{Cols: []store.BlockColumn{ts, tr}}, fmt.Sprintf("traced-%d", part)))
+	}
+	indexBytes := func() string {
+		res, err := testEngine.Query(ctx, store.Query{SQL: `SELECT count(), sum(secondary_indices_compressed_bytes) > 0
+			FROM system.parts WHERE database = currentDatabase() AND table = 'traced' AND active`})
+		must(t, err)
+		return fmt.Sprint(res.Rows[0])
+	}
+	lookup := func() string {
+		res, err := testEngine.Query(ctx, store.Query{SQL: fmt.Sprintf(
+			"SELECT count(), any(ts) FROM traced WHERE trace_id = '%032x'", 7777)})
+		must(t, err)
+		return fmt.Sprint(res.Rows[0])
+	}
+	if got := indexBytes(); got != "[2 0]" {
+		t.Fatalf("after two inserts, parts and whether any has index data: %s, want [2 0]", got)
+	}
+	want := "[1 1970-01-01 00:00:07.777]"
+	if got := lookup(); got != want {
+		t.Fatalf("lookup before the merge: %s, want %s", got, want)
+	}
+	must(t, testEngine.Exec(ctx, store.Query{SQL: "OPTIMIZE TABLE traced FINAL"}))
+	if got := indexBytes(); got != "[1 1]" {
+		t.Fatalf("after the merge: %s, want [1 1]", got)
+	}
+	if got := lookup(); got != want {
+		t.Fatalf("lookup after the merge: %s, want %s", got, want)
+	}
+}

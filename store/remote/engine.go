@@ -27,6 +27,9 @@ type Engine struct {
 	cluster  string
 	log      *slog.Logger
 	closed   atomic.Bool
+	// deferIndexes says the server knows store.DeferSkipIndexes's setting
+	// (ClickHouse 25.x and later); older servers build indexes on insert.
+	deferIndexes bool
 }
 
 var _ store.Store = (*Engine)(nil)
@@ -90,9 +93,14 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 		conn.Close()
 		return openErr(err)
 	}
+	deferIndexes, err := knowsSetting(conn, cfg.DialTimeout, "materialize_skip_indexes_on_insert")
+	if err != nil {
+		conn.Close()
+		return openErr(err)
+	}
 	log.Info("connected to ClickHouse", "addr", addr, "database", database, "cluster", cfg.Cluster,
 		"version", version.Version.String(), "tls", cfg.TLS.Enable)
-	return &Engine{conn: conn, database: database, cluster: cfg.Cluster, log: log}, nil
+	return &Engine{conn: conn, database: database, cluster: cfg.Cluster, log: log, deferIndexes: deferIndexes}, nil
 }
 
 // options builds the driver's options; database is the connections'
@@ -118,6 +126,18 @@ func (c Config) options(database string, tlsCfg *tls.Config) *clickhouse.Options
 		ConnOpenStrategy: clickhouse.ConnOpenRoundRobin,
 		Compression:      comp,
 	}
+}
+
+// knowsSetting says whether the server has a query setting by this name.
+func knowsSetting(conn driver.Conn, dial time.Duration, name string) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*dial)
+	defer cancel()
+	var n uint64
+	q := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"n": name}))
+	if err := conn.QueryRow(q, "SELECT count() FROM system.settings WHERE name = {n:String}").Scan(&n); err != nil {
+		return false, fmt.Errorf("cannot look up setting %q: %w", name, convertError(err))
+	}
+	return n > 0, nil
 }
 
 // ping checks that a server answers, bounded by twice the dial timeout

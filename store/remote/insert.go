@@ -54,13 +54,14 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 	n := b.Rows()
 	// Without a token, deduplication by the data's hash would drop a second,
 	// legitimately identical block: it is off.
-	ictx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"insert_deduplicate": 0}))
+	settings := clickhouse.Settings{"insert_deduplicate": 0}
 	if token != "" {
-		ictx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-			"insert_deduplicate":         1,
-			"insert_deduplication_token": token,
-		}))
+		settings = clickhouse.Settings{"insert_deduplicate": 1, "insert_deduplication_token": token}
 	}
+	if e.deferIndexes {
+		settings["materialize_skip_indexes_on_insert"] = 0 // store.DeferSkipIndexes
+	}
+	ictx := clickhouse.Context(ctx, clickhouse.WithSettings(settings))
 	batch, err := e.conn.PrepareBatch(ictx, insertStatement(table, b.Names()))
 	if err != nil {
 		return fmt.Errorf("cannot insert %d rows into %s: %w", n, table, fail(ctx, err))
