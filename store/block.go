@@ -193,13 +193,13 @@ func (c *StringColumn) Size() int { return c.buf.Len() }
 
 // Append adds one value.
 func (c *StringColumn) Append(s string) {
-	c.buf.appendString(s)
+	appendValue(&c.buf, s)
 	c.n++
 }
 
 // AppendBytes adds one value from bytes.
 func (c *StringColumn) AppendBytes(b []byte) {
-	c.buf.appendBytes(b)
+	appendValue(&c.buf, b)
 	c.n++
 }
 
@@ -366,7 +366,7 @@ func (c *MapColumn) Size() int  { return c.vals.Len() }
 // Add adds one key/value pair to the row being built; EndRow closes it.
 func (c *MapColumn) Add(k, v string) {
 	c.keys.AppendByAddr(k)
-	c.vals.appendString(v)
+	appendValue(&c.vals, v)
 }
 
 // EndRow closes the current row.

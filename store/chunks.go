@@ -28,29 +28,17 @@ type chunks struct {
 // Len is the number of bytes held.
 func (c *chunks) Len() int { return c.size + len(c.cur) }
 
-// appendString appends s's length as a varint, then s: a String in Native
+// appendValue appends v's length as a varint, then v: a String in Native
 // encoding.
-func (c *chunks) appendString(s string) {
-	if cap(c.cur)-len(c.cur) >= len(s)+binary.MaxVarintLen64 {
-		c.cur = binary.AppendUvarint(c.cur, uint64(len(s)))
-		c.cur = append(c.cur, s...)
+func appendValue[T string | []byte](c *chunks, v T) {
+	if cap(c.cur)-len(c.cur) >= len(v)+binary.MaxVarintLen64 {
+		c.cur = binary.AppendUvarint(c.cur, uint64(len(v)))
+		c.cur = append(c.cur, v...)
 		return
 	}
 	var n [binary.MaxVarintLen64]byte
-	write(c, binary.AppendUvarint(n[:0], uint64(len(s))))
-	write(c, s)
-}
-
-// appendBytes is appendString for bytes.
-func (c *chunks) appendBytes(b []byte) {
-	if cap(c.cur)-len(c.cur) >= len(b)+binary.MaxVarintLen64 {
-		c.cur = binary.AppendUvarint(c.cur, uint64(len(b)))
-		c.cur = append(c.cur, b...)
-		return
-	}
-	var n [binary.MaxVarintLen64]byte
-	write(c, binary.AppendUvarint(n[:0], uint64(len(b))))
-	write(c, b)
+	write(c, binary.AppendUvarint(n[:0], uint64(len(v))))
+	write(c, v)
 }
 
 // write appends p, filling the current block and taking new ones.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -73,21 +74,19 @@ func runBenchIngest(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, MaxConcurrentInserts: *inserts}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	for _, p := range []struct {
+		path string
+		to   *io.Writer
+	}{{*cpuProfile, &opts.CPUProfile}, {*memProfile, &opts.MemProfile}} {
+		if p.path == "" {
+			continue
+		}
+		f, err := os.Create(p.path)
 		if err != nil {
-			return fmt.Errorf("cannot create %q: %w", *cpuProfile, err)
+			return fmt.Errorf("cannot create %q: %w", p.path, err)
 		}
 		defer f.Close()
-		opts.CPUProfile = f
-	}
-	if *memProfile != "" {
-		f, err := os.Create(*memProfile)
-		if err != nil {
-			return fmt.Errorf("cannot create %q: %w", *memProfile, err)
-		}
-		defer f.Close()
-		opts.MemProfile = f
+		*p.to = f
 	}
 	if isTerminal(os.Stderr) {
 		opts.Progress = func(p bench.IngestProgress) {
