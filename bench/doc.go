@@ -6,9 +6,9 @@
 // with its embedded defaults: the embedded Kafka broker (persisting to its
 // data folder before acknowledging), the embedded ClickHouse engine, and the
 // ingester consuming the logs topic in its consumer group. A producer
-// goroutine writes realistic JSON log lines (demo.LogLine, about 300 bytes
-// each, generated before the run and stamped with the time as they are
-// sent) into the logs topic as fast as the broker acknowledges them (or at a
+// goroutine writes realistic JSON log lines (demo.CompactLogLine, about
+// 245 bytes each, or demo.LogLine's richer 310 with --lines rich; generated
+// before the run and stamped with the time as they are sent) into the logs topic as fast as the broker acknowledges them (or at a
 // fixed rate), and the run ends when every line is queryable in the logs
 // table.
 //

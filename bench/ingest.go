@@ -69,6 +69,11 @@ type IngestOptions struct {
 	// gzip or none. Default snappy, franz-go's default and a common choice
 	// of log shippers.
 	Compression string
+	// Lines is the shape of the log lines: "compact" (the default: about
+	// 245 bytes with timestamp, level, service, host, region, message and
+	// trace_id, the shape many services log) or "rich" (demo.LogLine,
+	// about 310 bytes: also a nested http object and a user on requests).
+	Lines string
 	// Seed seeds the log line generator, so runs produce the same bytes.
 	// Default 1.
 	Seed uint64
@@ -137,6 +142,9 @@ type IngestResult struct {
 	ProduceSeconds float64 `json:"-"`
 	// Compression is the producer's batch compression.
 	Compression string `json:"-"`
+	// Lines is the line shape, and LineBytes the lines' average size.
+	Lines     string  `json:"-"`
+	LineBytes float64 `json:"-"`
 	// FreshnessMaxMs is the largest freshness of any record.
 	FreshnessMaxMs float64 `json:"-"`
 	// Inserts are the ingester's writes during the run.
@@ -197,6 +205,12 @@ func (o *IngestOptions) withDefaults() error {
 	}
 	if o.Compression == "" {
 		o.Compression = "snappy"
+	}
+	if o.Lines == "" {
+		o.Lines = "compact"
+	}
+	if lineShapes[o.Lines] == nil {
+		return fmt.Errorf("lines must be compact or rich, got %q", o.Lines)
 	}
 	if _, err := compressionCodec(o.Compression); err != nil {
 		return err
@@ -312,7 +326,7 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		return res, err
 	}
 
-	lines, err := newLinePool(opts.Seed, opts.Events)
+	lines, err := newLinePool(lineShapes[opts.Lines], opts.Seed, opts.Events)
 	if err != nil {
 		return res, err
 	}
@@ -484,6 +498,8 @@ func (r *run) measure(ctx context.Context, ingDone <-chan error) (res IngestResu
 		Bytes:              r.acks.bytes,
 		ProduceSeconds:     r.acks.last.Seconds(),
 		Compression:        r.opts.Compression,
+		Lines:              r.opts.Lines,
+		LineBytes:          float64(r.lines.size()) / float64(len(r.lines.ends)),
 		MergeCPUSeconds:    merges.Seconds(),
 		EngineCPUSeconds:   engine.Seconds(),
 		GCCPUSeconds:       (gc - gc0).Seconds(),

@@ -75,9 +75,9 @@ func TestIngest(t *testing.T) {
 	if res.PeakRSSBytes < res.RSSIdleBytes {
 		t.Errorf("peak RSS %d is below idle RSS %d", res.PeakRSSBytes, res.RSSIdleBytes)
 	}
-	// A record is about 300 bytes.
+	// A compact record is about 245 bytes.
 	if per := res.Bytes / events; per < 150 || per > 1000 {
-		t.Errorf("%d value bytes for %d records: %d bytes each, want about 300", res.Bytes, events, per)
+		t.Errorf("%d value bytes for %d records: %d bytes each, want about 245", res.Bytes, events, per)
 	}
 	if res.ProduceSeconds <= 0 || res.ProduceSeconds > res.Seconds {
 		t.Errorf("produce seconds %v, want in (0, %v]", res.ProduceSeconds, res.Seconds)

@@ -30,8 +30,15 @@ type linePool struct {
 	ends  []int
 }
 
-// newLinePool generates n lines (at most maxPoolLines) from seed.
-func newLinePool(seed uint64, n int) (*linePool, error) {
+// lineShapes are the line generators by IngestOptions.Lines.
+var lineShapes = map[string]func(*rand.Rand, time.Time, []byte) []byte{
+	"compact": demo.CompactLogLine,
+	"rich":    demo.LogLine,
+}
+
+// newLinePool generates n lines (at most maxPoolLines) of shape gen from
+// seed.
+func newLinePool(gen func(*rand.Rand, time.Time, []byte) []byte, seed uint64, n int) (*linePool, error) {
 	n = min(n, maxPoolLines)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	// A fraction with no trailing zeros prints all nine digits, so every
@@ -40,7 +47,7 @@ func newLinePool(seed uint64, n int) (*linePool, error) {
 	p := &linePool{arena: make([]byte, 0, n*320), ends: make([]int, 0, n)}
 	for range n {
 		start := len(p.arena)
-		p.arena = demo.LogLine(rng, ref, p.arena)
+		p.arena = gen(rng, ref, p.arena)
 		line := p.arena[start:]
 		if !bytes.HasPrefix(line, []byte(tsPrefix)) || len(line) < len(tsPrefix)+tsLen+1 || line[len(tsPrefix)+tsLen] != '"' {
 			return nil, fmt.Errorf("log line %q does not start with a %d-byte timestamp", line[:min(len(line), 60)], tsLen)
@@ -68,3 +75,6 @@ func (p *linePool) appendLine(dst []byte, i int, ts []byte) []byte {
 func stamp(dst []byte, t time.Time) []byte {
 	return t.UTC().AppendFormat(dst[:0], tsLayout)
 }
+
+// size is the bytes of all the pool's lines.
+func (p *linePool) size() int { return len(p.arena) }

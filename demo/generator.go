@@ -126,7 +126,7 @@ func (g *Generator) Next() Record {
 		si, ri = pickService(r), pickRegion(r)
 	}
 	incident := g.incident && si == g.incSvc && ri == g.incRegion
-	v, out := appendLog(make([]byte, 0, 320), r, now, si, ri, incident)
+	v, out := appendLog(make([]byte, 0, 320), r, now, si, ri, incident, false)
 	g.metrics[si].observe(out)
 	return Record{Topic: g.cfg.LogsTopic, Key: services[si].name, Value: v, Timestamp: now, ContentType: ContentTypeJSON}
 }

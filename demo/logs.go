@@ -19,7 +19,15 @@ import (
 // status, latency_ms; request lines only), trace_id (32 hex digits), user
 // (on some requests).
 func LogLine(r *rand.Rand, now time.Time, dst []byte) []byte {
-	dst, _ = appendLog(dst, r, now, pickService(r), pickRegion(r), false)
+	dst, _ = appendLog(dst, r, now, pickService(r), pickRegion(r), false, false)
+	return dst
+}
+
+// CompactLogLine appends a line of the compact shape many services log,
+// about 230 bytes: LogLine's keys without http and user, so a request's
+// method, path, status and latency are in its message only.
+func CompactLogLine(r *rand.Rand, now time.Time, dst []byte) []byte {
+	dst, _ = appendLog(dst, r, now, pickService(r), pickRegion(r), false, true)
 	return dst
 }
 
@@ -34,8 +42,8 @@ type logOutcome struct {
 
 // appendLog appends one log line of services[si] in regions[ri]. During an
 // incident most lines are failures: 5xx responses, crashes, incident
-// messages.
-func appendLog(dst []byte, r *rand.Rand, now time.Time, si, ri int, incident bool) ([]byte, logOutcome) {
+// messages. A compact line leaves out the http object and the user.
+func appendLog(dst []byte, r *rand.Rand, now time.Time, si, ri int, incident, compact bool) ([]byte, logOutcome) {
 	s := &services[si]
 	tc := tmplCtx{r: r, s: s, region: regions[ri].name}
 	host := hosts[si][ri][r.IntN(len(hosts[si][ri]))]
@@ -113,7 +121,7 @@ func appendLog(dst []byte, r *rand.Rand, now time.Time, si, ri int, incident boo
 	dst = append(dst, regions[ri].name...)
 	dst = append(dst, `","message":`...)
 	dst = appendJSONString(dst, msg)
-	if out.http {
+	if out.http && !compact {
 		dst = append(dst, `,"http":{"method":"`...)
 		dst = append(dst, ep.method...)
 		dst = append(dst, `","path":`...)
@@ -128,7 +136,7 @@ func appendLog(dst []byte, r *rand.Rand, now time.Time, si, ri int, incident boo
 	dst = appendHex(dst, r.Uint64(), 16)
 	dst = appendHex(dst, r.Uint64(), 16)
 	dst = append(dst, '"')
-	if out.http && !strings.HasPrefix(ep.path, "/internal/") && r.IntN(10) < 6 {
+	if out.http && !compact && !strings.HasPrefix(ep.path, "/internal/") && r.IntN(10) < 6 {
 		dst = append(dst, `,"user":"`...)
 		dst = tc.appendUser(dst)
 		dst = append(dst, '"')

@@ -35,7 +35,8 @@ func runBench(args []string) error {
 
 func runBenchIngest(args []string) error {
 	fs := newFlags("bench ingest")
-	events := fs.Int("events", 1_000_000, "log lines to produce (about 300 bytes each)")
+	events := fs.Int("events", 1_000_000, "log lines to produce")
+	lines := fs.String("lines", "compact", "the log lines' shape: compact (about 245 bytes: timestamp, level, service, host, region, message, trace_id) or rich (about 310 bytes: also a nested http object and a user)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object instead of a table")
 	data := fs.String("data", "", "folder for the embedded Kafka and ClickHouse data, kept afterwards; must be empty or absent (default: a temporary folder, removed afterwards)")
 	partitions := fs.Int("partitions", 4, "partitions of the logs topic")
@@ -73,7 +74,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, MaxConcurrentInserts: *inserts}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, Lines: *lines, MaxConcurrentInserts: *inserts}
 	for _, p := range []struct {
 		path string
 		to   *io.Writer
@@ -123,7 +124,8 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 	if rate > 0 {
 		pace = fmt.Sprintf("at %d/s", rate)
 	}
-	row("events", "%d, produced %s (%d partitions, batches of up to %d rows, %s compression)", r.Events, pace, partitions, batchRows, r.Compression)
+	row("events", "%d %s lines of %.0f bytes on average, produced %s (%d partitions, batches of up to %d rows, %s compression)",
+		r.Events, r.Lines, r.LineBytes, pace, partitions, batchRows, r.Compression)
 	row("seconds", "%.3f (last ack after %.3f)", r.Seconds, r.ProduceSeconds)
 	row("events/s", "%.0f", r.EventsPerSec)
 	row("MB/s", "%.2f (%.1f MB of record values)", r.MBPerSec, float64(r.Bytes)/1e6)
