@@ -114,7 +114,9 @@ var errFenced = errors.New("fenced out of the consumer group")
 func (g *Ingester) record(ctx context.Context, ready map[tp][]*partBatch) error {
 	g.cmu.Lock()
 	defer g.cmu.Unlock()
-	added := map[tp]int{}
+	// Every partition's new ranges are checked before any is taken in, so
+	// a refusal leaves no partition holding ranges it never committed.
+	adds := map[tp][]intent{}
 	for k, list := range ready {
 		l := g.ledgerOf(k)
 		var add []intent
@@ -133,6 +135,11 @@ func (g *Ingester) record(ctx context.Context, ready map[tp][]*partBatch) error 
 			return fmt.Errorf("%s/%d: %d batches are recorded and not committed as written; waiting for commits to succeed",
 				k.topic, k.partition, len(l.pending))
 		}
+		adds[k] = add
+	}
+	added := map[tp]int{}
+	for k, add := range adds {
+		l := g.ledgers[k]
 		l.pending = append(l.pending, add...)
 		added[k] = len(add)
 	}

@@ -96,3 +96,28 @@ func TestRangesInIngestBatchesStillCut(t *testing.T) {
 		}
 	}
 }
+
+// A partition at maxPending refuses the whole record, and no other
+// partition keeps ranges from it that were never committed.
+func TestRecordRefusedLeavesNoRanges(t *testing.T) {
+	g := &Ingester{ledgers: map[tp]*ledger{}}
+	full, free := tp{"logs", 0}, tp{"logs", 1}
+	for i := range maxPending {
+		g.ledgerOf(full).pending = append(g.ledgerOf(full).pending, intent{int64(10 * i), int64(10*i + 9)})
+	}
+	g.ledgerOf(free).pending = []intent{{0, 9}}
+	ready := map[tp][]*partBatch{
+		free: {{topic: "logs", partition: 1, first: 10, last: 19}},
+		full: {{topic: "logs", partition: 0, first: 10 * maxPending, last: 10*maxPending + 9}},
+	}
+	err := g.record(context.Background(), ready)
+	if err == nil || !strings.Contains(err.Error(), "logs/0") {
+		t.Fatalf("err = %v, want a refusal naming logs/0", err)
+	}
+	if got := fmt.Sprint(g.ledgers[free].pending); got != "[{0 9}]" {
+		t.Fatalf("logs/1 holds %s after the refusal, want [{0 9}]", got)
+	}
+	if n := len(g.ledgers[full].pending); n != maxPending {
+		t.Fatalf("logs/0 holds %d ranges, want %d", n, maxPending)
+	}
+}
