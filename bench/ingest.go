@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -335,7 +336,7 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		opts:    opts,
 		st:      st,
 		cl:      cl,
-		acks:    newAckLog(opts.Partitions, opts.Events),
+		acks:    newAckLog(opts.Partitions),
 		vis:     make([][]visStep, opts.Partitions),
 		written: written,
 	}
@@ -679,35 +680,60 @@ func (r *run) checkCount(ctx context.Context) error {
 // freshness returns the 50th and 95th percentile and the maximum of
 // visible-time minus ack-time over all records.
 func (r *run) freshness() (p50, p95, pmax time.Duration) {
-	all := make([]time.Duration, 0, r.opts.Events)
-	for p, acks := range r.acks.parts {
+	// Each run of offsets acknowledged at one time splits at the writes that
+	// made its records queryable; every piece is one freshness, weighed by
+	// its records.
+	type piece struct {
+		d time.Duration
+		n int64
+	}
+	var (
+		all   []piece
+		total int64
+	)
+	for p, runs := range r.acks.parts {
 		steps := r.vis[p]
 		si := 0
-		for off, ack := range acks {
-			for si < len(steps) && steps[si].upTo < int64(off) {
-				si++
+		for _, ar := range runs {
+			for from := ar.from; from <= ar.upTo; {
+				for si < len(steps) && steps[si].upTo < from {
+					si++
+				}
+				if si == len(steps) {
+					break // not seen; the count check reports it
+				}
+				to := min(ar.upTo, steps[si].upTo)
+				all = append(all, piece{steps[si].t - ar.t, to - from + 1})
+				total += to - from + 1
+				from = to + 1
 			}
-			if si == len(steps) || ack < 0 {
-				continue // not seen; the count check reports it
-			}
-			all = append(all, steps[si].t-ack)
 		}
 	}
-	if len(all) == 0 {
+	if total == 0 {
 		return 0, 0, 0
 	}
-	slices.Sort(all)
-	at := func(q float64) time.Duration { return all[int(math.Ceil(q*float64(len(all))))-1] }
-	return at(0.50), at(0.95), all[len(all)-1]
+	slices.SortFunc(all, func(a, b piece) int { return cmp.Compare(a.d, b.d) })
+	at := func(q float64) time.Duration {
+		want, seen := int64(math.Ceil(q*float64(total))), int64(0)
+		for _, pc := range all {
+			if seen += pc.n; seen >= want {
+				return pc.d
+			}
+		}
+		return all[len(all)-1].d
+	}
+	return at(0.50), at(0.95), all[len(all)-1].d
 }
 
-// ackLog records when the broker acknowledged each record, by partition and
-// offset.
+// ackLog records when the broker acknowledged each record, by partition, as
+// runs of consecutive offsets acknowledged at one time: the client answers
+// for a produced batch's records one after another, so a run holds a batch
+// or more, and a long run costs no memory per record.
 type ackLog struct {
 	start time.Time // the run's start, set before the first produce
 
 	mu    sync.Mutex
-	parts [][]time.Duration // since start; -1 until acknowledged
+	parts [][]ackRun
 	// now is the time acks are stamped with, read afresh for each
 	// partition's run of acks and every ackClockEvery acks: the client
 	// acknowledges a produced batch's records one after another, within
@@ -721,12 +747,15 @@ type ackLog struct {
 	err      error
 }
 
-func newAckLog(partitions, events int) *ackLog {
-	a := &ackLog{parts: make([][]time.Duration, partitions)}
-	for i := range a.parts {
-		a.parts[i] = make([]time.Duration, 0, events/partitions+events/partitions/4+16)
-	}
-	return a
+// ackRun is offsets from through upTo of one partition, acknowledged at t
+// (since the run's start).
+type ackRun struct {
+	from, upTo int64
+	t          time.Duration
+}
+
+func newAckLog(partitions int) *ackLog {
+	return &ackLog{parts: make([][]ackRun, partitions)}
 }
 
 // ackClockEvery bounds how many acks share one reading of the clock.
@@ -747,16 +776,24 @@ func (a *ackLog) promise(rec *kgo.Record, err error) {
 		}
 		return
 	}
-	p := a.parts[rec.Partition]
-	for int64(len(p)) <= rec.Offset {
-		p = append(p, -1)
-	}
 	if rec.Partition != a.lastPart || a.n%ackClockEvery == 0 {
 		a.now, a.lastPart = time.Since(a.start), rec.Partition
 	}
 	t := a.now
-	p[rec.Offset] = t
-	a.parts[rec.Partition] = p
+	runs := a.parts[rec.Partition]
+	switch n := len(runs); {
+	case n > 0 && rec.Offset <= runs[n-1].upTo:
+		// The client answers for a partition's records in offset order.
+		if a.err == nil {
+			a.err = fmt.Errorf("partition %d offset %d was acknowledged after offset %d", rec.Partition, rec.Offset, runs[n-1].upTo)
+		}
+		return
+	case n > 0 && runs[n-1].t == t && runs[n-1].upTo == rec.Offset-1:
+		runs[n-1].upTo = rec.Offset
+	default:
+		runs = append(runs, ackRun{from: rec.Offset, upTo: rec.Offset, t: t})
+	}
+	a.parts[rec.Partition] = runs
 	a.n++
 	a.bytes += int64(len(rec.Value))
 	a.last = max(a.last, t)

@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestIngest runs the whole bench once with a small event count and checks
@@ -110,4 +114,65 @@ func TestIngestOptionsErrors(t *testing.T) {
 	f(IngestOptions{Events: 10, BatchRows: -5}, "batch rows must be between 1 and 10000000, got -5")
 	f(IngestOptions{Events: 10, Rate: -1}, "rate must be 0 (as fast as possible) or positive, got -1")
 	f(IngestOptions{Events: 10, Data: full}, "is not empty")
+}
+
+// Freshness over runs of acks weighs each run by its records: the same
+// percentiles as one duration per record.
+func TestFreshnessWeighsRunsByRecords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	r := &run{acks: newAckLog(3), vis: make([][]visStep, 3)}
+	var perRecord []time.Duration
+	for p := range 3 {
+		var off int64
+		var at time.Duration
+		for off < 5000 {
+			n := 1 + rng.Int64N(300)
+			at += time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
+			r.acks.parts[p] = append(r.acks.parts[p], ackRun{from: off, upTo: off + n - 1, t: at})
+			off += n
+		}
+		var written time.Duration
+		for upTo := int64(-1); upTo < off-1; {
+			upTo = min(off-1, upTo+1+rng.Int64N(1200))
+			written += time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
+			r.vis[p] = append(r.vis[p], visStep{upTo: upTo, t: 2*time.Second + written})
+		}
+		// The same, record by record.
+		for _, ar := range r.acks.parts[p] {
+			for o := ar.from; o <= ar.upTo; o++ {
+				for _, st := range r.vis[p] {
+					if st.upTo >= o {
+						perRecord = append(perRecord, st.t-ar.t)
+						break
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(perRecord)
+	at := func(q float64) time.Duration { return perRecord[int(math.Ceil(q*float64(len(perRecord))))-1] }
+	p50, p95, pmax := r.freshness()
+	if p50 != at(0.5) || p95 != at(0.95) || pmax != perRecord[len(perRecord)-1] {
+		t.Fatalf("freshness %v / %v / %v, record by record %v / %v / %v", p50, p95, pmax, at(0.5), at(0.95), perRecord[len(perRecord)-1])
+	}
+}
+
+// Acks of consecutive offsets stamped alike share one run; an ack out of
+// offset order is an error.
+func TestAckLogRuns(t *testing.T) {
+	a := newAckLog(2)
+	a.start = time.Now()
+	for o := range int64(10) {
+		a.promise(&kgo.Record{Partition: 1, Offset: o, Value: []byte("x")}, nil)
+	}
+	if n := len(a.parts[1]); n < 1 || n > 2 || a.parts[1][0].from != 0 || a.parts[1][n-1].upTo != 9 {
+		t.Fatalf("10 acks in a row made runs %+v, want one or two covering 0-9", a.parts[1])
+	}
+	if a.count() != 10 || a.failed() != nil {
+		t.Fatalf("count %d, err %v", a.count(), a.failed())
+	}
+	a.promise(&kgo.Record{Partition: 1, Offset: 4}, nil)
+	if err := a.failed(); err == nil || !strings.Contains(err.Error(), "offset 4") {
+		t.Fatalf("an ack out of order: err %v", err)
+	}
 }
