@@ -1,302 +1,355 @@
 package ingest
 
 import (
-	"hash/fnv"
-	"slices"
-	"sort"
-	"strings"
-	"sync"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/store"
 )
 
-// logColumns is a columnar batch for the logs table.
-type logColumns struct {
-	ts, ingest           store.Int64Column
-	stream, source       store.LowCardinalityColumn
-	service, host, level store.LowCardinalityColumn
-	topic                store.LowCardinalityColumn
-	body, trace          store.StringColumn
-	attrs                store.MapColumn
-	retention            store.UInt32Column
-	partition            store.Int32Column
-	offset               store.Int64Column
+// Record headers a producer can set to steer one record; `logmart ingest
+// file` sets them.
+const (
+	HeaderStream = "logmart-stream"
+	HeaderFormat = "logmart-format"
+	HeaderSource = "logmart-source"
+)
+
+// intent is a batch's offset range as recorded in ingest_batches.
+type intent struct{ first, last int64 }
+
+// partBatch is one partition's records on their way to ClickHouse. Its
+// offset range [first, last] names it: the deduplication token of each
+// insert is built from it.
+type partBatch struct {
+	t         TopicConfig
+	topic     string
+	partition int32
+	maxBytes  int
+	started   time.Time
+	first     int64
+	last      int64
+	epoch     int32
+	n, bytes  int
+	newest    int64
+	// quiet is how long the consumer has waited for more of the
+	// partition's records since the last one, and caughtUp whether that one
+	// was the partition's newest as of its fetch: a batch is written early
+	// when both say the partition has gone quiet. Time spent decoding or
+	// waiting for a writer does not count as quiet.
+	quiet    time.Duration
+	caughtUp bool
+	// forced is the range recorded for this batch by an earlier consumer that
+	// may have written it: the batch must end exactly there.
+	forced *intent
+	// insertTime is how long the last successful write took.
+	insertTime time.Duration
+
+	routes   *Router
+	decs     map[string]decoder // by format
+	dec      decoder            // decs[t.Format], once made
+	row      logRow
+	env      RouteEnv
+	samples  []sample
+	logs     *logColumns
+	events   *eventColumns
+	metrics  *metricColumns
+	dead     *deadColumns
+	deadRecs []*kgo.Record // for the dead-letter topic
 }
 
-func newLogColumns() *logColumns {
-	c := &logColumns{}
-	c.ts = store.Int64Column{Name: "timestamp", Type: "DateTime64(3)"}
-	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
-	c.stream.Name, c.source.Name, c.service.Name = "stream", "source", "service"
-	c.host.Name, c.level.Name, c.body.Name = "host", "level", "body"
-	c.trace.Name, c.topic.Name, c.attrs.Name = "trace_id", "kafka_topic", "attributes"
-	c.retention = store.UInt32Column{Name: "retention_days"}
-	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
-	return c
-}
-
-func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ingestMs int64, topic string, partition int32, offset int64) {
-	c.ts.Append(r.ts)
-	c.stream.Append(stream)
-	c.source.Append(source)
-	c.service.Append(r.service)
-	c.host.Append(r.host)
-	c.level.Append(r.level)
-	c.body.Append(r.body)
-	c.trace.Append(r.traceID)
-	for _, a := range r.attrs {
-		c.attrs.Add(a.k, a.v)
+func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) *partBatch {
+	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1,
+		dead: newDeadColumns(), routes: routes, decs: map[string]decoder{}}
+	switch t.Table {
+	case "logs":
+		b.logs = getLogColumns()
+	case "events":
+		b.events = newEventColumns()
+	case "metrics":
+		b.metrics = newMetricColumns()
 	}
-	c.attrs.EndRow()
-	c.ingest.Append(ingestMs)
-	c.retention.Append(retention)
-	c.topic.Append(topic)
-	c.partition.Append(partition)
-	c.offset.Append(offset)
+	return b
 }
 
-// spareLogColumns keeps written batches' columns for the next batches:
-// their buffers are already grown to a batch's size, so the next batch
-// appends without copying its way up or faulting in fresh pages. A bounded
-// list rather than a sync.Pool, which every garbage collection empties: at
-// full speed a collection runs more often than a batch is written.
-var spareLogColumns = struct {
-	sync.Mutex
-	list []*logColumns
-	hint logSizes // the batch cut last
-}{}
-
-// maxSpareLogColumns bounds the memory kept: about two batches per
-// partition writer of a few partitions.
-const maxSpareLogColumns = 8
-
-func getLogColumns() *logColumns {
-	s := &spareLogColumns
-	s.Lock()
-	defer s.Unlock()
-	var c *logColumns
-	if n := len(s.list); n > 0 {
-		c = s.list[n-1]
-		s.list[n-1] = nil
-		s.list = s.list[:n-1]
-	} else {
-		c = newLogColumns()
+// cutFor counts the batch as cut for reason and returns it.
+func (b *partBatch) cutFor(reason string) *partBatch {
+	batchesCut.WithLabelValues(b.topic, reason).Inc()
+	if b.logs != nil {
+		noteLogSizes(b.logs)
 	}
-	c.grow(s.hint)
-	return c
+	return b
 }
 
-// noteLogSizes records a cut batch's sizes, which the column sets handed
-// out from now on are grown to.
-func noteLogSizes(c *logColumns) {
-	z := c.sizes()
-	s := &spareLogColumns
-	s.Lock()
-	defer s.Unlock()
-	s.hint = z
-}
-
-// putLogColumns takes back a written batch's columns. Their string data
-// goes back to the store's free blocks at once, for whichever batch fills
-// next.
-func putLogColumns(c *logColumns) {
-	if c == nil {
-		return
+// rangeOf returns the range the batch is recorded under.
+func (b *partBatch) rangeOf() intent {
+	if b.forced != nil {
+		return *b.forced
 	}
-	c.block().Reset()
-	s := &spareLogColumns
-	s.Lock()
-	defer s.Unlock()
-	if len(s.list) < maxSpareLogColumns {
-		s.list = append(s.list, c)
+	return intent{b.first, b.last}
+}
+
+func (b *partBatch) add(r *kgo.Record, now time.Time) {
+	if b.first < 0 {
+		b.first, b.started = r.Offset, now
+	}
+	b.last, b.epoch = r.Offset, r.LeaderEpoch
+	b.quiet = 0
+	b.n++
+	b.bytes += len(r.Value)
+	nowMs := now.UnixMilli()
+	reason, err := b.decode(r, nowMs)
+	if err != nil {
+		invalidTotal.WithLabelValues(r.Topic, reason).Inc()
+		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
+		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
 	}
 }
 
-// logSizes is how many rows and map pairs a batch held. Column sets are
-// handed out with their fixed-width columns grown to the batch cut last,
-// so that they fill without growing: growing a column by appending
-// allocates it several times over (append adds a quarter at a time) and
-// copies it each time. The last batch, not the largest: reserved room that
-// is not filled is resident memory all the same once the heap recycles it.
-// String data needs no hint: it fills pooled blocks (store.StringColumn).
-type logSizes struct {
-	rows, pairs int
-}
-
-func (c *logColumns) sizes() logSizes {
-	return logSizes{rows: c.ts.Len(), pairs: c.attrs.Pairs()}
-}
-
-func (c *logColumns) grow(z logSizes) {
-	if z.rows == 0 {
-		return
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
 	}
-	c.ts.Data = slices.Grow(c.ts.Data, z.rows)
-	c.ingest.Data = slices.Grow(c.ingest.Data, z.rows)
-	c.offset.Data = slices.Grow(c.offset.Data, z.rows)
-	c.retention.Data = slices.Grow(c.retention.Data, z.rows)
-	c.partition.Data = slices.Grow(c.partition.Data, z.rows)
-	for _, lc := range []*store.LowCardinalityColumn{&c.stream, &c.source, &c.service, &c.host, &c.level, &c.topic} {
-		lc.Grow(z.rows)
+	return ""
+}
+
+func (b *partBatch) decoder(format string) decoder {
+	// Nearly every record is in the topic's format: no map lookup for it.
+	if format == b.t.Format && b.dec != nil {
+		return b.dec
 	}
-	c.attrs.Grow(z.rows, z.pairs)
-}
-
-func (c *logColumns) block() *store.Block {
-	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.stream, &c.source, &c.service, &c.host, &c.level,
-		&c.body, &c.attrs, &c.trace, &c.ingest, &c.retention, &c.topic, &c.partition, &c.offset}}
-}
-
-// eventColumns is a columnar batch for the events table.
-type eventColumns struct {
-	ts, ingest                   store.Int64Column
-	typ, stream, source, service store.LowCardinalityColumn
-	tenant, topic                store.LowCardinalityColumn
-	body                         store.StringColumn
-	attrs                        store.MapColumn
-	partition                    store.Int32Column
-	offset                       store.Int64Column
-}
-
-func newEventColumns() *eventColumns {
-	c := &eventColumns{}
-	c.ts = store.Int64Column{Name: "timestamp", Type: "DateTime64(3)"}
-	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
-	c.typ.Name, c.stream.Name, c.source.Name, c.service.Name = "type", "stream", "source", "service"
-	c.tenant.Name, c.body.Name, c.topic.Name, c.attrs.Name = "tenant", "body", "kafka_topic", "attributes"
-	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
-	return c
-}
-
-func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, ingestMs int64, topic string, partition int32, offset int64) {
-	c.ts.Append(r.ts)
-	c.typ.Append(r.eventType)
-	c.stream.Append(stream)
-	c.source.Append(source)
-	c.service.Append(r.service)
-	c.tenant.Append(r.tenant)
-	c.body.AppendBytes(raw)
-	for _, a := range r.attrs {
-		c.attrs.Add(a.k, a.v)
+	d := b.decs[format]
+	if d == nil {
+		t := b.t
+		t.Format = format
+		d = newDecoder(t)
+		if j, ok := d.(*jsonDecoder); ok {
+			// decodeRows copies the row into the batch's columns before
+			// it returns, and the record's bytes do not change meanwhile.
+			j.alias = true
+		}
+		b.decs[format] = d
 	}
-	if r.host != "" {
-		c.attrs.Add("host", r.host)
+	if format == b.t.Format {
+		b.dec = d
 	}
-	if r.level != "" {
-		c.attrs.Add("level", r.level)
+	return d
+}
+
+// decode turns one record into rows of the batch's table, or says why not.
+// A record that is not valid UTF-8 is refused for that, whatever else is
+// wrong with it.
+func (b *partBatch) decode(r *kgo.Record, nowMs int64) (string, error) {
+	if len(r.Value) > b.maxBytes {
+		return ReasonTooLarge, fmt.Errorf("record is %d bytes, more than ingest.max_record_bytes %d", len(r.Value), b.maxBytes)
 	}
-	c.attrs.EndRow()
-	c.ingest.Append(ingestMs)
-	c.topic.Append(topic)
-	c.partition.Append(partition)
-	c.offset.Append(offset)
-}
-
-func (c *eventColumns) block() *store.Block {
-	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.typ, &c.stream, &c.source, &c.service, &c.tenant,
-		&c.attrs, &c.body, &c.ingest, &c.topic, &c.partition, &c.offset}}
-}
-
-// metricColumns is a columnar batch for the metrics table.
-type metricColumns struct {
-	name, stream, topic store.LowCardinalityColumn
-	labels              store.MapColumn
-	fingerprint         store.UInt64Column
-	ts, ingest          store.Int64Column
-	value               store.Float64Column
-	partition           store.Int32Column
-	offset              store.Int64Column
-}
-
-func newMetricColumns() *metricColumns {
-	c := &metricColumns{}
-	c.name.Name, c.stream.Name, c.topic.Name, c.labels.Name = "name", "stream", "kafka_topic", "labels"
-	c.fingerprint.Name = "fingerprint"
-	c.ts = store.Int64Column{Name: "timestamp", Type: "DateTime64(3)"}
-	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
-	c.value.Name, c.partition.Name, c.offset.Name = "value", "kafka_partition", "kafka_offset"
-	return c
-}
-
-func (c *metricColumns) add(s sample, stream string, ingestMs int64, topic string, partition int32, offset int64) {
-	c.name.Append(s.name)
-	keys := make([]string, 0, len(s.labels))
-	for k := range s.labels {
-		keys = append(keys, k)
+	reason, err := b.decodeRows(r, nowMs)
+	if err != nil && !utf8.Valid(r.Value) {
+		reason, err = ReasonInvalidUTF8, errBadRecordUTF8
 	}
-	sort.Strings(keys)
-	h := fnv.New64a()
-	h.Write([]byte(s.name))
-	for _, k := range keys {
-		c.labels.Add(k, s.labels[k])
-		h.Write([]byte{0})
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(s.labels[k]))
+	return reason, err
+}
+
+var errBadRecordUTF8 = errors.New("record is not valid UTF-8")
+
+// decodeRows does decode's work past the size check. When it fails, decode
+// checks the UTF-8; what it accepts must be valid: formats other than JSON
+// are checked up front, the JSON decoder checks each string, and JSON
+// allows non-ASCII bytes nowhere else. It adds nothing to the batch when it
+// fails.
+func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
+	kafkaMs := r.Timestamp.UnixMilli()
+	if b.t.Table == "metrics" {
+		if !utf8.Valid(r.Value) {
+			return ReasonInvalidUTF8, errBadRecordUTF8
+		}
+		var err error
+		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
+		if err != nil {
+			return ReasonMalformed, err
+		}
+		for _, s := range b.samples {
+			b.metrics.add(s, b.t.Stream, nowMs, r.Topic, r.Partition, r.Offset)
+			b.newest = max(b.newest, s.ts)
+		}
+		return "", nil
 	}
-	c.labels.EndRow()
-	c.fingerprint.Append(h.Sum64())
-	c.ts.Append(s.ts)
-	c.value.Append(s.value)
-	c.stream.Append(stream)
-	c.ingest.Append(ingestMs)
-	c.topic.Append(topic)
-	c.partition.Append(partition)
-	c.offset.Append(offset)
-}
-
-func (c *metricColumns) block() *store.Block {
-	return &store.Block{Cols: []store.BlockColumn{&c.name, &c.labels, &c.fingerprint, &c.ts, &c.value,
-		&c.stream, &c.ingest, &c.topic, &c.partition, &c.offset}}
-}
-
-// deadColumns is a columnar batch for the dead_letters table.
-type deadColumns struct {
-	ingest        store.Int64Column
-	reason, topic store.LowCardinalityColumn
-	errText, raw  store.StringColumn
-	size          store.UInt32Column
-	truncated     store.UInt32Column
-	partition     store.Int32Column
-	offset        store.Int64Column
-}
-
-func newDeadColumns() *deadColumns {
-	c := &deadColumns{}
-	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
-	c.reason.Name, c.errText.Name, c.raw.Name, c.topic.Name = "reason", "error", "raw", "kafka_topic"
-	c.size.Name = "raw_size"
-	c.truncated = store.UInt32Column{Name: "truncated"}
-	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
-	return c
-}
-
-// maxDeadRaw is how much of a dead letter's bytes are kept.
-const maxDeadRaw = 64 << 10
-
-const truncMarker = "…[truncated]"
-
-func (c *deadColumns) add(reason, errText string, raw []byte, ingestMs int64, topic string, partition int32, offset int64) {
-	c.ingest.Append(ingestMs)
-	c.reason.Append(reason)
-	c.errText.Append(errText)
-	kept, trunc := raw, uint32(0)
-	if len(raw) > maxDeadRaw {
-		kept, trunc = raw[:maxDeadRaw], 1
+	format, stream := b.t.Format, ""
+	if len(r.Headers) > 0 {
+		if f := header(r, HeaderFormat); f != "" {
+			switch f {
+			case "json", "logfmt", "text":
+				format = f
+			default:
+				return ReasonMalformed, fmt.Errorf("header %s %q must be json, logfmt or text", HeaderFormat, f)
+			}
+		}
+		stream = header(r, HeaderStream)
+		if stream != "" && !streamNameRe.MatchString(stream) {
+			return ReasonMalformed, fmt.Errorf("header %s %q is not a stream name", HeaderStream, stream)
+		}
 	}
-	s := strings.ToValidUTF8(string(kept), "\uFFFD")
-	if trunc == 1 {
-		s += truncMarker
+	if format != "json" && !utf8.Valid(r.Value) {
+		return ReasonInvalidUTF8, errBadRecordUTF8
 	}
-	c.raw.Append(s)
-	c.size.Append(uint32(len(raw)))
-	c.truncated.Append(trunc)
-	c.topic.Append(topic)
-	c.partition.Append(partition)
-	c.offset.Append(offset)
+	b.row.reset()
+	if err := b.decoder(format).decode(r.Value, &b.row); err != nil {
+		reason := ReasonMalformed
+		if errors.Is(err, errBadUTF8) {
+			reason = ReasonInvalidUTF8
+		} else if errors.Is(err, errWrongType) {
+			reason = ReasonWrongType
+		}
+		return reason, fmt.Errorf("cannot decode %s: %w", format, err)
+	}
+	if b.row.ts == 0 {
+		b.row.ts = kafkaMs
+		b.row.attrs = append(b.row.attrs, attr{"logmart.timestamp_source", "kafka"})
+	}
+	source := r.Topic
+	if len(r.Headers) > 0 {
+		if s := header(r, HeaderSource); s != "" {
+			source = s
+		}
+	}
+	for _, a := range b.row.attrs {
+		if a.k == "source" {
+			source = a.v
+			break
+		}
+	}
+	retention := uint32(30)
+	if stream == "" {
+		rule := b.route(r.Topic, source)
+		stream, retention = rule.Name, uint32(rule.RetentionDays)
+		if b.t.Table == "events" && stream == "default" && b.t.Stream != "" {
+			stream = b.t.Stream
+		}
+	}
+	b.newest = max(b.newest, b.row.ts)
+	switch b.t.Table {
+	case "logs":
+		b.logs.add(&b.row, stream, source, retention, nowMs, r.Topic, r.Partition, r.Offset)
+	case "events":
+		b.events.add(&b.row, r.Value, stream, source, nowMs, r.Topic, r.Partition, r.Offset)
+	}
+	return "", nil
 }
 
-func (c *deadColumns) block() *store.Block {
-	return &store.Block{Cols: []store.BlockColumn{&c.ingest, &c.reason, &c.errText, &c.raw, &c.size,
-		&c.truncated, &c.topic, &c.partition, &c.offset}}
+func (b *partBatch) route(topic, source string) *StreamRule {
+	if b.routes.trivial {
+		return &b.routes.rules[0].StreamRule
+	}
+	e := &b.env
+	*e = RouteEnv{Source: source, Topic: topic, Service: b.row.service, Host: b.row.host, Level: b.row.level,
+		Type: b.row.eventType, Tenant: b.row.tenant, Body: b.row.body}
+	if b.routes.needAttrs {
+		e.Attrs = make(map[string]string, len(b.row.attrs))
+		for _, a := range b.row.attrs {
+			e.Attrs[a.k] = a.v
+		}
+	}
+	return b.routes.Route(e)
+}
+
+// errWrongType is wrapped by decoders when a known field has a value of the
+// wrong type (an object where a timestamp belongs, say).
+var errWrongType = errors.New("value has the wrong type")
+
+// deadLetter is the record sent to the dead-letter topic: the original
+// bytes, with where they came from and why they were set aside as headers.
+func deadLetter(r *kgo.Record, reason string, err error) *kgo.Record {
+	// Copies throughout: the fetched record's memory is reused once its
+	// poll is decoded, and this one waits for the batch's write.
+	value := r.Value
+	var extra []kgo.RecordHeader
+	if len(value) > maxDeadRaw {
+		// The original may exceed what a producer may send; the table keeps
+		// the same truncated copy.
+		value = value[:maxDeadRaw]
+		extra = append(extra, kgo.RecordHeader{Key: "logmart-dead-truncated", Value: []byte(fmt.Sprint(len(r.Value)))})
+	}
+	headers := make([]kgo.RecordHeader, 0, len(r.Headers)+len(extra)+3)
+	for _, h := range r.Headers {
+		headers = append(headers, kgo.RecordHeader{Key: h.Key, Value: bytes.Clone(h.Value)})
+	}
+	headers = append(append(headers, extra...),
+		kgo.RecordHeader{Key: "logmart-dead-reason", Value: []byte(reason)},
+		kgo.RecordHeader{Key: "logmart-dead-error", Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: "logmart-dead-origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))},
+	)
+	return &kgo.Record{
+		Key:       bytes.Clone(r.Key),
+		Value:     bytes.Clone(value),
+		Headers:   headers,
+		Timestamp: r.Timestamp,
+	}
+}
+
+// token identifies the batch by partition and offset range; ClickHouse drops
+// a second insert with the same token.
+func (b *partBatch) token(table string) string {
+	rg := b.rangeOf()
+	return sanitizeToken(fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, rg.first, rg.last, table))
+}
+
+func (b *partBatch) write(ctx context.Context, st store.Store) error {
+	type part struct {
+		table string
+		block *store.Block
+	}
+	var parts []part
+	switch {
+	case b.logs != nil:
+		parts = append(parts, part{"logs", b.logs.block()})
+	case b.events != nil:
+		parts = append(parts, part{"events", b.events.block()})
+	case b.metrics != nil:
+		parts = append(parts, part{"metrics", b.metrics.block()})
+	}
+	parts = append(parts, part{"dead_letters", b.dead.block()})
+	began := time.Now()
+	defer func() { b.insertTime = time.Since(began) }()
+	for _, p := range parts {
+		n := p.block.Rows()
+		if n == 0 {
+			continue
+		}
+		start := time.Now()
+		if err := st.Insert(ctx, p.table, p.block, b.token(p.table)); err != nil {
+			insertErrors.WithLabelValues(p.table).Inc()
+			return err
+		}
+		insertSeconds.WithLabelValues(p.table).Observe(time.Since(start).Seconds())
+		rowsWritten.WithLabelValues(p.table).Add(float64(n))
+	}
+	batchRows.Observe(float64(b.n))
+	return nil
+}
+
+// release hands the batch's column buffers back for reuse. The batch is
+// unusable afterwards.
+func (b *partBatch) release() {
+	putLogColumns(b.logs)
+	b.logs = nil
+	// The other tables' columns are not kept, but their string data goes
+	// back to the store's free blocks.
+	if b.events != nil {
+		b.events.block().Reset()
+	}
+	if b.metrics != nil {
+		b.metrics.block().Reset()
+	}
+	if b.dead != nil {
+		b.dead.block().Reset()
+	}
+	b.events, b.metrics = nil, nil
 }
