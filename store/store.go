@@ -66,12 +66,18 @@ type Settings struct {
 	// additional_table_filters: the filter is applied by the engine to every
 	// read of that table, whatever the query text says.
 	TableFilters map[string]string
+	// DenyUnlisted makes the filters default-deny: every table of logmart's
+	// database that TableFilters does not name reads as empty.
+	DenyUnlisted bool
+	// Owner names who the statement runs for. It travels in the statement's
+	// leading comment (see Marker), never as a setting.
+	Owner string
 }
 
 // IsZero reports whether no setting is set.
 func (s Settings) IsZero() bool {
 	return !s.ReadOnly && s.MaxExecutionTime == 0 && s.MaxResultRows == 0 &&
-		s.MaxRowsToRead == 0 && s.MaxMemoryUsage == 0 && len(s.TableFilters) == 0
+		s.MaxRowsToRead == 0 && s.MaxMemoryUsage == 0 && len(s.TableFilters) == 0 && !s.DenyUnlisted
 }
 
 // Column names a result column and its ClickHouse type.

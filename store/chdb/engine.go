@@ -9,15 +9,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -64,9 +64,11 @@ func (c Config) Validate() error {
 // at a time.
 type conn struct {
 	pp unsafe.Pointer // chdb_connection*, for chdb_close_conn
-	// broken is set when a statement failed after it began producing output:
-	// the engine then hands that output's remains to the session's next
-	// statement, so the session is replaced instead of reused.
+	// broken is set when any statement on the session failed or was
+	// cancelled. A statement that fails after it began producing output
+	// leaves that output in the session, and the engine hands it to the
+	// session's next statement as that statement's result; so a session
+	// that saw any error is closed, never reused, whatever the error's kind.
 	broken  bool
 	ptr     unsafe.Pointer // chdb_connection, for queries
 	profile string
@@ -82,6 +84,15 @@ type Engine struct {
 	readSlot chan struct{} // one token per read connection that may exist
 
 	spool string // folder of the named pipes inserts stream through
+
+	// control runs KILL QUERY for statements whose caller went away; it
+	// runs nothing else, so it is free when a kill is needed.
+	controlMu sync.Mutex
+	control   *conn
+
+	tablesMu      sync.Mutex
+	tableNames    []string
+	tablesFetched time.Time
 
 	mu     sync.Mutex
 	idle   map[string][]*conn // idle read connections by settings profile
@@ -126,7 +137,17 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 	bootMu.Lock()
 	defer bootMu.Unlock()
 	if keeper == nil {
-		args := []string{"--path=" + path}
+		// The engine runs as clickhouse-local, which does not confine file()
+		// to user_files_path; the folders are set to empty ones of logmart's
+		// own all the same, and ad-hoc SQL may name no function that reads
+		// files (query.checkAdHoc).
+		confined := []string{filepath.Join(path, "user_files"), filepath.Join(path, "user_scripts")}
+		for _, d := range confined {
+			if err := os.MkdirAll(d, 0o700); err != nil {
+				return nil, fmt.Errorf("cannot create the engine folder %q: %w", d, err)
+			}
+		}
+		args := []string{"--path=" + path, "--user_files_path=" + confined[0] + "/", "--user_scripts_path=" + confined[1] + "/"}
 		if cfg.ConfigFile != "" {
 			args = append(args, "--config-file="+cfg.ConfigFile)
 		}
@@ -160,6 +181,10 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 	if err := e.run(keeper, "CREATE DATABASE IF NOT EXISTS "+database); err != nil {
 		return nil, fmt.Errorf("cannot create database %q: %w", database, err)
 	}
+	if e.control, err = e.newConn(store.Settings{}); err != nil {
+		e.Close()
+		return nil, err
+	}
 	for range cfg.Connections {
 		c, err := e.newConn(store.Settings{})
 		if err != nil {
@@ -188,43 +213,41 @@ func connect(l *lib, args []string) (*conn, error) {
 // read-only profile ends with SET readonly=1, after which ClickHouse refuses
 // writes and any change of setting for the session's whole life.
 func (e *Engine) newConn(s store.Settings) (*conn, error) {
+	return e.newConnTables(s, nil)
+}
+
+func (e *Engine) newConnTables(s store.Settings, tables []string) (*conn, error) {
 	c, err := connect(e.lib, []string{"--path=" + bootPath})
 	if err != nil {
 		return nil, err
 	}
 	stmts := []string{"USE " + e.database, "SET output_format_json_quote_64bit_integers = 0, output_format_json_quote_denormals = 1, session_timezone = 'UTC'"}
-	stmts = append(stmts, profileStatements(s)...)
+	stmts = append(stmts, profileStatements(s, tables)...)
 	for _, q := range stmts {
 		if err := e.run(c, q); err != nil {
 			e.lib.closeConn(c.pp)
 			return nil, fmt.Errorf("cannot prepare engine session (%s): %w", q, err)
 		}
 	}
-	c.profile = profileKey(s)
+	c.profile = profileKey(s, tables)
 	e.mu.Lock()
 	e.all = append(e.all, c)
 	e.mu.Unlock()
 	return c, nil
 }
 
-func profileStatements(s store.Settings) []string {
+// profileStatements are the SET statements that give a session settings s.
+// Read-only comes last, in a statement of its own: after it ClickHouse
+// refuses any change of setting for the session's whole life.
+func profileStatements(s store.Settings, tables []string) []string {
 	var set []string
-	if s.MaxExecutionTime > 0 {
-		set = append(set, "max_execution_time = "+strconv.FormatFloat(s.MaxExecutionTime.Seconds(), 'f', 3, 64))
-	}
-	if s.MaxResultRows > 0 {
-		set = append(set, fmt.Sprintf("max_result_rows = %d, result_overflow_mode = 'throw'", s.MaxResultRows))
-	}
-	if s.MaxRowsToRead > 0 {
-		set = append(set, fmt.Sprintf("max_rows_to_read = %d, read_overflow_mode = 'throw'", s.MaxRowsToRead))
-	}
-	if s.MaxMemoryUsage > 0 {
-		set = append(set, fmt.Sprintf("max_memory_usage = %d", s.MaxMemoryUsage))
-	}
-	if len(s.TableFilters) > 0 {
-		set = append(set, "additional_table_filters = "+tableFiltersLiteral(s.TableFilters))
-	}
 	var out []string
+	for _, x := range s.List(tables) {
+		if x.Name == "readonly" {
+			continue
+		}
+		set = append(set, x.Name+" = "+x.Render())
+	}
 	if len(set) > 0 {
 		out = append(out, "SET "+strings.Join(set, ", "))
 	}
@@ -234,32 +257,43 @@ func profileStatements(s store.Settings) []string {
 	return out
 }
 
-// tableFiltersLiteral renders additional_table_filters as a map literal. The
-// filters come from logmart's configuration (token scopes), never from a
-// query's caller; they are quoted as string literals all the same.
-func tableFiltersLiteral(f map[string]string) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = quote(k) + ": " + quote(f[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
-}
+func quote(s string) string { return store.Quote(s) }
 
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
-func profileKey(s store.Settings) string {
+// profileKey names the sessions that can run a statement with settings s.
+func profileKey(s store.Settings, tables []string) string {
 	if s.IsZero() {
 		return ""
 	}
-	return strings.Join(profileStatements(s), ";")
+	k := s.Key()
+	if s.DenyUnlisted {
+		k += ";tables=" + strings.Join(tables, ",")
+	}
+	return k
 }
+
+// tables lists the database's tables for default-deny scopes, reusing the
+// list for tablesTTL: tables appear at start, by schema steps.
+func (e *Engine) tables(ctx context.Context) ([]string, error) {
+	e.tablesMu.Lock()
+	defer e.tablesMu.Unlock()
+	if e.tableNames != nil && time.Since(e.tablesFetched) < tablesTTL {
+		return e.tableNames, nil
+	}
+	res, err := e.Query(ctx, store.Query{SQL: "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the tables a scope denies: %w", err)
+	}
+	names := make([]string, 0, len(res.Rows))
+	for _, r := range res.Rows {
+		if n, ok := r[0].(string); ok {
+			names = append(names, n)
+		}
+	}
+	e.tableNames, e.tablesFetched = names, time.Now()
+	return names, nil
+}
+
+const tablesTTL = 30 * time.Second
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 
@@ -267,6 +301,13 @@ func validIdent(s string) bool { return identRe.MatchString(s) }
 
 // acquire takes a connection able to run a statement with settings s.
 func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {
+	var tables []string
+	if s.DenyUnlisted {
+		var err error
+		if tables, err = e.tables(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if s.IsZero() {
 		select {
 		case c := <-e.rw:
@@ -282,7 +323,7 @@ func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	key := profileKey(s)
+	key := profileKey(s, tables)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -299,7 +340,7 @@ func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {
 	// be closed to keep the number of sessions bounded.
 	e.evictIdleLocked()
 	e.mu.Unlock()
-	c, err := e.newConn(s)
+	c, err := e.newConnTables(s, tables)
 	if err != nil {
 		<-e.readSlot
 		return nil, err
@@ -336,16 +377,21 @@ func (e *Engine) closeConnLocked(c *conn) {
 	}
 }
 
+// release returns c to its pool, or closes it when it saw an error: see
+// conn.broken. A broken read-write session is replaced at once, so the pool
+// keeps its size.
 func (e *Engine) release(c *conn) {
 	if c.broken && c.profile == "" {
-		if fresh, err := e.newConn(store.Settings{}); err == nil {
-			e.mu.Lock()
-			e.closeConnLocked(c)
-			e.mu.Unlock()
-			c = fresh
-		} else {
-			e.log.Warn("cannot replace an engine session", "err", err)
+		e.mu.Lock()
+		e.closeConnLocked(c)
+		e.mu.Unlock()
+		fresh, err := e.newConn(store.Settings{})
+		if err != nil {
+			e.log.Warn("cannot replace an engine session; retrying", "err", err)
+			go e.replaceRW()
+			return
 		}
+		c = fresh
 	}
 	e.mu.Lock()
 	if c.profile == "" {
@@ -366,6 +412,32 @@ func (e *Engine) release(c *conn) {
 	<-e.readSlot
 }
 
+// replaceRW opens a read-write session in place of a closed broken one,
+// retrying until it can or the Engine closes.
+func (e *Engine) replaceRW() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.done:
+			return
+		case <-t.C:
+		}
+		c, err := e.newConn(store.Settings{})
+		if err != nil {
+			continue
+		}
+		e.mu.Lock()
+		if e.closed {
+			e.closeConnLocked(c)
+		} else {
+			e.rw <- c
+		}
+		e.mu.Unlock()
+		return
+	}
+}
+
 // result is one finished statement's output, valid until free.
 type result struct {
 	l   *lib
@@ -383,7 +455,8 @@ func (r result) bytes() []byte {
 func (r result) free() { r.l.destroy(r.ptr) }
 
 // exec runs sql on c with format and returns the result, or the engine's
-// error as *store.Error.
+// error as *store.Error. Any error marks c broken (see conn.broken): the
+// session never runs another statement.
 func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]string) (result, error) {
 	f := cString(format)
 	var p unsafe.Pointer
@@ -408,20 +481,88 @@ func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]stri
 	runtime.KeepAlive(sql)
 	runtime.KeepAlive(f)
 	if p == nil {
+		c.broken = true
 		return result{}, fmt.Errorf("the embedded engine returned no result: %w", store.ErrUnavailable)
 	}
 	r := result{l: e.lib, ptr: p}
 	if msg := e.lib.errorMsg(p); msg != nil {
 		text := goString(msg)
 		r.free()
-		err := store.ParseError(text)
-		if k := store.KindOf(err); k != fault.BadInput && k != fault.Forbidden {
-			c.broken = true
-		}
-		return result{}, err
+		c.broken = true
+		return result{}, store.ParseError(text)
 	}
 	return r, nil
 }
+
+// statement runs one caller's statement on c. The text goes with a leading
+// store.Marker, so that when ctx ends before the statement does, the
+// control session kills exactly this run; a killed statement's session is
+// broken like any failed one.
+func (e *Engine) statement(ctx context.Context, c *conn, owner string, sql []byte, format string, params map[string]string) (result, error) {
+	marker := store.Marker(owner, store.NewStatementID())
+	text := make([]byte, 0, len(marker)+len(sql))
+	text = append(append(text, marker...), sql...)
+	finished := make(chan struct{})
+	var killed atomic.Bool
+	stop := context.AfterFunc(ctx, func() {
+		killed.Store(true)
+		e.kill(marker, finished)
+	})
+	r, err := e.exec(c, text, format, params)
+	close(finished)
+	stop()
+	if killed.Load() {
+		if err == nil {
+			r.free()
+		}
+		c.broken = true
+		queriesCancelled.Inc()
+		return result{}, fault.Wrap(fault.Unavailable, fmt.Errorf("the statement was stopped: %w", context.Cause(ctx)))
+	}
+	return r, err
+}
+
+// kill stops the statement whose text starts with marker, from the control
+// session, until finished closes: a statement not yet registered with the
+// engine when ctx ended is killed on the next try.
+func (e *Engine) kill(marker string, finished <-chan struct{}) {
+	q := []byte("KILL QUERY WHERE startsWith(query, " + quote(marker) + ") ASYNC")
+	for {
+		e.controlMu.Lock()
+		select {
+		case <-e.done:
+			e.controlMu.Unlock()
+			return
+		default:
+		}
+		if e.control == nil || e.control.broken {
+			if e.control != nil {
+				e.mu.Lock()
+				e.closeConnLocked(e.control)
+				e.mu.Unlock()
+			}
+			e.control, _ = e.newConn(store.Settings{})
+		}
+		if e.control != nil {
+			if r, err := e.exec(e.control, q, "TSV", nil); err == nil {
+				r.free()
+			} else {
+				e.log.Warn("cannot kill an abandoned statement", "err", err)
+			}
+		}
+		e.controlMu.Unlock()
+		select {
+		case <-finished:
+			return
+		case <-time.After(killRetry):
+		case <-e.done:
+			return
+		}
+	}
+}
+
+// killRetry is how often kill tries again while the statement runs on.
+const killRetry = 100 * time.Millisecond
 
 // escapeParam writes a parameter value the way the engine reads bound values:
 // as a tab-separated field, where backslash, tab and newline are escaped.
@@ -448,13 +589,14 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 		return nil, err
 	}
 	defer e.release(c)
-	r, err := e.exec(c, []byte(q.SQL), "JSONCompact", q.Params)
+	r, err := e.statement(ctx, c, q.Settings.Owner, []byte(q.SQL), "JSONCompact", q.Params)
 	if err != nil {
 		return nil, err
 	}
 	defer r.free()
 	res, err := decodeJSONCompact(r.bytes())
 	if err != nil {
+		c.broken = true
 		return nil, err
 	}
 	if res.Stats.Elapsed == 0 {
@@ -472,6 +614,7 @@ func decodeJSONCompact(b []byte) (*store.Result, error) {
 	var out struct {
 		Meta       []store.Column `json:"meta"`
 		Data       [][]any        `json:"data"`
+		Rows       *uint64        `json:"rows"`
 		Statistics struct {
 			Elapsed   float64 `json:"elapsed"`
 			RowsRead  uint64  `json:"rows_read"`
@@ -482,6 +625,15 @@ func decodeJSONCompact(b []byte) (*store.Result, error) {
 	d.UseNumber()
 	if err := d.Decode(&out); err != nil {
 		return nil, fmt.Errorf("cannot decode the engine's result: %w", err)
+	}
+	// One statement gives one document whose row count is its own: output
+	// left over from another statement shows as a second document or as a
+	// count that does not match.
+	if _, err := d.Token(); err != io.EOF {
+		return nil, fmt.Errorf("cannot decode the engine's result: more than one result document: %w", store.ErrUnavailable)
+	}
+	if out.Rows != nil && *out.Rows != uint64(len(out.Data)) {
+		return nil, fmt.Errorf("cannot decode the engine's result: it says %d rows and holds %d: %w", *out.Rows, len(out.Data), store.ErrUnavailable)
 	}
 	res.Columns, res.Rows = out.Meta, out.Data
 	// The output's own statistics count what the query scanned; the C ABI's
@@ -504,7 +656,7 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 		return err
 	}
 	defer e.release(c)
-	r, err := e.exec(c, []byte(q.SQL), "TSV", q.Params)
+	r, err := e.statement(ctx, c, q.Settings.Owner, []byte(q.SQL), "TSV", q.Params)
 	if err != nil {
 		return err
 	}
@@ -566,7 +718,7 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return err
 	}
 	defer e.release(c)
-	r, err := e.exec(c, sql, "TSV", nil)
+	r, err := e.statement(ctx, c, "", sql, "TSV", nil)
 	if werr := in.close(); err == nil && werr != nil {
 		return fmt.Errorf("cannot stream an insert into %s: %w", table, werr)
 	}
@@ -595,8 +747,17 @@ func (e *Engine) Database() string { return e.database }
 // Close closes this Engine's sessions. The engine itself stays booted for the
 // process's life (see the keeper connection): chDB is meant to boot once.
 func (e *Engine) Close() error {
+	// The control session first, under its own lock alone: kill takes that
+	// lock before e.mu.
+	e.controlMu.Lock()
+	ctl := e.control
+	e.control = nil
+	e.controlMu.Unlock()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if ctl != nil {
+		e.closeConnLocked(ctl)
+	}
 	if e.closed {
 		return nil
 	}

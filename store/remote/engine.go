@@ -30,6 +30,8 @@ type Engine struct {
 	// deferIndexes says the server knows store.DeferSkipIndexes's setting
 	// (ClickHouse 25.x and later); older servers build indexes on insert.
 	deferIndexes bool
+	// tableList is the database's tables, for default-deny scopes.
+	tableList tableList
 }
 
 var _ store.Store = (*Engine)(nil)
@@ -202,10 +204,17 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 		rowsRead.Add(p.Rows)
 		bytesRead.Add(p.Bytes)
 	})
-	qctx, cancel := statementContext(ctx, q, progress)
+	var tables []string
+	if q.Settings.DenyUnlisted {
+		var err error
+		if tables, err = e.tables(ctx); err != nil {
+			return nil, err
+		}
+	}
+	qctx, cancel := statementContext(ctx, q, tables, progress)
 	defer cancel()
 	start := time.Now()
-	rows, err := e.conn.Query(qctx, q.SQL)
+	rows, err := e.conn.Query(qctx, store.Marker(q.Settings.Owner, store.NewStatementID())+q.SQL)
 	if err != nil {
 		return nil, fail(ctx, err)
 	}
@@ -258,9 +267,16 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 	if e.closed.Load() {
 		return errClosed
 	}
-	qctx, cancel := statementContext(ctx, q)
+	var tables []string
+	if q.Settings.DenyUnlisted {
+		var err error
+		if tables, err = e.tables(ctx); err != nil {
+			return err
+		}
+	}
+	qctx, cancel := statementContext(ctx, q, tables)
 	defer cancel()
-	if err := e.conn.Exec(qctx, q.SQL); err != nil {
+	if err := e.conn.Exec(qctx, store.Marker(q.Settings.Owner, store.NewStatementID())+q.SQL); err != nil {
 		return fail(ctx, err)
 	}
 	return nil

@@ -2,10 +2,7 @@ package remote
 
 import (
 	"context"
-	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -14,75 +11,21 @@ import (
 
 // querySettings turns store.Settings into the per-query settings sent with
 // the statement. ClickHouse applies them before it parses the statement, so
-// a SETTINGS clause or SET inside a read-only statement is refused.
-func querySettings(s store.Settings) clickhouse.Settings {
+// a SETTINGS clause or SET inside a read-only statement is refused. tables
+// are the database's tables, for default-deny scopes.
+func querySettings(s store.Settings, tables []string) clickhouse.Settings {
 	if s.IsZero() {
 		return nil
 	}
 	out := clickhouse.Settings{}
-	if s.ReadOnly {
-		out["readonly"] = 1
-	}
-	if s.MaxExecutionTime > 0 {
-		out["max_execution_time"] = seconds(s.MaxExecutionTime)
-	}
-	if s.MaxResultRows > 0 {
-		out["max_result_rows"] = s.MaxResultRows
-		out["result_overflow_mode"] = "throw"
-	}
-	if s.MaxRowsToRead > 0 {
-		out["max_rows_to_read"] = s.MaxRowsToRead
-		out["read_overflow_mode"] = "throw"
-	}
-	if s.MaxMemoryUsage > 0 {
-		out["max_memory_usage"] = s.MaxMemoryUsage
-	}
-	if len(s.TableFilters) > 0 {
-		out["additional_table_filters"] = tableFiltersLiteral(s.TableFilters)
+	for _, set := range s.List(tables) {
+		if lit, ok := set.Value.(store.Literal); ok {
+			out[set.Name] = string(lit)
+		} else {
+			out[set.Name] = set.Value
+		}
 	}
 	return out
-}
-
-// seconds renders a duration as the decimal seconds ClickHouse's timespan
-// settings parse ("30", "1.5"); a positive duration never renders as 0,
-// which would mean "no limit".
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-}
-
-// tableFiltersLiteral renders additional_table_filters as the Map(String,
-// String) text ClickHouse parses the setting from: {'table': 'filter', …},
-// keys sorted so equal settings render equally. The filters come from
-// logmart's configuration (token scopes), never from a query's caller; they
-// are quoted as string literals all the same.
-func tableFiltersLiteral(f map[string]string) string {
-	keys := make([]string, 0, len(f))
-	for k := range f {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteString(k))
-		b.WriteString(": ")
-		b.WriteString(quoteString(f[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// literalEscaper escapes what ends or alters a single-quoted ClickHouse
-// string: the quote and the backslash. Every other byte, newlines and NULs
-// included, is read back as itself.
-var literalEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-
-// quoteString writes s as a single-quoted ClickHouse string literal.
-func quoteString(s string) string {
-	return "'" + literalEscaper.Replace(s) + "'"
 }
 
 // paramEscaper escapes a bound parameter's value the way the server reads
@@ -109,7 +52,7 @@ func queryParameters(p map[string]string) clickhouse.Parameters {
 // replaces max_execution_time with the time left on the deadline, and the
 // limit would surface as a cancelled context instead of ClickHouse's
 // TIMEOUT_EXCEEDED.
-func statementContext(ctx context.Context, q store.Query, extra ...clickhouse.QueryOption) (context.Context, context.CancelFunc) {
+func statementContext(ctx context.Context, q store.Query, tables []string, extra ...clickhouse.QueryOption) (context.Context, context.CancelFunc) {
 	cancel := context.CancelFunc(func() {})
 	if _, ok := ctx.Deadline(); ok && q.Settings.MaxExecutionTime > 0 {
 		ctx, cancel = withoutDeadline(ctx)
@@ -118,7 +61,7 @@ func statementContext(ctx context.Context, q store.Query, extra ...clickhouse.Qu
 	if p := queryParameters(q.Params); p != nil {
 		opts = append(opts, clickhouse.WithParameters(p))
 	}
-	if s := querySettings(q.Settings); s != nil {
+	if s := querySettings(q.Settings, tables); s != nil {
 		opts = append(opts, clickhouse.WithSettings(s))
 	}
 	opts = append(opts, extra...)

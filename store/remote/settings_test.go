@@ -15,7 +15,7 @@ import (
 )
 
 func TestQuerySettings(t *testing.T) {
-	if s := querySettings(store.Settings{}); s != nil {
+	if s := querySettings(store.Settings{}, nil); s != nil {
 		t.Fatalf("zero settings gave %v, want none sent", s)
 	}
 	got := querySettings(store.Settings{
@@ -25,22 +25,23 @@ func TestQuerySettings(t *testing.T) {
 		MaxRowsToRead:    50_000_000,
 		MaxMemoryUsage:   2 << 30,
 		TableFilters:     map[string]string{"logs": "stream IN ('payments')", "events": "1 = 0"},
-	})
+	}, nil)
 	want := clickhouse.Settings{
-		"readonly":                 1,
-		"max_execution_time":       "1.5",
-		"max_result_rows":          uint64(10_000),
-		"result_overflow_mode":     "throw",
-		"max_rows_to_read":         uint64(50_000_000),
-		"read_overflow_mode":       "throw",
-		"max_memory_usage":         uint64(2 << 30),
-		"additional_table_filters": `{'events': '1 = 0', 'logs': 'stream IN (\'payments\')'}`,
+		"readonly":                    1,
+		"max_execution_time":          "1.5",
+		"max_result_rows":             uint64(10_000),
+		"result_overflow_mode":        "throw",
+		"max_rows_to_read":            uint64(50_000_000),
+		"read_overflow_mode":          "throw",
+		"max_memory_usage":            uint64(2 << 30),
+		"additional_table_filters":    `{'events': '1 = 0', 'logs': 'stream IN (\'payments\')'}`,
+		"use_top_k_dynamic_filtering": 0,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("settings\n%#v\nwant\n%#v", got, want)
 	}
 	// Only what is set is sent.
-	got = querySettings(store.Settings{MaxResultRows: 5})
+	got = querySettings(store.Settings{MaxResultRows: 5}, nil)
 	if len(got) != 2 || got["max_result_rows"] != uint64(5) || got["result_overflow_mode"] != "throw" {
 		t.Fatalf("max_result_rows alone gave %v", got)
 	}
@@ -49,7 +50,7 @@ func TestQuerySettings(t *testing.T) {
 func TestSeconds(t *testing.T) {
 	f := func(d time.Duration, want string) {
 		t.Helper()
-		if got := seconds(d); got != want {
+		if got := store.Seconds(d); got != want {
 			t.Errorf("seconds(%s) = %q, want %q", d, got, want)
 		}
 	}
@@ -140,7 +141,7 @@ func TestTableFiltersLiteralSurvivesHostileStrings(t *testing.T) {
 	}
 	f := func(m map[string]string) {
 		t.Helper()
-		lit := tableFiltersLiteral(m)
+		lit := store.TableFiltersLiteral(m)
 		got, err := parseMapLiteral(lit)
 		if err != nil {
 			t.Fatalf("literal %s does not parse: %v", lit, err)
@@ -160,7 +161,7 @@ func TestTableFiltersLiteralSurvivesHostileStrings(t *testing.T) {
 	f(all)
 
 	// Keys are sorted, so equal settings render equally.
-	if got := tableFiltersLiteral(map[string]string{"b": "2", "a": "1"}); got != "{'a': '1', 'b': '2'}" {
+	if got := store.TableFiltersLiteral(map[string]string{"b": "2", "a": "1"}); got != "{'a': '1', 'b': '2'}" {
 		t.Fatalf("literal = %s", got)
 	}
 }
@@ -245,7 +246,7 @@ func TestStatementContextKeepsTheLimitAndTheCancellation(t *testing.T) {
 	defer cancelParent()
 
 	// Without its own limit a statement keeps the caller's deadline.
-	ctx, cancel := statementContext(parent, store.Query{SQL: "SELECT 1"})
+	ctx, cancel := statementContext(parent, store.Query{SQL: "SELECT 1"}, nil)
 	if _, ok := ctx.Deadline(); !ok {
 		t.Fatal("the caller's deadline was dropped")
 	}
@@ -253,7 +254,7 @@ func TestStatementContextKeepsTheLimitAndTheCancellation(t *testing.T) {
 
 	// With max_execution_time the deadline goes (clickhouse-go would turn it
 	// into its own max_execution_time), the cancellation stays.
-	ctx, cancel = statementContext(parent, store.Query{SQL: "SELECT 1", Settings: store.Settings{MaxExecutionTime: time.Second}})
+	ctx, cancel = statementContext(parent, store.Query{SQL: "SELECT 1", Settings: store.Settings{MaxExecutionTime: time.Second}}, nil)
 	defer cancel()
 	if _, ok := ctx.Deadline(); ok {
 		t.Fatal("the caller's deadline would override max_execution_time")
@@ -273,7 +274,7 @@ func TestStatementContextKeepsTheLimitAndTheCancellation(t *testing.T) {
 func TestStatementContextWithoutDeadlineIsTheCallers(t *testing.T) {
 	type key struct{}
 	parent := context.WithValue(context.Background(), key{}, "v")
-	ctx, cancel := statementContext(parent, store.Query{Settings: store.Settings{MaxExecutionTime: time.Second}})
+	ctx, cancel := statementContext(parent, store.Query{Settings: store.Settings{MaxExecutionTime: time.Second}}, nil)
 	defer cancel()
 	if ctx.Value(key{}) != "v" {
 		t.Fatal("values of the caller's context were lost")
