@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/internal/demo"
 )
 
 // benchLines returns n demo log lines (the logs topic as the demo traffic

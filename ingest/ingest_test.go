@@ -17,8 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/logmart/logmart/demo"
 	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
 )

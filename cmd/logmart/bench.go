@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/logmart/logmart/bench"
+	"github.com/logmart/logmart/internal/bench"
 )
 
 func runBench(args []string) error {

@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/logmart/logmart/bench"
+	"github.com/logmart/logmart/internal/bench"
 )
 
 func runBenchQuery(args []string) error {

@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/internal/demo"
 )
 
 func runDemo(args []string) error {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/logmart/logmart/demo"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/internal/demo"
 )
 
 // newKafka starts an embedded broker with logmart's topics and returns the

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/internal/demo"
 )
 
 // Pool lines carry the time they are produced at, and are the generator's

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/logmart/logmart/demo"
+	"github.com/logmart/logmart/internal/demo"
 )
 
 // maxPoolLines bounds the distinct lines a run cycles through: about 40 MB,
