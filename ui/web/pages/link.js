@@ -3,11 +3,13 @@
 // rerun of exactly that request, and the frozen result when the link has
 // one. Says so when the range's data is no longer in the hot store.
 
-import { api, ApiError, query } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { statsText } from '../table.js';
 import { cell } from '../format.js';
-import { copyRow, fmtUTC, markdownLine, renderResult, sqlDisclosure } from './explore.js';
+import { renderResult, sqlDisclosure } from '../result.js';
+import { paramsURL } from '../params.js';
+import { copyRow, exploreURL, fmtUTC, markdownLine } from '../share.js';
 
 const GONE = 'Data for this range is no longer in the hot store: it is older than the streams\' retention.';
 const PARTIAL = 'Part of this range is older than some streams\' retention; their rows are no longer in the hot store.';
@@ -17,11 +19,10 @@ function paramText(v) {
   return cell(v);
 }
 
-// exploreURL opens the pinned request in Explore, where it can be changed.
-function exploreURL(link) {
-  const q = { t: link.template, v: link.version, from: link.from, to: link.to, run: 1 };
-  for (const [k, v] of Object.entries(link.params || {})) q['p.' + k] = Array.isArray(v) ? v.join(',') : String(v);
-  return '/explore' + query(q);
+// openInExplore is the Explore URL of the pinned request, where it can be
+// changed.
+function openInExplore(link) {
+  return exploreURL({ template: link.template, version: link.version, range: { from: link.from, to: link.to }, params: paramsURL(link.params) });
 }
 
 export function mount(el, ctx) {
@@ -81,7 +82,7 @@ export function mount(el, ctx) {
 
     replace(el,
       h('div', { class: 'page-head' }, h('h1', { text: title }), h('span', { class: 'spacer' }),
-        h('a', { href: exploreURL(link), 'data-nav': true, class: 'btn btn-ghost', text: 'Open in Explore' })),
+        h('a', { href: openInExplore(link), 'data-nav': true, class: 'btn btn-ghost', text: 'Open in Explore' })),
       pinned,
       link.note ? h('p', { class: 'link-note', text: link.note }) : null,
       h('div', { class: 'link-meta' }, meta, created),
