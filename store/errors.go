@@ -27,24 +27,86 @@ func (e *Error) Error() string {
 // ErrUnavailable is returned when the engine is closed or unreachable.
 var ErrUnavailable = fault.Wrap(fault.Unavailable, errors.New("clickhouse is unavailable"))
 
-var codeKinds = map[int]fault.Kind{
-	6: fault.BadInput, 26: fault.BadInput, 27: fault.BadInput, 36: fault.BadInput, 41: fault.BadInput,
-	42: fault.BadInput, 43: fault.BadInput, 44: fault.BadInput, 46: fault.BadInput, 47: fault.BadInput,
-	48: fault.BadInput, 53: fault.BadInput, 60: fault.BadInput, 62: fault.BadInput, 69: fault.BadInput,
-	70: fault.BadInput, 72: fault.BadInput, 73: fault.BadInput, 81: fault.BadInput, 115: fault.BadInput,
-	117: fault.BadInput, 130: fault.BadInput, 184: fault.BadInput, 215: fault.BadInput, 352: fault.BadInput,
-	386: fault.BadInput, 403: fault.BadInput, 440: fault.BadInput, 456: fault.BadInput, 457: fault.BadInput,
-	164: fault.Forbidden, 497: fault.Forbidden, 516: fault.Forbidden,
-	158: fault.Limit, 159: fault.Limit, 160: fault.Limit, 241: fault.Limit, 307: fault.Limit, 396: fault.Limit,
-	209: fault.Unavailable, 210: fault.Unavailable, 394: fault.Unavailable,
+// ClickHouse's error codes by class. Nearly every code a statement can
+// raise is about the statement: its syntax, names, types, values or what it
+// asks of functions (throwIf, a division by zero, an unknown alias). So a
+// code is the user's to fix unless it is listed here as a limit, a refusal,
+// a dependency that cannot answer, or a failure of the engine itself; those
+// alone become 5xx (internal, unavailable) at the server.
+var (
+	limitCodes = codes(
+		158, // TOO_MANY_ROWS
+		159, // TIMEOUT_EXCEEDED
+		160, // TOO_SLOW
+		161, // TOO_MANY_COLUMNS
+		162, // TOO_DEEP_SUBQUERIES
+		241, // MEMORY_LIMIT_EXCEEDED
+		306, // TOO_DEEP_RECURSION
+		307, // TOO_MANY_BYTES
+		396, // TOO_MANY_ROWS_OR_BYTES
+	)
+	forbiddenCodes = codes(
+		164, // READONLY
+		291, // DATABASE_ACCESS_DENIED
+		452, // SETTING_CONSTRAINT_VIOLATION
+		497, // ACCESS_DENIED
+		516, // AUTHENTICATION_FAILED
+	)
+	unavailableCodes = codes(
+		202, // TOO_MANY_SIMULTANEOUS_QUERIES
+		209, // SOCKET_TIMEOUT
+		210, // NETWORK_ERROR
+		225, // NO_ZOOKEEPER
+		242, // TABLE_IS_READ_ONLY
+		243, // NOT_ENOUGH_SPACE
+		279, // ALL_CONNECTION_TRIES_FAILED
+		394, // QUERY_WAS_CANCELLED
+		999, // KEEPER_EXCEPTION
+	)
+	internalCodes = codes(
+		0,    // not a ClickHouse exception
+		1,    // UNSUPPORTED_METHOD
+		3,    // UNEXPECTED_END_OF_FILE
+		32,   // ATTEMPT_TO_READ_AFTER_EOF
+		33,   // CANNOT_READ_ALL_DATA
+		40,   // CHECKSUM_DOESNT_MATCH
+		49,   // LOGICAL_ERROR
+		74,   // CANNOT_READ_FROM_FILE_DESCRIPTOR
+		75,   // CANNOT_WRITE_TO_FILE_DESCRIPTOR
+		76,   // CANNOT_OPEN_FILE
+		77,   // CANNOT_CLOSE_FILE
+		107,  // FILE_DOESNT_EXIST
+		173,  // CANNOT_ALLOCATE_MEMORY
+		246,  // CORRUPTED_DATA
+		271,  // CANNOT_DECOMPRESS
+		318,  // INVALID_CONFIG_PARAMETER
+		1000, // POCO_EXCEPTION
+		1001, // STD_EXCEPTION
+		1002, // UNKNOWN_EXCEPTION
+	)
+)
+
+func codes(c ...int) map[int]bool {
+	m := make(map[int]bool, len(c))
+	for _, x := range c {
+		m[x] = true
+	}
+	return m
 }
 
-// Kind classifies the error by its ClickHouse code.
+// Kind classifies the error by its ClickHouse code's class.
 func (e *Error) Kind() fault.Kind {
-	if k, ok := codeKinds[e.Code]; ok {
-		return k
+	switch c := e.Code; {
+	case limitCodes[c]:
+		return fault.Limit
+	case forbiddenCodes[c]:
+		return fault.Forbidden
+	case unavailableCodes[c]:
+		return fault.Unavailable
+	case internalCodes[c], c >= 1000:
+		return fault.Internal
 	}
-	return fault.Internal
+	return fault.BadInput
 }
 
 // KindOf classifies err; see fault.KindOf.
