@@ -13,6 +13,11 @@ import (
 	"github.com/logmart/logmart/store"
 )
 
+// A fetched record's path through its partition's batch: add decodes it,
+// routes it to a stream and appends it to the batch's columns, or sets it
+// aside as a dead letter; the batch is cut (cut.go), its range recorded
+// (ledger.go), and write stores it with tokens built from that range.
+
 // Record headers a producer can set to steer one record; `logmart ingest
 // file` sets them.
 const (
@@ -21,7 +26,19 @@ const (
 	HeaderSource = "logmart-source"
 )
 
-// intent is a batch's offset range as recorded in ingest_batches.
+// Dead-letter reasons, also the reason label of
+// logmart_ingest_invalid_records_total.
+const (
+	ReasonMalformed   = "malformed"
+	ReasonInvalidUTF8 = "invalid_utf8"
+	ReasonTooLarge    = "too_large"
+	ReasonWrongType   = "wrong_type"
+)
+
+// intent is a batch's offset range as recorded before the batch is written:
+// in the partition's Kafka commit metadata (ledger.go). Builds before those
+// recorded it as a row of ingest_batches, which is now only read, as a
+// fallback (loadIntents).
 type intent struct{ first, last int64 }
 
 // partBatch is one partition's records on their way to ClickHouse. Its
@@ -64,6 +81,8 @@ type partBatch struct {
 	deadRecs []*kgo.Record // for the dead-letter topic
 }
 
+// newPartBatch starts a partition's batch for its topic's table, with
+// column sets already grown to the last batch's size (logs).
 func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) *partBatch {
 	b := &partBatch{t: t, topic: t.Topic, partition: partition, maxBytes: maxBytes, first: -1,
 		dead: newDeadColumns(), routes: routes, decs: map[string]decoder{}}
@@ -78,23 +97,9 @@ func newPartBatch(t TopicConfig, partition int32, maxBytes int, routes *Router) 
 	return b
 }
 
-// cutFor counts the batch as cut for reason and returns it.
-func (b *partBatch) cutFor(reason string) *partBatch {
-	batchesCut.WithLabelValues(b.topic, reason).Inc()
-	if b.logs != nil {
-		noteLogSizes(b.logs)
-	}
-	return b
-}
-
-// rangeOf returns the range the batch is recorded under.
-func (b *partBatch) rangeOf() intent {
-	if b.forced != nil {
-		return *b.forced
-	}
-	return intent{b.first, b.last}
-}
-
+// add takes one fetched record into the batch: as rows of the batch's
+// table, or as a dead letter saying why not. Everything kept is copied out
+// of the record, whose memory the consumer reuses.
 func (b *partBatch) add(r *kgo.Record, now time.Time) {
 	if b.first < 0 {
 		b.first, b.started = r.Offset, now
@@ -110,38 +115,6 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
 		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
 	}
-}
-
-func header(r *kgo.Record, key string) string {
-	for _, h := range r.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
-
-func (b *partBatch) decoder(format string) decoder {
-	// Nearly every record is in the topic's format: no map lookup for it.
-	if format == b.t.Format && b.dec != nil {
-		return b.dec
-	}
-	d := b.decs[format]
-	if d == nil {
-		t := b.t
-		t.Format = format
-		d = newDecoder(t)
-		if j, ok := d.(*jsonDecoder); ok {
-			// decodeRows copies the row into the batch's columns before
-			// it returns, and the record's bytes do not change meanwhile.
-			j.alias = true
-		}
-		b.decs[format] = d
-	}
-	if format == b.t.Format {
-		b.dec = d
-	}
-	return d
 }
 
 // decode turns one record into rows of the batch's table, or says why not.
@@ -244,6 +217,41 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 	return "", nil
 }
 
+// decoder returns the batch's decoder for a format, made on first use.
+func (b *partBatch) decoder(format string) decoder {
+	// Nearly every record is in the topic's format: no map lookup for it.
+	if format == b.t.Format && b.dec != nil {
+		return b.dec
+	}
+	d := b.decs[format]
+	if d == nil {
+		t := b.t
+		t.Format = format
+		d = newDecoder(t)
+		if j, ok := d.(*jsonDecoder); ok {
+			// decodeRows copies the row into the batch's columns before
+			// it returns, and the record's bytes do not change meanwhile.
+			j.alias = true
+		}
+		b.decs[format] = d
+	}
+	if format == b.t.Format {
+		b.dec = d
+	}
+	return d
+}
+
+// header returns the value of the record's header key, or "".
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// route picks the stream rule for the row just decoded.
 func (b *partBatch) route(topic, source string) *StreamRule {
 	if b.routes.trivial {
 		return &b.routes.rules[0].StreamRule
@@ -259,10 +267,6 @@ func (b *partBatch) route(topic, source string) *StreamRule {
 	}
 	return b.routes.Route(e)
 }
-
-// errWrongType is wrapped by decoders when a known field has a value of the
-// wrong type (an object where a timestamp belongs, say).
-var errWrongType = errors.New("value has the wrong type")
 
 // deadLetter is the record sent to the dead-letter topic: the original
 // bytes, with where they came from and why they were set aside as headers.
@@ -294,6 +298,14 @@ func deadLetter(r *kgo.Record, reason string, err error) *kgo.Record {
 	}
 }
 
+// rangeOf returns the range the batch is recorded under.
+func (b *partBatch) rangeOf() intent {
+	if b.forced != nil {
+		return *b.forced
+	}
+	return intent{b.first, b.last}
+}
+
 // token identifies the batch by partition and offset range; ClickHouse drops
 // a second insert with the same token.
 func (b *partBatch) token(table string) string {
@@ -301,6 +313,22 @@ func (b *partBatch) token(table string) string {
 	return sanitizeToken(fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, rg.first, rg.last, table))
 }
 
+// sanitizeToken keeps a token within the characters the store accepts;
+// topic names may hold others.
+func sanitizeToken(s string) string {
+	out := []byte(s)
+	for i, c := range out {
+		ok := c == '_' || c == '.' || c == ':' || c == '/' || c == '-' ||
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+		if !ok {
+			out[i] = '_'
+		}
+	}
+	return string(out)
+}
+
+// write inserts the batch's rows and its dead letters, each table with the
+// batch's token for it, and records how long that took.
 func (b *partBatch) write(ctx context.Context, st store.Store) error {
 	type part struct {
 		table string

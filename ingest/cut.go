@@ -69,22 +69,6 @@ func (g *Ingester) cut(fetches kgo.Fetches, now time.Time, waited time.Duration)
 	return ready
 }
 
-// full says why a batch ends at the record just added at offset, or "" if
-// it goes on.
-func (g *Ingester) full(b *partBatch, offset int64) string {
-	switch {
-	case b.forced != nil:
-		if offset >= b.forced.last {
-			return "recorded"
-		}
-	case b.n >= g.cfg.Batch.Rows:
-		return "rows"
-	case b.bytes >= g.cfg.Batch.Bytes:
-		return "bytes"
-	}
-	return ""
-}
-
 // minParallelRecords is the fewest records in one poll worth decoding on
 // several goroutines; below it the hand-off costs more than it saves.
 const minParallelRecords = 1024
@@ -142,26 +126,44 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 	w.b = b
 }
 
-// parallel calls fn(0) … fn(n-1), on up to GOMAXPROCS goroutines when
-// spread is set, else in turn on this one.
-func parallel(n int, spread bool, fn func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if !spread || workers < 2 {
-		for i := range n {
-			fn(i)
+// intentFor returns the recorded range holding offset, dropping older
+// ones from list.
+func intentFor(list *[]intent, offset int64) *intent {
+	l := *list
+	for len(l) > 0 && l[0].last < offset {
+		l = l[1:]
+	}
+	*list = l
+	if len(l) > 0 && l[0].first <= offset {
+		in := l[0]
+		return &in
+	}
+	return nil
+}
+
+// full says why a batch ends at the record just added at offset, or "" if
+// it goes on.
+func (g *Ingester) full(b *partBatch, offset int64) string {
+	switch {
+	case b.forced != nil:
+		if offset >= b.forced.last {
+			return "recorded"
 		}
-		return
+	case b.n >= g.cfg.Batch.Rows:
+		return "rows"
+	case b.bytes >= g.cfg.Batch.Bytes:
+		return "bytes"
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-				fn(i)
-			}
-		})
+	return ""
+}
+
+// cutFor counts the batch as cut for reason and returns it.
+func (b *partBatch) cutFor(reason string) *partBatch {
+	batchesCut.WithLabelValues(b.topic, reason).Inc()
+	if b.logs != nil {
+		noteLogSizes(b.logs)
 	}
-	wg.Wait()
+	return b
 }
 
 // dueAt is when a batch that reaches neither its row nor its byte bound is
@@ -200,17 +202,24 @@ func (g *Ingester) pollWait(now time.Time) time.Duration {
 	return wait
 }
 
-// intentFor returns the recorded range holding offset, dropping older
-// ones from list.
-func intentFor(list *[]intent, offset int64) *intent {
-	l := *list
-	for len(l) > 0 && l[0].last < offset {
-		l = l[1:]
+// parallel calls fn(0) … fn(n-1), on up to GOMAXPROCS goroutines when
+// spread is set, else in turn on this one.
+func parallel(n int, spread bool, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if !spread || workers < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
 	}
-	*list = l
-	if len(l) > 0 && l[0].first <= offset {
-		in := l[0]
-		return &in
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
 	}
-	return nil
+	wg.Wait()
 }

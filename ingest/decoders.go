@@ -1,5 +1,7 @@
 package ingest
 
+import "errors"
+
 // newDecoder returns the decoder for a topic's format. Formats are checked
 // by Config.Validate; metrics topics are decoded separately.
 func newDecoder(t TopicConfig) decoder {
@@ -12,3 +14,7 @@ func newDecoder(t TopicConfig) decoder {
 		return &jsonDecoder{fm: newFieldMap(t.Fields, "")}
 	}
 }
+
+// errWrongType is wrapped by decoders when a known field has a value of the
+// wrong type (an object where a timestamp belongs, say).
+var errWrongType = errors.New("value has the wrong type")

@@ -7,73 +7,12 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/store"
-)
-
-var (
-	recordsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_records_total",
-		Help: "Records consumed from Kafka, by topic.",
-	}, []string{"topic"})
-	bytesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_bytes_total",
-		Help: "Record value bytes consumed from Kafka, by topic.",
-	}, []string{"topic"})
-	invalidTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_invalid_records_total",
-		Help: "Records set aside as dead letters, by topic and reason.",
-	}, []string{"topic", "reason"})
-	rowsWritten = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_rows_written_total",
-		Help: "Rows written to ClickHouse, by table.",
-	}, []string{"table"})
-	insertSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "logmart_ingest_insert_duration_seconds",
-		Help:    "Time to write one batch to ClickHouse, by table.",
-		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-	}, []string{"table"})
-	batchRows = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "logmart_ingest_batch_rows",
-		Help:    "Records per written batch.",
-		Buckets: prometheus.ExponentialBuckets(1, 4, 10),
-	})
-	batchesCut = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_batches_total",
-		Help: "Batches cut for writing, by topic and what ended them: rows, bytes, interval, idle (the partition went quiet), recorded (a range an earlier consumer recorded), stop (shutdown or rebalance).",
-	}, []string{"topic", "reason"})
-	insertErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "logmart_ingest_insert_errors_total",
-		Help: "Failed batch writes (retried until they succeed), by table.",
-	}, []string{"table"})
-	consumerLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "logmart_ingest_consumer_lag_records",
-		Help: "Records in the partition not yet consumed, by topic and partition.",
-	}, []string{"topic", "partition"})
-	timestampBehind = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "logmart_ingest_timestamp_behind_seconds",
-		Help: "Now minus the newest record time written, by topic and partition.",
-	}, []string{"topic", "partition"})
-)
-
-func init() {
-	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag)
-}
-
-// Dead-letter reasons, also the reason label of
-// logmart_ingest_invalid_records_total.
-const (
-	ReasonMalformed   = "malformed"
-	ReasonInvalidUTF8 = "invalid_utf8"
-	ReasonTooLarge    = "too_large"
-	ReasonWrongType   = "wrong_type"
 )
 
 // Ingester consumes the configured topics in a consumer group and writes
@@ -108,6 +47,7 @@ type Ingester struct {
 	ledgers map[tp]*ledger
 }
 
+// tp names a partition: a topic and a partition number.
 type tp struct {
 	topic     string
 	partition int32
@@ -217,52 +157,8 @@ func (g *Ingester) Run(ctx context.Context) error {
 	}
 }
 
-func (g *Ingester) retry(ctx context.Context, what string, fn func() error) error {
-	backoff := 100 * time.Millisecond
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		g.log.Warn("cannot "+what+"; retrying", "backoff", backoff, "err", err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
-}
-
-func (g *Ingester) commit(ctx context.Context, b *partBatch) {
-	g.committed(ctx, b)
-	h := healthOf(tp{b.topic, b.partition})
-	h.batchRows.Store(int64(b.n))
-	h.insertMicros.Store(b.insertTime.Microseconds())
-	h.lastWriteMs.Store(time.Now().UnixMilli())
-	if b.newest > 0 {
-		h.newestMs.Store(b.newest)
-		timestampBehind.WithLabelValues(b.topic, strconv.Itoa(int(b.partition))).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
-	}
-}
-
-// produceDead copies the batch's dead letters to the dead-letter topic. The
-// dead_letters table is the exact record; the topic is for tools that
-// replay from Kafka, and gets a copy at least once.
-func (g *Ingester) produceDead(b *partBatch) {
-	if g.cfg.DeadLetterTopic == "" {
-		return
-	}
-	for _, r := range b.deadRecs {
-		r.Topic = g.cfg.DeadLetterTopic
-		g.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
-			if err != nil {
-				g.log.Warn("cannot produce a dead letter", "topic", r.Topic, "err", err)
-			}
-		})
-	}
-}
-
+// flushAll cuts every open batch at stop, writes and commits what is held,
+// and waits a little for dead letters still on their way to their topic.
 func (g *Ingester) flushAll() {
 	g.mu.Lock()
 	ready := map[tp][]*partBatch{}
@@ -315,44 +211,6 @@ func (g *Ingester) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[s
 	}
 }
 
-// forget drops the commit bookkeeping of partitions this consumer no longer
-// owns, once their writers are done.
-func (g *Ingester) forget(keys []tp) {
-	g.cmu.Lock()
-	defer g.cmu.Unlock()
-	for _, k := range keys {
-		delete(g.ledgers, k)
-	}
-}
-
-// loadIntents reads the batch ranges earlier versions recorded in
-// ingest_batches.
-func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (map[int32][]intent, error) {
-	list := make([]string, len(ps))
-	for i, p := range ps {
-		list[i] = strconv.Itoa(int(p))
-	}
-	res, err := g.st.Query(ctx, store.Query{
-		SQL: `SELECT partition, first_offset, max(last_offset) FROM ingest_batches
-			WHERE topic = {topic:String} AND has({ps:Array(Int32)}, partition)
-			GROUP BY partition, first_offset ORDER BY partition, first_offset DESC LIMIT 1000 BY partition`,
-		Params: map[string]string{"topic": topic, "ps": "[" + strings.Join(list, ",") + "]"},
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := map[int32][]intent{}
-	for _, r := range res.Rows {
-		p := int32(u64(r[0]))
-		out[p] = append(out[p], intent{first: int64(u64(r[1])), last: int64(u64(r[2]))})
-	}
-	for p, l := range out {
-		slices.Reverse(l) // oldest first
-		out[p] = l
-	}
-	return out, nil
-}
-
 // onRevoked writes and commits what is held for partitions moving to
 // another replica, before they move.
 func (g *Ingester) onRevoked(ctx context.Context, _ *kgo.Client, revoked map[string][]int32) {
@@ -399,16 +257,12 @@ func (g *Ingester) onLost(_ context.Context, _ *kgo.Client, lost map[string][]in
 	g.forget(keys)
 }
 
-// sanitizeToken keeps a token within the characters the store accepts;
-// topic names may hold others.
-func sanitizeToken(s string) string {
-	out := []byte(s)
-	for i, c := range out {
-		ok := c == '_' || c == '.' || c == ':' || c == '/' || c == '-' ||
-			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-		if !ok {
-			out[i] = '_'
-		}
+// forget drops the commit bookkeeping of partitions this consumer no longer
+// owns, once their writers are done.
+func (g *Ingester) forget(keys []tp) {
+	g.cmu.Lock()
+	defer g.cmu.Unlock()
+	for _, k := range keys {
+		delete(g.ledgers, k)
 	}
-	return string(out)
 }

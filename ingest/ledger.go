@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/logmart/logmart/store"
 )
 
 // Exactly once, the bookkeeping. A partition's Kafka commit holds, besides
@@ -317,6 +320,34 @@ func (g *Ingester) loadLedgers(ctx context.Context, topic string, ps []int32) (m
 		// Only ever more than a few when read from ingest_batches, which
 		// keeps every range: a commit carries at most maxPending.
 		l.pending = l.pending[:min(len(l.pending), maxPending)]
+	}
+	return out, nil
+}
+
+// loadIntents reads the batch ranges earlier versions recorded in
+// ingest_batches.
+func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (map[int32][]intent, error) {
+	list := make([]string, len(ps))
+	for i, p := range ps {
+		list[i] = strconv.Itoa(int(p))
+	}
+	res, err := g.st.Query(ctx, store.Query{
+		SQL: `SELECT partition, first_offset, max(last_offset) FROM ingest_batches
+			WHERE topic = {topic:String} AND has({ps:Array(Int32)}, partition)
+			GROUP BY partition, first_offset ORDER BY partition, first_offset DESC LIMIT 1000 BY partition`,
+		Params: map[string]string{"topic": topic, "ps": "[" + strings.Join(list, ",") + "]"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32][]intent{}
+	for _, r := range res.Rows {
+		p := int32(u64(r[0]))
+		out[p] = append(out[p], intent{first: int64(u64(r[1])), last: int64(u64(r[2]))})
+	}
+	for p, l := range out {
+		slices.Reverse(l) // oldest first
+		out[p] = l
 	}
 	return out, nil
 }

@@ -1,8 +1,12 @@
 package ingest
 
 import (
+	"context"
 	"errors"
+	"strconv"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // partWriter writes one partition's batches in order, so the consumer can
@@ -13,23 +17,6 @@ import (
 type partWriter struct {
 	ch   chan *partBatch
 	done chan struct{}
-}
-
-func (g *Ingester) writerFor(k tp) *partWriter {
-	g.wmu.Lock()
-	defer g.wmu.Unlock()
-	if w := g.writers[k]; w != nil {
-		return w
-	}
-	w := &partWriter{ch: make(chan *partBatch, 1), done: make(chan struct{})}
-	g.writers[k] = w
-	go func() {
-		defer close(w.done)
-		for b := range w.ch {
-			g.writeOne(b)
-		}
-	}()
-	return w
 }
 
 // send records the due batches' offset ranges, then hands the batches to
@@ -65,22 +52,22 @@ func (g *Ingester) send(ready map[tp][]*partBatch) {
 	}
 }
 
-// drain waits until the partitions' writers have written and committed
-// everything handed to them, and retires them.
-func (g *Ingester) drain(keys []tp) {
-	var ws []*partWriter
+// writerFor returns the partition's writer, started on first use.
+func (g *Ingester) writerFor(k tp) *partWriter {
 	g.wmu.Lock()
-	for _, k := range keys {
-		if w := g.writers[k]; w != nil {
-			close(w.ch)
-			ws = append(ws, w)
-			delete(g.writers, k)
+	defer g.wmu.Unlock()
+	if w := g.writers[k]; w != nil {
+		return w
+	}
+	w := &partWriter{ch: make(chan *partBatch, 1), done: make(chan struct{})}
+	g.writers[k] = w
+	go func() {
+		defer close(w.done)
+		for b := range w.ch {
+			g.writeOne(b)
 		}
-	}
-	g.wmu.Unlock()
-	for _, w := range ws {
-		<-w.done
-	}
+	}()
+	return w
 }
 
 // writeOne writes a batch whose range is recorded, copies its dead letters
@@ -106,4 +93,72 @@ func (g *Ingester) writeOne(b *partBatch) {
 	g.produceDead(b)
 	g.commit(ctx, b)
 	b.release()
+}
+
+// retry calls fn until it returns nil or ctx ends, waiting 100ms after the
+// first failure and twice as long after each next one, up to 10s.
+func (g *Ingester) retry(ctx context.Context, what string, fn func() error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		g.log.Warn("cannot "+what+"; retrying", "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// produceDead copies the batch's dead letters to the dead-letter topic. The
+// dead_letters table is the exact record; the topic is for tools that
+// replay from Kafka, and gets a copy at least once.
+func (g *Ingester) produceDead(b *partBatch) {
+	if g.cfg.DeadLetterTopic == "" {
+		return
+	}
+	for _, r := range b.deadRecs {
+		r.Topic = g.cfg.DeadLetterTopic
+		g.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+			if err != nil {
+				g.log.Warn("cannot produce a dead letter", "topic", r.Topic, "err", err)
+			}
+		})
+	}
+}
+
+// commit moves the partition's committed offset past a written batch
+// (ledger.go) and notes the write in the partition's health.
+func (g *Ingester) commit(ctx context.Context, b *partBatch) {
+	g.committed(ctx, b)
+	h := healthOf(tp{b.topic, b.partition})
+	h.batchRows.Store(int64(b.n))
+	h.insertMicros.Store(b.insertTime.Microseconds())
+	h.lastWriteMs.Store(time.Now().UnixMilli())
+	if b.newest > 0 {
+		h.newestMs.Store(b.newest)
+		timestampBehind.WithLabelValues(b.topic, strconv.Itoa(int(b.partition))).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
+	}
+}
+
+// drain waits until the partitions' writers have written and committed
+// everything handed to them, and retires them.
+func (g *Ingester) drain(keys []tp) {
+	var ws []*partWriter
+	g.wmu.Lock()
+	for _, k := range keys {
+		if w := g.writers[k]; w != nil {
+			close(w.ch)
+			ws = append(ws, w)
+			delete(g.writers, k)
+		}
+	}
+	g.wmu.Unlock()
+	for _, w := range ws {
+		<-w.done
+	}
 }
