@@ -200,6 +200,7 @@ test('explore: share pins the run; the /s/<id> page shows the same rows, the pin
   assert.equal(link.body.version, tmpl.version);
   assert.match(link.body.from, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(link.body.snapshot.rows.length, rows.length);
+  assert.equal(link.body.markdown, md, 'the page shows another Markdown line than the API writes');
 
   const linkPage = await openPage(t);
   await linkPage.goto(base + href);

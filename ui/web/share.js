@@ -1,6 +1,7 @@
 // Sharing a run: the Explore URL that reproduces it, the form that pins it
-// as a link (/s/<id>), and the link's Markdown line with a Copy button.
-// Explore creates links here; the shared-link page shows them.
+// as a link (/s/<id>), and a Copy row for the link's Markdown line, which
+// the links API writes (its `markdown` field). Explore creates links here;
+// the shared-link page shows them.
 
 import { api, query } from './api.js';
 import { h, replace, errorBox } from './dom.js';
@@ -13,17 +14,6 @@ export function fmtUTC(t) {
   const iso = d.toISOString();
   const ms = iso.slice(20, 23);
   return iso.slice(0, 10) + ' ' + iso.slice(11, 19) + (ms !== '000' ? '.' + ms : '');
-}
-
-function mdEscape(s) {
-  return String(s).split(/\s+/).filter(Boolean).join(' ').replace(/[\\[\]]/g, (c) => '\\' + c);
-}
-
-/** markdownLine is the line to paste into a postmortem:
- * [<title> (<template> vN, <from> – <to> UTC)](<origin>/s/<id>). */
-export function markdownLine(link, origin = location.origin) {
-  const title = link.title || link.template;
-  return `[${mdEscape(title)} (${mdEscape(link.template)} v${link.version}, ${fmtUTC(link.from)} – ${fmtUTC(link.to)} UTC)](${origin}/s/${link.id})`;
 }
 
 /** copyRow shows text in a read-only field with a Copy button. */
@@ -99,7 +89,7 @@ export function showShareForm(panel, run, { onCreated } = {}) {
       replace(out,
         h('div', { class: 'copy-row' }, h('span', { class: 'copy-label muted', text: 'Link' }),
           h('a', { href: link.url, class: 'share-url mono', 'data-share-url': link.url, target: '_blank', rel: 'noopener', text: abs })),
-        copyRow(markdownLine(link)));
+        copyRow(link.markdown));
       if (onCreated) onCreated(link);
       // Links never change: another press would make a second link.
       create.textContent = 'Created';

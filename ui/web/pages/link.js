@@ -9,7 +9,7 @@ import { statsText } from '../table.js';
 import { cell } from '../format.js';
 import { renderResult, sqlDisclosure } from '../result.js';
 import { paramsURL } from '../params.js';
-import { copyRow, exploreURL, fmtUTC, markdownLine } from '../share.js';
+import { copyRow, exploreURL, fmtUTC } from '../share.js';
 
 const GONE = 'Data for this range is no longer in the hot store: it is older than the streams\' retention.';
 const PARTIAL = 'Part of this range is older than some streams\' retention; their rows are no longer in the hot store.';
@@ -86,7 +86,7 @@ export function mount(el, ctx) {
       pinned,
       link.note ? h('p', { class: 'link-note', text: link.note }) : null,
       h('div', { class: 'link-meta' }, meta, created),
-      copyRow(markdownLine(link)),
+      copyRow(link.markdown),
       notices,
       sections);
 
