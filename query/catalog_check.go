@@ -103,35 +103,21 @@ func checkReadStatement(ctx context.Context, st store.Store, sql string, params 
 	if len(lines) == 0 {
 		return errors.New("ClickHouse parses it as nothing")
 	}
-	root := strings.Fields(lines[0])[0]
-	if root != "SelectWithUnionQuery" && root != "SelectIntersectExceptQuery" {
-		return fmt.Errorf("is not a read query: ClickHouse parses it as %s; a template must be one SELECT", root)
+	ast := parseAST(lines)
+	if ast.Kind != "SelectWithUnionQuery" && ast.Kind != "SelectIntersectExceptQuery" {
+		return fmt.Errorf("is not a read query: ClickHouse parses it as %s; a template must be one SELECT", ast.Kind)
 	}
-	if fn := tableFunction(lines); fn != "" {
-		return fmt.Errorf("reads the table function %s(); a template must read tables, so a token's scope (a filter per table) always applies", fn)
+	if len(ast.TableFunctions) > 0 {
+		return fmt.Errorf("reads the table function %s(); a template must read tables, so a token's scope (a filter per table) always applies", ast.TableFunctions[0])
+	}
+	if fn, _ := ast.refused(); fn != "" {
+		return fmt.Errorf("calls %s(), which reads outside logmart's tables", fn)
 	}
 	wrapped := "EXPLAIN AST SELECT * FROM (\n" + sql + "\n)"
 	if _, err := st.Query(ctx, store.Query{SQL: wrapped, Params: params, Settings: ro}); err != nil {
 		return fmt.Errorf("is not a single read query: it cannot stand as a subquery, so it has a FORMAT, INTO OUTFILE or other clause a template may not have: %s", engineMessage(err))
 	}
 	return nil
-}
-
-// tableFunction finds a table function in an EXPLAIN AST dump: a
-// TableExpression node whose child is a Function.
-func tableFunction(lines []string) string {
-	for i, l := range lines {
-		if strings.TrimSpace(l) == "" || !strings.HasPrefix(strings.TrimSpace(l), "TableExpression") || i+1 >= len(lines) {
-			continue
-		}
-		depth := len(l) - len(strings.TrimLeft(l, " "))
-		next := lines[i+1]
-		nd := len(next) - len(strings.TrimLeft(next, " "))
-		if f := strings.Fields(next); nd == depth+1 && len(f) >= 2 && f[0] == "Function" {
-			return f[1]
-		}
-	}
-	return ""
 }
 
 var engineSuffixRe = regexp.MustCompile(`\.?\s*(\([A-Z_]+\)\s*)?(\(version [^)]*\)\s*)?$`)

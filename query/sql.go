@@ -44,26 +44,22 @@ func (r *Runner) SQL(ctx context.Context, who Caller, sql string, s store.Settin
 	return r.run(ctx, who, store.Query{SQL: sql, Settings: s}, Entry{SQL: sql})
 }
 
-// adHocTableFunctions are the table functions ad-hoc SQL may use: they make
-// rows up and read nothing. Others read files, URLs or other servers.
-var adHocTableFunctions = map[string]bool{
-	"numbers": true, "numbers_mt": true, "zeros": true, "zeros_mt": true,
-	"generate_series": true, "generateSeries": true, "values": true, "generateRandom": true,
-}
-
 // checkAdHoc has ClickHouse's parser say what the statement is before it
-// runs read-only. The engine's read-only mode refuses writes and setting
-// changes; these checks cover what it does not: a client-side INTO OUTFILE
-// (the embedded engine writes that file itself, read-only or not), a second
-// statement after a semicolon, and table functions that read files, URLs or
-// other servers.
+// runs read-only, and refuses what the engine's read-only mode does not:
+//   - any statement that is not a read (KILL QUERY, USE, SYSTEM, SET ROLE,
+//     transactions, BACKUP…): read-only mode lets some of these through, and
+//     USE would stick to a pooled session;
+//   - a client-side INTO OUTFILE (the embedded engine writes that file
+//     itself, read-only or not) and a second statement after a semicolon;
+//   - every table function but those that make rows up, and every function
+//     that reads the host's files, wherever it stands in the statement.
 //
 // The text reaches the parser only as a bound value of formatQuery, which
 // parses one statement without running anything and returns its canonical
 // form; only a statement known to hold no INTO OUTFILE is ever explained or
 // run.
 func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Settings) error {
-	probe := store.Settings{ReadOnly: true, MaxExecutionTime: s.MaxExecutionTime}
+	probe := store.Settings{ReadOnly: true, MaxExecutionTime: s.MaxExecutionTime, Owner: s.Owner}
 	format := func(q string) (string, error) {
 		res, err := st.Query(ctx, store.Query{SQL: "SELECT formatQuerySingleLine({q:String})", Params: map[string]string{"q": q}, Settings: probe})
 		if err != nil {
@@ -76,11 +72,14 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 	}
 	canonical, err := format(sql)
 	if err != nil {
+		if k := store.KindOf(err); k != fault.BadInput {
+			return err
+		}
 		return fault.Wrap(fault.BadInput, fmt.Errorf("sql: %s", engineMessage(err)))
 	}
 	// A SELECT is exactly what parses as a subquery: no INTO OUTFILE, no
-	// FORMAT. Anything else goes on to the engine's read-only mode unless it
-	// names an output file (the formatter always writes that clause so).
+	// FORMAT. Anything else must be another read kind and name no output
+	// file (the formatter always writes that clause so).
 	_, notSubquery := format("SELECT * FROM (" + canonical + ")")
 	if notSubquery != nil {
 		if strings.Contains(canonical, " INTO OUTFILE ") {
@@ -100,8 +99,21 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 			lines = append(lines, str(r[0]))
 		}
 	}
-	if fn := tableFunction(lines); fn != "" && !adHocTableFunctions[fn] {
-		return fault.New(fault.Forbidden, "sql: the table function %s() is not available here: it reads outside logmart's tables", fn)
+	ast := parseAST(lines)
+	if ast.Kind == "Explain" && len(lines) > 1 {
+		// What is explained must be a read as well.
+		if inner := strings.Fields(lines[1]); len(inner) > 0 && !isRead(inner[0]) {
+			ast.Kind = inner[0]
+		}
+	}
+	if !isRead(ast.Kind) {
+		return fault.New(fault.Forbidden, "sql: only reads run here (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE, EXISTS); ClickHouse parses this statement as %s", ast.Kind)
+	}
+	if fn, table := ast.refused(); fn != "" {
+		if table {
+			return fault.New(fault.Forbidden, "sql: the table function %s() is not available here: it reads outside logmart's tables", fn)
+		}
+		return fault.New(fault.Forbidden, "sql: the function %s() is not available here: it reads outside logmart's tables", fn)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"regexp"
 	"fmt"
 	"sort"
 	"strconv"
@@ -176,4 +178,24 @@ func NewStatementID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+var positionRe = regexp.MustCompile(`position (\d+)`)
+
+// Unmark takes a Marker of n bytes back out of an engine error: the
+// statement's own text starts n bytes later than the engine saw it, so
+// "failed at position N" reads as the caller counts.
+func Unmark(err error, n int) error {
+	var e *Error
+	if !errors.As(err, &e) || !strings.Contains(e.Message, "position ") {
+		return err
+	}
+	e.Message = positionRe.ReplaceAllStringFunc(e.Message, func(m string) string {
+		p, convErr := strconv.Atoi(m[len("position "):])
+		if convErr != nil || p < n {
+			return m
+		}
+		return "position " + strconv.Itoa(p-n)
+	})
+	return err
 }

@@ -519,7 +519,7 @@ func (e *Engine) statement(ctx context.Context, c *conn, owner string, sql []byt
 		queriesCancelled.Inc()
 		return result{}, fault.Wrap(fault.Unavailable, fmt.Errorf("the statement was stopped: %w", context.Cause(ctx)))
 	}
-	return r, err
+	return r, store.Unmark(err, len(marker))
 }
 
 // kill stops the statement whose text starts with marker, from the control

@@ -214,9 +214,10 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 	qctx, cancel := statementContext(ctx, q, tables, progress)
 	defer cancel()
 	start := time.Now()
-	rows, err := e.conn.Query(qctx, store.Marker(q.Settings.Owner, store.NewStatementID())+q.SQL)
+	marker := store.Marker(q.Settings.Owner, store.NewStatementID())
+	rows, err := e.conn.Query(qctx, marker+q.SQL)
 	if err != nil {
-		return nil, fail(ctx, err)
+		return nil, store.Unmark(fail(ctx, err), len(marker))
 	}
 	res, err := readRows(rows)
 	if cerr := rows.Close(); err == nil {
@@ -276,8 +277,9 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 	}
 	qctx, cancel := statementContext(ctx, q, tables)
 	defer cancel()
-	if err := e.conn.Exec(qctx, store.Marker(q.Settings.Owner, store.NewStatementID())+q.SQL); err != nil {
-		return fail(ctx, err)
+	marker := store.Marker(q.Settings.Owner, store.NewStatementID())
+	if err := e.conn.Exec(qctx, marker+q.SQL); err != nil {
+		return store.Unmark(fail(ctx, err), len(marker))
 	}
 	return nil
 }

@@ -1,0 +1,88 @@
+package query
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/logmart/logmart/fault"
+	"github.com/logmart/logmart/store"
+)
+
+// TestAdHocSQLRefusesWhatChangesOrReadsOutside pins the refusals of ad-hoc
+// SQL. Before each was fixed: file('/proc/self/environ') returned every API
+// token; a table function after the first (numbers(1) AS a, merge(…) AS b)
+// passed the check; a missing file answered 500 and a present one 403 (an
+// existence oracle); KILL QUERY cancelled other callers' statements; USE
+// system stuck to the pooled session; SYSTEM STOP MERGES and SET ROLE NONE
+// ran.
+func TestAdHocSQLRefusesWhatChangesOrReadsOutside(t *testing.T) {
+	r := NewRunner(testStore, nil)
+	who := Caller{User: "editor-1", Role: "editor", Source: "api"}
+	s := store.Settings{ReadOnly: true, Owner: "editor-1"}
+	f := func(sql string, want fault.Kind, text string) {
+		t.Helper()
+		_, err := r.SQL(context.Background(), who, sql, s)
+		if err == nil {
+			t.Fatalf("%s: ran, want it refused", sql)
+		}
+		if k := fault.KindOf(err); k != want {
+			t.Fatalf("%s: kind %s (%v), want %s", sql, k, err, want)
+		}
+		if !strings.Contains(err.Error(), text) {
+			t.Fatalf("%s: error %q does not say %q", sql, err, text)
+		}
+	}
+	forbidden := fault.Forbidden
+	f("SELECT file('/proc/self/environ')", forbidden, "function file()")
+	f("SELECT file('/etc/shadow')", forbidden, "function file()")
+	f("SELECT file('/no/such/file')", forbidden, "function file()")
+	f("select FILE('/etc/passwd')", forbidden, "FILE()")
+	f("SELECT length(arrayMap(x -> file(x), ['/etc/passwd']))", forbidden, "function file()")
+	f("SELECT * FROM (SELECT 1) WHERE 1 IN (SELECT length(file('/etc/passwd')))", forbidden, "function file()")
+	f("WITH (SELECT file('/etc/passwd')) AS x SELECT x", forbidden, "function file()")
+	f("EXPLAIN SYNTAX SELECT file('/etc/passwd')", forbidden, "function file()")
+	f("SELECT * FROM numbers(1) AS a, merge('logmart','^logs$') AS b", forbidden, "table function merge()")
+	f("SELECT * FROM file('/etc/passwd', 'LineAsString')", forbidden, "table function file()")
+	f("SELECT * FROM numbers(1) UNION ALL SELECT * FROM url('http://127.0.0.1:1/', 'LineAsString', 'number UInt64')", forbidden, "table function url()")
+	f("SELECT * FROM s3('http://127.0.0.1:1/b/k', 'LineAsString')", forbidden, "table function s3()")
+	f("SELECT * FROM remote('127.0.0.1', system.one)", forbidden, "table function remote()")
+	f("SELECT * FROM executable('x', 'TSV', 'a String')", forbidden, "table function executable()")
+	f("SELECT * FROM mysql('127.0.0.1:1', 'd', 't', 'u', 'p')", forbidden, "table function mysql()")
+	f("SELECT * FROM postgresql('127.0.0.1:1', 'd', 't', 'u', 'p')", forbidden, "table function postgresql()")
+	f("SELECT * FROM hdfs('hdfs://127.0.0.1:1/x', 'TSV', 'a String')", forbidden, "table function hdfs()")
+	f("SELECT joinGet('j', 'v', 1)", forbidden, "joinGet")
+	f("KILL QUERY WHERE 1", forbidden, "KillQueryQuery")
+	f("USE system", forbidden, "UseQuery")
+	f("SYSTEM STOP MERGES", forbidden, "SYSTEM")
+	f("SYSTEM STOP TTL MERGES", forbidden, "SYSTEM")
+	f("SYSTEM STOP MOVES", forbidden, "SYSTEM")
+	f("SET ROLE NONE", forbidden, "SetRoleQuery")
+	f("ROLLBACK", forbidden, "only reads")
+	f("BEGIN TRANSACTION", forbidden, "only reads")
+	f("EXPLAIN AST KILL QUERY WHERE 1", forbidden, "KillQueryQuery")
+	f("SELECT 1 INTO OUTFILE '/tmp/x'", forbidden, "INTO OUTFILE")
+	f("SELECT 1 FORMAT TSV", fault.BadInput, "FORMAT")
+	f("SELECT 1; SELECT 2", fault.BadInput, "sql:")
+}
+
+func TestAdHocSQLRunsReads(t *testing.T) {
+	r := NewRunner(testStore, nil)
+	who := Caller{User: "editor-1", Role: "editor", Source: "api"}
+	s := store.Settings{ReadOnly: true, Owner: "editor-1"}
+	for _, sql := range []string{
+		"SELECT 42 AS answer",
+		"WITH 1 AS x SELECT x",
+		"SELECT * FROM numbers(3) AS a, values('v UInt8', 1, 2) AS b",
+		"SELECT 1 UNION ALL SELECT 2",
+		"EXPLAIN SELECT 1",
+		"SHOW TABLES",
+		"DESCRIBE TABLE system.one",
+		"EXISTS TABLE system.one",
+		"SELECT count() FROM system.processes",
+	} {
+		if _, err := r.SQL(context.Background(), who, sql, s); err != nil {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+}
