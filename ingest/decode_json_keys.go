@@ -93,9 +93,3 @@ func (d *jsonDecoder) key(p *parser, prefix string) (jsonKey, error) {
 	}
 	return key, nil
 }
-
-// hasRaw reports whether the string at pos is `"` + raw + `"`.
-func (p *parser) hasRaw(raw string) bool {
-	end := p.pos + len(raw) + 1
-	return end < len(p.data) && p.data[p.pos] == '"' && p.data[end] == '"' && string(p.data[p.pos+1:end]) == raw
-}

@@ -200,24 +200,3 @@ func hex4(s string, i int) (rune, bool) {
 
 // isControl reports an ASCII control character (tab included).
 func isControl(c byte) bool { return c < 0x20 || c == 0x7f }
-
-// trimEOL drops the line ends a shipper leaves on a record.
-func trimEOL(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// invalidUTF8At returns the index of the first byte of b that is not valid
-// UTF-8, or -1.
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
-}
