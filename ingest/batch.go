@@ -329,7 +329,7 @@ func sanitizeToken(s string) string {
 
 // write inserts the batch's rows and its dead letters, each table with the
 // batch's token for it, and records how long that took.
-func (b *partBatch) write(ctx context.Context, st store.Store) error {
+func (b *partBatch) write(ctx context.Context, ins Inserter) error {
 	type part struct {
 		table string
 		block *store.Block
@@ -352,7 +352,7 @@ func (b *partBatch) write(ctx context.Context, st store.Store) error {
 			continue
 		}
 		start := time.Now()
-		if err := st.Insert(ctx, p.table, p.block, b.token(p.table)); err != nil {
+		if err := ins.Insert(ctx, p.table, p.block, b.token(p.table)); err != nil {
 			insertErrors.WithLabelValues(p.table).Inc()
 			return err
 		}

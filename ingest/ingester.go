@@ -27,7 +27,7 @@ import (
 // same token and ClickHouse drops the repeat.
 type Ingester struct {
 	cfg    Config
-	st     store.Store
+	st     Store
 	log    *slog.Logger
 	cl     *kgo.Client
 	topics map[string]TopicConfig
@@ -53,10 +53,19 @@ type tp struct {
 	partition int32
 }
 
+// Store is what the Ingester uses of a store.Store: inserts (Inserter), and
+// one read, of the batch ranges that builds before commit-metadata ranges
+// recorded in ingest_batches (loadIntents). Query goes with that fallback;
+// the Ingester then needs an Inserter only.
+type Store interface {
+	Inserter
+	Query(ctx context.Context, q store.Query) (*store.Result, error)
+}
+
 // New creates the consumer; Run starts it. kopts are the broker connection
 // options (seeds, SASL, TLS) from ingest/kafka. routes may be nil: then
 // every record goes to the topic's stream.
-func New(cfg Config, st store.Store, kopts []kgo.Opt, routes *Routes, log *slog.Logger) (*Ingester, error) {
+func New(cfg Config, st Store, kopts []kgo.Opt, routes *Routes, log *slog.Logger) (*Ingester, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -7,7 +7,31 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/store"
 )
+
+// Inserter is what the Ingester writes through: the one method of
+// store.Store it needs for writes.
+//
+// Exactly once rests on the token. Insert writes block into table as one
+// insert. token names the batch and the table
+// ("topic.partition.first-last.table", see partBatch.token; only the
+// characters A-Z a-z 0-9 _ . : / -): an insert whose token the table
+// already holds must store nothing and return nil, as long as the token is
+// among the table's most recent inserts (non_replicated_deduplication_window,
+// 10000 inserts for logs, events, metrics and dead_letters). A batch written
+// again, after a crash, a rebalance or an answer lost on its way back, then
+// leaves one copy. An error may come after the rows were stored: the
+// Ingester retries with the same block and token until Insert returns nil,
+// and only then moves the partition's committed offset past the batch.
+//
+// Insert is called by several partitions' writers at once (up to
+// Config.MaxConcurrentInserts), and must not keep block or its buffers
+// after it returns: they hold the next batch.
+type Inserter interface {
+	Insert(ctx context.Context, table string, block *store.Block, token string) error
+}
 
 // partWriter writes one partition's batches in order, so the consumer can
 // decode the next batch while ClickHouse stores this one. Its queue holds
