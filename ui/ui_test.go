@@ -68,7 +68,7 @@ func TestHandlerEmbedded(t *testing.T) {
 	f("/app.js", 200, js, "import")
 	f("/pages/overview.js", 200, js, "export function mount")
 	f("/pages/logs.js", 200, js, "export function mount")
-	f("/pages/sql.js", 200, js, "export function mount")
+	f("/pages/explore.js", 200, js, "export function mount")
 	f("/style.css", 200, "text/css; charset=utf-8", "")
 	f("/favicon.svg", 200, "image/svg+xml", "<svg")
 

@@ -66,7 +66,6 @@ test('a 401 opens the token prompt; a refused token says so; a good one is saved
   assert.equal(await dialog.evaluate((d) => d.open), false);
   assert.equal(await page.evaluate(() => localStorage.getItem('logmart.token')), VIEWER);
   assert.match(await page.locator('#whoami').innerText(), /e2e-viewer[\s\S]*viewer/i);
-  assert.equal(await page.locator('#nav a[href="/sql"]').count(), 0, 'a viewer sees the SQL page in the nav');
   assert.equal(await page.locator('#health').getAttribute('data-state'), 'ok');
 
   // The saved token is sent on the next visit: no prompt.
@@ -74,10 +73,15 @@ test('a 401 opens the token prompt; a refused token says so; a good one is saved
   await page.waitForSelector('[data-page="logs"][data-state="done"]');
   assert.equal(await dialog.evaluate((d) => d.open), false);
 
-  // A viewer who opens /sql directly gets the reason, not a broken page.
+  // A viewer has no ad-hoc SQL tab, and who opens /sql directly gets the
+  // reason, not a broken page.
+  await page.goto(srv.base + '/explore');
+  await page.waitForSelector('.tmpl-list[data-loaded="true"]');
+  assert.equal(await page.locator('.tabs .tab').count(), 1, 'a viewer sees the ad-hoc SQL tab');
   await page.goto(srv.base + '/sql');
   await page.waitForSelector('#main .error');
   assert.match(await page.locator('#main .error').innerText(), /editor or admin/);
+  assert.equal(await page.locator('textarea[name="sql"]').count(), 0);
   await shot(page, 'auth-viewer-sql');
 });
 
@@ -93,13 +97,13 @@ test('forgetting the token prompts again; an editor runs SQL', async (t) => {
   assert.equal(await page.evaluate(() => localStorage.getItem('logmart.token')), null);
   await page.fill('#token-input', EDITOR);
   await page.click('#token-save');
-  await page.waitForSelector('#nav a[href="/sql"]');
-  assert.match(await page.locator('#whoami').innerText(), /editor/i);
+  await page.waitForFunction(() => /editor/i.test(document.getElementById('whoami').innerText));
 
-  await page.click('#nav a[href="/sql"]');
+  await page.click('#nav a[href="/explore"]');
+  await page.click('.tabs a:has-text("Ad-hoc SQL")');
   await page.locator('textarea[name="sql"]').fill('SELECT 40 + 2 AS answer');
   await page.click('.sql-form button[type="submit"]');
-  await page.waitForSelector('[data-page="sql"][data-state="done"]');
+  await page.waitForSelector('[data-page="explore"][data-state="done"]');
   assert.equal(await page.locator('.results tbody td').first().innerText(), '42');
 });
 

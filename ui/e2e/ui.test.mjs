@@ -9,7 +9,7 @@
 // The test starts `logmart serve` on free loopback ports with a fresh data
 // directory (no tokens: loopback mode), produces demo traffic with
 // `logmart demo`, and drives headless Chromium through Overview, Logs and
-// SQL. Screenshots go to test-output/ui/*.png, the server's and the demo's
+// Explore's ad-hoc SQL tab. Screenshots go to test-output/ui/*.png, the server's and the demo's
 // output to test-output/ui/*.log. A missing binary or browser fails the run;
 // nothing is skipped. auth.test.mjs covers a server with tokens.
 
@@ -154,34 +154,46 @@ test('logs: a malformed from shows the API error in place', async (t) => {
   await shot(page, 'logs-error');
 });
 
-test('sql: count() shows a number and a write is refused read-only', async (t) => {
+test('sql: /sql leads to the ad-hoc SQL tab; count() shows a number, a write is refused read-only, the draft is kept', async (t) => {
   const page = await openPage(t);
-  await page.goto(base + '/sql');
+  // The old SQL page's address, with its ?sql=, opens Explore's SQL tab.
+  await page.goto(base + '/sql?' + new URLSearchParams({ sql: 'SELECT count() FROM logs' }));
+  await page.waitForSelector('[data-page="explore"] textarea[name="sql"]');
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/explore');
+  assert.equal(url.searchParams.get('mode'), 'sql');
+  assert.match(await page.locator('.tabs .tab.active').innerText(), /Ad-hoc SQL/);
   const editor = page.locator('textarea[name="sql"]');
-  await editor.fill('SELECT count() FROM logs');
+  assert.equal(await editor.inputValue(), 'SELECT count() FROM logs');
   await page.click('.sql-form button[type="submit"]');
-  await page.waitForSelector('[data-page="sql"][data-state="done"]');
+  await page.waitForSelector('[data-page="explore"][data-state="done"]');
   const cell = await page.locator('.results table tbody tr td').first().innerText();
   assert.ok(Number(cell) > 0, `count() cell is ${JSON.stringify(cell)}`);
-  assert.match(await page.locator('.sql-form .stats').innerText(), /^1 row/);
+  assert.match(await page.locator('.page-head .stats').innerText(), /^1 row/);
   await shot(page, 'sql');
 
-  await editor.fill("INSERT INTO logs (body) VALUES ('written from the UI test')");
+  const write = "INSERT INTO logs (body) VALUES ('written from the UI test')";
+  await editor.fill(write);
   await editor.press('Control+Enter');
-  await page.waitForSelector('[data-page="sql"][data-state="error"]');
+  await page.waitForSelector('[data-page="explore"][data-state="error"]');
   const err = await page.locator('.results .error').innerText();
-  assert.match(err, /read.?only/i, `a write was not refused as read-only: ${err}`);
+  assert.match(err, /read.?only|only reads/i, `a write was not refused as read-only: ${err}`);
   await shot(page, 'sql-error');
+
+  // The last query is kept as a draft for the next visit.
+  await page.goto(base + '/explore?mode=sql');
+  await page.waitForSelector('textarea[name="sql"]');
+  assert.equal(await editor.inputValue(), write);
 });
 
 test('hostile values render as text, never as markup', async (t) => {
   const page = await openPage(t);
-  await page.goto(base + '/sql');
+  await page.goto(base + '/explore?mode=sql');
   const img = '<img src=x onerror="window.__pwned=1">';
   const script = '<script>window.__pwned=2</script>';
   await page.locator('textarea[name="sql"]').fill(`SELECT '${img}' AS "<b>col</b>", '${script}' AS s`);
   await page.click('.sql-form button[type="submit"]');
-  await page.waitForSelector('[data-page="sql"][data-state="done"]');
+  await page.waitForSelector('[data-page="explore"][data-state="done"]');
   const cells = await page.locator('.results table tbody td').allInnerTexts();
   assert.deepEqual(cells, [img, script]);
   assert.equal(await page.locator('.results table thead th').first().textContent(), '<b>col</b>');

@@ -3,17 +3,20 @@
 //   mount(el, ctx) -> optional cleanup function
 // where ctx = {params: URLSearchParams, me, navigate(url, {replace})}.
 
-import { api, ApiError, getToken, setToken, setTokenPrompt, signIn } from './api.js';
+import { api, ApiError, getToken, query, setToken, setTokenPrompt, signIn } from './api.js';
 import { h, replace, errorBox } from './dom.js';
 
-// Routes in nav order. New pages (Explore, Dashboards, Budgets, shared links
-// under /s/…) are one entry each. roles limits who sees the entry and the page.
+// Routes in nav order. New pages (Dashboards, Budgets, …) are one entry
+// each. roles limits who sees the entry and the page; redirect(params) names
+// the URL that replaces an old route.
 const ROUTES = [
   { path: '/', title: 'Overview', icon: '◧', load: () => import('./pages/overview.js') },
   { path: '/logs', title: 'Logs', icon: '☰', load: () => import('./pages/logs.js') },
   { path: '/explore', title: 'Explore', icon: '◇', load: () => import('./pages/explore.js') },
-  { path: '/sql', title: 'SQL', icon: '⌘', roles: ['editor', 'admin'], load: () => import('./pages/sql.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
+  // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks
+  // (with their ?sql=) land there.
+  { path: '/sql', nav: false, redirect: (params) => '/explore' + query({ mode: 'sql', sql: params.get('sql') }) },
 ];
 
 const state = {
@@ -70,8 +73,12 @@ async function render() {
     }
     state.cleanup = null;
   }
+  let route = matchRoute(location.pathname);
+  if (route && route.redirect) {
+    history.replaceState(null, '', route.redirect(new URLSearchParams(location.search)));
+    route = matchRoute(location.pathname);
+  }
   renderNav();
-  const route = matchRoute(location.pathname);
   const title = document.getElementById('page-title');
   if (!route) {
     title.textContent = 'Not found';

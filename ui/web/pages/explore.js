@@ -1,7 +1,8 @@
 // Explore: pick a query template, fill the form generated from its typed
 // parameters, run it over a time range, see a chart or table with
 // ClickHouse's stats and the rendered SQL, and share the run as a pinned
-// link (/s/<id>). Editors and admins also get an ad-hoc SQL tab.
+// link (/s/<id>). Editors and admins also get the ad-hoc SQL tab
+// (?mode=sql), the UI's one SQL screen; /sql leads there.
 //
 // The state lives in the URL (?t=<id>&range=1h&p.<name>=<value>&run=1), so
 // a run can be bookmarked and Back returns to the previous one.
@@ -25,14 +26,18 @@ export function mount(el, ctx) {
   const p = ctx.params;
   const role = ctx.me && ctx.me.role;
   const canSQL = !role || role === 'editor' || role === 'admin';
-  const mode = p.get('mode') === 'sql' && canSQL ? 'sql' : 'templates';
+  const mode = p.get('mode') === 'sql' ? 'sql' : 'templates';
 
   const tabs = h('div', { class: 'tabs', role: 'tablist' },
     h('a', { href: '/explore', 'data-nav': true, role: 'tab', class: mode === 'templates' ? 'tab active' : 'tab', 'aria-selected': String(mode === 'templates'), text: 'Templates' }),
     canSQL ? h('a', { href: '/explore?mode=sql', 'data-nav': true, role: 'tab', class: mode === 'sql' ? 'tab active' : 'tab', 'aria-selected': String(mode === 'sql'), text: 'Ad-hoc SQL' }) : null);
   const stats = h('div', { class: 'stats', 'aria-live': 'polite' });
   const head = h('div', { class: 'page-head' }, h('h1', { text: 'Explore' }), tabs, h('span', { class: 'spacer' }), stats);
-  if (mode === 'sql') return mountSQL(el, ctx, head, stats);
+  if (mode === 'sql') {
+    if (canSQL) return mountSQL(el, ctx, head, stats);
+    replace(el, head, errorBox(`ad-hoc SQL needs the editor or admin role; you are signed in as ${role}`));
+    return null;
+  }
 
   const search = h('input', { type: 'search', name: 'template-search', placeholder: 'Search title, id or tag', 'aria-label': 'Search templates', spellcheck: 'false' });
   search.value = p.get('q') || '';
@@ -254,11 +259,32 @@ export function mount(el, ctx) {
 
 // ---- ad-hoc SQL (editors, admins) ----
 
+// The editor's text is kept as a draft in this browser, so a reload or a
+// later visit finds the last query.
+const DRAFT_KEY = 'logmart.sql.draft';
+const EXAMPLE = 'SELECT toStartOfMinute(timestamp) AS t, level, count() AS rows\nFROM logs\nWHERE timestamp > now() - INTERVAL 1 HOUR\nGROUP BY t, level\nORDER BY t';
+
+function loadDraft() {
+  try {
+    return localStorage.getItem(DRAFT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function saveDraft(v) {
+  try {
+    localStorage.setItem(DRAFT_KEY, v);
+  } catch {
+    // Storage disabled: the draft is not kept.
+  }
+}
+
 function mountSQL(el, ctx, head, stats) {
   const editor = h('textarea', { class: 'sql-editor', name: 'sql', rows: '7', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'SQL query' });
-  editor.value = ctx.params.get('sql') || 'SELECT toStartOfMinute(timestamp) AS t, level, count() AS rows\nFROM logs\nWHERE timestamp > now() - INTERVAL 1 HOUR\nGROUP BY t, level\nORDER BY t';
+  editor.value = ctx.params.get('sql') || loadDraft() || EXAMPLE;
   const run = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Run' });
-  const results = h('div', { class: 'results' }, notice('Read-only ClickHouse SQL, with your role\'s limits. A (time, series, value) or (time, numbers…) result is also charted.'));
+  const results = h('div', { class: 'results' }, notice('Read-only ClickHouse SQL, with your role\'s time and row limits. A (time, series, value) or (time, numbers…) result is also charted.'));
   const form = h('form', { class: 'sql-form' }, editor,
     h('div', { class: 'toolbar' }, run, h('span', { class: 'muted', text: 'Ctrl+Enter to run' })));
   replace(el, head, form, results);
@@ -271,11 +297,13 @@ function mountSQL(el, ctx, head, stats) {
       replace(results, errorBox('sql: write a query first'));
       return;
     }
+    saveDraft(editor.value);
     if (ctrl) ctrl.abort();
     const mine = (ctrl = new AbortController());
     el.dataset.state = 'loading';
     run.disabled = true;
     stats.textContent = 'running…';
+    results.classList.add('stale');
     try {
       const res = (await api('/api/v1/sql', { method: 'POST', body: { sql }, signal: mine.signal })) || {};
       if (mine !== ctrl) return;
@@ -286,6 +314,8 @@ function mountSQL(el, ctx, head, stats) {
       el.dataset.state = 'done';
     } catch (e) {
       if (e.name === 'AbortError') return;
+      if (view) view.destroy();
+      view = null;
       replace(stats);
       replace(results, errorBox(e.message));
       el.dataset.state = 'error';
@@ -293,6 +323,7 @@ function mountSQL(el, ctx, head, stats) {
       if (mine === ctrl) {
         ctrl = null;
         run.disabled = false;
+        results.classList.remove('stale');
       }
     }
   }
@@ -306,6 +337,7 @@ function mountSQL(el, ctx, head, stats) {
       execute();
     }
   });
+  editor.addEventListener('input', () => saveDraft(editor.value));
   return () => {
     if (ctrl) ctrl.abort();
     if (view) view.destroy();
