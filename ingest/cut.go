@@ -112,7 +112,7 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 		}
 		// Counted once per fetch: a labelled counter per record costs more
 		// than decoding some of them.
-		h := healthOf(w.k)
+		h := g.healthOf(w.k)
 		h.bytes.Add(uint64(size))
 		h.records.Add(uint64(len(p.Records)))
 		recordsTotal.WithLabelValues(p.Topic).Add(float64(len(p.Records)))

@@ -45,6 +45,8 @@ type Ingester struct {
 
 	cmu     sync.Mutex // held from deciding a commit's contents until it is answered
 	ledgers map[tp]*ledger
+
+	health sync.Map // tp → *partHealth, for the partitions owned (health.go)
 }
 
 // tp names a partition: a topic and a partition number.
@@ -136,6 +138,8 @@ func (g *Ingester) OnWritten(fn func(topic string, partition int32, last int64))
 // Run consumes until ctx is done, then writes what it holds and commits.
 func (g *Ingester) Run(ctx context.Context) error {
 	defer g.cl.Close()
+	running.add(g)
+	defer running.remove(g)
 	wctx, wcancel := context.WithCancel(context.Background())
 	defer wcancel()
 	g.wctx = wctx
@@ -266,12 +270,15 @@ func (g *Ingester) onLost(_ context.Context, _ *kgo.Client, lost map[string][]in
 	g.forget(keys)
 }
 
-// forget drops the commit bookkeeping of partitions this consumer no longer
-// owns, once their writers are done.
+// forget drops the commit bookkeeping and the health of partitions this
+// consumer no longer owns, once their writers are done.
 func (g *Ingester) forget(keys []tp) {
 	g.cmu.Lock()
-	defer g.cmu.Unlock()
 	for _, k := range keys {
 		delete(g.ledgers, k)
+	}
+	g.cmu.Unlock()
+	for _, k := range keys {
+		g.health.Delete(k)
 	}
 }

@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -115,7 +114,8 @@ func (g *Ingester) writeOne(b *partBatch) {
 		g.onWritten(b.topic, b.partition, b.last)
 	}
 	g.produceDead(b)
-	g.commit(ctx, b)
+	g.committed(ctx, b)
+	g.noteWritten(b)
 	b.release()
 }
 
@@ -152,20 +152,6 @@ func (g *Ingester) produceDead(b *partBatch) {
 				g.log.Warn("cannot produce a dead letter", "topic", r.Topic, "err", err)
 			}
 		})
-	}
-}
-
-// commit moves the partition's committed offset past a written batch
-// (ledger.go) and notes the write in the partition's health.
-func (g *Ingester) commit(ctx context.Context, b *partBatch) {
-	g.committed(ctx, b)
-	h := healthOf(tp{b.topic, b.partition})
-	h.batchRows.Store(int64(b.n))
-	h.insertMicros.Store(b.insertTime.Microseconds())
-	h.lastWriteMs.Store(time.Now().UnixMilli())
-	if b.newest > 0 {
-		h.newestMs.Store(b.newest)
-		timestampBehind.WithLabelValues(b.topic, strconv.Itoa(int(b.partition))).Set(time.Since(time.UnixMilli(b.newest)).Seconds())
 	}
 }
 
