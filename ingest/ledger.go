@@ -30,6 +30,20 @@ import (
 // that cut a batch: about 6% of ingest's CPU at full speed. The table is
 // still read when a partition's commit holds no ranges in this format, so
 // batches recorded by earlier versions are cut the same way.
+//
+// When the ingest_batches fallback goes: in the release after the first
+// release that records ranges in commit metadata. It is read only for a
+// partition whose last commit carries no ledgerPrefix metadata, that is,
+// one last committed by a build from before commit-metadata ranges (or
+// never committed). The first commit this version makes on such a
+// partition (at its first batch) carries the ranges read from the table,
+// and from then on the table is not read for it; its rows expire 14 days
+// after they were written. Any offset committed by a build before
+// commit-metadata ranges is read through the fallback, so such a
+// deployment upgrades through a release that still has it. Removing it
+// means removing loadIntents and the legacy branch of loadLedgers, and
+// Query from Store (New then takes an Inserter), and a schema step that
+// drops ingest_batches.
 
 // ledgerPrefix starts the commit metadata this version writes.
 const ledgerPrefix = "logmart/1:"
@@ -261,7 +275,8 @@ func mapValues[K comparable, V any](m map[K]V) []V {
 
 // loadLedgers reads the committed offsets and recorded ranges of newly
 // assigned partitions; ranges of partitions whose commits this version did
-// not write come from ingest_batches.
+// not write come from ingest_batches (the fallback at the top of this
+// file).
 func (g *Ingester) loadLedgers(ctx context.Context, topic string, ps []int32) (map[int32]*ledger, error) {
 	req := kmsg.NewPtrOffsetFetchRequest()
 	req.Group = g.cfg.Group
@@ -324,8 +339,9 @@ func (g *Ingester) loadLedgers(ctx context.Context, topic string, ps []int32) (m
 	return out, nil
 }
 
-// loadIntents reads the batch ranges earlier versions recorded in
-// ingest_batches.
+// loadIntents reads the batch ranges that builds before commit-metadata
+// ranges recorded in ingest_batches. It goes with the fallback (see the top
+// of this file).
 func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (map[int32][]intent, error) {
 	list := make([]string, len(ps))
 	for i, p := range ps {
