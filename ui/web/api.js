@@ -1,9 +1,17 @@
-// HTTP client for /api/v1. Sends the bearer token from localStorage when one
-// is saved; on a 401 it asks for a token (through the prompt app.js installs)
-// and retries. A server running without tokens (loopback mode) never answers
-// 401, so no prompt appears there.
+// HTTP client for /api/v1. Sends the bearer token the user saved; on a 401 it
+// asks for a token (through the prompt app.js installs) and retries. A server
+// running without tokens (loopback mode) never answers 401, so no prompt
+// appears there.
+//
+// The token is kept in sessionStorage: this tab has it until it closes, and
+// other tabs ask for it again. Only when the user ticks "Remember on this
+// device" is it kept in localStorage, for every tab and later visits.
 
-const TOKEN_KEY = 'logmart.token';
+const SESSION_KEY = 'logmart.token'; // sessionStorage: the default
+const REMEMBERED_KEY = 'logmart.remembered-token'; // localStorage: "Remember on this device"
+// LEGACY_KEY is where UIs before the choice kept every token, in
+// localStorage, without asking.
+const LEGACY_KEY = 'logmart.token';
 
 /** ApiError carries the HTTP status (0 when the server was unreachable) and
  * the server's message, which names the field at fault. */
@@ -15,32 +23,75 @@ export class ApiError extends Error {
   }
 }
 
-export function getToken() {
+// memory holds the token when the browser refuses storage: it then lives
+// for this page only.
+let memory = '';
+
+// migrateLegacyToken moves a token an older UI left in localStorage into
+// this tab's sessionStorage: the open tab keeps working, and the token is
+// no longer kept on the device unless the user chooses that the next time
+// they enter it.
+function migrateLegacyToken() {
   try {
-    return localStorage.getItem(TOKEN_KEY) || '';
+    const old = localStorage.getItem(LEGACY_KEY);
+    if (old === null) return;
+    localStorage.removeItem(LEGACY_KEY);
+    if (old && !sessionStorage.getItem(SESSION_KEY) && !localStorage.getItem(REMEMBERED_KEY)) {
+      sessionStorage.setItem(SESSION_KEY, old);
+    }
   } catch {
-    return '';
+    // Storage disabled: there is nothing to migrate.
   }
 }
 
-export function setToken(token) {
+migrateLegacyToken();
+
+/** getToken is the token to send: this tab's, else the remembered one, else ''. */
+export function getToken() {
   try {
-    if (token) localStorage.setItem(TOKEN_KEY, token);
-    else localStorage.removeItem(TOKEN_KEY);
+    return sessionStorage.getItem(SESSION_KEY) || localStorage.getItem(REMEMBERED_KEY) || '';
   } catch {
-    // Storage disabled: the token lives for this page only.
+    return memory;
+  }
+}
+
+/** tokenRemembered reports whether the token in use is kept on this device
+ * (localStorage) rather than for this tab. */
+export function tokenRemembered() {
+  try {
+    return !sessionStorage.getItem(SESSION_KEY) && Boolean(localStorage.getItem(REMEMBERED_KEY));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * setToken saves token for this tab, or, with remember, on this device for
+ * every tab. An empty token forgets it in both places.
+ */
+export function setToken(token, { remember = false } = {}) {
+  memory = token || '';
+  try {
+    sessionStorage.removeItem(SESSION_KEY);
+    localStorage.removeItem(REMEMBERED_KEY);
+    if (token && remember) localStorage.setItem(REMEMBERED_KEY, token);
+    else if (token) sessionStorage.setItem(SESSION_KEY, token);
+  } catch {
+    // Storage disabled: the token lives for this page only, in memory.
   }
   window.dispatchEvent(new CustomEvent('logmart:token'));
 }
 
-// prompt(reason) resolves to a token string, or '' when the user cancels.
-let prompt = async () => '';
+// prompt(reason) resolves to {token, remember}, or null when the user
+// cancels.
+let prompt = async () => null;
 let pending = null;
 // declined is set when the user cancels the prompt: later 401s fail in place
 // instead of reopening it, until signIn is called.
 let declined = false;
 
-/** setTokenPrompt installs the function that asks the user for a token. */
+/** setTokenPrompt installs the function that asks the user for a token:
+ * fn(reason) resolves to {token, remember}, or null when the user cancels. */
 export function setTokenPrompt(fn) {
   prompt = fn;
 }
@@ -49,11 +100,12 @@ export function setTokenPrompt(fn) {
 function askToken(reason) {
   if (declined) return Promise.resolve(false);
   if (!pending) {
-    pending = Promise.resolve(prompt(reason)).then((token) => {
+    pending = Promise.resolve(prompt(reason)).then((answer) => {
       pending = null;
-      if (token) setToken(token);
+      const ok = Boolean(answer && answer.token);
+      if (ok) setToken(answer.token, { remember: Boolean(answer.remember) });
       else declined = true;
-      return Boolean(token);
+      return ok;
     });
   }
   return pending;

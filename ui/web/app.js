@@ -3,7 +3,7 @@
 //   mount(el, ctx) -> optional cleanup function
 // where ctx = {params: URLSearchParams, me, navigate(url, {replace})}.
 
-import { api, ApiError, getToken, query, setToken, setTokenPrompt, signIn } from './api.js';
+import { api, ApiError, getToken, query, setToken, setTokenPrompt, signIn, tokenRemembered } from './api.js';
 import { h, replace, errorBox } from './dom.js';
 
 // Routes in nav order. New pages (Dashboards, Budgets, …) are one entry
@@ -193,7 +193,7 @@ async function refreshMe() {
   } else {
     replace(who);
   }
-  document.getElementById('signout').hidden = !getToken();
+  showSignout();
 }
 
 // ---- token prompt ----
@@ -204,18 +204,21 @@ function promptToken(reason) {
   const input = document.getElementById('token-input');
   const err = document.getElementById('token-error');
   const cancel = document.getElementById('token-cancel');
+  const remember = document.getElementById('token-remember');
   document.getElementById('token-reason').textContent =
-    'This logmart instance requires a bearer token for the API. Paste the token you were given; it is kept in this browser only.';
+    'This logmart instance requires a bearer token for the API. Paste the token you were given.';
   err.textContent = reason || '';
   err.hidden = !reason;
   input.value = '';
+  // Each prompt starts from the default: kept for this tab only.
+  remember.checked = false;
   return new Promise((resolve) => {
-    const done = (token) => {
+    const done = (answer) => {
       form.removeEventListener('submit', onSubmit);
       cancel.removeEventListener('click', onCancel);
       dlg.removeEventListener('cancel', onCancel);
       if (dlg.open) dlg.close();
-      resolve(token);
+      resolve(answer);
     };
     const onSubmit = (ev) => {
       ev.preventDefault();
@@ -225,11 +228,11 @@ function promptToken(reason) {
         err.hidden = false;
         return;
       }
-      done(t);
+      done({ token: t, remember: remember.checked });
     };
     const onCancel = (ev) => {
       ev.preventDefault();
-      done('');
+      done(null);
     };
     form.addEventListener('submit', onSubmit);
     cancel.addEventListener('click', onCancel);
@@ -246,9 +249,16 @@ document.getElementById('signout').addEventListener('click', () => {
   location.reload();
 });
 
-window.addEventListener('logmart:token', () => {
-  document.getElementById('signout').hidden = !getToken();
-});
+// showSignout shows "Forget token" while a token is saved, saying where.
+function showSignout() {
+  const btn = document.getElementById('signout');
+  btn.hidden = !getToken();
+  btn.title = tokenRemembered()
+    ? 'The token is remembered on this device; forget it here and in every tab'
+    : 'The token is kept for this tab until it closes; forget it now';
+}
+
+window.addEventListener('logmart:token', showSignout);
 
 // ---- start ----
 
