@@ -50,16 +50,36 @@ type Principal struct {
 // Settings are the ClickHouse settings every read on the principal's behalf
 // runs with: read-only, the role's limits, and the token's scopes as table
 // filters the engine applies.
+//
+// Scopes are default-deny: a scoped principal reads only the tables its
+// scopes name; every other table of logmart's reads as empty. Below admin,
+// the audit (query_log) and the engine's running statements show the
+// caller's own entries only, scoped or not.
 func (p Principal) Settings(l Limits) store.Settings {
-	return store.Settings{
+	s := store.Settings{
 		ReadOnly:         true,
 		MaxExecutionTime: l.MaxExecutionTime,
 		MaxResultRows:    l.MaxResultRows,
 		MaxRowsToRead:    l.MaxRowsToRead,
 		MaxMemoryUsage:   l.MaxMemoryUsage,
-		TableFilters:     p.Scopes,
+		Owner:            p.Name,
+		DenyUnlisted:     len(p.Scopes) > 0,
 	}
+	if len(p.Scopes) > 0 || p.Role != RoleAdmin {
+		s.TableFilters = make(map[string]string, len(p.Scopes)+2)
+		for k, v := range p.Scopes {
+			s.TableFilters[k] = v
+		}
+	}
+	if p.Role != RoleAdmin {
+		s.TableFilters[store.ProcessesTable] = store.OwnerFilter(p.Name)
+		s.TableFilters[auditTable] = "user = " + store.Quote(p.Name)
+	}
+	return s
 }
+
+// auditTable is the query audit's table (query.Audit writes it).
+const auditTable = "query_log"
 
 type principalKey struct{}
 

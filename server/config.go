@@ -18,8 +18,39 @@ type Config struct {
 	Limits map[Role]Limits `yaml:"limits"`
 	// ShutdownTimeout bounds the wait for in-flight requests at stop. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MaxBodyBytes caps a request body. Default 1048576 (1 MiB).
+	// QueryQueueTimeout is how long a request waits for one of its role's
+	// query slots (limits.<role>.max_concurrent_queries) before it is
+	// refused with 503. Default 10s.
+	QueryQueueTimeout time.Duration `yaml:"query_queue_timeout"`
+	// MaxBodyBytes caps a request body, whether sent with a Content-Length
+	// or chunked; a larger one is answered 413. Default 1048576 (1 MiB).
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// AllowedHosts are the names the server answers to in the Host header;
+	// any other Host is refused (403), which defeats DNS rebinding: a page
+	// on an attacker's domain that resolves to 127.0.0.1 still sends its
+	// own name. An entry is a name or IP ("logs.example.com", "10.0.0.5",
+	// "[::1]"), which matches on any port, or a host:port, which matches on
+	// that port only. "*" allows any Host and needs tokens. Browsers' writes
+	// must come from an Origin that is the Host itself or matches an entry.
+	// Default (empty): the host of http_addr, localhost, 127.0.0.1 and
+	// [::1]; with http_addr on every interface (0.0.0.0, which needs
+	// tokens), any Host.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// TrustedProxies are the peers, as CIDRs or single IPs, whose
+	// X-Forwarded-For header names the client in the access log. From any
+	// other peer the header is ignored. Default none: the log records the
+	// TCP peer only.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ReadTimeout bounds reading one request, headers and body. Default 30s.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// WriteTimeout bounds sending one response, counted from when it is
+	// ready (a query's own run time is bounded by limits.max_execution_time
+	// instead). A client that stops reading is cut off after it, and the
+	// result it held is freed. Default 30s.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a keep-alive connection with no request for this
+	// long. Default 2m.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 }
 
 // TokenConfig is one API token and what it may do.
@@ -48,18 +79,27 @@ type Limits struct {
 	MaxRowsToRead uint64 `yaml:"max_rows_to_read"`
 	// MaxMemoryUsage fails a query needing more bytes. 0: no limit.
 	MaxMemoryUsage uint64 `yaml:"max_memory_usage"`
+	// MaxConcurrentQueries is how many of the role's requests run queries
+	// at once; more wait up to query_queue_timeout. Each role has its own,
+	// so one cannot starve another. Defaults: viewer 4, editor 2, admin 2
+	// (their sum is store.chdb.read_connections' default). 0: unbounded.
+	MaxConcurrentQueries int `yaml:"max_concurrent_queries"`
 }
 
 // Default returns the defaults documented on Config.
 func Default() Config {
 	return Config{
-		HTTPAddr:        "127.0.0.1:8080",
-		ShutdownTimeout: 10 * time.Second,
-		MaxBodyBytes:    1 << 20,
+		HTTPAddr:          "127.0.0.1:8080",
+		ShutdownTimeout:   10 * time.Second,
+		QueryQueueTimeout: 10 * time.Second,
+		MaxBodyBytes:      1 << 20,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		Limits: map[Role]Limits{
-			RoleViewer: {MaxExecutionTime: 30 * time.Second, MaxResultRows: 100_000, MaxRowsToRead: 2_000_000_000, MaxMemoryUsage: 2 << 30},
-			RoleEditor: {MaxExecutionTime: 60 * time.Second, MaxResultRows: 500_000, MaxRowsToRead: 10_000_000_000, MaxMemoryUsage: 4 << 30},
-			RoleAdmin:  {MaxExecutionTime: 300 * time.Second, MaxResultRows: 1_000_000, MaxMemoryUsage: 8 << 30},
+			RoleViewer: {MaxExecutionTime: 30 * time.Second, MaxResultRows: 100_000, MaxRowsToRead: 2_000_000_000, MaxMemoryUsage: 2 << 30, MaxConcurrentQueries: 4},
+			RoleEditor: {MaxExecutionTime: 60 * time.Second, MaxResultRows: 500_000, MaxRowsToRead: 10_000_000_000, MaxMemoryUsage: 4 << 30, MaxConcurrentQueries: 2},
+			RoleAdmin:  {MaxExecutionTime: 300 * time.Second, MaxResultRows: 1_000_000, MaxMemoryUsage: 8 << 30, MaxConcurrentQueries: 2},
 		},
 	}
 }
@@ -76,9 +116,39 @@ func (c *Config) Validate() error {
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("server.max_body_bytes must be at least 1024, got %d", c.MaxBodyBytes)
 	}
-	for r := range c.Limits {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_timeout", c.ReadTimeout}, {"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout}} {
+		if d.v <= 0 {
+			return fmt.Errorf("server.%s must be positive, got %s", d.name, d.v)
+		}
+	}
+	for i, h := range c.AllowedHosts {
+		if h == "*" {
+			if len(c.Tokens) == 0 {
+				return fmt.Errorf("server.allowed_hosts[%d]: \"*\" (any Host) needs server.tokens: without tokens every caller is admin, and any web page could reach the server through DNS rebinding", i)
+			}
+			continue
+		}
+		if _, _, ok := parseHostEntry(h); !ok {
+			return fmt.Errorf("server.allowed_hosts[%d] %q is not a host name, IP, or host:port", i, h)
+		}
+	}
+	for i, p := range c.TrustedProxies {
+		if _, err := parseCIDR(p); err != nil {
+			return fmt.Errorf("server.trusted_proxies[%d] %q is not a CIDR (10.0.0.0/8) or an IP address", i, p)
+		}
+	}
+	if c.QueryQueueTimeout <= 0 {
+		return fmt.Errorf("server.query_queue_timeout must be positive, got %s", c.QueryQueueTimeout)
+	}
+	for r, l := range c.Limits {
 		if !r.Valid() {
 			return fmt.Errorf("server.limits: unknown role %q (want viewer, editor or admin)", r)
+		}
+		if l.MaxConcurrentQueries < 0 {
+			return fmt.Errorf("server.limits.%s.max_concurrent_queries must be 0 (unbounded) or more, got %d", r, l.MaxConcurrentQueries)
 		}
 	}
 	seen := map[string]string{}

@@ -52,11 +52,14 @@ type Deps struct {
 
 // Server is the HTTP server. Create it with New, start it with Run.
 type Server struct {
-	cfg  Config
-	deps Deps
-	log  *slog.Logger
-	e    *echo.Echo
-	auth *authenticator
+	cfg   Config
+	deps  Deps
+	log   *slog.Logger
+	e     *echo.Echo
+	auth  *authenticator
+	hosts *hostPolicy
+	// gates bound each role's concurrent query requests.
+	gates *gates
 }
 
 var (
@@ -87,20 +90,24 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Server {
 	if deps.Gatherer == nil {
 		deps.Gatherer = prometheus.DefaultGatherer
 	}
-	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens)}
+	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens), hosts: newHostPolicy(cfg), gates: newGates(cfg)}
+	s.deps.Checks = append(s.deps.Checks, Check{Name: "query_slots", Fn: s.gates.check})
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
-	s.e.Use(middleware.Recover(), s.observe, middleware.BodyLimit(strconv.FormatInt(cfg.MaxBodyBytes, 10)))
+	s.e.IPExtractor = clientIP(cfg.TrustedProxies)
+	s.e.JSONSerializer = streamJSON{}
+	s.e.Use(middleware.Recover(), s.observe, s.writeDeadline, s.hosts.check, requireJSONBody, s.limitBody)
 	s.routes()
 	return s
 }
 
 func (s *Server) routes() {
-	s.e.GET("/healthz", func(c echo.Context) error { return c.String(200, "ok\n") })
-	s.e.GET("/readyz", s.readyz)
+	getHead := []string{http.MethodGet, http.MethodHead}
+	s.e.Match(getHead, "/healthz", func(c echo.Context) error { return c.String(200, "ok\n") })
+	s.e.Match(getHead, "/readyz", s.readyz)
 	s.e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})), s.auth.middleware, requireRole(RoleViewer))
 
-	api := s.e.Group("/api/v1", s.auth.middleware)
+	api := s.e.Group("/api/v1", s.auth.middleware, s.gates.middleware)
 	api.GET("/me", s.me, requireRole(RoleViewer))
 	api.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(200, "application/yaml", openapiSpec) }, requireRole(RoleViewer))
 	api.GET("/version", func(c echo.Context) error { return c.JSON(200, map[string]string{"version": s.deps.Version}) }, requireRole(RoleViewer))

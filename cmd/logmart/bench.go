@@ -17,9 +17,9 @@ import (
 func runBench(args []string) error {
 	setMemoryDefaults()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n\nrun 'logmart bench <name> -h' for its flags\n")
+		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query|trust [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n  trust      50 clients with tokens mixing good, failing and hostile statements: latency, wrong answers and 5xx\n\nrun 'logmart bench <name> -h' for its flags\n")
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query")}
+			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query|trust")}
 		}
 		return nil
 	}
@@ -28,8 +28,10 @@ func runBench(args []string) error {
 		return runBenchIngest(args[1:])
 	case "query":
 		return runBenchQuery(args[1:])
+	case "trust":
+		return runBenchTrust(args[1:])
 	default:
-		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query", args[0])}
+		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, trust", args[0])}
 	}
 }
 
