@@ -3,14 +3,15 @@
 // nothing here asserts how fast they must be.
 //
 // Ingest runs the whole ingest path in one process, as `logmart serve` does
-// with its embedded defaults: the embedded Kafka broker (persisting to its
-// data folder before acknowledging), the embedded ClickHouse engine, and the
-// ingester consuming the logs topic in its consumer group. A producer
-// goroutine writes realistic JSON log lines (demo.CompactLogLine, about
-// 245 bytes each, or demo.LogLine's richer 310 with --lines rich; generated
-// before the run and stamped with the time as they are sent) into the logs topic as fast as the broker acknowledges them (or at a
-// fixed rate), and the run ends when every line is queryable in the logs
-// table.
+// with its embedded defaults: the embedded Kafka broker (writing every
+// produced batch to its data folder before acknowledging it, without an
+// fsync: kafka.sync_writes is off, its default), the embedded ClickHouse
+// engine, and the ingester consuming the logs topic in its consumer group.
+// A producer goroutine writes realistic JSON log lines (demo.CompactLogLine,
+// about 245 bytes each, or demo.LogLine's richer 310 with --lines rich;
+// generated before the run and stamped with the time as they are sent) into
+// the logs topic as fast as the broker acknowledges them (or at a fixed
+// rate), and the run ends when every line is queryable in the logs table.
 //
 // Freshness is measured per record: the time from the broker's produce
 // acknowledgement to the moment the insert holding the record returned

@@ -666,8 +666,14 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 
 var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,256}$`)
 
-// Insert implements store.Store. The block travels in ClickHouse's Native
-// format after the INSERT statement, so the engine parses no text.
+// Insert implements store.Store. After checking the block, the table name
+// and the token (an empty block writes nothing), it streams the block in
+// ClickHouse's Native format through a named pipe in the spool folder
+// (see insertStream), and one INSERT … FROM INFILE statement on the
+// read-write session reads it from there: the engine parses no text and the
+// rows never land in a file. With a token, a repeated insert carrying it is
+// deduplicated; without one, deduplication is off, so an identical second
+// block is kept. Skip indexes are left to merges (store.DeferSkipIndexes).
 func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token string) error {
 	if err := b.Check(); err != nil {
 		return fmt.Errorf("cannot insert into %s: %w", table, err)
