@@ -38,15 +38,13 @@ type prepared struct {
 	values map[string]any    // for TemplateRun.Params
 }
 
-// ResolveRange resolves a request's from and to (see the package-level
-// ResolveRange) against now rounded down to the cache's lifetime, so one
-// relative range maps to one cache entry for that long.
+// ResolveRange resolves a request's from and to by TemplateRange against
+// now rounded down to the cache's lifetime, so one relative range maps to
+// one cache entry for that long.
 func (c *Catalog) ResolveRange(from, to string) (time.Time, time.Time, error) {
-	align := c.cfg.CacheTTL
-	if align < time.Second {
-		align = time.Second
-	}
-	return ResolveRange(from, to, c.now().UTC().Truncate(align))
+	r := TemplateRange
+	r.Align = max(c.cfg.CacheTTL, time.Second)
+	return r.Resolve(from, to, c.now())
 }
 
 // CheckTemplate implements Templates: it validates req as RunTemplate

@@ -102,11 +102,7 @@ func (s *Server) sql(c echo.Context) error {
 func (s *Server) searchLogs(c echo.Context) error {
 	q := query.LogSearch{Text: c.QueryParam("q"), Service: c.QueryParam("service"), Level: c.QueryParam("level"), Stream: c.QueryParam("stream"), Limit: 100}
 	var err error
-	now := time.Now().UTC()
-	if q.From, err = parseTimeParam(c, "from", now.Add(-15*time.Minute)); err != nil {
-		return err
-	}
-	if q.To, err = parseTimeParam(c, "to", now); err != nil {
+	if q.From, q.To, err = query.LogRange.Resolve(c.QueryParam("from"), c.QueryParam("to"), time.Now()); err != nil {
 		return err
 	}
 	if v := c.QueryParam("limit"); v != "" {
@@ -137,25 +133,6 @@ func (s *Server) overview(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, o)
-}
-
-// parseTimeParam reads an RFC 3339 time, or a unix time in seconds or
-// milliseconds; an empty value takes def.
-func parseTimeParam(c echo.Context, name string, def time.Time) (time.Time, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return def, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, nil
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n > 1e11 {
-			return time.UnixMilli(n), nil
-		}
-		return time.Unix(n, 0), nil
-	}
-	return time.Time{}, fault.New(fault.BadInput, "%s %q is not a time: use RFC 3339 (2026-11-21T10:00:00Z) or unix seconds", name, v)
 }
 
 // bindJSON decodes a JSON body strictly: unknown fields are errors naming

@@ -134,7 +134,7 @@ func TestTemplatesAPI(t *testing.T) {
 	f("POST", "/api/v1/query", viewerTok, `{"template":"log_search","params":[1]}`, 400, "params must be a JSON object of values by name: json: cannot unmarshal array into Go value of type map[string]interface {}")
 	f("POST", "/api/v1/query", viewerTok, `{"template":"log_search","extra":1}`, 400, `request body is not valid JSON for this call: unknown field "extra"`)
 	f("POST", "/api/v1/query", viewerTok, `{"template":"log_search","from":"yesterday"}`, 400,
-		`from: "yesterday" is not a time: use RFC 3339 (2026-11-21T10:00:00Z), "now", "now-1h" or a span ago such as "15m"`)
+		`from: "yesterday" is not a time: use `+query.TimeForms)
 	f("POST", "/api/v1/query", "", `{"template":"log_search"}`, 401, "")
 	f("POST", "/api/v1/templates/reload", viewerTok, "", 403, "role viewer cannot do this: admin or above required")
 	f("POST", "/api/v1/templates/reload", adminTok, "", 200, "")

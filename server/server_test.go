@@ -148,7 +148,7 @@ func TestBadRequestsNameTheField(t *testing.T) {
 	f("POST", "/api/v1/sql", `{"sql": `, 400, "not valid JSON")
 	f("POST", "/api/v1/sql", `{"sql": ""}`, 400, "sql: statement is empty")
 	f("POST", "/api/v1/sql", `{"sql":"`+strings.Repeat("x", 2<<20)+`"}`, 413, "larger than")
-	f("GET", "/api/v1/logs?from=yesterday", "", 400, `from "yesterday" is not a time`)
+	f("GET", "/api/v1/logs?from=yesterday", "", 400, `from: "yesterday" is not a time`)
 	f("GET", "/api/v1/logs?limit=ten", "", 400, `limit "ten" is not a whole number`)
 	f("GET", "/api/v1/logs?limit=100000", "", 400, "limit must be between 1 and 10000")
 	f("GET", "/api/v1/overview?minutes=-1", "", 400, "minutes must be between")

@@ -62,8 +62,8 @@ func runLinksCreate(args []string) error {
 	version := fs.Uint("version", 0, "template version to pin (default: the latest)")
 	var params paramFlags
 	fs.Var(&params, "param", "a parameter value as name=value; repeat for each parameter; list values are comma-separated")
-	from := fs.String("from", "", "range start: RFC 3339, unix seconds, now-1h or \"last 1h\" (required)")
-	to := fs.String("to", "", "range end: RFC 3339, unix seconds, now or now-5m (default now)")
+	from := fs.String("from", "", "range start (required): "+query.TimeForms)
+	to := fs.String("to", "", "range end, in the same forms (default now)")
 	title := fs.String("title", "", "title shown on the link page and in the Markdown line")
 	note := fs.String("note", "", "note shown on the link page")
 	snapshot := fs.Bool("snapshot", false, "freeze the result now, so the link still shows rows after the data ages out")
@@ -79,9 +79,6 @@ func runLinksCreate(args []string) error {
 	}
 	if *from == "" {
 		return usageError{fmt.Errorf("--from is required (for example --from now-1h, or --from \"last 1h\")")}
-	}
-	if *to == "" && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(*from)), "last ") {
-		*to = "now"
 	}
 	if *version > 1<<32-1 {
 		return usageError{fmt.Errorf("--version %d is too large", *version)}

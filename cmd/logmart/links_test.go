@@ -104,6 +104,7 @@ func TestLinksCreateShow(t *testing.T) {
 	f(`no template "nope"`, "links", "create", "--server", base, "--template", "nope", "--from", "now-1h")
 	f(`param "limit"`, "links", "create", "--server", base, "--template", "log_search", "--param", "limit=x", "--from", "now-1h")
 	f(`from: "yesterday" is not a time`, "links", "create", "--server", base, "--template", "log_search", "--from", "yesterday")
+	f(`from: "now-307445735m": "307445735m" is longer than ten years`, "links", "create", "--server", base, "--template", "log_search", "--from", "now-307445735m")
 }
 
 // startServerInRepo runs `logmart serve` from the repository root, where
