@@ -6,6 +6,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind says whose fault an error is.
@@ -26,6 +27,10 @@ const (
 	Limit
 	// Unavailable is a dependency that cannot answer now; retrying may work.
 	Unavailable
+	// RateLimited is a request over the caller's configured rate or quota
+	// (links a minute, links a day). The same request succeeds later; the
+	// message says when.
+	RateLimited
 )
 
 func (k Kind) String() string {
@@ -40,6 +45,8 @@ func (k Kind) String() string {
 		return "limit"
 	case Unavailable:
 		return "unavailable"
+	case RateLimited:
+		return "rate_limited"
 	}
 	return "internal"
 }
@@ -51,8 +58,9 @@ type Kinded interface {
 }
 
 type kindError struct {
-	kind Kind
-	err  error
+	kind  Kind
+	err   error
+	after time.Duration // RateLimited: when to retry, 0 when unknown
 }
 
 func (e *kindError) Error() string { return e.err.Error() }
@@ -62,6 +70,22 @@ func (e *kindError) Kind() Kind    { return e.kind }
 // New returns an error of kind k with a formatted message (%w wraps).
 func New(k Kind, format string, args ...any) error {
 	return &kindError{kind: k, err: fmt.Errorf(format, args...)}
+}
+
+// NewRateLimited returns a RateLimited error whose caller may retry after
+// the given time; server/ sends it as Retry-After.
+func NewRateLimited(after time.Duration, format string, args ...any) error {
+	return &kindError{kind: RateLimited, err: fmt.Errorf(format, args...), after: after}
+}
+
+// RetryAfter returns how long the caller of a RateLimited error should
+// wait, when the error says.
+func RetryAfter(err error) (time.Duration, bool) {
+	var k *kindError
+	if errors.As(err, &k) && k.kind == RateLimited && k.after > 0 {
+		return k.after, true
+	}
+	return 0, false
 }
 
 // Wrap tags err with kind k; nil stays nil.

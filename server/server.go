@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -263,6 +264,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 			status, msg = http.StatusUnprocessableEntity, err.Error()
 		case fault.Unavailable:
 			status, msg = http.StatusServiceUnavailable, err.Error()
+		case fault.RateLimited:
+			status, msg = http.StatusTooManyRequests, err.Error()
+			if after, ok := fault.RetryAfter(err); ok {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(after.Seconds()))))
+			}
 		default:
 			s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		}
