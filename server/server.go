@@ -154,7 +154,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.auth.open {
 		s.log.Warn("NO API TOKENS CONFIGURED: every local caller is admin; the server binds to loopback only. Add server.tokens before exposing it.", "addr", ln.Addr().String())
 	}
-	hs := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second}
+	// WriteTimeout is left unset here: http.Server counts it from the end of
+	// the request, so it would cut off queries that are still running within
+	// their role's limits. writeDeadline applies it per response instead.
+	hs := &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("http server listening", "addr", "http://"+ln.Addr().String())
@@ -212,6 +220,53 @@ func (s *Server) settings(c echo.Context) (Principal, Limits) {
 	return p, s.cfg.Limits[p.Role]
 }
 
+// clientIP names the client for the access log: the TCP peer, or, when
+// the peer is one of trusted (server.trusted_proxies), the nearest address
+// in X-Forwarded-For that is not a trusted proxy. Anyone can write the
+// header, so from other peers it is ignored.
+func clientIP(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, t := range trusted {
+		if n, err := parseCIDR(t); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// limitBody caps a request body at MaxBodyBytes: a Content-Length over it
+// is refused at once, and a chunked body is cut off there, which
+// decodeJSONBody answers with the same 413. (echo's BodyLimit hands over
+// the read that crosses the limit, so a chunked body a little over it was
+// decoded whole.)
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, s.cfg.MaxBodyBytes)
+		return next(c)
+	}
+}
+
+// writeDeadline gives each response WriteTimeout to reach the client, from
+// the moment it starts. A client that stops reading is cut off then, and
+// whatever its response held is freed.
+func (s *Server) writeDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rc := http.NewResponseController(c.Response().Writer)
+		// A kept-alive connection still carries the previous response's
+		// deadline; the handler's own run time is not bounded here.
+		_ = rc.SetWriteDeadline(time.Time{})
+		c.Response().Before(func() { _ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)) })
+		return next(c)
+	}
+}
+
 // observe logs every request with slog and counts it by route.
 func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -230,7 +285,8 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		httpDuration.WithLabelValues(route).Observe(elapsed.Seconds())
 		if strings.HasPrefix(route, "/api/") {
 			s.log.Info("http request", "method", c.Request().Method, "path", c.Request().URL.Path,
-				"route", route, "status", code, "duration_ms", elapsed.Milliseconds(), "remote", c.RealIP())
+				"route", route, "status", code, "duration_ms", elapsed.Milliseconds(),
+				"peer", c.Request().RemoteAddr, "client", c.RealIP())
 		}
 		return nil
 	}
@@ -241,6 +297,10 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 // traces or engine internals reach the caller.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		// The status is sent; a failure now is the write itself, most often
+		// a client that stopped reading before write_timeout ran out.
+		s.log.Warn("response cut short", "method", c.Request().Method, "path", c.Request().URL.Path,
+			"peer", c.Request().RemoteAddr, "err", err)
 		return
 	}
 	status, msg := http.StatusInternalServerError, "internal error; see the server log"
