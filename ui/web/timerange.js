@@ -20,7 +20,8 @@ export const RANGES = [
  *
  * Returns {el, resolve(), params()}: resolve() gives {from, to} as RFC 3339
  * strings or throws an Error naming the field; params() gives the URL params
- * that reproduce the selection.
+ * that reproduce the selection ({} for a custom range that does not
+ * resolve).
  */
 export function timeRangePicker(params, defaultRange = '15m') {
   let rawFrom = params.get('from');
@@ -78,8 +79,13 @@ export function timeRangePicker(params, defaultRange = '15m') {
 
   function urlParams() {
     if (select.value !== 'custom') return { range: select.value };
-    const r = resolve();
-    return { from: r.from, to: r.to };
+    try {
+      const r = resolve();
+      return { from: r.from, to: r.to };
+    } catch {
+      // An incomplete custom range is left out of the URL.
+      return {};
+    }
   }
 
   return { el: h('span', { class: 'range-picker' }, select, customBox), resolve, params: urlParams };

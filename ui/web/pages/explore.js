@@ -139,13 +139,7 @@ export function mount(el, ctx) {
         return;
       }
       if (push) {
-        let rp;
-        try {
-          rp = range.params();
-        } catch {
-          rp = {};
-        }
-        const url = exploreURL({ template: t.id, version: pinned, range: rp, params: read.url });
+        const url = exploreURL({ template: t.id, version: pinned, range: range.params(), params: read.url });
         if (url !== location.pathname + location.search) history.pushState(null, '', url);
       }
       const body = { template: t.id, params: read.params, from: rr.from, to: rr.to };

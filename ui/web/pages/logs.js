@@ -74,13 +74,7 @@ export function mount(el, ctx) {
       limit: limit.value,
     };
     if (push) {
-      let rp;
-      try {
-        rp = range.params();
-      } catch {
-        rp = {};
-      }
-      const url = '/logs' + query({ ...rp, q: q.value, service: service.value, level: level.value, limit: limit.value === '100' ? '' : limit.value });
+      const url = '/logs' + query({ ...range.params(), q: q.value, service: service.value, level: level.value, limit: limit.value === '100' ? '' : limit.value });
       if (url !== location.pathname + location.search) history.pushState(null, '', url);
     }
     if (ctrl) ctrl.abort();
