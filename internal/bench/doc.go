@@ -28,7 +28,8 @@
 // splits the CPU by thread (the engine's merges, its other threads, Go's
 // threads) and the resident set between Go's runtime and the rest.
 //
-// Query generates demo-shaped rows inside the engine, then times every
+// Query generates rows inside the engine with the demo's services, streams,
+// regions, hosts and tenants (package internal/demo), then times every
 // shipped template through the HTTP API against the same statement on the
 // engine alone (the API's overhead: rendering, checks, JSON, HTTP), and has
 // many clients open one dashboard of panels at once (the result cache and

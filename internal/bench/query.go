@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store"
@@ -234,16 +235,58 @@ func engineRuns() int {
 	return int(n)
 }
 
-// generate fills logs with demo-shaped rows over the last 24 hours, inside
-// the engine (INSERT … SELECT), so the data costs seconds, not minutes.
+// generate fills logs, events and metrics with demo-shaped rows over the
+// last 24 hours, inside the engine (INSERT … SELECT), so the data costs
+// seconds, not minutes. Services, their streams, regions, hosts and tenants
+// are the demo's (package internal/demo); they reach the statements as JSON
+// text in bound parameters, read with JSONExtract.
 func generate(ctx context.Context, st store.Store, rows int) error {
+	services, regions := demo.Services(), demo.Regions()
+	streams := make([]string, len(services))
+	// The hosts of service si in region ri are pods[k] names from
+	// hosts[first[k]], k = si*len(regions) + ri: one flat list, as a nested
+	// one indexed row by row is copied row by row (a hundred times slower).
+	var (
+		hosts       []string
+		first, pods []int
+	)
+	for si, s := range services {
+		streams[si] = demo.Stream(s)
+		for _, r := range regions {
+			h := demo.Hosts(s, r)
+			first, pods = append(first, len(hosts)), append(pods, len(h))
+			hosts = append(hosts, h...)
+		}
+	}
+	p := map[string]string{
+		"rows":          fmt.Sprint(rows),
+		"small":         fmt.Sprint(max(rows/100, 1000)),
+		"metric_rows":   fmt.Sprint(len(services) * int(24*time.Hour/demo.ScrapeInterval)),
+		"scrape_s":      fmt.Sprint(int(demo.ScrapeInterval / time.Second)),
+		"audit_service": demo.AuditService,
+		"audit_stream":  demo.Stream(demo.AuditService),
+	}
+	for k, v := range map[string]any{"services": services, "streams": streams, "regions": regions,
+		"hosts": hosts, "first": first, "pods": pods, "tenants": demo.Tenants()} {
+		b, _ := json.Marshal(v) // strings always encode
+		p[k] = string(b)
+	}
 	sql := `INSERT INTO logs (timestamp, stream, source, service, host, level, body, attributes, trace_id, ingest_time, kafka_topic, kafka_partition, kafka_offset)
+WITH JSONExtract({services:String}, 'Array(String)') AS services,
+    JSONExtract({streams:String}, 'Array(String)') AS streams,
+    JSONExtract({regions:String}, 'Array(String)') AS regions,
+    JSONExtract({hosts:String}, 'Array(String)') AS hosts,
+    JSONExtract({first:String}, 'Array(UInt32)') AS first,
+    JSONExtract({pods:String}, 'Array(UInt32)') AS pods,
+    cityHash64(number) % length(services) AS si,
+    cityHash64(number, 7) % length(regions) AS ri,
+    si * length(regions) + ri + 1 AS k
 SELECT
     now64(3) - toIntervalMillisecond(intDiv(number * 86400000, {rows:UInt64})) AS ts,
-    ['default', 'edge', 'payments', 'security'][number % 4 + 1],
+    streams[si + 1],
     'logs',
-    ['api-gateway', 'checkout', 'auth', 'routing-engine', 'agent-desktop', 'recording', 'billing', 'media-server', 'notifications', 'search', 'analytics', 'web-frontend'][cityHash64(number) % 12 + 1] AS svc,
-    concat(svc, '-', toString(cityHash64(number, 1) % 8), '.eu-west-1'),
+    services[si + 1],
+    hosts[first[k] + cityHash64(number, 1) % pods[k] + 1],
     multiIf(cityHash64(number, 2) % 100 < 2, 'error', cityHash64(number, 2) % 100 < 7, 'warn', cityHash64(number, 2) % 100 < 20, 'debug', 'info') AS lvl,
     concat(['GET', 'POST', 'PUT'][number % 3 + 1], ' /api/v1/', ['calls', 'agents', 'queues', 'tenants', 'recordings'][cityHash64(number, 3) % 5 + 1], ' ',
            toString(st), ' ', toString(lat), 'ms'),
@@ -251,17 +294,17 @@ SELECT
         'http.path', concat('/api/v1/', ['calls', 'agents', 'queues', 'tenants', 'recordings'][cityHash64(number, 3) % 5 + 1]),
         'http.status', toString(multiIf(lvl = 'error', 500 + cityHash64(number, 4) % 4, cityHash64(number, 4) % 100 < 5, 404, 200) AS st),
         'http.latency_ms', toString(toUInt32(exp(3 + (cityHash64(number, 5) % 1000) / 250)) AS lat),
-        'region', 'eu-west-1'),
+        'region', regions[ri + 1]),
     lower(hex(cityHash64(number, 6))),
     ts, 'logs', toInt32(number % 4), toInt64(intDiv(number, 4))
 FROM numbers({rows:UInt64})`
-	p := map[string]string{"rows": fmt.Sprint(rows), "small": fmt.Sprint(max(rows/100, 1000))}
 	if err := st.Exec(ctx, store.Query{SQL: sql, Params: p}); err != nil {
 		return fmt.Errorf("cannot generate logs: %w", err)
 	}
 	events := `INSERT INTO events (timestamp, type, stream, source, service, tenant, attributes, body, ingest_time, kafka_topic, kafka_partition, kafka_offset)
-SELECT now64(3) - toIntervalMillisecond(intDiv(number * 86400000, {small:UInt64})) AS ts, 'audit', 'security', 'events', 'auth',
-    concat('tenant-', toString(number % 20)),
+WITH JSONExtract({tenants:String}, 'Array(String)') AS tenants
+SELECT now64(3) - toIntervalMillisecond(intDiv(number * 86400000, {small:UInt64})) AS ts, 'audit', {audit_stream:String}, 'events', {audit_service:String},
+    tenants[number % length(tenants) + 1],
     map('action', ['login', 'login', 'login_failed', 'role_change', 'export'][cityHash64(number) % 5 + 1],
         'actor', ['alice', 'bob', 'root', 'admin', 'carol', 'dave'][cityHash64(number, 1) % 6 + 1],
         'result', if(cityHash64(number, 2) % 10 < 2, 'failure', 'success'),
@@ -273,9 +316,11 @@ FROM numbers({small:UInt64})`
 	}
 	metrics := `INSERT INTO metrics (name, labels, fingerprint, timestamp, value, stream, ingest_time, kafka_topic, kafka_partition, kafka_offset)
 SELECT 'http_requests_total', map('service', svc), cityHash64(svc), ts, toFloat64(number), 'metrics', ts, 'metrics', 0, toInt64(number)
-FROM (SELECT number, now64(3) - toIntervalSecond(intDiv(number, 12) * 10) AS ts,
-    ['api-gateway', 'checkout', 'auth', 'routing-engine', 'agent-desktop', 'recording', 'billing', 'media-server', 'notifications', 'search', 'analytics', 'web-frontend'][number % 12 + 1] AS svc
-    FROM numbers(103680))`
+FROM (
+    WITH JSONExtract({services:String}, 'Array(String)') AS services
+    SELECT number, now64(3) - toIntervalSecond(intDiv(number, length(services)) * {scrape_s:UInt32}) AS ts,
+        services[number % length(services) + 1] AS svc
+    FROM numbers({metric_rows:UInt64}))`
 	if err := st.Exec(ctx, store.Query{SQL: metrics, Params: p}); err != nil {
 		return fmt.Errorf("cannot generate metrics: %w", err)
 	}

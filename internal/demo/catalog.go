@@ -2,6 +2,7 @@ package demo
 
 import (
 	"hash/fnv"
+	"slices"
 	"strconv"
 )
 
@@ -18,6 +19,7 @@ type endpoint struct {
 
 type service struct {
 	name     string
+	stream   string  // where the shipped configs/streams.yaml routes its lines
 	weight   int     // share of all log lines
 	medianMs float64 // median request latency
 	sigma    float64 // log-normal spread of latency
@@ -32,7 +34,7 @@ type service struct {
 
 var services = []service{
 	{
-		name: "api-gateway", weight: 16, medianMs: 28, sigma: 0.7, pods: 6, lang: "go", pkg: "proxy", http: 0.92,
+		name: "api-gateway", stream: "edge", weight: 16, medianMs: 28, sigma: 0.7, pods: 6, lang: "go", pkg: "proxy", http: 0.92,
 		eps: []endpoint{
 			{"GET", "/api/v1/calls/{id}", 30, 1},
 			{"GET", "/api/v1/agents/{agent}/status", 25, 0.6},
@@ -52,7 +54,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "web-frontend", weight: 12, medianMs: 45, sigma: 0.8, pods: 4, lang: "node", pkg: "server/render", http: 0.9,
+		name: "web-frontend", stream: "edge", weight: 12, medianMs: 45, sigma: 0.8, pods: 4, lang: "node", pkg: "server/render", http: 0.9,
 		eps: []endpoint{
 			{"GET", "/", 10, 1},
 			{"GET", "/static/js/app.{hex}.js", 25, 0.2},
@@ -72,7 +74,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "agent-desktop", weight: 12, medianMs: 22, sigma: 0.6, pods: 5, lang: "go", pkg: "state", http: 0.75,
+		name: "agent-desktop", stream: "default", weight: 12, medianMs: 22, sigma: 0.6, pods: 5, lang: "go", pkg: "state", http: 0.75,
 		eps: []endpoint{
 			{"GET", "/desktop/v2/state", 30, 0.5},
 			{"PUT", "/desktop/v2/agents/{agent}/state", 20, 1},
@@ -92,7 +94,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "routing-engine", weight: 10, medianMs: 12, sigma: 0.5, pods: 4, lang: "go", pkg: "router", http: 0.55,
+		name: "routing-engine", stream: "default", weight: 10, medianMs: 12, sigma: 0.5, pods: 4, lang: "go", pkg: "router", http: 0.55,
 		eps: []endpoint{
 			{"POST", "/internal/route", 40, 1},
 			{"GET", "/internal/queues/{queue}/depth", 20, 0.4},
@@ -109,7 +111,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "media-server", weight: 9, medianMs: 18, sigma: 0.6, pods: 8, lang: "go", pkg: "rtp", http: 0.35,
+		name: "media-server", stream: "default", weight: 9, medianMs: 18, sigma: 0.6, pods: 8, lang: "go", pkg: "rtp", http: 0.35,
 		eps: []endpoint{
 			{"POST", "/internal/media/sessions", 30, 1},
 			{"DELETE", "/internal/media/sessions/{hex}", 25, 0.5},
@@ -127,7 +129,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "auth", weight: 8, medianMs: 35, sigma: 0.6, pods: 3, lang: "go", pkg: "token", http: 0.85,
+		name: "auth", stream: "security", weight: 8, medianMs: 35, sigma: 0.6, pods: 3, lang: "go", pkg: "token", http: 0.85,
 		eps: []endpoint{
 			{"POST", "/oauth/token", 35, 1},
 			{"POST", "/api/v1/login", 15, 2.5},
@@ -146,7 +148,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "checkout", weight: 5, medianMs: 120, sigma: 0.7, pods: 3, lang: "java", pkg: "payments", http: 0.8,
+		name: "checkout", stream: "payments", weight: 5, medianMs: 120, sigma: 0.7, pods: 3, lang: "java", pkg: "payments", http: 0.8,
 		eps: []endpoint{
 			{"POST", "/api/v1/checkout/sessions", 30, 1},
 			{"POST", "/api/v1/checkout/{id}/confirm", 20, 2},
@@ -164,7 +166,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "recording", weight: 6, medianMs: 85, sigma: 0.9, pods: 4, lang: "java", pkg: "storage", http: 0.4,
+		name: "recording", stream: "default", weight: 6, medianMs: 85, sigma: 0.9, pods: 4, lang: "java", pkg: "storage", http: 0.4,
 		eps: []endpoint{
 			{"POST", "/internal/recordings", 30, 1.5},
 			{"GET", "/api/v1/recordings/{id}", 20, 1},
@@ -181,7 +183,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "billing", weight: 4, medianMs: 60, sigma: 0.8, pods: 2, lang: "java", pkg: "rating", http: 0.6,
+		name: "billing", stream: "payments", weight: 4, medianMs: 60, sigma: 0.8, pods: 2, lang: "java", pkg: "rating", http: 0.6,
 		eps: []endpoint{
 			{"GET", "/api/v1/invoices/{id}", 30, 1},
 			{"POST", "/internal/usage", 50, 0.6},
@@ -198,7 +200,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "notifications", weight: 6, medianMs: 40, sigma: 0.8, pods: 3, lang: "node", pkg: "senders", http: 0.5,
+		name: "notifications", stream: "default", weight: 6, medianMs: 40, sigma: 0.8, pods: 3, lang: "node", pkg: "senders", http: 0.5,
 		eps: []endpoint{
 			{"POST", "/internal/notify", 60, 1},
 			{"GET", "/api/v1/notifications", 30, 0.6},
@@ -215,7 +217,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "search", weight: 5, medianMs: 55, sigma: 0.9, pods: 3, lang: "java", pkg: "index", http: 0.8,
+		name: "search", stream: "default", weight: 5, medianMs: 55, sigma: 0.9, pods: 3, lang: "java", pkg: "index", http: 0.8,
 		eps: []endpoint{
 			{"GET", "/api/v1/search?q={word}&limit=20", 60, 1},
 			{"GET", "/api/v1/contacts/search?phone=%2B1555{n}", 25, 0.8},
@@ -231,7 +233,7 @@ var services = []service{
 		},
 	},
 	{
-		name: "analytics", weight: 7, medianMs: 150, sigma: 1.0, pods: 3, lang: "go", pkg: "reports", http: 0.6,
+		name: "analytics", stream: "default", weight: 7, medianMs: 150, sigma: 1.0, pods: 3, lang: "go", pkg: "reports", http: 0.6,
 		eps: []endpoint{
 			{"GET", "/api/v1/reports/{id}", 40, 1},
 			{"POST", "/api/v1/queries", 30, 2},
@@ -340,3 +342,55 @@ func init() {
 		regionTotal += r.weight
 	}
 }
+
+// The demo world, for data sets written straight into the store (see the
+// package documentation).
+
+// Services returns the names of the simulated services, in catalog order.
+func Services() []string {
+	names := make([]string, len(services))
+	for i, s := range services {
+		names[i] = s.name
+	}
+	return names
+}
+
+// Stream returns the stream the shipped configs/streams.yaml routes the
+// named service's records to, or "" for a service the demo does not
+// simulate. The rules are the owner; a test holds this table to them.
+func Stream(service string) string {
+	if si := serviceIndex(service); si >= 0 {
+		return services[si].stream
+	}
+	return ""
+}
+
+// Regions returns the regions the platform runs in, busiest first.
+func Regions() []string {
+	names := make([]string, len(regions))
+	for i, r := range regions {
+		names[i] = r.name
+	}
+	return names
+}
+
+// Hosts returns the pod host names of the named service in a region, as its
+// log lines carry them (<service>-<hash>-<n>.<region>, the same in every
+// run), or nil for an unknown service or region. The count is the
+// service's pods: 2 to 8.
+func Hosts(service, region string) []string {
+	si := serviceIndex(service)
+	if si < 0 {
+		return nil
+	}
+	for ri, r := range regions {
+		if r.name == region {
+			return slices.Clone(hosts[si][ri])
+		}
+	}
+	return nil
+}
+
+// Tenants returns the customer tenants whose traffic and audit events the
+// demo carries.
+func Tenants() []string { return slices.Clone(tenants) }

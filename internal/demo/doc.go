@@ -22,4 +22,10 @@
 // and Start yield the same records byte for byte, however fast Kafka accepts
 // them.
 // IP addresses are drawn from the documentation ranges of RFC 5737.
+//
+// The package is the one source of the demo world. Data sets written
+// straight into the store rather than generated here (the template tests'
+// demo hour, the query benchmark's rows) take their services, streams,
+// regions, hosts and tenants from Services, Stream, Regions, Hosts, Tenants
+// and AuditService, so that every data set describes the same platform.
 package demo

@@ -13,6 +13,10 @@ type attack struct {
 	tenant string
 }
 
+// AuditService is the service whose audit events the events topic carries
+// (logins, failed logins, role changes, API tokens, exports).
+const AuditService = "auth"
+
 var auditActions = []struct {
 	name   string
 	weight int
@@ -79,7 +83,7 @@ func appendAudit(dst []byte, r *rand.Rand, now time.Time, at *attack) ([]byte, s
 	dst = appendJSONString(dst, actor)
 	dst = append(dst, `,"source_ip":"`...)
 	dst = append(dst, ip...)
-	dst = append(dst, `","service":"auth","result":"`...)
+	dst = append(dst, `","service":"`+AuditService+`","result":"`...)
 	dst = append(dst, result...)
 	dst = append(dst, `","tenant":"`...)
 	dst = append(dst, tenant...)

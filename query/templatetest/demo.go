@@ -1,22 +1,18 @@
 // Package templatetest holds what tests of query templates share: a
 // demo-shaped data set written straight into the store, so every shipped
-// template has rows to read without running ingest.
+// template has rows to read without running ingest. Its services, streams,
+// hosts, region and tenants are the demo's (package internal/demo).
 package templatetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/store"
-)
-
-// Services and streams of the demo data, as the demo traffic and the
-// shipped streams.yaml route them.
-var (
-	Services = []string{"api-gateway", "web-frontend", "checkout", "billing", "auth", "search"}
-	Streams  = map[string]string{"api-gateway": "edge", "web-frontend": "edge", "checkout": "payments", "billing": "payments", "auth": "security", "search": "default"}
 )
 
 // Row counts InsertDemo writes per call.
@@ -29,16 +25,20 @@ const (
 )
 
 // InsertDemo writes a demo-shaped hour ending at end into logs, events,
-// metrics, dead_letters and query_log:
+// metrics, dead_letters and query_log. Services, streams, hosts, the
+// region and tenants are the demo's (package internal/demo):
 //
-//   - logs: services drawn by a hash of the row number; 2 lines in 20 are
+//   - logs: every demo service, drawn by a hash of the row number, in the
+//     stream the shipped streams.yaml routes it to; 2 lines in 20 are
 //     errors (a request answered 503, or an "upstream … timed out"
 //     message), 2 in 20 warn; 3 of 4 lines are requests with http.method,
 //     http.path (/api/v1/calls/<n>), http.status and http.latency_ms
-//     attributes; host <service>-<n>.eu-west-1.
-//   - events: audit logins, failed logins (a burst from 198.51.100.66),
-//     exports and role changes; actors root, admin and userN.
-//   - metrics: http_requests_total and process_open_fds per service.
+//     attributes; the host is one of up to 3 of the service's pods in the
+//     demo's busiest region, which the region attribute names.
+//   - events: audit events of the demo's audit service for its tenants:
+//     logins, failed logins (a burst from 198.51.100.66), exports and role
+//     changes; actors root, admin and userN.
+//   - metrics: http_requests_total and process_open_fds for every service.
 //   - dead_letters: three reasons on topic logs.
 //   - query_log: runs of two templates and ad-hoc SQL by alice and bob,
 //     every 7th failed.
@@ -46,10 +46,25 @@ const (
 // Rows are spread evenly over the hour. Each call writes new rows.
 func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
 	start := end.Add(-time.Hour).UTC()
-	services := arrayLiteral(Services)
-	streams := make([]string, len(Services))
-	for i, s := range Services {
-		streams[i] = Streams[s]
+	services := demo.Services()
+	region := demo.Regions()[0]
+	streams := make([]string, len(services))
+	hosts := make([][]string, len(services))
+	for i, s := range services {
+		streams[i] = demo.Stream(s)
+		hosts[i] = demo.Hosts(s, region)
+		hosts[i] = hosts[i][:min(len(hosts[i]), 3)]
+	}
+	params := map[string]string{
+		"region":        region,
+		"audit_service": demo.AuditService,
+		"audit_stream":  demo.Stream(demo.AuditService),
+	}
+	// Lists travel as JSON text in bound parameters, read with JSONExtract.
+	for k, v := range map[string]any{"services": services, "streams": streams, "hosts": hosts, "tenants": demo.Tenants(),
+		"template_params": map[string]string{"service": services[0]}} {
+		b, _ := json.Marshal(v) // strings always encode
+		params[k] = string(b)
 	}
 	at := func(n int) string {
 		return fmt.Sprintf("toDateTime64(%d, 3) + toIntervalMillisecond(intDiv(number * 3600000, %d))", start.Unix(), n)
@@ -59,11 +74,14 @@ func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
 SETTINGS insert_deduplicate = 0
 SELECT ts, stream, 'demo', service, host, level, body, attributes, trace_id, ts + toIntervalMillisecond(150)
 FROM (
+  WITH JSONExtract({services:String}, 'Array(String)') AS services,
+    JSONExtract({streams:String}, 'Array(String)') AS streams,
+    JSONExtract({hosts:String}, 'Array(Array(String))') AS hosts
   SELECT ` + at(LogRows) + ` AS ts,
-    cityHash64(number) % ` + fmt.Sprint(len(Services)) + ` + 1 AS si,
-    ` + services + `[si] AS service,
-    ` + arrayLiteral(streams) + `[si] AS stream,
-    concat(service, '-', toString(intDiv(number, 7) % 3), '.eu-west-1') AS host,
+    cityHash64(number) % length(services) + 1 AS si,
+    services[si] AS service,
+    streams[si] AS stream,
+    hosts[si][intDiv(number, 7) % length(hosts[si]) + 1] AS host,
     multiIf(number % 20 IN (0, 3), 'error', number % 20 IN (1, 2), 'warn', number % 5 = 3, 'debug', 'info') AS level,
     number % 4 != 3 AS is_request,
     ['GET', 'POST', 'PUT', 'DELETE'][number % 4 + 1] AS method,
@@ -73,17 +91,19 @@ FROM (
     if(is_request, concat(method, ' ', path, ' ', status, ' ', latency, 'ms'),
        if(level = 'error', concat('upstream ', service, ' timed out after 2000ms (attempt ', toString(number % 5), ')'),
           concat('processed batch ', toString(number), ' in ', latency, 'ms'))) AS body,
-    if(is_request, map('http.method', method, 'http.path', path, 'http.status', status, 'http.latency_ms', latency, 'region', 'eu-west-1'),
-       map('region', 'eu-west-1')) AS attributes,
+    if(is_request, map('http.method', method, 'http.path', path, 'http.status', status, 'http.latency_ms', latency, 'region', {region:String}),
+       map('region', {region:String})) AS attributes,
     lower(hex(MD5(toString(number)))) AS trace_id
   FROM numbers(` + fmt.Sprint(LogRows) + `)
 )`,
 		`INSERT INTO events (timestamp, type, stream, source, service, tenant, attributes, body, ingest_time)
 SETTINGS insert_deduplicate = 0
-SELECT ts, 'audit', 'security', 'demo', 'auth', tenant, map('action', action, 'actor', actor, 'source_ip', ip, 'result', result), '', ts + toIntervalMillisecond(150)
+SELECT ts, 'audit', {audit_stream:String}, 'demo', {audit_service:String}, tenant,
+  map('action', action, 'actor', actor, 'source_ip', ip, 'result', result), '', ts + toIntervalMillisecond(150)
 FROM (
+  WITH JSONExtract({tenants:String}, 'Array(String)') AS tenants
   SELECT ` + at(EventRows) + ` AS ts,
-    ['acme-support', 'globex', 'initech'][number % 3 + 1] AS tenant,
+    tenants[cityHash64(number, 1) % length(tenants) + 1] AS tenant,
     multiIf(number % 10 < 6, 'login', number % 10 < 8, 'login_failed', number % 10 = 8, 'export', 'role_change') AS action,
     multiIf(number % 15 = 0, 'root', number % 15 = 1, 'admin', concat('user', toString(number % 40))) AS actor,
     if(action = 'login_failed' AND number % 3 = 0, '198.51.100.66', concat('203.0.113.', toString(number % 20))) AS ip,
@@ -94,9 +114,10 @@ FROM (
 SETTINGS insert_deduplicate = 0
 SELECT name, labels, cityHash64(name, service), ts, toFloat64(number), 'metrics', ts
 FROM (
+  WITH JSONExtract({services:String}, 'Array(String)') AS services
   SELECT ` + at(MetricRows) + ` AS ts,
     ['http_requests_total', 'process_open_fds'][number % 2 + 1] AS name,
-    ` + services + `[number % ` + fmt.Sprint(len(Services)) + ` + 1] AS service,
+    services[intDiv(number, 2) % length(services) + 1] AS service,
     map('service', service) AS labels, number
   FROM numbers(` + fmt.Sprint(MetricRows) + `)
 )`,
@@ -108,23 +129,15 @@ FROM numbers(` + fmt.Sprint(DeadLetterRows) + `)`,
 		`INSERT INTO query_log (time, user, role, source, template, template_version, params, sql, status, error, duration_ms, rows_read, bytes_read, result_rows)
 SETTINGS insert_deduplicate = 0
 SELECT ` + at(QueryLogRows) + `, ['alice', 'bob'][number % 2 + 1], 'viewer', ['ui', 'api'][number % 2 + 1],
-  ['errors_by_service', 'log_search', ''][number % 3 + 1], if(number % 3 = 2, 0, 1), '{"service":"api-gateway"}', 'SELECT 1',
+  ['errors_by_service', 'log_search', ''][number % 3 + 1], if(number % 3 = 2, 0, 1), {template_params:String}, 'SELECT 1',
   if(number % 7 = 0, 'error', 'ok'), if(number % 7 = 0, 'clickhouse error 47: Unknown identifier', ''),
   number * 1.5, number * 100, number * 1000, number % 10
 FROM numbers(` + fmt.Sprint(QueryLogRows) + `)`,
 	}
 	for _, sql := range stmts {
-		if err := st.Exec(ctx, store.Query{SQL: sql}); err != nil {
+		if err := st.Exec(ctx, store.Query{SQL: sql, Params: params}); err != nil {
 			return fmt.Errorf("cannot insert demo data (%s): %w", strings.Fields(sql)[2], err)
 		}
 	}
 	return nil
-}
-
-func arrayLiteral(vals []string) string {
-	q := make([]string, len(vals))
-	for i, v := range vals {
-		q[i] = "'" + v + "'"
-	}
-	return "[" + strings.Join(q, ", ") + "]"
 }
