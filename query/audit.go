@@ -3,12 +3,18 @@ package query
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/logmart/logmart/fault"
 	"github.com/logmart/logmart/store"
 )
 
@@ -42,9 +48,30 @@ var (
 		Name: "logmart_queries_total",
 		Help: "Queries run on a caller's behalf, by source and status.",
 	}, []string{"source", "status"})
+	auditTruncated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "logmart_query_audit_truncated_total",
+		Help: "Query audit entries of refused or failed requests whose SQL, parameters or error were cut to the audit's caps.",
+	})
 )
 
-func init() { prometheus.MustRegister(auditDropped, queriesTotal) }
+func init() { prometheus.MustRegister(auditDropped, queriesTotal, auditTruncated) }
+
+// Caps on what a refused or failed request writes to query_log. Anyone who
+// can send a request can have it refused, as fast as they can send it, so
+// what it writes is bounded: SQL and error text to 4 KiB, at most 64
+// parameters (by name order) of at most 256 bytes each. Every cut is
+// marked in the text, with the size that was cut from. Requests that ran
+// are recorded whole: the engine's work already paces them.
+const (
+	auditMaxSQL    = 4 << 10
+	auditMaxError  = 4 << 10
+	auditMaxParams = 64
+	auditMaxValue  = 256
+	// auditMaxName caps a template or parameter name.
+	auditMaxName = 128
+	// auditMoreParams is the parameter that counts those left out.
+	auditMoreParams = "…"
+)
 
 // Audit writes query_log in batches from a bounded queue, so recording a
 // query never slows or fails the query itself.
@@ -67,11 +94,13 @@ func NewAudit(st store.Store, log *slog.Logger) *Audit {
 	return a
 }
 
-// Record queues one entry; a full queue drops it and counts the drop.
+// Record queues one entry; a full queue drops it and counts the drop. An
+// entry with an error is first cut to the caps above.
 func (a *Audit) Record(e Entry) {
 	status := "ok"
 	if e.Err != nil {
 		status = "error"
+		e = capped(e)
 	}
 	queriesTotal.WithLabelValues(e.Caller.Source, status).Inc()
 	if a == nil {
@@ -82,6 +111,74 @@ func (a *Audit) Record(e Entry) {
 	default:
 		auditDropped.Inc()
 	}
+}
+
+// capped returns e with its SQL, parameters, template name and error text
+// cut to the caps for refused or failed requests.
+func capped(e Entry) Entry {
+	cut := false
+	if t, ok := clip(e.SQL, auditMaxSQL); ok {
+		e.SQL, cut = t, true
+	}
+	if t, ok := clip(e.Template, auditMaxName); ok {
+		e.Template, cut = t, true
+	}
+	if len(e.Params) > 0 {
+		names := slices.Sorted(maps.Keys(e.Params))
+		over := len(names) > auditMaxParams
+		long := false
+		for _, n := range names {
+			if len(n) > auditMaxName || len(e.Params[n]) > auditMaxValue {
+				long = true
+				break
+			}
+		}
+		if over || long {
+			cut = true
+			kept := names
+			if over {
+				kept = names[:auditMaxParams]
+			}
+			p := make(map[string]string, len(kept)+1)
+			for _, n := range kept {
+				v, _ := clip(e.Params[n], auditMaxValue)
+				if short, ok := clip(n, auditMaxName); ok {
+					n = short
+				}
+				p[n] = v
+			}
+			if over {
+				p[auditMoreParams] = fmt.Sprintf("%d more parameters not recorded", len(names)-auditMaxParams)
+			}
+			e.Params = p
+		}
+	}
+	if e.Err != nil {
+		if t, ok := clip(e.Err.Error(), auditMaxError); ok {
+			e.Err, cut = fault.Wrap(fault.KindOf(e.Err), errors.New(t)), true
+		}
+	}
+	if cut {
+		auditTruncated.Inc()
+	}
+	return e
+}
+
+// clip cuts s to at most limit bytes at a character boundary, marking the
+// cut with the size s had; ok says it cut.
+func clip(s string, limit int) (string, bool) {
+	if len(s) <= limit {
+		return s, false
+	}
+	mark := fmt.Sprintf("… [cut, %d bytes]", len(s))
+	n := limit - len(mark)
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + mark, true
 }
 
 func (a *Audit) run() {
