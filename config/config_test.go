@@ -48,6 +48,13 @@ func TestBadFiles(t *testing.T) {
 		"bad_inserts.bad.yaml": `ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got -1`,
 		"bad_idle.bad.yaml":    `ingest.batch.idle must be 0 (off) or positive, got -5ms`,
 		"syntax.bad.yaml":      `testdata/syntax.bad.yaml: line 1: did not find expected`,
+
+		"bad_allowed_hosts.bad.yaml": `server.allowed_hosts[0] "http://logs.example.com" is not a host name, IP, or host:port`,
+		"any_host_open.bad.yaml":     `server.allowed_hosts[0]: "*" (any Host) needs server.tokens`,
+		"bad_proxies.bad.yaml":       `server.trusted_proxies[0] "10.0.0.0/33" is not a CIDR (10.0.0.0/8) or an IP address`,
+		"bad_read_timeout.bad.yaml":  `server.read_timeout must be positive, got -1s`,
+		"bad_write_timeout.bad.yaml": `server.write_timeout must be positive, got 0s`,
+		"bad_idle_timeout.bad.yaml":  `server.idle_timeout must be positive, got -5s`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(cases) {
