@@ -64,10 +64,10 @@ const (
 	MaxLinkTitle       = 200
 	MaxLinkNote        = 4000
 	MaxLinkParamsBytes = 64 << 10
-	// MaxSnapshotRows and MaxSnapshotBytes bound a frozen result; a larger
-	// result is refused at creation rather than frozen in part.
-	MaxSnapshotRows  = 10000
-	MaxSnapshotBytes = 8 << 20
+	// MaxSnapshotRows bounds a frozen result, as LinkConfig.MaxSnapshotBytes
+	// does its size; a larger result is refused at creation rather than
+	// frozen in part.
+	MaxSnapshotRows = 10000
 	// linkIDBytes is a link id's entropy: 160 bits from crypto/rand, written
 	// as 32 base32 characters.
 	linkIDBytes = 20
@@ -107,6 +107,13 @@ type Link struct {
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
 	// SnapshotHidden says why a frozen result exists but is not shown.
 	SnapshotHidden string `json:"snapshot_hidden,omitempty"`
+	// SnapshotExpiresAt is when the frozen result is dropped
+	// (links.snapshot_retention_days after it was taken); set while the
+	// link has one, shown or hidden.
+	SnapshotExpiresAt *time.Time `json:"snapshot_expires_at,omitempty"`
+	// SnapshotExpired says that the link had a frozen result and when it
+	// was dropped; the pinned request still reruns.
+	SnapshotExpired string `json:"snapshot_expired,omitempty"`
 
 	// scopes are the creator's table filters when the link was made.
 	scopes map[string]string
@@ -165,16 +172,23 @@ func mdEscape(s string) string {
 type Links struct {
 	st        store.Store
 	tmpl      Templates
+	cfg       LinkConfig
+	admission *linkAdmission
 	now       func() time.Time
 	retention func() (shortest, longest time.Duration)
 }
 
 // LinkOptions configure Links; zero values take the defaults.
 type LinkOptions struct {
+	// Config bounds snapshots and how many links a caller may create; it
+	// must be valid. Default (nil): DefaultLinkConfig().
+	Config *LinkConfig
 	// Retention returns the shortest and longest stream retention in force,
 	// for HotStatus. Default: unknown, every range counts as complete.
 	Retention func() (shortest, longest time.Duration)
-	// Now is the clock relative ranges are resolved against. Default time.Now.
+	// Now is the clock relative ranges are resolved against, and the one
+	// the rate, the quota and snapshot expiry are judged by. Default
+	// time.Now.
 	Now func() time.Time
 }
 
@@ -183,14 +197,23 @@ func NewLinks(st store.Store, t Templates, o LinkOptions) *Links {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Links{st: st, tmpl: t, now: o.Now, retention: o.Retention}
+	cfg := DefaultLinkConfig()
+	if o.Config != nil {
+		cfg = *o.Config
+	}
+	return &Links{st: st, tmpl: t, cfg: cfg, admission: newLinkAdmission(st, cfg), now: o.Now, retention: o.Retention}
 }
 
 // Create validates req, pins it (resolving a relative range and the latest
 // version), freezes the result when asked, and stores the link. Running the
 // snapshot is audited with source "link". s are the creator's settings: the
 // snapshot runs with them, and their table filters are kept with the link.
-func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store.Settings) (*Link, error) {
+//
+// A caller over links.rate_per_minute or links.quota_per_day gets a
+// fault.RateLimited error saying when to retry; a snapshot over
+// links.max_snapshot_bytes or MaxSnapshotRows is fault.Limit, and nothing
+// is stored.
+func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store.Settings) (link *Link, err error) {
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
@@ -206,8 +229,14 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 	if err != nil {
 		return nil, err
 	}
+	adm, err := l.admission.admit(ctx, who.User, now)
+	if err != nil {
+		return nil, err
+	}
+	ran := false
+	defer func() { adm.finish(ran, err == nil) }()
 	treq := TemplateRequest{Template: req.Template, Version: req.Version, Params: params, From: from, To: to}
-	link := &Link{
+	link = &Link{
 		Template: req.Template, Params: params, From: from, To: to,
 		Title: strings.TrimSpace(req.Title), Note: strings.TrimSpace(req.Note),
 		CreatedAt: now.Truncate(time.Millisecond), CreatedBy: who.User, scopes: s.TableFilters,
@@ -215,6 +244,7 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 	var snapJSON []byte
 	if req.Snapshot {
 		who.Source = "link"
+		ran = true
 		res, err := l.tmpl.RunTemplate(ctx, who, treq, s)
 		if err != nil {
 			return nil, err
@@ -222,14 +252,19 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 		link.Version = res.Version
 		link.Snapshot = newSnapshot(res, l.now())
 		if n := len(link.Snapshot.Rows); n > MaxSnapshotRows {
-			return nil, fault.New(fault.BadInput, "snapshot: the result has %d rows, more than the %d a link can freeze; narrow the range or the parameters, or share without a snapshot", n, MaxSnapshotRows)
+			linksRefused.WithLabelValues(refusedSnapshot).Inc()
+			return nil, fault.New(fault.Limit, "snapshot: the result has %d rows, more than the %d a link can freeze; narrow the range or the parameters, or share without a snapshot", n, MaxSnapshotRows)
 		}
 		if snapJSON, err = json.Marshal(link.Snapshot); err != nil {
 			return nil, fmt.Errorf("cannot encode the snapshot: %w", err)
 		}
-		if len(snapJSON) > MaxSnapshotBytes {
-			return nil, fault.New(fault.BadInput, "snapshot: the result is %d bytes, more than the %d a link can freeze; narrow the range or the parameters, or share without a snapshot", len(snapJSON), MaxSnapshotBytes)
+		if n, limit := len(snapJSON), l.cfg.MaxSnapshotBytes; n > limit {
+			linksRefused.WithLabelValues(refusedSnapshot).Inc()
+			return nil, fault.New(fault.Limit, "snapshot: the result is %s of JSON (%d bytes), more than links.max_snapshot_bytes allows (%s, %d bytes); narrow the range or the parameters, or share without a snapshot",
+				sizeText(n), n, sizeText(limit), limit)
 		}
+		exp := link.Snapshot.At.Truncate(time.Second).Add(l.cfg.snapshotRetention())
+		link.SnapshotExpiresAt = &exp
 	} else {
 		ref, err := l.tmpl.CheckTemplate(ctx, treq)
 		if err != nil {
@@ -254,15 +289,18 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 		"params": canon, "from": fmtTime(from), "to": fmtTime(to),
 		"title": link.Title, "note": link.Note, "scopes": scopes,
 		"has_snapshot": "0", "snapshot": "", "snapshot_at": fmtTime(now),
+		"expires": strconv.FormatInt(now.Add(l.cfg.snapshotRetention()).Unix(), 10),
 	}
 	if link.Snapshot != nil {
 		p["has_snapshot"], p["snapshot"], p["snapshot_at"] = "1", string(snapJSON), fmtTime(link.Snapshot.At)
+		p["expires"] = strconv.FormatInt(link.SnapshotExpiresAt.Unix(), 10)
 	}
 	err = l.st.Exec(ctx, store.Query{SQL: `INSERT INTO shared_links
-  (id, created_at, created_by, template, version, params, from_time, to_time, title, note, scopes, snapshot, snapshot_at)
+  (id, created_at, created_by, template, version, params, from_time, to_time, title, note, scopes, snapshot, snapshot_at, snapshot_expires_at)
 SELECT {id:String}, {created_at:DateTime64(3)}, {created_by:String}, {template:String}, {version:UInt32},
   {params:String}, {from:DateTime64(3)}, {to:DateTime64(3)}, {title:String}, {note:String}, {scopes:String},
-  if({has_snapshot:UInt8} = 1, {snapshot:String}, NULL), if({has_snapshot:UInt8} = 1, {snapshot_at:DateTime64(3)}, NULL)`, Params: p})
+  if({has_snapshot:UInt8} = 1, {snapshot:String}, NULL), if({has_snapshot:UInt8} = 1, {snapshot_at:DateTime64(3)}, NULL),
+  toDateTime({expires:Int64})`, Params: p})
 	if err != nil {
 		return nil, fmt.Errorf("cannot store the shared link: %w", err)
 	}
@@ -375,14 +413,20 @@ func ValidLinkID(id string) bool {
 // Get returns the pinned request with id. The frozen result is included
 // only when the reader's table filters (s.TableFilters) are none, or the
 // ones the creator had: a frozen result must not show a scoped reader rows
-// outside their scope. Unknown and malformed ids are NotFound.
+// outside their scope. A frozen result past its SnapshotExpiresAt is gone
+// for every reader, whether or not ClickHouse has dropped it from disk
+// yet; the link then says so in SnapshotExpired. Unknown and malformed ids
+// are NotFound.
 func (l *Links) Get(ctx context.Context, id string, s store.Settings) (*Link, error) {
 	if !ValidLinkID(id) {
 		return nil, fault.New(fault.NotFound, "no shared link %s", show(id))
 	}
+	now := l.now().UTC()
 	res, err := l.st.Query(ctx, store.Query{SQL: `SELECT id, toUnixTimestamp64Milli(created_at), created_by, template, version, params,
-  toUnixTimestamp64Milli(from_time), toUnixTimestamp64Milli(to_time), title, note, scopes, snapshot
-FROM shared_links WHERE id = {id:String} LIMIT 1`, Params: map[string]string{"id": id}})
+  toUnixTimestamp64Milli(from_time), toUnixTimestamp64Milli(to_time), title, note, scopes,
+  if(snapshot_expires_at > toDateTime({now:Int64}), snapshot, NULL),
+  toUnixTimestamp64Milli(snapshot_at), toUnixTimestamp(snapshot_expires_at)
+FROM shared_links WHERE id = {id:String} LIMIT 1`, Params: map[string]string{"id": id, "now": strconv.FormatInt(now.Unix(), 10)}})
 	if err != nil {
 		return nil, fmt.Errorf("cannot read shared link %s: %w", id, err)
 	}
@@ -405,7 +449,15 @@ FROM shared_links WHERE id = {id:String} LIMIT 1`, Params: map[string]string{"id
 			return nil, fmt.Errorf("shared link %s has unreadable scopes: %w", id, err)
 		}
 	}
+	if r[12] != nil && r[11] == nil {
+		// The link had a frozen result, past its retention: dropped by
+		// ClickHouse, or about to be.
+		link.SnapshotExpired = fmt.Sprintf("the result frozen at %s UTC was kept until %s UTC (links.snapshot_retention_days) and has been dropped; the link still pins its template version, values and range, and the live result reruns them",
+			FormatLinkTime(millis(r[12])), FormatLinkTime(seconds(r[13])))
+	}
 	if r[11] != nil {
+		exp := seconds(r[13])
+		link.SnapshotExpiresAt = &exp
 		if len(s.TableFilters) > 0 && !maps.Equal(s.TableFilters, link.scopes) {
 			link.SnapshotHidden = "the frozen result was taken with a different data scope than your token's, so it is not shown; the live result below runs with your scope"
 		} else {
@@ -487,4 +539,21 @@ func str(v any) string {
 func millis(v any) time.Time {
 	n, _ := strconv.ParseInt(str(v), 10, 64)
 	return time.UnixMilli(n).UTC()
+}
+
+func seconds(v any) time.Time {
+	n, _ := strconv.ParseInt(str(v), 10, 64)
+	return time.Unix(n, 0).UTC()
+}
+
+// sizeText writes a byte count the way the links: limits are read: KiB or
+// MiB with one decimal, bytes under 1 KiB.
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }

@@ -467,7 +467,7 @@ func TestLinkBadRequests(t *testing.T) {
 	f(func(r *LinkRequest) { r.Title = "\xff" }, fault.BadInput, "UTF-8")
 	f(func(r *LinkRequest) { r.From, r.To = "now-1h", "2030-01-01T00:00:00Z" }, fault.BadInput, "is in the future")
 	f(func(r *LinkRequest) { r.From = "soon" }, fault.BadInput, `from: "soon"`)
-	f(func(r *LinkRequest) { r.Template, r.Snapshot = "many", true }, fault.BadInput, "snapshot: the result has 20000 rows")
+	f(func(r *LinkRequest) { r.Template, r.Snapshot = "many", true }, fault.Limit, "snapshot: the result has 20000 rows")
 	// None of them left a link behind.
 	res, err := testStore.Query(ctx, store.Query{SQL: "SELECT count() FROM shared_links WHERE template IN ('', 'nope', 'many')"})
 	if err != nil || fmt.Sprint(res.Rows) != "[[0]]" {
