@@ -119,12 +119,14 @@ func (a *authenticator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.open {
 			p = Principal{Name: "local", Role: RoleAdmin}
 		} else {
-			h := c.Request().Header.Get("Authorization")
-			token, ok := strings.CutPrefix(h, "Bearer ")
-			if !ok || token == "" {
+			// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is
+			// as good as "Bearer".
+			scheme, token, _ := strings.Cut(strings.TrimSpace(c.Request().Header.Get("Authorization")), " ")
+			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="logmart"`)
 				return echo.NewHTTPError(401, "missing bearer token: send Authorization: Bearer <token>")
 			}
+			var ok bool
 			if p, ok = a.lookup(strings.TrimSpace(token)); !ok {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="logmart", error="invalid_token"`)
 				return echo.NewHTTPError(401, "unknown or revoked token")

@@ -128,6 +128,28 @@ func accessLog(t *testing.T, logs *syncBuffer, path string, wait time.Duration) 
 	}
 }
 
+// Regression: only "Bearer " with that case and one space was accepted;
+// the scheme is case-insensitive, and clients send "bearer".
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	ts := newTestServer(t, true)
+	f := func(auth string, want int) {
+		t.Helper()
+		code, out := request(t, ts, "GET", "/api/v1/me", "", "Authorization: "+auth)
+		if code != want {
+			t.Fatalf("Authorization %q: %d %v, want %d", auth, code, out, want)
+		}
+	}
+	f("Bearer "+viewerTok, 200)
+	f("bearer "+viewerTok, 200)
+	f("BEARER "+viewerTok, 200)
+	f("Bearer  "+viewerTok, 200)
+	f("Bearer", 401)
+	f("Bearer ", 401)
+	f("Bearer"+viewerTok, 401)
+	f("Basic "+viewerTok, 401)
+	f("bearer not-a-real-token-at-all", 401)
+}
+
 // Regression: the access log named the client from X-Forwarded-For (or
 // X-Real-IP) whoever sent it, so any caller could log as any address, and
 // the peer itself was not recorded.
