@@ -128,6 +128,27 @@ func accessLog(t *testing.T, logs *syncBuffer, path string, wait time.Duration) 
 	}
 }
 
+// Regression: HEAD got 405 on /healthz, /readyz and the UI, which load
+// balancers and uptime checkers send.
+func TestHeadAnswers(t *testing.T) {
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html>")
+	})
+	ts := newServer(t, nil, ui, nil)
+	for _, path := range []string{"/healthz", "/readyz", "/", "/logs"} {
+		resp, err := http.Head(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(raw) != 0 {
+			t.Fatalf("HEAD %s: %d with %d body bytes", path, resp.StatusCode, len(raw))
+		}
+	}
+}
+
 // Regression: only "Bearer " with that case and one space was accepted;
 // the scheme is case-insensitive, and clients send "bearer".
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {

@@ -131,7 +131,7 @@ func (s *Server) routes() {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
 	if s.deps.UI != nil {
-		s.e.GET("/*", echo.WrapHandler(s.deps.UI))
+		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
 	}
 }
 
