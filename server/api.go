@@ -135,16 +135,12 @@ func (s *Server) overview(c echo.Context) error {
 	return c.JSON(http.StatusOK, o)
 }
 
-// bindJSON decodes a JSON body strictly: unknown fields are errors naming
-// the field.
+// bindJSON decodes a JSON body strictly: it must be sent as
+// application/json (a cross-site form or text/plain post is not), unknown
+// fields are errors naming the field, and nothing may follow the value.
 func bindJSON(c echo.Context, v any) error {
-	ct := c.Request().Header.Get("Content-Type")
-	if ct != "" && !startsWith(ct, "application/json") {
-		return fault.New(fault.BadInput, "Content-Type %q is not application/json", ct)
+	if err := checkJSONContentType(c.Request().Header.Get("Content-Type")); err != nil {
+		return err
 	}
-	dec := newStrictDecoder(c.Request().Body)
-	if err := dec.Decode(v); err != nil {
-		return fault.New(fault.BadInput, "request body is not valid JSON for this call: %s", jsonErrText(err))
-	}
-	return nil
+	return decodeJSONBody(c.Request().Body, v)
 }
