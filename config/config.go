@@ -36,6 +36,9 @@ type Config struct {
 	Ingest ingest.Config `yaml:"ingest"`
 	// Templates configures the query template catalog.
 	Templates query.Config `yaml:"templates"`
+	// Links bounds shared links: snapshot size and retention, and how many
+	// links a caller may create.
+	Links query.LinkConfig `yaml:"links"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -68,6 +71,7 @@ func Default() Config {
 		Ingest: ingest.Default(),
 
 		Templates: query.DefaultConfig(),
+		Links:     query.DefaultLinkConfig(),
 	}
 }
 
@@ -156,6 +160,8 @@ func sectionOf(goType string) string {
 		return "ingest.batch"
 	case "query.Config":
 		return "templates"
+	case "query.LinkConfig":
+		return "links"
 	}
 	return goType
 }
@@ -217,6 +223,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Templates.Validate(); err != nil {
+		return err
+	}
+	if err := c.Links.Validate(); err != nil {
 		return err
 	}
 	return c.Ingest.Validate()

@@ -47,6 +47,7 @@ func TestBadFiles(t *testing.T) {
 		"bad_ingest.bad.yaml":  `ingest.topics[0].table "traces" must be logs, events or metrics`,
 		"bad_inserts.bad.yaml": `ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got -1`,
 		"bad_idle.bad.yaml":    `ingest.batch.idle must be 0 (off) or positive, got -5ms`,
+		"bad_links.bad.yaml":   `links.snapshot_retention_days must be between 1 and 3650, got 0`,
 		"syntax.bad.yaml":      `testdata/syntax.bad.yaml: line 1: did not find expected`,
 
 		"bad_allowed_hosts.bad.yaml": `server.allowed_hosts[0] "http://logs.example.com" is not a host name, IP, or host:port`,

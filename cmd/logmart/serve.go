@@ -124,7 +124,7 @@ func runServe(args []string) error {
 	if err := templates.Load(ctx); err != nil {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
-	links := query.NewLinks(st, templates, query.LinkOptions{Retention: streamRetention(routes)})
+	links := query.NewLinks(st, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
 
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
