@@ -3,9 +3,6 @@ package query
 import (
 	"container/list"
 	"context"
-	"fmt"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,19 +126,7 @@ func (c *resultCache) len() int {
 }
 
 // settingsKey fingerprints the settings a result was read with.
-func settingsKey(s store.Settings) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ro=%t;t=%d;res=%d;read=%d;mem=%d", s.ReadOnly, s.MaxExecutionTime, s.MaxResultRows, s.MaxRowsToRead, s.MaxMemoryUsage)
-	keys := make([]string, 0, len(s.TableFilters))
-	for k := range s.TableFilters {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, ";f%d:%s=%d:%s", len(k), k, len(s.TableFilters[k]), s.TableFilters[k])
-	}
-	return b.String()
-}
+func settingsKey(s store.Settings) string { return s.Key() }
 
 // enumValuesTTL is how long a values_query enum's values are reused.
 const enumValuesTTL = 30 * time.Second

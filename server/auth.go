@@ -63,6 +63,7 @@ func (p Principal) Settings(l Limits) store.Settings {
 		MaxRowsToRead:    l.MaxRowsToRead,
 		MaxMemoryUsage:   l.MaxMemoryUsage,
 		Owner:            p.Name,
+		Pool:             string(p.Role),
 		DenyUnlisted:     len(p.Scopes) > 0,
 	}
 	if len(p.Scopes) > 0 || p.Role != RoleAdmin {

@@ -18,9 +18,9 @@ type Config struct {
 	Limits map[Role]Limits `yaml:"limits"`
 	// ShutdownTimeout bounds the wait for in-flight requests at stop. Default 10s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// QueryQueueTimeout is how long a request waits for one of its role's
-	// query slots (limits.<role>.max_concurrent_queries) before it is
-	// refused with 503. Default 10s.
+	// QueryQueueTimeout is how long a statement waits for one of its role's
+	// query slots (limits.<role>.max_concurrent_queries) before the request
+	// is refused with 503. Default 10s.
 	QueryQueueTimeout time.Duration `yaml:"query_queue_timeout"`
 	// MaxBodyBytes caps a request body, whether sent with a Content-Length
 	// or chunked; a larger one is answered 413. Default 1048576 (1 MiB).
@@ -79,11 +79,22 @@ type Limits struct {
 	MaxRowsToRead uint64 `yaml:"max_rows_to_read"`
 	// MaxMemoryUsage fails a query needing more bytes. 0: no limit.
 	MaxMemoryUsage uint64 `yaml:"max_memory_usage"`
-	// MaxConcurrentQueries is how many of the role's requests run queries
-	// at once; more wait up to query_queue_timeout. Each role has its own,
+	// MaxConcurrentQueries is how many of the role's statements run at
+	// once; more wait up to query_queue_timeout (cached answers never wait). Each role has its own,
 	// so one cannot starve another. Defaults: viewer 4, editor 2, admin 2
 	// (their sum is store.chdb.read_connections' default). 0: unbounded.
 	MaxConcurrentQueries int `yaml:"max_concurrent_queries"`
+}
+
+// QueryBudgets are the per-role statement budgets for store.NewGated
+// (limits.<role>.max_concurrent_queries), keyed like Principal.Settings'
+// Pool.
+func (c Config) QueryBudgets() map[string]int {
+	out := make(map[string]int, len(c.Limits))
+	for r, l := range c.Limits {
+		out[string(r)] = l.MaxConcurrentQueries
+	}
+	return out
 }
 
 // Default returns the defaults documented on Config.

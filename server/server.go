@@ -59,8 +59,6 @@ type Server struct {
 	e     *echo.Echo
 	auth  *authenticator
 	hosts *hostPolicy
-	// gates bound each role's concurrent query requests.
-	gates *gates
 }
 
 var (
@@ -91,8 +89,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Server {
 	if deps.Gatherer == nil {
 		deps.Gatherer = prometheus.DefaultGatherer
 	}
-	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens), hosts: newHostPolicy(cfg), gates: newGates(cfg)}
-	s.deps.Checks = append(s.deps.Checks, Check{Name: "query_slots", Fn: s.gates.check})
+	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens), hosts: newHostPolicy(cfg)}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.IPExtractor = clientIP(cfg.TrustedProxies)
@@ -108,7 +105,7 @@ func (s *Server) routes() {
 	s.e.Match(getHead, "/readyz", s.readyz)
 	s.e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})), s.auth.middleware, requireRole(RoleViewer))
 
-	api := s.e.Group("/api/v1", s.auth.middleware, s.gates.middleware)
+	api := s.e.Group("/api/v1", s.auth.middleware)
 	api.GET("/me", s.me, requireRole(RoleViewer))
 	api.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(200, "application/yaml", openapiSpec) }, requireRole(RoleViewer))
 	api.GET("/version", func(c echo.Context) error { return c.JSON(200, map[string]string{"version": s.deps.Version}) }, requireRole(RoleViewer))

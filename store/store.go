@@ -69,6 +69,9 @@ type Settings struct {
 	// DenyUnlisted makes the filters default-deny: every table of logmart's
 	// database that TableFilters does not name reads as empty.
 	DenyUnlisted bool
+	// Pool names the budget of concurrent statements the statement counts
+	// against (see Gated); logmart uses the caller's role.
+	Pool string
 	// Owner names who the statement runs for. It travels in the statement's
 	// leading comment (see Marker), never as a setting.
 	Owner string

@@ -119,22 +119,25 @@ func runServe(args []string) error {
 	go reloadOnHUP(ctx, routes, log)
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
-	runner := query.NewRunner(st, audit)
+	// Reads on callers' behalf count against their role's statement budget.
+	reads := store.NewGated(st, cfg.Server.QueryBudgets(), cfg.Server.QueryQueueTimeout)
+	runner := query.NewRunner(reads, audit)
 	templates := query.NewCatalog(cfg.Templates, runner, log)
 	if err := templates.Load(ctx); err != nil {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
-	links := query.NewLinks(st, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
+	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
 
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
 			{Name: "clickhouse", Fn: st.Ping},
+			{Name: "query_slots", Fn: reads.Saturation},
 			{Name: "kafka", Fn: func(ctx context.Context) error { return kafka.Ping(ctx, admin) }},
 		},
 		UI:       ui.Handler(),
 		SQL:      runner,
 		Logs:     runner,
-		Overview: ingest.OverviewReader{Store: st},
+		Overview: ingest.OverviewReader{Store: reads},
 		Streams:  routes,
 		Version:  version,
 

@@ -80,14 +80,14 @@ func Trust(ctx context.Context, o TrustOptions) (TrustResult, error) {
 	if err := generate(ctx, st, o.Rows); err != nil {
 		return res, err
 	}
-	runner := query.NewRunner(st, nil)
+	scfg := server.Default()
+	runner := query.NewRunner(store.NewGated(st, scfg.QueryBudgets(), scfg.QueryQueueTimeout), nil)
 	qcfg := query.DefaultConfig()
 	qcfg.Dir = o.TemplatesDir
 	catalog := query.NewCatalog(qcfg, runner, o.Log)
 	if err := catalog.Load(ctx); err != nil {
 		return res, err
 	}
-	scfg := server.Default()
 	for i := range o.Clients {
 		role := server.RoleEditor
 		if i%2 == 1 {
