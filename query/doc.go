@@ -12,7 +12,11 @@
 //
 // A shared link (Links) pins a template version, its values and an
 // absolute time range in shared_links, optionally with the result frozen
-// at creation, so the link shows the same thing when opened later.
+// at creation, so the link shows the same thing when opened later. Since
+// any viewer can create links, LinkConfig bounds what they store: a frozen
+// result's size, how long it is kept (the link itself stays), and how many
+// links a caller may create a minute and a day. A refused or failed
+// request's query_log entry is cut to bounded sizes for the same reason.
 //
 // Values never reach SQL text: they are bound as {name:Type} parameters.
 // What a caller may read is decided by the store.Settings the caller brings

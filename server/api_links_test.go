@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,4 +102,54 @@ func TestLinksAPI(t *testing.T) {
 	f("POST", "/api/v1/links", `{"template":"numbers","params":{"n":1},"from":"yesterday"}`, 400, `from: "yesterday"`)
 	f("POST", "/api/v1/links", `{"template":"other","params":{"n":1},"from":"last 1h"}`, 404, `no template "other"`)
 	f("POST", "/api/v1/links", `{"template":"numbers","version":-1,"params":{"n":1},"from":"last 1h"}`, 400, `field "version"`)
+}
+
+// Issue 10, item 8: any viewer could create links without end, each
+// freezing megabytes. Over a caller's rate the answer is 429 with
+// Retry-After; a snapshot over links.max_snapshot_bytes is 422 naming both
+// sizes.
+func TestLinksAPILimits(t *testing.T) {
+	cfg := Default()
+	cfg.Tokens = []TokenConfig{
+		{Name: "limits-vic", Role: RoleViewer, Token: viewerTok},
+		{Name: "limits-eddie", Role: RoleEditor, Token: editorTok},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	lc := query.DefaultLinkConfig()
+	lc.RatePerMinute, lc.MaxSnapshotBytes = 2, 1024
+	s := New(cfg, Deps{Links: query.NewLinks(testStore, oneTemplate{}, query.LinkOptions{Config: &lc})}, nil)
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+
+	code, body := call(t, ts, "POST", "/api/v1/links", viewerTok, `{"template":"numbers","params":{"n":500},"from":"last 1h","snapshot":true}`)
+	msg, _ := body["error"].(string)
+	if code != 422 || !strings.Contains(msg, "more than links.max_snapshot_bytes allows (1.0 KiB, 1024 bytes)") {
+		t.Fatalf("a snapshot over the cap: %d %v", code, body)
+	}
+	// The refused snapshot ran a query, so it took one of the two places.
+	if code, body := call(t, ts, "POST", "/api/v1/links", viewerTok, `{"template":"numbers","params":{"n":2},"from":"last 1h","snapshot":true}`); code != 201 {
+		t.Fatalf("a small snapshot: %d %v", code, body)
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/links", strings.NewReader(`{"template":"numbers","params":{"n":2},"from":"last 1h"}`))
+	req.Header.Set("Authorization", "Bearer "+viewerTok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]string
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || !strings.Contains(out["error"], `"limits-vic" may create at most 2 links a minute (links.rate_per_minute); try again in `) {
+		t.Fatalf("over the rate: %d %v", resp.StatusCode, out)
+	}
+	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Fatalf("Retry-After %q", resp.Header.Get("Retry-After"))
+	}
+	// The rate is per token.
+	if code, body := call(t, ts, "POST", "/api/v1/links", editorTok, `{"template":"numbers","params":{"n":2},"from":"last 1h"}`); code != 201 {
+		t.Fatalf("another token: %d %v", code, body)
+	}
 }

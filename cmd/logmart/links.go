@@ -160,7 +160,9 @@ type linkAnswer struct {
 		At   time.Time `json:"at"`
 		Rows []any     `json:"rows"`
 	} `json:"snapshot"`
-	SnapshotHidden string `json:"snapshot_hidden"`
+	SnapshotHidden    string     `json:"snapshot_hidden"`
+	SnapshotExpiresAt *time.Time `json:"snapshot_expires_at"`
+	SnapshotExpired   string     `json:"snapshot_expired"`
 }
 
 func printLink(w io.Writer, base string, raw []byte, l linkAnswer, asJSON bool) error {
@@ -190,10 +192,14 @@ func printLink(w io.Writer, base string, raw []byte, l linkAnswer, asJSON bool) 
 	}
 	row("created", fmt.Sprintf("%s UTC by %s", query.FormatLinkTime(l.CreatedAt), by))
 	switch {
+	case l.Snapshot != nil && l.SnapshotExpiresAt != nil:
+		row("snapshot", fmt.Sprintf("%d rows frozen at %s UTC, kept until %s UTC", len(l.Snapshot.Rows), query.FormatLinkTime(l.Snapshot.At), query.FormatLinkTime(*l.SnapshotExpiresAt)))
 	case l.Snapshot != nil:
 		row("snapshot", fmt.Sprintf("%d rows frozen at %s UTC", len(l.Snapshot.Rows), query.FormatLinkTime(l.Snapshot.At)))
 	case l.SnapshotHidden != "":
 		row("snapshot", "hidden: "+l.SnapshotHidden)
+	case l.SnapshotExpired != "":
+		row("snapshot", "expired: "+l.SnapshotExpired)
 	}
 	switch l.Hot {
 	case string(query.HotPartial):

@@ -58,6 +58,7 @@ export function mount(el, ctx) {
     if (link.hot === 'gone') notices.appendChild(h('div', { class: 'warn-box', 'data-notice': 'hot', text: GONE }));
     else if (link.hot === 'partial') notices.appendChild(h('div', { class: 'warn-box', 'data-notice': 'hot', text: PARTIAL }));
     if (link.snapshot_hidden) notices.appendChild(notice(link.snapshot_hidden, 'snapshot-hidden'));
+    if (link.snapshot_expired) notices.appendChild(notice(link.snapshot_expired, 'snapshot-expired'));
 
     const liveStats = h('span', { class: 'stats', 'aria-live': 'polite' });
     const live = h('div', { class: 'results', 'data-result': 'live' }, notice('Running the pinned query…'));
