@@ -36,6 +36,14 @@ type prepared struct {
 	sql    string
 	params map[string]string // bound text, by placeholder name
 	values map[string]any    // for TemplateRun.Params
+	given  map[string]any    // for TemplateRef.Values
+}
+
+// ref names the version that runs, with the values the request set.
+func (p *prepared) ref() TemplateRef {
+	r := p.t.Ref()
+	r.Values = p.given
+	return r
 }
 
 // ResolveRange resolves a request's from and to by TemplateRange against
@@ -55,10 +63,11 @@ func (c *Catalog) CheckTemplate(ctx context.Context, req TemplateRequest) (Templ
 	if err != nil {
 		return TemplateRef{}, err
 	}
-	if _, err := c.prepare(ctx, t, req, store.Settings{ReadOnly: true}); err != nil {
+	p, err := c.prepare(ctx, t, req, store.Settings{ReadOnly: true})
+	if err != nil {
 		return TemplateRef{}, err
 	}
-	return t.Ref(), nil
+	return p.ref(), nil
 }
 
 // RunTemplate implements Templates.
@@ -109,7 +118,7 @@ func (c *Catalog) Run(ctx context.Context, who Caller, req TemplateRequest, s st
 		return nil, err
 	}
 	return &TemplateRun{
-		TemplateResult: &TemplateResult{TemplateRef: t.Ref(), SQL: p.sql, Result: res},
+		TemplateResult: &TemplateResult{TemplateRef: p.ref(), SQL: p.sql, Result: res},
 		Params:         p.values, From: req.From.UTC(), To: req.To.UTC(), Cached: how != cacheMiss,
 	}, nil
 }
@@ -184,13 +193,13 @@ func (c *Catalog) prepare(ctx context.Context, t *Template, req TemplateRequest,
 		return nil, fault.New(fault.BadInput, "param %s: unknown; template %s v%d takes %s", show(name), t.ID, t.Version, takes)
 	}
 	now := c.now().UTC()
-	values := map[string]any{}
+	values, given := map[string]any{}, map[string]any{}
 	for _, p := range t.params {
-		raw, given := req.Params[p.Name]
-		if isEmpty(raw) {
-			given = false
+		raw, set := req.Params[p.Name]
+		if isEmpty(p.typ, raw) {
+			set = false
 		}
-		if !given {
+		if !set {
 			if p.Default == nil {
 				if p.Required {
 					return nil, fault.New(fault.BadInput, "param %q: is required", p.Name)
@@ -204,6 +213,9 @@ func (c *Catalog) prepare(ctx context.Context, t *Template, req TemplateRequest,
 			return nil, fault.New(fault.BadInput, "param %q: %v", p.Name, err)
 		}
 		values[p.Name] = v
+		if set {
+			given[p.Name] = jsonValue(v)
+		}
 	}
 	env := map[string]any{ParamFrom: req.From.UTC(), ParamTo: req.To.UTC()}
 	for _, p := range t.params {
@@ -241,7 +253,7 @@ func (c *Catalog) prepare(ctx context.Context, t *Template, req TemplateRequest,
 		}
 	}
 	sql, names := t.render(func(name string) bool { _, ok := values[name]; return ok })
-	out := &prepared{t: t, sql: sql, params: make(map[string]string, len(names)), values: make(map[string]any, len(values))}
+	out := &prepared{t: t, sql: sql, params: make(map[string]string, len(names)), values: make(map[string]any, len(values)), given: given}
 	for name, v := range values {
 		out.values[name] = jsonValue(v)
 	}
@@ -266,12 +278,16 @@ func (c *Catalog) prepare(ctx context.Context, t *Template, req TemplateRequest,
 }
 
 // isEmpty: an absent value, null, "" and [] all leave a parameter unset
-// (a form's empty field means "no filter").
-func isEmpty(v any) bool {
+// (a form's empty field means "no filter"), and so does a list written as
+// text with no items (" , ").
+func isEmpty(t ParamType, v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return true
 	case string:
+		if t == TypeStringList || t == TypeIntList {
+			return len(listText(x)) == 0
+		}
 		return x == ""
 	case []any:
 		return len(x) == 0

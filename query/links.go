@@ -24,6 +24,8 @@ type TemplateRequest struct {
 	// Version 0 means the latest version.
 	Version uint32
 	// Params are JSON values (strings, json.Number, bools, slices) by name.
+	// Any value may be text ("5", "true", "a,b"): the template's parameter
+	// types it.
 	Params   map[string]any
 	From, To time.Time
 }
@@ -34,6 +36,11 @@ type TemplateRef struct {
 	Version       uint32
 	Title         string
 	Visualization string
+	// Values are the values the request set (defaults left out), typed by
+	// the version's parameters and written as JSON values: numbers, bools,
+	// lists as arrays, durations and times as text, a relative time made
+	// absolute. A link pins these, so "5" and 5 pin the same link.
+	Values map[string]any
 }
 
 // TemplateResult is a finished template run.
@@ -225,7 +232,7 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 	if to.After(now.Add(time.Minute)) {
 		return nil, fault.New(fault.BadInput, "to (%s) is in the future: a link pins a range that has already happened", to.Format(time.RFC3339))
 	}
-	params, canon, err := canonicalParams(req.Params)
+	params, _, err := canonicalParams(req.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +256,7 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 		if err != nil {
 			return nil, err
 		}
-		link.Version = res.Version
+		link.Version, link.Params = res.Version, res.Values
 		link.Snapshot = newSnapshot(res, l.now())
 		if n := len(link.Snapshot.Rows); n > MaxSnapshotRows {
 			linksRefused.WithLabelValues(refusedSnapshot).Inc()
@@ -270,7 +277,12 @@ func (l *Links) Create(ctx context.Context, who Caller, req LinkRequest, s store
 		if err != nil {
 			return nil, err
 		}
-		link.Version = ref.Version
+		link.Version, link.Params = ref.Version, ref.Values
+	}
+	// Pin the values as the template typed them: "5" and 5 are one link.
+	var canon string
+	if link.Params, canon, err = canonicalParams(link.Params); err != nil {
+		return nil, err
 	}
 	if link.Version == 0 {
 		return nil, fmt.Errorf("template %q resolved to version 0", req.Template)

@@ -71,7 +71,9 @@ func (tt *testTemplates) resolve(req TemplateRequest) (TemplateRef, string, map[
 	if _, ok := params["service"]; !ok {
 		return TemplateRef{}, "", nil, fault.New(fault.BadInput, "param \"service\": is required")
 	}
-	return TemplateRef{Template: req.Template, Version: v, Title: "Errors of " + req.Template, Visualization: "table"}, sql, params, nil
+	ref := TemplateRef{Template: req.Template, Version: v, Title: "Errors of " + req.Template, Visualization: "table",
+		Values: map[string]any{"service": params["service"]}}
+	return ref, sql, params, nil
 }
 
 func (tt *testTemplates) CheckTemplate(_ context.Context, req TemplateRequest) (TemplateRef, error) {
@@ -207,11 +209,11 @@ func TestLinkParamsRoundTripExactly(t *testing.T) {
 	}
 }
 
-// anyParams accepts any parameter values.
+// anyParams accepts any parameter values and types none of them.
 type anyParams struct{ *testTemplates }
 
 func (a anyParams) CheckTemplate(_ context.Context, req TemplateRequest) (TemplateRef, error) {
-	return TemplateRef{Template: req.Template, Version: 1}, nil
+	return TemplateRef{Template: req.Template, Version: 1, Values: req.Params}, nil
 }
 
 func TestLinkRelativeRangeIsResolvedAtCreation(t *testing.T) {

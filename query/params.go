@@ -144,8 +144,11 @@ func compatibleList(t ParamType) string {
 
 // checkValue converts a raw value (decoded from JSON with UseNumber, or
 // from YAML) into the Go value of type t: string, int64, float64, bool,
-// time.Duration, time.Time, []string or []int64. Errors read well after
-// `param "name": `.
+// time.Duration, time.Time, []string or []int64. Every type is accepted in
+// its text form, which is what the CLI's --param and Explore's form and
+// URL send: "42", "0.5", "true", "5m", "now-1h", and lists comma-separated
+// ("a, b" reads as listText does). JSON numbers, bools and arrays are
+// accepted too. Errors read well after `param "name": `.
 func checkValue(t ParamType, v any, now time.Time) (any, error) {
 	switch t {
 	case TypeString, TypeEnum:
@@ -182,7 +185,8 @@ func checkValue(t ParamType, v any, now time.Time) (any, error) {
 		case bool:
 			return x, nil
 		case string:
-			if b, err := strconv.ParseBool(x); err == nil && (x == "true" || x == "false") {
+			// strconv's forms: true/false in any of three cases, t/f, 1/0.
+			if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
 				return b, nil
 			}
 			return nil, fmt.Errorf("%s is not a bool (want true or false)", show(v))
@@ -209,6 +213,9 @@ func checkValue(t ParamType, v any, now time.Time) (any, error) {
 		return ParseTime(s, now)
 	case TypeStringList, TypeIntList:
 		items, ok := v.([]any)
+		if s, isText := v.(string); isText {
+			items, ok = listText(s), true
+		}
 		if !ok {
 			return nil, wantGot("a list", v)
 		}
@@ -237,6 +244,20 @@ func checkValue(t ParamType, v any, now time.Time) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown type %s", t)
+}
+
+// listText reads a list written as text, the way Explore URLs and the
+// CLI's --param write it: items separated by commas, each trimmed of
+// spaces, empty items left out ("a, b,,c" is a, b, c; " , " is no items).
+// An item that holds a comma can only be sent as a JSON array.
+func listText(s string) []any {
+	items := []any{}
+	for _, it := range strings.Split(s, ",") {
+		if it = strings.TrimSpace(it); it != "" {
+			items = append(items, it)
+		}
+	}
+	return items
 }
 
 func toInt(v any) (int64, error) {

@@ -25,7 +25,7 @@ func (oneTemplate) check(req query.TemplateRequest) (query.TemplateRef, error) {
 	if _, ok := req.Params["n"].(interface{ Int64() (int64, error) }); !ok {
 		return query.TemplateRef{}, fault.New(fault.BadInput, "param \"n\": must be a whole number")
 	}
-	return query.TemplateRef{Template: "numbers", Version: 3, Visualization: "table"}, nil
+	return query.TemplateRef{Template: "numbers", Version: 3, Visualization: "table", Values: map[string]any{"n": req.Params["n"]}}, nil
 }
 
 func (o oneTemplate) CheckTemplate(_ context.Context, req query.TemplateRequest) (query.TemplateRef, error) {
