@@ -100,8 +100,9 @@ func TestParamValues(t *testing.T) {
 	f(map[string]any{"hosts": "it's"}, base+"; hosts=['it''s']", "")
 	f(map[string]any{"codes": "404"}, base+"; codes=[404]", "")
 	f(map[string]any{"hosts": "x');--,]"}, base+"; hosts=['x'');--', ']']", "")
-	f(map[string]any{"service": "a, b"}, "from=2026-11-21 09:00:00.000; to=2026-11-21 10:00:00; service=a, b; limit=10; step=60", "") // only lists split
-	f(map[string]any{"hosts": " , ", "codes": ","}, base, "") // a list with no items is unset, like []
+	// Only lists split on commas; a list with no items is unset, like [].
+	f(map[string]any{"service": "a, b"}, "from=2026-11-21 09:00:00.000; to=2026-11-21 10:00:00; service=a, b; limit=10; step=60", "")
+	f(map[string]any{"hosts": " , ", "codes": ","}, base, "")
 
 	f(map[string]any{"service": strings.Repeat("x", 65)}, "", `param "service": longer than 64 bytes (got 65)`)
 	f(map[string]any{"service": 5}, "", `param "service": got a number, want a string`)
