@@ -21,8 +21,8 @@
 // drops the repeat.
 //
 // Beside the path: config.go is the ingest section of the configuration,
-// health.go and metrics.go say how each partition is doing, and
-// overview.go gathers the overview page. Package ingest/kafka is the Kafka
+// and health.go and metrics.go say how each partition is doing (the
+// overview page shows Ingester.Health). Package ingest/kafka is the Kafka
 // boundary (client options and the embedded broker), and ingest/fileload
 // sends log files through the same path.
 package ingest

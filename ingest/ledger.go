@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -366,4 +367,23 @@ func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (m
 		out[p] = l
 	}
 	return out, nil
+}
+
+// u64 reads a number cell, whichever way the engine returned it.
+func u64(v any) uint64 {
+	switch x := v.(type) {
+	case json.Number:
+		n, _ := strconv.ParseUint(string(x), 10, 64)
+		return n
+	case uint64:
+		return x
+	case int64:
+		return uint64(x)
+	case float64:
+		return uint64(x)
+	case string:
+		n, _ := strconv.ParseUint(x, 10, 64)
+		return n
+	}
+	return 0
 }

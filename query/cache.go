@@ -3,6 +3,10 @@ package query
 import (
 	"container/list"
 	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +42,8 @@ type resultCache struct {
 	ttl time.Duration
 	max int
 	now func() time.Time
+	// counts counts lookups by how the result came (cacheHit, …).
+	counts *prometheus.CounterVec
 
 	mu      sync.Mutex
 	lru     *list.List // of *cacheEntry, most recent first
@@ -58,7 +64,7 @@ type flight struct {
 }
 
 func newResultCache(ttl time.Duration, max int) *resultCache {
-	return &resultCache{ttl: ttl, max: max, now: time.Now, lru: list.New(),
+	return &resultCache{ttl: ttl, max: max, now: time.Now, counts: templateCache, lru: list.New(),
 		entries: map[string]*list.Element{}, flights: map[string]*flight{}}
 }
 
@@ -74,7 +80,7 @@ func (c *resultCache) do(ctx context.Context, key string, run func(context.Conte
 		if c.now().Before(e.expires) {
 			c.lru.MoveToFront(el)
 			c.mu.Unlock()
-			templateCache.WithLabelValues(cacheHit).Inc()
+			c.counts.WithLabelValues(cacheHit).Inc()
 			return e.res, cacheHit, nil
 		}
 		c.lru.Remove(el)
@@ -82,7 +88,7 @@ func (c *resultCache) do(ctx context.Context, key string, run func(context.Conte
 	}
 	if f, ok := c.flights[key]; ok {
 		c.mu.Unlock()
-		templateCache.WithLabelValues(cacheShared).Inc()
+		c.counts.WithLabelValues(cacheShared).Inc()
 		select {
 		case <-f.done:
 			return f.res, cacheShared, f.err
@@ -93,7 +99,7 @@ func (c *resultCache) do(ctx context.Context, key string, run func(context.Conte
 	f := &flight{done: make(chan struct{})}
 	c.flights[key] = f
 	c.mu.Unlock()
-	templateCache.WithLabelValues(cacheMiss).Inc()
+	c.counts.WithLabelValues(cacheMiss).Inc()
 
 	go func() {
 		defer close(f.done)
@@ -116,6 +122,41 @@ func (c *resultCache) do(ctx context.Context, key string, run func(context.Conte
 	case <-ctx.Done():
 		return nil, cacheMiss, ctx.Err()
 	}
+}
+
+// runCached runs q for who through c under key: identical requests share
+// one run while it is in flight and its result for c's lifetime. Every
+// request is audited: the run itself (by run) with its statistics, and
+// each reuse with the caller, no rows read and the time it waited. reused
+// says the result was not run for this request.
+func (r *Runner) runCached(ctx context.Context, c *resultCache, key string, who Caller, q store.Query, e Entry) (res *store.Result, reused bool, err error) {
+	start := time.Now()
+	res, how, err := c.do(ctx, key, func(ctx context.Context) (*store.Result, error) {
+		return r.run(ctx, who, q, e)
+	})
+	if how != cacheMiss {
+		e.Time, e.Caller, e.Duration, e.Err = start, who, time.Since(start), err
+		if e.SQL == "" {
+			e.SQL = q.SQL
+		}
+		if res != nil {
+			e.ResultRows = len(res.Rows)
+		}
+		r.audit.Record(e)
+	}
+	return res, how != cacheMiss, err
+}
+
+// cacheKey is the cache key of q run as name: everything its result
+// depends on (statement, bound values, the caller's settings).
+func cacheKey(name string, q store.Query) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00", name, q.SQL)
+	for _, n := range slices.Sorted(maps.Keys(q.Params)) {
+		fmt.Fprintf(&b, "%s=%d:%s\x00", n, len(q.Params[n]), q.Params[n])
+	}
+	b.WriteString(settingsKey(q.Settings))
+	return b.String()
 }
 
 // len is the number of cached results, expired ones included.

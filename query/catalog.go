@@ -25,8 +25,9 @@ type Config struct {
 	// request (same template version, values, range and caller settings).
 	// Relative ranges ("now-1h") resolve against now rounded down to it, so
 	// a dashboard opened by many people within that window runs each panel
-	// once. 0 turns the cache off (identical concurrent requests still run
-	// once). Default 10s.
+	// once. The overview page's reads are reused for as long. 0 turns the
+	// cache off (identical concurrent requests still run once). Default
+	// 10s.
 	CacheTTL time.Duration `yaml:"cache_ttl"`
 	// CacheEntries caps the cached results; the least recently used goes
 	// first. Results over 10000 rows are not cached. Default 1000.

@@ -3,6 +3,10 @@
 // query templates, and shared links that pin a template run. Every run is
 // recorded in query_log by the Audit.
 //
+// The overview page's figures (OverviewReader) are reads of the logs
+// table, each bounded by the requested window of minutes, recorded like any
+// other and kept for the template cache's lifetime.
+//
 // A template is a named, versioned, typed, parameterized query read from
 // configs/templates and checked by ClickHouse when loaded (Catalog, Lint).
 // Every version ever loaded stays runnable from query_templates. A run

@@ -24,11 +24,6 @@ type LogSearcher interface {
 	SearchLogs(ctx context.Context, who query.Caller, q query.LogSearch, s store.Settings) (*store.Result, error)
 }
 
-// OverviewSource answers the overview page.
-type OverviewSource interface {
-	Overview(ctx context.Context, minutes int, s store.Settings) (*ingest.Overview, error)
-}
-
 // StreamRules are the ingest routing rules, reloadable at run time.
 type StreamRules interface {
 	Reload() error
@@ -116,23 +111,6 @@ func (s *Server) searchLogs(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, toJSON(res))
-}
-
-func (s *Server) overview(c echo.Context) error {
-	minutes := 15
-	if v := c.QueryParam("minutes"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fault.New(fault.BadInput, "minutes %q is not a whole number", v)
-		}
-		minutes = n
-	}
-	p, lim := s.settings(c)
-	o, err := s.deps.Overview.Overview(c.Request().Context(), minutes, p.Settings(lim))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, o)
 }
 
 // bindJSON decodes a JSON body strictly: it must be sent as

@@ -27,7 +27,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	runner := query.NewRunner(testStore, nil)
-	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: ingest.OverviewReader{Store: testStore}, Streams: routes,
+	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Streams: routes,
 		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {

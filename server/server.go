@@ -41,7 +41,10 @@ type Deps struct {
 	SQL      SQLRunner
 	Logs     LogSearcher
 	Overview OverviewSource
-	Streams  StreamRules
+	// Ingest adds this replica's partitions to the overview; nil shows
+	// none.
+	Ingest  IngestHealth
+	Streams StreamRules
 	// Links serves /api/v1/links (shared links).
 	Links LinkService
 	// Templates serves /api/v1/templates and /api/v1/query.

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
@@ -63,7 +62,7 @@ func newTestServer(t *testing.T, tokens bool, checks ...Check) *httptest.Server 
 		t.Fatal(err)
 	}
 	runner := query.NewRunner(testStore, nil)
-	s := New(cfg, Deps{Checks: checks, SQL: runner, Logs: runner, Overview: ingest.OverviewReader{Store: testStore}}, nil)
+	s := New(cfg, Deps{Checks: checks, SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0)}, nil)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts

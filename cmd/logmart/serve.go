@@ -137,7 +137,8 @@ func runServe(args []string) error {
 		UI:       ui.Handler(),
 		SQL:      runner,
 		Logs:     runner,
-		Overview: ingest.OverviewReader{Store: reads},
+		Overview: query.NewOverviewReader(runner, cfg.Templates.CacheTTL),
+		Ingest:   ing,
 		Streams:  routes,
 		Version:  version,
 

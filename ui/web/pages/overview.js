@@ -1,5 +1,6 @@
-// Overview: instance totals, ingest rate, levels over time, streams and
-// services. Refreshes every 10 s while visible.
+// Overview: the last MINUTES of logs (rows, ingest rate, levels over time,
+// streams and services), the table's size on disk and this replica's Kafka
+// partitions. Refreshes every 10 s while visible.
 
 import { api, query } from '../api.js';
 import { h, replace, errorBox, notice, card } from '../dom.js';
@@ -70,7 +71,7 @@ export function mount(el, ctx) {
   const status = h('span', { class: 'muted refresh-status', text: 'loading…' });
   const problem = h('div', { class: 'problem' });
   const tiles = {
-    rows: tile('rows', 'Rows stored', 'all streams'),
+    rows: tile('rows', 'Rows', `last ${MINUTES} min, all streams`),
     disk: tile('disk', 'On disk', 'compressed'),
     rpm: tile('rpm', 'Rows / min', 'last minute'),
     services: tile('services', 'Services', `seen in last ${MINUTES} min`),
@@ -93,7 +94,7 @@ export function mount(el, ctx) {
       card('Ingest rate', rateBox, h('span', { class: 'muted', text: 'rows per bucket' })),
       card('Levels', levelsBox, h('span', { class: 'muted', text: 'rows per bucket, stacked' }))),
     h('div', { class: 'grid-2' },
-      card('Streams', streamsBox),
+      card('Streams', streamsBox, h('span', { class: 'muted', text: `last ${MINUTES} min` })),
       card('Services', servicesBox, h('span', { class: 'muted', text: `last ${MINUTES} min` }))),
     card('Ingest', ingestBox, h('span', { class: 'muted', text: 'Kafka partitions on this replica' })));
 
@@ -136,8 +137,8 @@ export function mount(el, ctx) {
     levelsChart.set(xs, names.map((n) => ({ label: n, ...levelStyle(n), values: byLevel.get(n) })));
 
     const streams = Array.isArray(ov.streams) ? ov.streams : [];
-    replace(streamsBox, streams.length === 0 ? notice('no streams yet') : dataTable(
-      [{ label: 'Stream' }, { label: 'Rows', num: true }, { label: 'On disk', num: true }, { label: 'Newest row', num: true }],
+    replace(streamsBox, streams.length === 0 ? notice(`no rows in the last ${MINUTES} minutes`) : dataTable(
+      [{ label: 'Stream' }, { label: 'Rows', num: true }, { label: 'On disk', num: true, title: "an estimate: the table's size split by the streams' rows in the window" }, { label: 'Newest row', num: true }],
       streams.map((s) => [
         h('span', { class: 'mono', text: s.name }),
         int(s.rows),
