@@ -21,43 +21,17 @@ import (
 	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
-)
-
-var (
-	chPath string
-	dbSeq  int
-	dbMu   sync.Mutex
+	"github.com/logmart/logmart/store/storetest"
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "logmart-ingest-test-")
-	if err != nil {
-		panic(err)
-	}
-	chPath = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, "ingest_test", nil)
 }
 
 // newStore opens a fresh database on the process's one engine.
 func newStore(t *testing.T) *chdb.Engine {
 	t.Helper()
-	dbMu.Lock()
-	dbSeq++
-	name := fmt.Sprintf("ingest_test_%d", dbSeq)
-	dbMu.Unlock()
-	cfg := chdb.Default()
-	cfg.Path = chPath
-	st, err := chdb.Open(cfg, name, nil)
-	if err != nil {
-		t.Fatalf("ingest tests need the embedded engine: %v", err)
-	}
-	if err := store.Migrate(context.Background(), st, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.Database(t)
 }
 
 func newKafka(t *testing.T) (*kafka.Embedded, []kgo.Opt) {

@@ -11,6 +11,7 @@ import (
 	"github.com/logmart/logmart/query/templatetest"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
+	"github.com/logmart/logmart/store/storetest"
 )
 
 // shippedDir is the repository's template folder.
@@ -24,27 +25,16 @@ var (
 	demoEnd = time.Now().UTC().Truncate(time.Minute)
 )
 
-// templateStore is a database of its own on the engine TestMain booted (one
-// engine per process; separate databases keep these tests' rows apart from
-// the links tests'), migrated and holding the demo hour ending at demoEnd.
+// templateStore is a database of its own on the package's engine
+// (separate databases keep these tests' rows apart from the links tests'),
+// migrated and holding the demo hour ending at demoEnd.
 func templateStore(t testing.TB) *chdb.Engine {
 	t.Helper()
 	tmplOnce.Do(func() {
-		ctx := context.Background()
-		res, err := testStore.Query(ctx, store.Query{SQL: "SELECT path FROM system.disks WHERE name = 'default'"})
-		if err != nil {
-			tmplErr = err
+		if tmplStore, tmplErr = storetest.Open("templates_test"); tmplErr != nil {
 			return
 		}
-		cfg := chdb.Default()
-		cfg.Path = str(res.Rows[0][0])
-		if tmplStore, tmplErr = chdb.Open(cfg, "templates_test", nil); tmplErr != nil {
-			return
-		}
-		if tmplErr = store.Migrate(ctx, tmplStore, nil); tmplErr != nil {
-			return
-		}
-		tmplErr = templatetest.InsertDemo(ctx, tmplStore, demoEnd)
+		tmplErr = templatetest.InsertDemo(context.Background(), tmplStore, demoEnd)
 	})
 	if tmplErr != nil {
 		t.Fatal(tmplErr)

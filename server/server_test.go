@@ -17,29 +17,13 @@ import (
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
+	"github.com/logmart/logmart/store/storetest"
 )
 
 var testStore *chdb.Engine
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "logmart-server-test-")
-	if err != nil {
-		panic(err)
-	}
-	cfg := chdb.Default()
-	cfg.Path = dir
-	testStore, err = chdb.Open(cfg, "server_test", nil)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "server tests need the embedded engine:", err)
-		os.Exit(1)
-	}
-	if err := store.Migrate(context.Background(), testStore, nil); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, "server_test", func(st *chdb.Engine) { testStore = st })
 }
 
 const (

@@ -9,24 +9,19 @@ import (
 
 	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/store"
-	"github.com/logmart/logmart/store/chdb"
+	"github.com/logmart/logmart/store/storetest"
 )
+
+func TestMain(m *testing.M) {
+	storetest.Main(m, "templatetest", nil)
+}
 
 // TestInsertDemoFollowsTheDemoWorld: the rows InsertDemo writes name the
 // demo's services, in the streams the shipped rules give them, on the
 // demo's hosts, for the demo's tenants, in the promised numbers.
 func TestInsertDemoFollowsTheDemoWorld(t *testing.T) {
 	ctx := context.Background()
-	cfg := chdb.Default()
-	cfg.Path = t.TempDir()
-	st, err := chdb.Open(cfg, "templatetest", nil)
-	if err != nil {
-		t.Fatalf("the embedded engine: %v", err)
-	}
-	defer st.Close()
-	if err := store.Migrate(ctx, st, nil); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Database(t)
 	end := time.Now().UTC().Truncate(time.Minute)
 	if err := InsertDemo(ctx, st, end); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,10 @@ import (
 
 var testEngine *Engine
 
+// TestMain boots the engine itself rather than through store/storetest:
+// that package imports this one, so these in-package tests (which reach
+// unexported names) cannot import it, and Open is what they test. It leaves
+// migrating to the tests that pin it.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "logmart-chdb-test-")
 	if err != nil {
