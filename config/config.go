@@ -20,6 +20,7 @@ import (
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
+	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
 	"github.com/logmart/logmart/store/remote"
 )
@@ -216,8 +217,8 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("store.engine %q must be chdb or remote", c.Store.Engine)
 	}
-	if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(c.Store.Database) {
-		return fmt.Errorf("store.database %q must be letters, digits and _", c.Store.Database)
+	if err := store.CheckDatabase(c.Store.Database); err != nil {
+		return err
 	}
 	if err := c.Kafka.Validate(); err != nil {
 		return err

@@ -307,24 +307,12 @@ func (b *partBatch) rangeOf() intent {
 }
 
 // token identifies the batch by partition and offset range; ClickHouse drops
-// a second insert with the same token.
+// a second insert with the same token. store.DedupToken keeps it within the
+// token alphabet (topic names may hold other characters) and states the
+// contract it must keep.
 func (b *partBatch) token(table string) string {
 	rg := b.rangeOf()
-	return sanitizeToken(fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, rg.first, rg.last, table))
-}
-
-// sanitizeToken keeps a token within the characters the store accepts;
-// topic names may hold others.
-func sanitizeToken(s string) string {
-	out := []byte(s)
-	for i, c := range out {
-		ok := c == '_' || c == '.' || c == ':' || c == '/' || c == '-' ||
-			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-		if !ok {
-			out[i] = '_'
-		}
-	}
-	return string(out)
+	return store.DedupToken(fmt.Sprintf("%s.%d.%d-%d.%s", b.topic, b.partition, rg.first, rg.last, table))
 }
 
 // write inserts the batch's rows and its dead letters, each table with the

@@ -15,9 +15,9 @@ import (
 //
 // Exactly once rests on the token. Insert writes block into table as one
 // insert. token names the batch and the table
-// ("topic.partition.first-last.table", see partBatch.token; only the
-// characters A-Z a-z 0-9 _ . : / -): an insert whose token the table
-// already holds must store nothing and return nil, as long as the token is
+// ("topic.partition.first-last.table", see partBatch.token, made by
+// store.DedupToken): an insert whose token the table already holds must
+// store nothing and return nil, as long as the token is
 // among the table's most recent inserts (non_replicated_deduplication_window,
 // 10000 inserts for logs, events, metrics and dead_letters). A batch written
 // again, after a crash, a rebalance or an answer lost on its way back, then

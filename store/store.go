@@ -20,12 +20,13 @@ type Store interface {
 	Query(ctx context.Context, q Query) (*Result, error)
 	// Exec runs one statement that returns no rows (DDL, INSERT … SELECT).
 	Exec(ctx context.Context, q Query) error
-	// Insert writes a columnar block into table in one insert. When token is not
-	// empty, ClickHouse deduplicates a repeated insert carrying the same token,
-	// which is what makes retried batches exactly-once. Tables with a
-	// deduplication window (logs, events, metrics, dead_letters) must always be
-	// given a token: without one the embedded engine deduplicates identical
-	// blocks by their hash.
+	// Insert writes a columnar block into table in one insert, refusing what
+	// CheckInsert refuses. When token is not empty, ClickHouse drops a
+	// repeated insert carrying the same token, which is what makes retried
+	// batches exactly-once (DedupToken states what a token must keep to).
+	// Without a token deduplication is off and an identical second block is
+	// kept, so a writer that retries (ingest, into logs, events, metrics and
+	// dead_letters) must always give one.
 	Insert(ctx context.Context, table string, b *Block, token string) error
 	// Ping answers nil when the engine can run a query.
 	Ping(ctx context.Context) error
@@ -104,10 +105,10 @@ type Result struct {
 	Stats   Stats
 }
 
-// DeferSkipIndexes is the insert setting that leaves a new part's data
-// skipping indexes (the trace_id bloom filter) to the merge that rewrites
-// it. Built on insert they were a tenth of an insert's CPU and then thrown
-// away: a merge builds the merged part's indexes from its rows anyway. A
-// part not merged yet is read without its index, and such parts are the
-// newest and smallest.
-const DeferSkipIndexes = "materialize_skip_indexes_on_insert = 0"
+// DeferSkipIndexes is the insert setting that, set to 0, leaves a new
+// part's data skipping indexes (the trace_id bloom filter) to the merge
+// that rewrites it (see InsertSettings). Built on insert they were a tenth
+// of an insert's CPU and then thrown away: a merge builds the merged part's
+// indexes from its rows anyway. A part not merged yet is read without its
+// index, and such parts are the newest and smallest.
+const DeferSkipIndexes = "materialize_skip_indexes_on_insert"

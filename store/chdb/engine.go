@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -117,8 +116,8 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if !validIdent(database) {
-		return nil, fmt.Errorf("store.database %q is not a valid identifier (letters, digits, _)", database)
+	if err := store.CheckDatabase(database); err != nil {
+		return nil, err
 	}
 	if cfg.Library == "" {
 		cfg.Library = DefaultLibPath()
@@ -257,8 +256,6 @@ func profileStatements(s store.Settings, tables []string) []string {
 	return out
 }
 
-func quote(s string) string { return store.Quote(s) }
-
 // profileKey names the sessions that can run a statement with settings s.
 func profileKey(s store.Settings, tables []string) string {
 	if s.IsZero() {
@@ -294,10 +291,6 @@ func (e *Engine) tables(ctx context.Context) ([]string, error) {
 }
 
 const tablesTTL = 30 * time.Second
-
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
-
-func validIdent(s string) bool { return identRe.MatchString(s) }
 
 // acquire takes a connection able to run a statement with settings s.
 func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {
@@ -526,7 +519,7 @@ func (e *Engine) statement(ctx context.Context, c *conn, owner string, sql []byt
 // session, until finished closes: a statement not yet registered with the
 // engine when ctx ended is killed on the next try.
 func (e *Engine) kill(marker string, finished <-chan struct{}) {
-	q := []byte("KILL QUERY WHERE startsWith(query, " + quote(marker) + ") ASYNC")
+	q := []byte("KILL QUERY WHERE startsWith(query, " + store.Quote(marker) + ") ASYNC")
 	for {
 		e.controlMu.Lock()
 		select {
@@ -664,28 +657,18 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 	return nil
 }
 
-var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,256}$`)
-
-// Insert implements store.Store. After checking the block, the table name
-// and the token (an empty block writes nothing), it streams the block in
-// ClickHouse's Native format through a named pipe in the spool folder
-// (see insertStream), and one INSERT … FROM INFILE statement on the
-// read-write session reads it from there: the engine parses no text and the
-// rows never land in a file. With a token, a repeated insert carrying it is
-// deduplicated; without one, deduplication is off, so an identical second
-// block is kept. Skip indexes are left to merges (store.DeferSkipIndexes).
+// Insert implements store.Store. After store.CheckInsert (an empty block
+// writes nothing), it streams the block in ClickHouse's Native format
+// through a named pipe in the spool folder (see insertStream), and one
+// INSERT … FROM INFILE statement on the read-write session reads it from
+// there: the engine parses no text and the rows never land in a file. It
+// runs with store.InsertSettings: with a token, a repeated insert carrying
+// it is deduplicated; without one, deduplication is off, so an identical
+// second block is kept. Skip indexes are left to merges
+// (store.DeferSkipIndexes).
 func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token string) error {
-	if err := b.Check(); err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
-	}
-	if b.Rows() == 0 {
-		return nil
-	}
-	if !validIdent(table) {
-		return fmt.Errorf("cannot insert into %q: not a table name", table)
-	}
-	if token != "" && !tokenRe.MatchString(token) {
-		return fmt.Errorf("cannot insert into %s: deduplication token %q has characters outside [A-Za-z0-9_.:/-]", table, token)
+	if write, err := store.CheckInsert(table, b, token); !write {
+		return err
 	}
 	in, err := e.stream(b)
 	if err != nil {
@@ -693,31 +676,18 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 	}
 	defer in.close()
 	sql := make([]byte, 0, 256)
-	sql = append(sql, "INSERT INTO "...)
-	sql = append(sql, table...)
-	sql = append(sql, " ("...)
-	for i, n := range b.Names() {
-		if i > 0 {
+	sql = append(sql, store.InsertStatement(table, b.Names())...)
+	sql = append(sql, " FROM INFILE "...)
+	sql = append(sql, store.Quote(in.path)...)
+	for i, s := range store.InsertSettings(token, true) {
+		if i == 0 {
+			sql = append(sql, " SETTINGS "...)
+		} else {
 			sql = append(sql, ", "...)
 		}
-		sql = append(sql, '`')
-		sql = append(sql, n...)
-		sql = append(sql, '`')
+		sql = append(sql, s.Name+" = "+s.Render()...)
 	}
-	sql = append(sql, ") FROM INFILE "...)
-	sql = append(sql, quote(in.path)...)
-	if token != "" {
-		sql = append(sql, " SETTINGS insert_deduplicate = 1, insert_deduplication_token = '"...)
-		sql = append(sql, token...)
-		sql = append(sql, '\'')
-	} else {
-		// Without a token ClickHouse would deduplicate by the data's hash and
-		// drop a second, legitimately identical block.
-		sql = append(sql, " SETTINGS insert_deduplicate = 0"...)
-	}
-	// Skip indexes are built when the part is merged, not on the insert
-	// path (see store.DeferSkipIndexes).
-	sql = append(sql, ", "+store.DeferSkipIndexes+" FORMAT Native"...)
+	sql = append(sql, " FORMAT Native"...)
 
 	c, err := e.acquire(ctx, store.Settings{})
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -39,8 +38,6 @@ var _ store.Store = (*Engine)(nil)
 // errClosed is returned by every call after Close.
 var errClosed = fmt.Errorf("the ClickHouse engine is closed: %w", store.ErrUnavailable)
 
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
-
 // ddlTimeout bounds the statements Open runs itself. CREATE DATABASE ON
 // CLUSTER waits for every host, so it gets more than a dial.
 const ddlTimeout = 3 * time.Minute
@@ -57,8 +54,8 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if !identRe.MatchString(database) {
-		return nil, fmt.Errorf("store.database %q is not a valid identifier (letters, digits, _)", database)
+	if err := store.CheckDatabase(database); err != nil {
+		return nil, err
 	}
 	tlsCfg, err := cfg.TLS.tlsConfig()
 	if err != nil {
@@ -95,7 +92,7 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 		conn.Close()
 		return openErr(err)
 	}
-	deferIndexes, err := knowsSetting(conn, cfg.DialTimeout, "materialize_skip_indexes_on_insert")
+	deferIndexes, err := knowsSetting(conn, cfg.DialTimeout, store.DeferSkipIndexes)
 	if err != nil {
 		conn.Close()
 		return openErr(err)

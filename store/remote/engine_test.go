@@ -81,8 +81,8 @@ func TestOpenRefusesBadInputBeforeDialing(t *testing.T) {
 		}
 	}
 	f(func(c *Config) { c.Compression = "brotli" }, "logmart", `store.remote.compression must be lz4, zstd or none, got "brotli"`)
-	f(func(c *Config) {}, "logs; DROP DATABASE x", `store.database "logs; DROP DATABASE x" is not a valid identifier (letters, digits, _)`)
-	f(func(c *Config) {}, "", `store.database "" is not a valid identifier (letters, digits, _)`)
+	f(func(c *Config) {}, "logs; DROP DATABASE x", `store.database "logs; DROP DATABASE x" must be a letter or _, then letters, digits and _, at most 128 in all`)
+	f(func(c *Config) {}, "", `store.database "" must be a letter or _, then letters, digits and _, at most 128 in all`)
 	missing := filepath.Join(t.TempDir(), "ca.pem")
 	_, err := Open(func() Config { c := base; c.TLS = TLSConfig{Enable: true, CAFile: missing}; return c }(), "logmart", nil)
 	if err == nil || !strings.HasPrefix(err.Error(), `cannot read store.remote.tls.ca_file "`+missing+`"`) {
@@ -130,22 +130,18 @@ func TestInsertRefusesBadInputBeforeSending(t *testing.T) {
 			&store.UInt64Column{Name: "n", Data: []uint64{1, 2}},
 		}}
 	}
-	f := func(table string, b *store.Block, token, want string) {
-		t.Helper()
-		err := e.Insert(ctx, table, b, token)
-		if err == nil || err.Error() != want {
-			t.Errorf("err = %v, want %q", err, want)
+	// store.CheckInsert holds the cases; here, that Insert runs it first.
+	bad := good()
+	bad.Cols[0].(*store.StringColumn).Name = "body`, `x"
+	for _, tc := range []struct {
+		table, token string
+		b            *store.Block
+	}{{"logs; DROP TABLE x", "", good()}, {"logs", "a'b", good()}, {"logs", "", bad}} {
+		_, want := store.CheckInsert(tc.table, tc.b, tc.token)
+		if err := e.Insert(ctx, tc.table, tc.b, tc.token); err == nil || err.Error() != want.Error() {
+			t.Errorf("Insert(%q, …, %q) = %v, want %v", tc.table, tc.token, err, want)
 		}
 	}
-	ragged := good()
-	ragged.Cols[1].(*store.UInt64Column).Data = []uint64{1}
-	f("logs", ragged, "", `cannot insert into logs: column "n" has 1 rows, want 2`)
-	f("logs; DROP TABLE x", good(), "", `cannot insert into "logs; DROP TABLE x": not a table name`)
-	f("logs", good(), "batch 1", `cannot insert into logs: deduplication token "batch 1" has characters outside [A-Za-z0-9_.:/-]`)
-	f("logs", good(), "a'b", `cannot insert into logs: deduplication token "a'b" has characters outside [A-Za-z0-9_.:/-]`)
-	badCol := good()
-	badCol.Cols[0].(*store.StringColumn).Name = "body`, `x"
-	f("logs", badCol, "", "cannot insert into logs: \"body`, `x\" is not a column name")
 
 	// An empty block is a no-op, even on a closed engine.
 	e.closed.Store(true)
@@ -175,13 +171,6 @@ func TestClosedEngineIsUnavailable(t *testing.T) {
 	}
 	if e.Engine() != "remote" || e.Cluster() != "logs-prod" {
 		t.Errorf("Engine() = %q, Cluster() = %q", e.Engine(), e.Cluster())
-	}
-}
-
-func TestInsertStatement(t *testing.T) {
-	got := insertStatement("logs", []string{"ts", "body", "attributes"})
-	if want := "INSERT INTO logs (`ts`, `body`, `attributes`)"; got != want {
-		t.Fatalf("%s, want %s", got, want)
 	}
 }
 

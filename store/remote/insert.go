@@ -5,17 +5,12 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/logmart/logmart/store"
 )
-
-// tokenRe is the deduplication tokens the embedded engine accepts; the
-// remote engine accepts the same, so a token valid on one is valid on both.
-var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,256}$`)
 
 // Insert implements store.Store. The block goes to the server as one native
 // INSERT: the statement names the columns, and each column's values are
@@ -25,23 +20,11 @@ var tokenRe = regexp.MustCompile(`^[A-Za-z0-9_.:/-]{1,256}$`)
 // server (on a non-replicated MergeTree only when the table sets
 // non_replicated_deduplication_window).
 func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token string) error {
-	if err := b.Check(); err != nil {
-		return fmt.Errorf("cannot insert into %s: %w", table, err)
-	}
-	if b.Rows() == 0 {
-		return nil
-	}
-	if !identRe.MatchString(table) {
-		return fmt.Errorf("cannot insert into %q: not a table name", table)
-	}
-	if token != "" && !tokenRe.MatchString(token) {
-		return fmt.Errorf("cannot insert into %s: deduplication token %q has characters outside [A-Za-z0-9_.:/-]", table, token)
+	if write, err := store.CheckInsert(table, b, token); !write {
+		return err
 	}
 	values := make([]any, len(b.Cols))
 	for i, c := range b.Cols {
-		if !identRe.MatchString(c.ColName()) {
-			return fmt.Errorf("cannot insert into %s: %q is not a column name", table, c.ColName())
-		}
 		v, err := columnValues(c)
 		if err != nil {
 			return fmt.Errorf("cannot insert into %s: %w", table, err)
@@ -52,17 +35,12 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return errClosed
 	}
 	n := b.Rows()
-	// Without a token, deduplication by the data's hash would drop a second,
-	// legitimately identical block: it is off.
-	settings := clickhouse.Settings{"insert_deduplicate": 0}
-	if token != "" {
-		settings = clickhouse.Settings{"insert_deduplicate": 1, "insert_deduplication_token": token}
-	}
-	if e.deferIndexes {
-		settings["materialize_skip_indexes_on_insert"] = 0 // store.DeferSkipIndexes
+	settings := clickhouse.Settings{}
+	for _, s := range store.InsertSettings(token, e.deferIndexes) {
+		settings[s.Name] = s.Value
 	}
 	ictx := clickhouse.Context(ctx, clickhouse.WithSettings(settings))
-	batch, err := e.conn.PrepareBatch(ictx, insertStatement(table, b.Names()))
+	batch, err := e.conn.PrepareBatch(ictx, store.InsertStatement(table, b.Names()))
 	if err != nil {
 		return fmt.Errorf("cannot insert %d rows into %s: %w", n, table, fail(ctx, err))
 	}
@@ -85,25 +63,6 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return fmt.Errorf("cannot insert %d rows into %s: %w", n, table, fail(ctx, err))
 	}
 	return nil
-}
-
-// insertStatement is "INSERT INTO table (`a`, `b`)"; names are checked
-// identifiers.
-func insertStatement(table string, names []string) string {
-	var sb strings.Builder
-	sb.WriteString("INSERT INTO ")
-	sb.WriteString(table)
-	sb.WriteString(" (")
-	for i, n := range names {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteByte('`')
-		sb.WriteString(n)
-		sb.WriteByte('`')
-	}
-	sb.WriteByte(')')
-	return sb.String()
 }
 
 var dateTime64TypeRe = regexp.MustCompile(`^DateTime64\(\s*(\d)\s*(?:,.*)?\)$`)
