@@ -18,8 +18,9 @@ export const RANGES = [
  * the user edits the inputs, so a shared link reproduces what it pinned (and a
  * malformed one gets the server's error, naming the field).
  *
- * Returns {el, resolve(), params()}: resolve() gives {from, to} as RFC 3339
- * strings or throws an Error naming the field; params() gives the URL params
+ * Returns {el, resolve(), params()}: resolve() gives {from, to} in the
+ * server's time grammar (a preset as "now-15m" to "now", a custom range as
+ * RFC 3339), or throws an Error naming the field; params() gives the URL params
  * that reproduce the selection ({} for a custom range that does not
  * resolve).
  */
@@ -63,9 +64,10 @@ export function timeRangePicker(params, defaultRange = '15m') {
 
   function resolve() {
     if (select.value !== 'custom') {
+      // The server resolves relative times against its own clock, the one
+      // every answer's from and to are stated in.
       const r = RANGES.find((x) => x.key === select.value) || RANGES[1];
-      const now = new Date();
-      return { from: rfc3339(new Date(now.getTime() - r.seconds * 1000)), to: rfc3339(now) };
+      return { from: `now-${r.key}`, to: 'now' };
     }
     const pick = (raw, input, field) => {
       if (raw !== null && raw !== undefined) return raw;

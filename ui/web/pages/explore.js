@@ -154,12 +154,14 @@ export function mount(el, ctx) {
         const res = (await api('/api/v1/query', { method: 'POST', body, signal: mine.signal })) || {};
         if (mine !== runCtrl) return;
         if (view) view.destroy();
-        view = renderResult(res, res.visualization || spec.visualization, rr);
+        // The answer states the range it ran over as absolute times.
+        const ran = res.from && res.to ? { from: res.from, to: res.to } : rr;
+        view = renderResult(res, res.visualization || spec.visualization, ran);
         replace(results, view.node);
         replace(sqlBox, sqlDisclosure(res.sql));
         stats.textContent = statsText(res);
         const version = (res.template && res.template.version) || pinned || t.version;
-        lastRun = { template: t.id, version, title: t.title || t.id, params: read.params, from: rr.from, to: rr.to };
+        lastRun = { template: t.id, version, title: t.title || t.id, params: read.params, from: ran.from, to: ran.to };
         share.disabled = false;
         share.title = 'Pin this run (template version, parameters, time range) as a link';
         sharePanel.hidden = true;
