@@ -2,18 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/internal/apiclient"
 	"github.com/logmart/logmart/query"
 )
 
@@ -57,11 +56,11 @@ func (p *paramFlags) Set(v string) error {
 
 func runLinksCreate(args []string) error {
 	fs := newFlags("links create")
-	srv := fs.String("server", "http://127.0.0.1:8080", "logmart server URL")
+	api := apiFlags(fs)
 	tmpl := fs.String("template", "", "template id (required)")
 	version := fs.Uint("version", 0, "template version to pin (default: the latest)")
 	var params paramFlags
-	fs.Var(&params, "param", "a parameter value as name=value; repeat for each parameter; list values are comma-separated")
+	fs.Var(&params, "param", "a parameter value as name=value, sent as text for the server to type; repeat for each parameter; list values are comma-separated")
 	from := fs.String("from", "", "range start (required): "+query.TimeForms)
 	to := fs.String("to", "", "range end, in the same forms (default now)")
 	title := fs.String("title", "", "title shown on the link page and in the Markdown line")
@@ -83,36 +82,30 @@ func runLinksCreate(args []string) error {
 	if *version > 1<<32-1 {
 		return usageError{fmt.Errorf("--version %d is too large", *version)}
 	}
-	types := paramTypes(*srv, *tmpl)
-	values := map[string]any{}
+	values := map[string]string{}
 	for _, p := range params {
 		if _, dup := values[p[0]]; dup {
 			return usageError{fmt.Errorf("--param %s is given twice", p[0])}
 		}
-		values[p[0]] = paramValue(types[p[0]], p[1])
+		values[p[0]] = p[1]
 	}
-	req := map[string]any{"template": *tmpl, "params": values, "from": *from, "to": *to, "snapshot": *snapshot}
-	if *version > 0 {
-		req["version"] = *version
-	}
-	if *title != "" {
-		req["title"] = *title
-	}
-	if *note != "" {
-		req["note"] = *note
-	}
-	body, _ := json.Marshal(req)
-	var link linkAnswer
-	raw, err := apiCall(*srv, http.MethodPost, "/api/v1/links", body, &link)
+	cl, err := api.client()
 	if err != nil {
 		return err
 	}
-	return printLink(os.Stdout, *srv, raw, link, *asJSON)
+	link, err := cl.CreateLink(context.Background(), apiclient.LinkRequest{
+		Template: *tmpl, Version: uint32(*version), Params: values, From: *from, To: *to,
+		Title: *title, Note: *note, Snapshot: *snapshot,
+	})
+	if err != nil {
+		return err
+	}
+	return printLink(os.Stdout, api.cfg.Server, link, *asJSON)
 }
 
 func runLinksShow(args []string) error {
 	fs := newFlags("links show")
-	srv := fs.String("server", "http://127.0.0.1:8080", "logmart server URL")
+	api := apiFlags(fs)
 	asJSON := fs.Bool("json", false, "print the server's JSON answer")
 	var ids []string
 	// Flags may come before or after the id.
@@ -133,41 +126,20 @@ func runLinksShow(args []string) error {
 	if i := strings.LastIndex(id, "/s/"); i >= 0 {
 		id = id[i+3:]
 	}
-	var link linkAnswer
-	raw, err := apiCall(*srv, http.MethodGet, "/api/v1/links/"+url.PathEscape(id), nil, &link)
+	cl, err := api.client()
 	if err != nil {
 		return err
 	}
-	return printLink(os.Stdout, *srv, raw, link, *asJSON)
+	link, err := cl.Link(context.Background(), id)
+	if err != nil {
+		return err
+	}
+	return printLink(os.Stdout, api.cfg.Server, link, *asJSON)
 }
 
-// linkAnswer is what the CLI reads of GET /api/v1/links/{id}.
-type linkAnswer struct {
-	ID        string          `json:"id"`
-	URL       string          `json:"url"`
-	Template  string          `json:"template"`
-	Version   uint32          `json:"version"`
-	Params    json.RawMessage `json:"params"`
-	From      time.Time       `json:"from"`
-	To        time.Time       `json:"to"`
-	Title     string          `json:"title"`
-	Note      string          `json:"note"`
-	CreatedAt time.Time       `json:"created_at"`
-	CreatedBy string          `json:"created_by"`
-	Markdown  string          `json:"markdown"`
-	Hot       string          `json:"hot"`
-	Snapshot  *struct {
-		At   time.Time `json:"at"`
-		Rows []any     `json:"rows"`
-	} `json:"snapshot"`
-	SnapshotHidden    string     `json:"snapshot_hidden"`
-	SnapshotExpiresAt *time.Time `json:"snapshot_expires_at"`
-	SnapshotExpired   string     `json:"snapshot_expired"`
-}
-
-func printLink(w io.Writer, base string, raw []byte, l linkAnswer, asJSON bool) error {
+func printLink(w io.Writer, base string, l *apiclient.Link, asJSON bool) error {
 	if asJSON {
-		_, err := w.Write(append(raw, '\n'))
+		_, err := w.Write(append(l.Raw, '\n'))
 		return err
 	}
 	var params bytes.Buffer
@@ -209,68 +181,6 @@ func printLink(w io.Writer, base string, raw []byte, l linkAnswer, asJSON bool) 
 	}
 	row("markdown", l.Markdown)
 	return nil
-}
-
-// paramTypes asks the server for the template's parameter types, so
-// --param values are sent as numbers, booleans or lists where the template
-// wants them. When the server cannot say, every value is sent as text and
-// the server's validation names any parameter at fault.
-func paramTypes(base, id string) map[string]string {
-	var list struct {
-		Templates []struct {
-			ID     string `json:"id"`
-			Params []struct {
-				Name string `json:"name"`
-				Type string `json:"type"`
-			} `json:"params"`
-		} `json:"templates"`
-	}
-	out := map[string]string{}
-	if _, err := apiCall(base, http.MethodGet, "/api/v1/templates", nil, &list); err != nil {
-		return out
-	}
-	for _, t := range list.Templates {
-		// The list holds the latest version; an older pinned version's
-		// parameters are typed the same unless the template changed them,
-		// and then the server's message names the one at fault.
-		if t.ID != id {
-			continue
-		}
-		for _, p := range t.Params {
-			out[p.Name] = p.Type
-		}
-	}
-	return out
-}
-
-// paramValue turns a --param value into the JSON value its type expects.
-// A value that does not parse stays text, so the server's message names it.
-func paramValue(typ, v string) any {
-	switch typ {
-	case "int", "float":
-		if _, err := strconv.ParseFloat(v, 64); err == nil {
-			return json.Number(v)
-		}
-	case "bool":
-		if b, err := strconv.ParseBool(v); err == nil {
-			return b
-		}
-	case "list(string)", "list(int)":
-		out := []any{}
-		if strings.TrimSpace(v) == "" {
-			return out
-		}
-		for _, item := range strings.Split(v, ",") {
-			item = strings.TrimSpace(item)
-			if typ == "list(int)" {
-				out = append(out, paramValue("int", item))
-			} else {
-				out = append(out, item)
-			}
-		}
-		return out
-	}
-	return v
 }
 
 // streamRetention is the shortest and longest stream retention in force,

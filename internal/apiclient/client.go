@@ -1,0 +1,208 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// TokenEnv is the environment variable DefaultConfig reads the token from.
+// It is not a flag, so the token stays out of the process list and shell
+// history.
+const TokenEnv = "LOGMART_TOKEN"
+
+// Config says which server a client talks to and how.
+type Config struct {
+	// Server is the server's base URL, http:// or https://, with an
+	// optional path prefix. Default http://127.0.0.1:8080.
+	Server string
+	// Token is sent as "Authorization: Bearer <token>"; empty sends none
+	// (a server without tokens answers loopback callers). DefaultConfig
+	// reads it from LOGMART_TOKEN.
+	Token string
+	// Timeout bounds each call, from connecting to reading the whole
+	// answer. Default 5m: a template over a long range may take minutes.
+	Timeout time.Duration
+}
+
+// DefaultConfig is the local server, the token from LOGMART_TOKEN and a
+// five-minute timeout.
+func DefaultConfig() Config {
+	return Config{Server: "http://127.0.0.1:8080", Token: os.Getenv(TokenEnv), Timeout: 5 * time.Minute}
+}
+
+// RegisterFlags adds --server and --timeout to fs, defaulting to c's
+// values, so every command that talks to a server spells them alike.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Server, "server", c.Server, "logmart server URL; the API token is read from $"+TokenEnv)
+	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "how long to wait for each answer from the server, e.g. 30s or 10m")
+}
+
+// Validate names the flag at fault.
+func (c Config) Validate() error {
+	u, err := url.Parse(c.Server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("--server %q is not a server URL such as http://127.0.0.1:8080", c.Server)
+	}
+	if c.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive, got %s", c.Timeout)
+	}
+	return nil
+}
+
+// Client calls one server's API. It is safe for concurrent use.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New checks cfg and returns a client; it does not contact the server.
+func New(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Client{
+		base:  strings.TrimRight(cfg.Server, "/"),
+		token: cfg.Token,
+		http:  &http.Client{Timeout: cfg.Timeout},
+	}, nil
+}
+
+// Error is an answer with an error status. Its text is the server's own
+// message, on one line.
+type Error struct {
+	// Status is the HTTP status code.
+	Status int
+	// Message is the server's {"error": "..."}, or the status when the
+	// answer carries none (a proxy's error page).
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Status == http.StatusUnauthorized {
+		return e.Message + " (set " + TokenEnv + ")"
+	}
+	return e.Message
+}
+
+// maxErrorText caps the message of an error answer, in bytes.
+const maxErrorText = 4096
+
+// endpoint is one documented call: its method, its path as
+// server/openapi.yaml writes it ({name} for a path parameter), and zero
+// values of its body and answer types (nil for none).
+type endpoint struct {
+	method, path string
+	body, answer any
+}
+
+// call sends body (nil for none) as JSON to ep with args filling the
+// path's {name} parameters in order, decodes the answer into out, and
+// returns the answer's bytes.
+func (c *Client) call(ctx context.Context, ep endpoint, args []string, body, out any) ([]byte, error) {
+	path := ep.path
+	for _, a := range args {
+		i, j := strings.IndexByte(path, '{'), strings.IndexByte(path, '}')
+		if i < 0 || j < i {
+			return nil, fmt.Errorf("%s %s takes %d path parameters, got %d", ep.method, ep.path, strings.Count(ep.path, "{"), len(args))
+		}
+		path = path[:i] + url.PathEscape(a) + path[j+1:]
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("cannot encode the request to %s: %w", ep.path, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, ep.method, c.base+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("cannot build the request to %s: %w", ep.path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-Logmart-Source", "cli")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the server's answer: %w", c.transportError(err))
+	}
+	if resp.StatusCode >= 300 {
+		return nil, errorAnswer(resp, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return nil, fmt.Errorf("cannot decode the server's answer to %s %s: %w", ep.method, ep.path, err)
+		}
+	}
+	return raw, nil
+}
+
+// transportError says in one line why no answer came.
+func (c *Client) transportError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the server at %s did not answer within %s (--timeout)", c.base, c.http.Timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("stopped before the server at %s answered", c.base)
+	}
+	return fmt.Errorf("cannot reach the server at %s (is `logmart serve` running?): %w", c.base, err)
+}
+
+// errorAnswer turns an error answer into an *Error: the server's message,
+// or the status and a plain-text body's first line.
+func errorAnswer(resp *http.Response, raw []byte) *Error {
+	e := &Error{Status: resp.StatusCode}
+	var body struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(raw, &body) == nil && body.Error != "" {
+		e.Message = oneLine(body.Error)
+		return e
+	}
+	e.Message = "server answered " + resp.Status
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "text/plain" {
+		if first, _, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n"); first != "" {
+			e.Message += ": " + oneLine(first)
+		}
+	}
+	return e
+}
+
+// oneLine joins a message's lines with "; " and caps it at maxErrorText.
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	s = strings.Join(lines, "; ")
+	if len(s) > maxErrorText {
+		s = strings.ToValidUTF8(s[:maxErrorText], "") + "…"
+	}
+	return s
+}
