@@ -80,11 +80,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// announce writes line to the test binary's stderr and to the stderr of the
-// process that started it, when that is another file. `go test ./...` keeps
-// a passing package's output (skip messages included) to itself unless -v;
-// the go command is the binary's parent, and its stderr is where `make test`
-// prints, so a skip said there is not a quiet one.
+// announce writes line to the test binary's stderr and, when that is
+// another file and -v is off, to the stderr of the process that started
+// it. `go test ./...` keeps a passing package's output (skip messages
+// included) to itself unless -v; the go command is the binary's parent, and
+// its stderr is where `make test` prints, so a skip said there is not a
+// quiet one.
 //
 // A regular file the parent writes without O_APPEND (`make test >log`) is
 // left alone: the parent's next write would land on this line, at an
@@ -102,7 +103,7 @@ func announce(line string) {
 		return
 	}
 	theirs, err := parent.Stat()
-	if err != nil || os.SameFile(own, theirs) {
+	if err != nil || os.SameFile(own, theirs) || testing.Verbose() {
 		return
 	}
 	if theirs.Mode().IsRegular() && !appends(fmt.Sprintf("/proc/%d/fdinfo/2", os.Getppid())) {
