@@ -77,7 +77,7 @@ func count(t *testing.T, st store.Store, sql string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return int(u64(res.Rows[0][0]))
+	return int(store.CellUint64(res.Rows[0][0]))
 }
 
 func waitCount(t *testing.T, st store.Store, sql string, want int) {

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -359,31 +358,12 @@ func (g *Ingester) loadIntents(ctx context.Context, topic string, ps []int32) (m
 	}
 	out := map[int32][]intent{}
 	for _, r := range res.Rows {
-		p := int32(u64(r[0]))
-		out[p] = append(out[p], intent{first: int64(u64(r[1])), last: int64(u64(r[2]))})
+		p := int32(store.CellInt64(r[0]))
+		out[p] = append(out[p], intent{first: store.CellInt64(r[1]), last: store.CellInt64(r[2])})
 	}
 	for p, l := range out {
 		slices.Reverse(l) // oldest first
 		out[p] = l
 	}
 	return out, nil
-}
-
-// u64 reads a number cell, whichever way the engine returned it.
-func u64(v any) uint64 {
-	switch x := v.(type) {
-	case json.Number:
-		n, _ := strconv.ParseUint(string(x), 10, 64)
-		return n
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
-	case float64:
-		return uint64(x)
-	case string:
-		n, _ := strconv.ParseUint(x, 10, 64)
-		return n
-	}
-	return 0
 }

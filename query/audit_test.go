@@ -74,7 +74,7 @@ func TestAuditCapsRefusedRequests(t *testing.T) {
 	}
 	total := 0
 	for i, r := range rows[:3] {
-		sql, params, errText, tmpl := str(r[0]), str(r[1]), str(r[2]), str(r[4])
+		sql, params, errText, tmpl := store.CellString(r[0]), store.CellString(r[1]), store.CellString(r[2]), store.CellString(r[4])
 		total += len(sql) + len(params) + len(errText) + len(tmpl)
 		if len(sql) > 4096 || len(errText) > 4096 || len(tmpl) > 128 {
 			t.Fatalf("row %d: sql %d, error %d, template %d bytes", i, len(sql), len(errText), len(tmpl))
@@ -84,16 +84,16 @@ func TestAuditCapsRefusedRequests(t *testing.T) {
 				t.Fatalf("row %d: a cut left invalid UTF-8: %q", i, s)
 			}
 		}
-		if str(r[3]) != "error" {
+		if store.CellString(r[3]) != "error" {
 			t.Fatalf("row %d: status %v", i, r[3])
 		}
 	}
-	if sql := str(rows[0][0]); !strings.HasPrefix(sql, "SELECT 'üéé") || !strings.HasSuffix(sql, fmt.Sprintf("… [cut, %d bytes]", len(long))) {
+	if sql := store.CellString(rows[0][0]); !strings.HasPrefix(sql, "SELECT 'üéé") || !strings.HasSuffix(sql, fmt.Sprintf("… [cut, %d bytes]", len(long))) {
 		t.Fatalf("cut SQL does not keep its start or say its size: …%s", sql[max(0, len(sql)-60):])
 	}
 
 	var p map[string]string
-	if err := json.Unmarshal([]byte(str(rows[1][1])), &p); err != nil {
+	if err := json.Unmarshal([]byte(store.CellString(rows[1][1])), &p); err != nil {
 		t.Fatal(err)
 	}
 	if len(p) != 65 || p["…"] != "939 more parameters not recorded" {
@@ -110,16 +110,16 @@ func TestAuditCapsRefusedRequests(t *testing.T) {
 	if v := p["p0000"]; !strings.HasPrefix(v, `"vvv`) || !strings.HasSuffix(v, "… [cut, 1002 bytes]") {
 		t.Fatalf("cut value %q", v)
 	}
-	if tmpl := str(rows[1][4]); !strings.HasPrefix(tmpl, "ttt") || !strings.Contains(tmpl, "… [cut, ") {
+	if tmpl := store.CellString(rows[1][4]); !strings.HasPrefix(tmpl, "ttt") || !strings.Contains(tmpl, "… [cut, ") {
 		t.Fatalf("template name %q is not marked as cut", tmpl)
 	}
-	if e := str(rows[2][2]); !strings.HasPrefix(e, "eee") || !strings.HasSuffix(e, "… [cut, 50000 bytes]") {
+	if e := store.CellString(rows[2][2]); !strings.HasPrefix(e, "eee") || !strings.HasSuffix(e, "… [cut, 50000 bytes]") {
 		t.Fatalf("cut error …%s", e[max(0, len(e)-40):])
 	}
 	if total > 3*24<<10 {
 		t.Fatalf("three refused requests wrote %d bytes", total)
 	}
-	if sql := str(rows[3][0]); sql != ok {
+	if sql := store.CellString(rows[3][0]); sql != ok {
 		t.Fatalf("a request that ran is recorded with %d bytes of SQL, want all %d", len(sql), len(ok))
 	}
 }

@@ -207,12 +207,12 @@ FROM query_log WHERE user = 'audit-test' ORDER BY time, rows_read DESC`})
 		t.Fatalf("refused request: %v", r)
 	}
 	for i, r := range res.Rows[:2] {
-		if r[0] != "top_hosts_by_error_rate" || str(r[1]) != "1" || r[3] != first.SQL || r[4] != "ok" || r[6] != "ui" ||
+		if r[0] != "top_hosts_by_error_rate" || store.CellString(r[1]) != "1" || r[3] != first.SQL || r[4] != "ok" || r[6] != "ui" ||
 			!strings.Contains(r[2].(string), `"service":"auth"`) || !strings.Contains(r[2].(string), `"from":"`) {
 			t.Fatalf("audit row %d: %v", i, r)
 		}
 	}
-	if r := res.Rows; r[0][5] != true && str(r[0][5]) != "1" || r[1][5] != false && str(r[1][5]) != "0" {
+	if r := res.Rows; r[0][5] != true && store.CellString(r[0][5]) != "1" || r[1][5] != false && store.CellString(r[1][5]) != "0" {
 		t.Fatalf("rows_read > 0: run %v, reuse %v", r[0][5], r[1][5])
 	}
 }

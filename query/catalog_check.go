@@ -97,7 +97,7 @@ func checkReadStatement(ctx context.Context, st store.Store, sql string, params 
 	var lines []string
 	for _, r := range res.Rows {
 		if len(r) > 0 {
-			lines = append(lines, str(r[0]))
+			lines = append(lines, store.CellString(r[0]))
 		}
 	}
 	if len(lines) == 0 {

@@ -345,7 +345,7 @@ func (c *Catalog) enumEntry(ctx context.Context, t *Template, p *param, s store.
 		if len(r) == 0 || len(e.values) >= maxEnumValues {
 			continue
 		}
-		v := str(r[0])
+		v := store.CellString(r[0])
 		if !e.allowed[v] {
 			e.allowed[v] = true
 			e.values = append(e.values, v)

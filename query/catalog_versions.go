@@ -64,11 +64,11 @@ func readStoredVersion(ctx context.Context, st store.Store, id string, version u
 }
 
 func storedRow(r []any) (*storedVersion, error) {
-	v, err := strconv.ParseUint(str(r[1]), 10, 32)
+	v, err := strconv.ParseUint(store.CellString(r[1]), 10, 32)
 	if err != nil {
 		return nil, fmt.Errorf("query_templates holds version %v of %v: %w", r[1], r[0], err)
 	}
-	return &storedVersion{key: versionKey{str(r[0]), uint32(v)}, hash: str(r[2]), spec: str(r[3]), file: str(r[4]), loadedAt: millis(r[5])}, nil
+	return &storedVersion{key: versionKey{store.CellString(r[0]), uint32(v)}, hash: store.CellString(r[2]), spec: store.CellString(r[3]), file: store.CellString(r[4]), loadedAt: store.CellUnixMilli(r[5])}, nil
 }
 
 // compile rebuilds a recorded version. It was checked against the engine

@@ -446,17 +446,17 @@ FROM shared_links WHERE id = {id:String} LIMIT 1`, Params: map[string]string{"id
 		return nil, fault.New(fault.NotFound, "no shared link %q", id)
 	}
 	r := res.Rows[0]
-	link := &Link{ID: str(r[0]), CreatedBy: str(r[2]), Template: str(r[3]), Title: str(r[8]), Note: str(r[9])}
-	link.CreatedAt, link.From, link.To = millis(r[1]), millis(r[6]), millis(r[7])
-	v, err := strconv.ParseUint(str(r[4]), 10, 32)
+	link := &Link{ID: store.CellString(r[0]), CreatedBy: store.CellString(r[2]), Template: store.CellString(r[3]), Title: store.CellString(r[8]), Note: store.CellString(r[9])}
+	link.CreatedAt, link.From, link.To = store.CellUnixMilli(r[1]), store.CellUnixMilli(r[6]), store.CellUnixMilli(r[7])
+	v, err := strconv.ParseUint(store.CellString(r[4]), 10, 32)
 	if err != nil {
 		return nil, fmt.Errorf("shared link %s has version %v: %w", id, r[4], err)
 	}
 	link.Version = uint32(v)
-	if link.Params, err = decodeParams([]byte(str(r[5]))); err != nil {
+	if link.Params, err = decodeParams([]byte(store.CellString(r[5]))); err != nil {
 		return nil, fmt.Errorf("shared link %s has unreadable params: %w", id, err)
 	}
-	if sc := str(r[10]); sc != "" {
+	if sc := store.CellString(r[10]); sc != "" {
 		if err := json.Unmarshal([]byte(sc), &link.scopes); err != nil {
 			return nil, fmt.Errorf("shared link %s has unreadable scopes: %w", id, err)
 		}
@@ -465,15 +465,15 @@ FROM shared_links WHERE id = {id:String} LIMIT 1`, Params: map[string]string{"id
 		// The link had a frozen result, past its retention: dropped by
 		// ClickHouse, or about to be.
 		link.SnapshotExpired = fmt.Sprintf("the result frozen at %s UTC was kept until %s UTC (links.snapshot_retention_days) and has been dropped; the link still pins its template version, values and range, and the live result reruns them",
-			FormatLinkTime(millis(r[12])), FormatLinkTime(seconds(r[13])))
+			FormatLinkTime(store.CellUnixMilli(r[12])), FormatLinkTime(store.CellUnix(r[13])))
 	}
 	if r[11] != nil {
-		exp := seconds(r[13])
+		exp := store.CellUnix(r[13])
 		link.SnapshotExpiresAt = &exp
 		if len(s.TableFilters) > 0 && !maps.Equal(s.TableFilters, link.scopes) {
 			link.SnapshotHidden = "the frozen result was taken with a different data scope than your token's, so it is not shown; the live result below runs with your scope"
 		} else {
-			d := json.NewDecoder(strings.NewReader(str(r[11])))
+			d := json.NewDecoder(strings.NewReader(store.CellString(r[11])))
 			d.UseNumber()
 			var snap Snapshot
 			if err := d.Decode(&snap); err != nil {
@@ -536,26 +536,6 @@ func (l *Links) Hot(link *Link) HotStatus {
 		return HotPartial
 	}
 	return HotComplete
-}
-
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
-}
-
-func millis(v any) time.Time {
-	n, _ := strconv.ParseInt(str(v), 10, 64)
-	return time.UnixMilli(n).UTC()
-}
-
-func seconds(v any) time.Time {
-	n, _ := strconv.ParseInt(str(v), 10, 64)
-	return time.Unix(n, 0).UTC()
 }
 
 // sizeText writes a byte count the way the links: limits are read: KiB or

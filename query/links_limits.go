@@ -158,7 +158,7 @@ WHERE created_by = {user:String} AND created_at > {since:DateTime64(3)}`, Params
 	if len(res.Rows) != 1 || len(res.Rows[0]) != 2 {
 		return fmt.Errorf("cannot count the links %s created today: %d rows", strconv.Quote(user), len(res.Rows))
 	}
-	stored, err := strconv.Atoi(str(res.Rows[0][0]))
+	stored, err := strconv.Atoi(store.CellString(res.Rows[0][0]))
 	if err != nil {
 		return fmt.Errorf("cannot count the links %s created today: count %v: %w", strconv.Quote(user), res.Rows[0][0], err)
 	}
@@ -167,7 +167,7 @@ WHERE created_by = {user:String} AND created_at > {since:DateTime64(3)}`, Params
 	}
 	after := time.Minute // links in flight only: one of them finishes soon
 	if stored > 0 {
-		after = millis(res.Rows[0][1]).Add(24 * time.Hour).Sub(now)
+		after = store.CellUnixMilli(res.Rows[0][1]).Add(24 * time.Hour).Sub(now)
 	}
 	linksRefused.WithLabelValues(refusedQuota).Inc()
 	return fault.NewRateLimited(after, "links: %s has created %d links in the last 24 hours, the most links.quota_per_day allows (%d); the next one can be created in %s",

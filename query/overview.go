@@ -2,7 +2,6 @@ package query
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -165,19 +164,19 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 		name, sql string
 		each      func(r []any)
 	}{
-		{"totals", overviewTotalsSQL, func(r []any) { out.Totals.Rows, out.Totals.Services = u64(r[0]), u64(r[1]) }},
+		{"totals", overviewTotalsSQL, func(r []any) { out.Totals.Rows, out.Totals.Services = store.CellUint64(r[0]), store.CellUint64(r[1]) }},
 		{"rate", overviewRateSQL, func(r []any) {
-			out.Rate = append(out.Rate, RatePoint{T: int64(u64(r[0])), Rows: u64(r[1])})
-			out.Totals.RowsLastMinute += u64(r[2])
+			out.Rate = append(out.Rate, RatePoint{T: store.CellInt64(r[0]), Rows: store.CellUint64(r[1])})
+			out.Totals.RowsLastMinute += store.CellUint64(r[2])
 		}},
 		{"levels", overviewLevelsSQL, func(r []any) {
-			out.Levels = append(out.Levels, LevelPoint{T: int64(u64(r[0])), Level: str(r[1]), Rows: u64(r[2])})
+			out.Levels = append(out.Levels, LevelPoint{T: store.CellInt64(r[0]), Level: store.CellString(r[1]), Rows: store.CellUint64(r[2])})
 		}},
 		{"streams", overviewStreamsSQL, func(r []any) {
-			out.Streams = append(out.Streams, StreamSize{Name: str(r[0]), Rows: u64(r[1]), Newest: str(r[2])})
+			out.Streams = append(out.Streams, StreamSize{Name: store.CellString(r[0]), Rows: store.CellUint64(r[1]), Newest: store.CellString(r[2])})
 		}},
 		{"services", overviewServicesSQL, func(r []any) {
-			out.Services = append(out.Services, ServiceErrors{Service: str(r[0]), Rows: u64(r[1]), Errors: u64(r[2])})
+			out.Services = append(out.Services, ServiceErrors{Service: store.CellString(r[0]), Rows: store.CellUint64(r[1]), Errors: store.CellUint64(r[2])})
 		}},
 	}
 	for _, rd := range reads {
@@ -185,7 +184,7 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 			return nil, err
 		}
 	}
-	_ = read("disk", overviewDiskSQL, func(r []any) { out.Totals.BytesOnDisk = u64(r[0]) })
+	_ = read("disk", overviewDiskSQL, func(r []any) { out.Totals.BytesOnDisk = store.CellUint64(r[0]) })
 	var inStreams uint64
 	for _, st := range out.Streams {
 		inStreams += st.Rows
@@ -208,23 +207,4 @@ func boundIn(sql string, params map[string]string) map[string]string {
 		}
 	}
 	return out
-}
-
-// u64 reads a count cell, whichever way the engine returned it.
-func u64(v any) uint64 {
-	switch x := v.(type) {
-	case json.Number:
-		n, _ := strconv.ParseUint(string(x), 10, 64)
-		return n
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
-	case float64:
-		return uint64(x)
-	case string:
-		n, _ := strconv.ParseUint(x, 10, 64)
-		return n
-	}
-	return 0
 }

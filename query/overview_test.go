@@ -160,11 +160,11 @@ func TestOverviewIsCachedAndAudited(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, r := range res.Rows {
-		count[str(r[0])]++
-		if str(r[1]) != "ui" {
+		count[store.CellString(r[0])]++
+		if store.CellString(r[1]) != "ui" {
 			t.Errorf("%s audited with source %q", r[0], r[1])
 		}
-		if str(r[0]) == "overview.streams" && !strings.Contains(str(r[2]), `"from":"2020-06-01 11:45:00.000"`) {
+		if store.CellString(r[0]) == "overview.streams" && !strings.Contains(store.CellString(r[2]), `"from":"2020-06-01 11:45:00.000"`) {
 			t.Errorf("overview.streams audited with params %s, want the window's from", r[2])
 		}
 	}

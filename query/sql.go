@@ -68,7 +68,7 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 		if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
 			return "", fault.New(fault.BadInput, "sql: ClickHouse parses the statement as nothing")
 		}
-		return str(res.Rows[0][0]), nil
+		return store.CellString(res.Rows[0][0]), nil
 	}
 	canonical, err := format(sql)
 	if err != nil {
@@ -96,7 +96,7 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 	var lines []string
 	for _, r := range res.Rows {
 		if len(r) > 0 {
-			lines = append(lines, str(r[0]))
+			lines = append(lines, store.CellString(r[0]))
 		}
 	}
 	ast := parseAST(lines)

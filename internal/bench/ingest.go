@@ -664,14 +664,14 @@ func (r *run) checkCount(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("cannot count the logs table: %w", err)
 	}
-	rows, uniq := toInt(qr.Rows[0][0]), toInt(qr.Rows[0][1])
+	rows, uniq := store.CellInt64(qr.Rows[0][0]), store.CellInt64(qr.Rows[0][1])
 	n := int64(r.opts.Events)
 	if rows == n && uniq == n {
 		return nil
 	}
 	dead := int64(-1)
 	if d, err := r.st.Query(ctx, store.Query{SQL: "SELECT count() FROM dead_letters"}); err == nil {
-		dead = toInt(d.Rows[0][0])
+		dead = store.CellInt64(d.Rows[0][0])
 	}
 	return fmt.Errorf("count check failed: %d records produced, the logs table holds %d rows for %d distinct offsets (%d lost, %d duplicated; %d dead letters)",
 		n, rows, uniq, n-uniq, rows-uniq, dead)
@@ -815,11 +815,6 @@ func (a *ackLog) failed() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.err
-}
-
-func toInt(v any) int64 {
-	n, _ := strconv.ParseInt(fmt.Sprint(v), 10, 64)
-	return n
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
