@@ -1,12 +1,11 @@
 // Template parameters in the Explore form: one field per typed parameter,
-// read back into the JSON value to send and the text for the URL
-// (?p.<name>=<text>), and the server's `param "name": …` errors matched
-// back to their field.
+// read back as the text to send, which is also the text for the URL
+// (?p.<name>=<text>; lists comma-separated). The server types each value
+// with the template's spec and checks it; its `param "name": …` errors are
+// matched back to their field.
 
 import { h } from './dom.js';
 import { localInput, rfc3339 } from './format.js';
-
-const SPAN_RE = /^(\d+(ms|s|m|h|d|w))+$/;
 
 function typeHint(p) {
   switch (p.type) {
@@ -97,74 +96,44 @@ export function paramField(p, urlValue) {
     input.setAttribute('aria-invalid', msg ? 'true' : 'false');
   }
 
-  // read returns {value, set, url}: the JSON value to send, whether the user
-  // set it (unset optional params take the template's default), and the
-  // text for the URL.
+  // read returns {text, set}: the value as text, sent as it is and written
+  // to the URL (the server types it with the template's spec), and whether
+  // the user set it (unset optional params take the template's default).
   function read() {
-    if (p.type === 'bool') return { value: input.checked, set: true, url: String(input.checked) };
+    if (p.type === 'bool') return { text: String(input.checked), set: true };
     if (p.type === 'enum') {
       if (input.value === '') {
         if (p.required) throw new Error('choose a value');
         return { set: false };
       }
-      if (input.value.startsWith('raw:')) {
-        const raw = input.value.slice(4);
-        return { value: raw, set: true, url: raw };
-      }
-      const v = p.values[Number(input.value)];
-      return { value: v, set: true, url: String(v) };
+      if (input.value.startsWith('raw:')) return { text: input.value.slice(4), set: true };
+      return { text: String(p.values[Number(input.value)]), set: true };
     }
     if (p.type === 'time') {
       if (!input.value) {
         if (p.required && (p.default === undefined || p.default === null)) throw new Error('pick a date and time');
         return { set: false };
       }
+      // The picker's local time, written as the absolute time it means.
       const d = new Date(input.value);
       if (!Number.isFinite(d.getTime())) throw new Error(`${input.value} is not a date and time`);
-      const v = rfc3339(d);
-      return { value: v, set: true, url: v };
+      return { text: rfc3339(d), set: true };
     }
     const text = input.value.trim();
     if (text === '') {
       if (p.required && (p.default === undefined || p.default === null)) throw new Error('required');
       return { set: false };
     }
-    switch (p.type) {
-      case 'int': {
-        if (!/^-?\d+$/.test(text)) throw new Error(`${JSON.stringify(text)} is not a whole number`);
-        const n = Number(text);
-        return { value: Number.isSafeInteger(n) ? n : text, set: true, url: text };
-      }
-      case 'float': {
-        const n = Number(text);
-        if (!Number.isFinite(n)) throw new Error(`${JSON.stringify(text)} is not a number`);
-        return { value: n, set: true, url: text };
-      }
-      case 'duration':
-        if (!SPAN_RE.test(text)) throw new Error(`${JSON.stringify(text)} is not a duration such as 90s, 5m, 1h or 7d`);
-        return { value: text, set: true, url: text };
-      case 'list(int)': {
-        const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-        const bad = items.find((s) => !/^-?\d+$/.test(s));
-        if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} is not a whole number`);
-        return { value: items.map((s) => (Number.isSafeInteger(Number(s)) ? Number(s) : s)), set: true, url: items.join(',') };
-      }
-      case 'list(string)': {
-        const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-        return { value: items, set: true, url: items.join(',') };
-      }
-      default:
-        return { value: input.value, set: true, url: input.value };
-    }
+    return { text: p.type === 'string' ? input.value : text, set: true };
   }
 
   return { el, name: p.name, read, error, focus: () => input.focus() };
 }
 
 /**
- * readParams reads every field: params holds the JSON values to send,
- * url the ?p.<name>= texts, and firstBad the first field that could not be
- * read (its error is shown by it), or null.
+ * readParams reads every field: params holds the texts to send, url the
+ * same texts as ?p.<name>= params, and firstBad the first field that could
+ * not be read (its error is shown by it), or null.
  */
 export function readParams(fields) {
   const params = {};
@@ -175,8 +144,8 @@ export function readParams(fields) {
     try {
       const r = f.read();
       if (r.set) {
-        params[f.name] = r.value;
-        url['p.' + f.name] = r.url;
+        params[f.name] = r.text;
+        url['p.' + f.name] = r.text;
       }
     } catch (e) {
       f.error(e.message);
