@@ -89,9 +89,7 @@ type Engine struct {
 	controlMu sync.Mutex
 	control   *conn
 
-	tablesMu      sync.Mutex
-	tableNames    []string
-	tablesFetched time.Time
+	tableList store.TableList // the database's tables, for default-deny scopes
 
 	mu     sync.Mutex
 	idle   map[string][]*conn // idle read connections by settings profile
@@ -268,29 +266,22 @@ func profileKey(s store.Settings, tables []string) string {
 	return k
 }
 
-// tables lists the database's tables for default-deny scopes, reusing the
-// list for tablesTTL: tables appear at start, by schema steps.
+// tables lists the database's tables for default-deny scopes.
 func (e *Engine) tables(ctx context.Context) ([]string, error) {
-	e.tablesMu.Lock()
-	defer e.tablesMu.Unlock()
-	if e.tableNames != nil && time.Since(e.tablesFetched) < tablesTTL {
-		return e.tableNames, nil
-	}
-	res, err := e.Query(ctx, store.Query{SQL: "SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name"})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list the tables a scope denies: %w", err)
-	}
-	names := make([]string, 0, len(res.Rows))
-	for _, r := range res.Rows {
-		if n, ok := r[0].(string); ok {
-			names = append(names, n)
+	return e.tableList.Get(ctx, func(ctx context.Context) ([]string, error) {
+		res, err := e.Query(ctx, store.Query{SQL: store.TablesSQL})
+		if err != nil {
+			return nil, fmt.Errorf("cannot list the tables a scope denies: %w", err)
 		}
-	}
-	e.tableNames, e.tablesFetched = names, time.Now()
-	return names, nil
+		names := make([]string, 0, len(res.Rows))
+		for _, r := range res.Rows {
+			if n, ok := r[0].(string); ok {
+				names = append(names, n)
+			}
+		}
+		return names, nil
+	})
 }
-
-const tablesTTL = 30 * time.Second
 
 // acquire takes a connection able to run a statement with settings s.
 func (e *Engine) acquire(ctx context.Context, s store.Settings) (*conn, error) {

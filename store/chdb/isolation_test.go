@@ -181,9 +181,7 @@ func TestDenyUnlistedReadsOnlyNamedTables(t *testing.T) {
 	must(t, testEngine.Exec(ctx, store.Query{SQL: "TRUNCATE TABLE scope_b"}))
 	must(t, testEngine.Exec(ctx, store.Query{SQL: "INSERT INTO scope_a VALUES ('payments'), ('search')"}))
 	must(t, testEngine.Exec(ctx, store.Query{SQL: "INSERT INTO scope_b VALUES ('secret')"}))
-	testEngine.tablesMu.Lock()
-	testEngine.tableNames = nil
-	testEngine.tablesMu.Unlock()
+	testEngine.tableList.Reset()
 	s := store.Settings{ReadOnly: true, DenyUnlisted: true, TableFilters: map[string]string{"scope_a": "s = 'payments'"}}
 	count := func(sql string) string {
 		res, err := testEngine.Query(ctx, store.Query{SQL: sql, Settings: s})

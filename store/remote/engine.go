@@ -30,7 +30,7 @@ type Engine struct {
 	// (ClickHouse 25.x and later); older servers build indexes on insert.
 	deferIndexes bool
 	// tableList is the database's tables, for default-deny scopes.
-	tableList tableList
+	tableList store.TableList
 }
 
 var _ store.Store = (*Engine)(nil)
