@@ -135,6 +135,21 @@ func Quote(s string) string {
 	return "'" + literalEscaper.Replace(s) + "'"
 }
 
+// paramEscaper escapes what ends or alters a tab-separated field.
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
+
+// EscapeParam writes a bound parameter's value the way ClickHouse reads
+// one, on both engines: as a tab-separated field, where backslash, tab,
+// newline, carriage return and NUL are escaped. Without it "a\tb" would end
+// the field at the tab, `\n` typed by a user would arrive as a newline and
+// `\N` as NULL.
+func EscapeParam(v string) string {
+	if !strings.ContainsAny(v, "\\\t\n\r\x00") {
+		return v
+	}
+	return paramEscaper.Replace(v)
+}
+
 // Render writes a setting's value as statement text (SET name = value).
 func (s Setting) Render() string {
 	switch v := s.Value.(type) {

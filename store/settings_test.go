@@ -127,3 +127,68 @@ func TestTableFiltersLiteralSurvivesHostileStrings(t *testing.T) {
 		t.Fatalf("literal = %s", got)
 	}
 }
+
+// unescapeTSV reads a parameter value as the server does: a tab-separated
+// field, where a raw tab or newline would end it.
+func unescapeTSV(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\t', '\n':
+			return "", fmt.Errorf("raw %q ends the field at byte %d", c, i)
+		case '\\':
+			if i+1 == len(s) {
+				return "", errors.New("backslash at the end")
+			}
+			i++
+			switch s[i] {
+			case '\\':
+				b.WriteByte('\\')
+			case 't':
+				b.WriteByte('\t')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case '0':
+				b.WriteByte(0)
+			default:
+				return "", fmt.Errorf("unexpected escape \\%c", s[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+func TestEscapeParam(t *testing.T) {
+	values := []string{
+		"plain",
+		"it's",
+		`'; DROP TABLE x; --`,
+		`\' OR 1=1`,
+		"tab\there\nnewline\\backslash",
+		`\N`,
+		`C:\temp\new`,
+		"cr\rnul\x00",
+		"ünïcødé ‮ rtl",
+		"",
+		strings.Repeat("A", 100000),
+	}
+	for _, v := range values {
+		got := EscapeParam(v)
+		back, err := unescapeTSV(got)
+		if err != nil {
+			t.Fatalf("%q sent as %q: %v", v, got, err)
+		}
+		if back != v {
+			t.Fatalf("%q sent as %q reads back as %q", v, got, back)
+		}
+	}
+	// `\N` typed by a user is text, not NULL.
+	if got := EscapeParam(`\N`); got != `\\N` {
+		t.Fatalf(`\N sent as %q`, got)
+	}
+}

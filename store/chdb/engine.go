@@ -451,7 +451,7 @@ func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]stri
 		names, values := make([]*byte, 0, n), make([]*byte, 0, n)
 		nameLens, valueLens := make([]uintptr, 0, n), make([]uintptr, 0, n)
 		for k, v := range params {
-			v = escapeParam(v)
+			v = store.EscapeParam(v)
 			names = append(names, cString(k))
 			nameLens = append(nameLens, uintptr(len(k)))
 			values = append(values, cString(v))
@@ -547,15 +547,6 @@ func (e *Engine) kill(marker string, finished <-chan struct{}) {
 
 // killRetry is how often kill tries again while the statement runs on.
 const killRetry = 100 * time.Millisecond
-
-// escapeParam writes a parameter value the way the engine reads bound values:
-// as a tab-separated field, where backslash, tab and newline are escaped.
-func escapeParam(v string) string {
-	if !strings.ContainsAny(v, "\\\t\n\r\x00") {
-		return v
-	}
-	return strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`).Replace(v)
-}
 
 func (e *Engine) run(c *conn, sql string) error {
 	r, err := e.exec(c, []byte(sql), "TSV", nil)

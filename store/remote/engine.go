@@ -155,7 +155,7 @@ func prepare(conn driver.Conn, cluster, database string) error {
 	defer cancel()
 	if cluster != "" {
 		var n uint64
-		q := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"c": paramEscaper.Replace(cluster)}))
+		q := clickhouse.Context(ctx, clickhouse.WithParameters(clickhouse.Parameters{"c": store.EscapeParam(cluster)}))
 		if err := conn.QueryRow(q, "SELECT count() FROM system.clusters WHERE cluster = {c:String}").Scan(&n); err != nil {
 			return fmt.Errorf("cannot look up store.remote.cluster %q: %w", cluster, convertError(err))
 		}

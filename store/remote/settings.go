@@ -2,7 +2,6 @@ package remote
 
 import (
 	"context"
-	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -28,20 +27,15 @@ func querySettings(s store.Settings, tables []string) clickhouse.Settings {
 	return out
 }
 
-// paramEscaper escapes a bound parameter's value the way the server reads
-// it: as a tab-separated field, where backslash, tab, newline, carriage
-// return and NUL are escaped. Without it "a\tb" would end the field at the
-// tab and `\n` typed by a user would arrive as a newline.
-var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
-
-// queryParameters prepares q.Params for clickhouse.WithParameters.
+// queryParameters prepares q.Params for clickhouse.WithParameters, each
+// value written by store.EscapeParam.
 func queryParameters(p map[string]string) clickhouse.Parameters {
 	if len(p) == 0 {
 		return nil
 	}
 	out := make(clickhouse.Parameters, len(p))
 	for k, v := range p {
-		out[k] = paramEscaper.Replace(v)
+		out[k] = store.EscapeParam(v)
 	}
 	return out
 }
