@@ -1,7 +1,3 @@
-// Package templatetest holds what tests of query templates share: a
-// demo-shaped data set written straight into the store, so every shipped
-// template has rows to read without running ingest. Its services, streams,
-// hosts, region and tenants are the demo's (package internal/demo).
 package templatetest
 
 import (
