@@ -23,8 +23,8 @@ type Config struct {
 	// Batch bounds each insert.
 	Batch BatchConfig `yaml:"batch"`
 	// StreamsFile holds the stream routing rules (configs/streams.yaml).
-	// Empty: every record goes to its topic's stream. Reloaded on SIGHUP and
-	// POST /api/v1/streams/reload.
+	// Empty: every record goes to its topic's stream. Reloaded by the
+	// reload list (SIGHUP, POST /api/v1/reload).
 	StreamsFile string `yaml:"streams_file"`
 	// DeadLetterTopic receives a copy of every record set aside, with the
 	// reason in headers. Empty: the dead_letters table only. Default logs.dead.

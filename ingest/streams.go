@@ -10,6 +10,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
+
+	"github.com/logmart/logmart/fault"
 )
 
 // StreamsFile is configs/streams.yaml: the ordered routing rules that put
@@ -171,7 +173,8 @@ func NewRoutes(path string) (*Routes, error) {
 	return rs, nil
 }
 
-// Reload reads the file again; on error the current rules stay in force.
+// Reload reads the file again; on error the current rules stay in force
+// and the error is BadInput (the file is the user's to fix).
 func (rs *Routes) Reload() error {
 	var r *Router
 	var err error
@@ -181,7 +184,7 @@ func (rs *Routes) Reload() error {
 		r, err = LoadStreams(rs.path)
 	}
 	if err != nil {
-		return err
+		return fault.Wrap(fault.BadInput, err)
 	}
 	rs.cur.Store(r)
 	return nil

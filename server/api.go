@@ -24,17 +24,10 @@ type LogSearcher interface {
 	SearchLogs(ctx context.Context, who query.Caller, q query.LogSearch, s store.Settings) (*store.Result, error)
 }
 
-// StreamRules are the ingest routing rules, reloadable at run time.
+// StreamRules are the ingest routing rules in force (ingest.Routes); the
+// reload list rereads them.
 type StreamRules interface {
-	Reload() error
 	Current() *ingest.Router
-}
-
-func (s *Server) reloadStreams(c echo.Context) error {
-	if err := s.deps.Streams.Reload(); err != nil {
-		return fault.Wrap(fault.BadInput, err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"streams": s.deps.Streams.Current().Streams()})
 }
 
 func (s *Server) listStreams(c echo.Context) error {

@@ -14,7 +14,8 @@ import (
 	"github.com/logmart/logmart/store"
 )
 
-// TemplateRunner lists, reloads and runs query templates (query.Catalog).
+// TemplateRunner lists and runs query templates (query.Catalog); the reload
+// list rereads them.
 // Implementations are safe for concurrent use; errors are fault-kinded
 // (BadInput naming the parameter, NotFound for a template or version).
 type TemplateRunner interface {
@@ -28,8 +29,6 @@ type TemplateRunner interface {
 	ResolveRange(from, to string) (time.Time, time.Time, error)
 	// Run runs req for who with s, through the result cache and the audit.
 	Run(ctx context.Context, who query.Caller, req query.TemplateRequest, s store.Settings) (*query.TemplateRun, error)
-	// Load rereads the template folder; on error the loaded set stays.
-	Load(ctx context.Context) error
 }
 
 func (s *Server) templateRoutes(api *echo.Group) {
@@ -38,7 +37,6 @@ func (s *Server) templateRoutes(api *echo.Group) {
 	}
 	api.GET("/templates", s.listTemplates, requireRole(RoleViewer))
 	api.GET("/templates/:id", s.getTemplate, requireRole(RoleViewer))
-	api.POST("/templates/reload", s.reloadTemplates, requireRole(RoleAdmin))
 	api.POST("/query", s.runTemplate, requireRole(RoleViewer))
 }
 
@@ -62,14 +60,6 @@ func (s *Server) getTemplate(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, info)
-}
-
-func (s *Server) reloadTemplates(c echo.Context) error {
-	if err := s.deps.Templates.Load(c.Request().Context()); err != nil {
-		return err
-	}
-	p, lim := s.settings(c)
-	return c.JSON(http.StatusOK, map[string]any{"templates": s.deps.Templates.List(c.Request().Context(), p.Settings(lim))})
 }
 
 // templateRunJSON is POST /api/v1/query's answer.

@@ -71,7 +71,7 @@ func newTemplateServer(t testing.TB, cfgFn func(*query.Config)) (*httptest.Serve
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	s := New(cfg, Deps{Templates: cat}, nil)
+	s := New(cfg, Deps{Templates: cat, Reload: reloads{{"templates", cat.Load}}}, nil)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts, cat

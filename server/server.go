@@ -45,6 +45,9 @@ type Deps struct {
 	// none.
 	Ingest  IngestHealth
 	Streams StreamRules
+	// Reload serves POST /api/v1/reload and, for Streams and Templates,
+	// their /reload aliases.
+	Reload Reloaders
 	// Links serves /api/v1/links (shared links).
 	Links LinkService
 	// Templates serves /api/v1/templates and /api/v1/query.
@@ -123,10 +126,10 @@ func (s *Server) routes() {
 	}
 	if s.deps.Streams != nil {
 		api.GET("/streams", s.listStreams, requireRole(RoleViewer))
-		api.POST("/streams/reload", s.reloadStreams, requireRole(RoleAdmin))
 	}
 	s.linkRoutes(api)
 	s.templateRoutes(api)
+	s.reloadRoutes(api)
 	api.Any("/*", func(c echo.Context) error {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
 	})
@@ -303,7 +306,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 			"peer", c.Request().RemoteAddr, "err", err)
 		return
 	}
-	status, msg := http.StatusInternalServerError, "internal error; see the server log"
+	var status int
+	var msg string
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
@@ -313,29 +317,37 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = fmt.Sprintf("request body is larger than %d bytes", s.cfg.MaxBodyBytes)
 		}
 	default:
-		switch fault.KindOf(err) {
-		case fault.BadInput:
-			status, msg = http.StatusBadRequest, err.Error()
-		case fault.NotFound:
-			status, msg = http.StatusNotFound, err.Error()
-		case fault.Forbidden:
-			status, msg = http.StatusForbidden, err.Error()
-		case fault.Limit:
-			status, msg = http.StatusUnprocessableEntity, err.Error()
-		case fault.Unavailable:
-			status, msg = http.StatusServiceUnavailable, err.Error()
-		case fault.RateLimited:
-			status, msg = http.StatusTooManyRequests, err.Error()
-			if after, ok := fault.RetryAfter(err); ok {
-				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(after.Seconds()))))
-			}
-		default:
-			s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
-		}
+		status, msg = s.statusOf(c, err)
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)
 		return
 	}
 	_ = c.JSON(status, map[string]string{"error": msg})
+}
+
+// statusOf is the status and message a capability's error is answered
+// with, decided by its kind. An internal error is logged in full and
+// answered with a generic message; a RateLimited one sets Retry-After when
+// it says when.
+func (s *Server) statusOf(c echo.Context, err error) (int, string) {
+	switch fault.KindOf(err) {
+	case fault.BadInput:
+		return http.StatusBadRequest, err.Error()
+	case fault.NotFound:
+		return http.StatusNotFound, err.Error()
+	case fault.Forbidden:
+		return http.StatusForbidden, err.Error()
+	case fault.Limit:
+		return http.StatusUnprocessableEntity, err.Error()
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable, err.Error()
+	case fault.RateLimited:
+		if after, ok := fault.RetryAfter(err); ok {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(after.Seconds()))))
+		}
+		return http.StatusTooManyRequests, err.Error()
+	}
+	s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	return http.StatusInternalServerError, "internal error; see the server log"
 }

@@ -69,6 +69,12 @@ func runServe(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP runs the reload list. It is caught from here on, so one sent
+	// while the server starts waits for the list instead of ending the
+	// process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	// Bind first: a port in use is reported before anything heavy starts.
 	ln, err := server.Listen(cfg.Server.HTTPAddr)
@@ -116,7 +122,6 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	go reloadOnHUP(ctx, routes, log)
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	// Reads on callers' behalf count against their role's statement budget.
@@ -127,6 +132,12 @@ func runServe(args []string) error {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
 	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
+	// The one reload list, run by SIGHUP and POST /api/v1/reload.
+	reloads := newReloadList(log,
+		reloader{"streams", func(context.Context) error { return routes.Reload() }},
+		reloader{"templates", templates.Load},
+	)
+	go reloads.runOnSignal(ctx, hup)
 
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
@@ -140,6 +151,7 @@ func runServe(args []string) error {
 		Overview: query.NewOverviewReader(runner, cfg.Templates.CacheTTL),
 		Ingest:   ing,
 		Streams:  routes,
+		Reload:   reloads,
 		Version:  version,
 
 		Templates: templates,
@@ -212,26 +224,6 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 func runDemoTraffic(ctx context.Context, cl *kgo.Client, log *slog.Logger) error {
 	_, err := demo.Run(ctx, cl, demo.Config{Rate: 200}, log)
 	return err
-}
-
-// reloadOnHUP reloads the stream rules on SIGHUP; a bad file keeps the rules
-// in force and says why.
-func reloadOnHUP(ctx context.Context, routes *ingest.Routes, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-hup:
-			if err := routes.Reload(); err != nil {
-				log.Error("stream rules not reloaded; the previous rules stay in force", "err", err)
-			} else {
-				log.Info("stream rules reloaded", "streams", len(routes.Current().Streams()))
-			}
-		}
-	}
 }
 
 // instanceID names this replica in its consumer group: the host and its data
