@@ -103,23 +103,15 @@ func (c *Catalog) Run(ctx context.Context, who Caller, req TemplateRequest, s st
 	if err := t.checkVariant(ctx, c.r.st, p); err != nil {
 		return refused(err)
 	}
+	q := store.Query{SQL: p.sql, Params: p.params, Settings: s}
 	entry := Entry{Template: t.ID, TemplateVersion: uint32(t.Version), Params: p.params, SQL: p.sql}
-	res, how, err := c.cache.do(ctx, p.key(s), func(ctx context.Context) (*store.Result, error) {
-		return c.r.run(ctx, who, store.Query{SQL: p.sql, Params: p.params, Settings: s}, entry)
-	})
-	if how != cacheMiss {
-		entry.Time, entry.Caller, entry.Duration, entry.Err = start, who, time.Since(start), err
-		if res != nil {
-			entry.ResultRows = len(res.Rows)
-		}
-		c.r.audit.Record(entry)
-	}
+	res, cached, err := c.r.runCached(ctx, c.cache, cacheKey(t.ID+"\x00"+strconv.Itoa(t.Version), q), who, q, entry)
 	if err != nil {
 		return nil, err
 	}
 	return &TemplateRun{
 		TemplateResult: &TemplateResult{TemplateRef: p.ref(), SQL: p.sql, Result: res},
-		Params:         p.values, From: req.From.UTC(), To: req.To.UTC(), Cached: how != cacheMiss,
+		Params:         p.values, From: req.From.UTC(), To: req.To.UTC(), Cached: cached,
 	}, nil
 }
 
@@ -147,22 +139,6 @@ func refusedEntry(start time.Time, who Caller, req TemplateRequest, err error) E
 		id = id[:128] + "…"
 	}
 	return Entry{Time: start, Caller: who, Template: id, TemplateVersion: req.Version, Params: params, Err: err, Duration: time.Since(start)}
-}
-
-// key is the cache key: everything the result depends on.
-func (p *prepared) key(s store.Settings) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\x00%d\x00%s\x00", p.t.ID, p.t.Version, p.sql)
-	names := make([]string, 0, len(p.params))
-	for n := range p.params {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(&b, "%s=%d:%s\x00", n, len(p.params[n]), p.params[n])
-	}
-	b.WriteString(settingsKey(s))
-	return b.String()
 }
 
 // prepare checks every value of req against t and renders the statement.
