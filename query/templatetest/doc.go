@@ -26,11 +26,11 @@
 // inserts the block into table as it is written, in a ClickHouse input
 // format: JSONEachRow when none is named (one JSON object a line; columns
 // left out get their defaults), or any other such as CSVWithNames or
-// TabSeparatedWithNames. Times may be written "2026-01-01 10:00:00",
-// "2026-01-01T10:00:00Z" or as unix seconds. The table's TTL is removed in
-// the script's database before its first load, so rows with fixed times stay
-// whatever the date. Each load adds rows; identical rows are not
-// deduplicated.
+// TabSeparatedWithNames. Times are read best effort: "2026-01-01 10:00:00",
+// "2026-01-01 10:00:00.250" and "2026-01-01T10:00:00Z" all work, in UTC
+// unless an offset is given. The table's TTL is removed in the script's
+// database before its first load, so rows with fixed times stay whatever
+// the date. Each load adds rows; identical rows are not deduplicated.
 //
 //	run <template> [<version>] [from <time>] [to <time>] [<name>=<value> …]
 //
