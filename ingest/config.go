@@ -45,7 +45,9 @@ type TopicConfig struct {
 	Topic string `yaml:"topic"`
 	// Table is where its records land: logs, events or metrics.
 	Table string `yaml:"table"`
-	// Format is json, logfmt, text or prometheus.
+	// Format is json, logfmt, text, prometheus (the Prometheus text format)
+	// or openmetrics (OpenMetrics 1.0 text); decode_prom.go says how the
+	// last two differ.
 	Format string `yaml:"format"`
 	// Stream is the stream records land in until routing rules say otherwise.
 	// Default "default".
@@ -116,12 +118,12 @@ func (c Config) Validate() error {
 			return fmt.Errorf("%s.table %q must be logs, events or metrics", where, t.Table)
 		}
 		switch t.Format {
-		case "json", "logfmt", "text", "prometheus":
+		case "json", "logfmt", "text", "prometheus", "openmetrics":
 		default:
-			return fmt.Errorf("%s.format %q must be json, logfmt, text or prometheus", where, t.Format)
+			return fmt.Errorf("%s.format %q must be json, logfmt, text, prometheus or openmetrics", where, t.Format)
 		}
-		if (t.Format == "prometheus") != (t.Table == "metrics") {
-			return fmt.Errorf("%s: format prometheus goes with table metrics, and only it (got format %q, table %q)", where, t.Format, t.Table)
+		if (t.Format == "prometheus" || t.Format == "openmetrics") != (t.Table == "metrics") {
+			return fmt.Errorf("%s: formats prometheus and openmetrics go with table metrics, and only they (got format %q, table %q)", where, t.Format, t.Table)
 		}
 		if err := t.validateDecoding(where); err != nil {
 			return err

@@ -289,12 +289,12 @@ func (f field) column() column {
 // validateDecoding checks the topic's fields and text settings; where is
 // its config path ("ingest.topics[0]").
 func (t TopicConfig) validateDecoding(where string) error {
-	if t.Format == "prometheus" {
+	if t.Format == "prometheus" || t.Format == "openmetrics" {
 		if t.Fields != (FieldMap{}) {
-			return fmt.Errorf("%s.fields: format prometheus takes no field mapping", where)
+			return fmt.Errorf("%s.fields: format %s takes no field mapping", where, t.Format)
 		}
 		if t.Text != (TextConfig{}) {
-			return fmt.Errorf("%s.text: format prometheus takes no text settings", where)
+			return fmt.Errorf("%s.text: format %s takes no text settings", where, t.Format)
 		}
 	}
 	if err := t.Fields.validate(where + ".fields"); err != nil {
