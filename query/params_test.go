@@ -36,7 +36,10 @@ var paramsSpec = Spec{
 {{if .small}}, {small:Int8}{{end}}`,
 }
 
-func TestParamValues(t *testing.T) {
+// paramsCatalog compiles paramsSpec for a catalog whose clock stands
+// still at now.
+func paramsCatalog(t *testing.T) (*Catalog, *Template, time.Time) {
+	t.Helper()
 	tmpl, probs := compileSpec(paramsSpec, nil)
 	if len(probs) > 0 {
 		t.Fatalf("spec: %v", probs)
@@ -44,6 +47,11 @@ func TestParamValues(t *testing.T) {
 	c := NewCatalog(DefaultConfig(), NewRunner(templateStore(t), nil), nil)
 	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	c.now = func() time.Time { return now }
+	return c, tmpl, now
+}
+
+func TestParamValues(t *testing.T) {
+	c, tmpl, now := paramsCatalog(t)
 	from, to := now.Add(-time.Hour), now
 	prep := func(params map[string]any) (*prepared, error) {
 		return c.prepare(context.Background(), tmpl, TemplateRequest{Template: tmpl.ID, Params: params, From: from, To: to}, store.Settings{ReadOnly: true})
@@ -161,13 +169,7 @@ func TestParamValues(t *testing.T) {
 // text and the same value as JSON pin the same link; a relative time is
 // pinned absolute, and defaults are left out.
 func TestTextAndJSONFormsPinTheSame(t *testing.T) {
-	tmpl, probs := compileSpec(paramsSpec, nil)
-	if len(probs) > 0 {
-		t.Fatalf("spec: %v", probs)
-	}
-	c := NewCatalog(DefaultConfig(), NewRunner(templateStore(t), nil), nil)
-	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	c.now = func() time.Time { return now }
+	c, tmpl, now := paramsCatalog(t)
 	pinned := func(params map[string]any) string {
 		t.Helper()
 		p, err := c.prepare(context.Background(), tmpl, TemplateRequest{Template: tmpl.ID, Params: params, From: now.Add(-time.Hour), To: now}, store.Settings{ReadOnly: true})
