@@ -24,6 +24,9 @@ const (
 	HeaderStream = "logmart-stream"
 	HeaderFormat = "logmart-format"
 	HeaderSource = "logmart-source"
+	// HeaderBackfill "true" (or "1") asks for the record to be kept whatever
+	// its age, its retention counted from ingest (see StreamRule.Backfill).
+	HeaderBackfill = "logmart-backfill"
 )
 
 // Dead-letter reasons, also the reason label of
@@ -33,6 +36,12 @@ const (
 	ReasonInvalidUTF8 = "invalid_utf8"
 	ReasonTooLarge    = "too_large"
 	ReasonWrongType   = "wrong_type"
+	// ReasonOlderThanRetention: the record's own time is further back than
+	// its stream's retention, so the table's TTL would delete it at once.
+	ReasonOlderThanRetention = "older_than_retention"
+	// ReasonInsertRefused: ClickHouse refused the batch the record was in,
+	// for a reason retrying cannot change; the error is the engine's.
+	ReasonInsertRefused = "insert_refused"
 )
 
 // intent is a batch's offset range as recorded before the batch is written:
@@ -55,6 +64,7 @@ type partBatch struct {
 	epoch     int32
 	n, bytes  int
 	newest    int64
+	days      []int64 // the distinct days of row times, newest last (noteTime)
 	// quiet is how long the consumer has waited for more of the
 	// partition's records since the last one, and caughtUp whether that one
 	// was the partition's newest as of its fetch: a batch is written early
@@ -67,6 +77,9 @@ type partBatch struct {
 	forced *intent
 	// insertTime is how long the last successful write took.
 	insertTime time.Duration
+	// refused is set when ClickHouse refused the batch's rows and its
+	// records became dead letters (setAside): only those are written.
+	refused bool
 
 	routes   *Router
 	decs     map[string]decoder // by format
@@ -144,21 +157,20 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		if !utf8.Valid(r.Value) {
 			return ReasonInvalidUTF8, errBadRecordUTF8
 		}
-		format := b.t.Format
-		if f := header(r, HeaderFormat); f != "" {
-			if f != "prometheus" && f != "openmetrics" {
-				return ReasonMalformed, fmt.Errorf("header %s %q must be prometheus or openmetrics on a metrics topic", HeaderFormat, f)
-			}
-			format = f
-		}
 		var err error
-		b.samples, err = decodePrometheus(r.Value, format, kafkaMs, b.samples[:0])
+		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
 		if err != nil {
 			return ReasonMalformed, err
 		}
+		k := b.keep(r, b.routes.Named(b.t.Stream))
 		for _, s := range b.samples {
-			b.metrics.add(s, b.t.Stream, nowMs, r.Topic, r.Partition, r.Offset)
-			b.newest = max(b.newest, s.ts)
+			if err := k.check(s.ts, nowMs); err != nil {
+				return ReasonOlderThanRetention, err
+			}
+		}
+		for _, s := range b.samples {
+			b.metrics.add(s, k.stream, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
+			b.noteTime(s.ts)
 		}
 		return "", nil
 	}
@@ -206,20 +218,29 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 			break
 		}
 	}
-	retention := uint32(30)
+	var rule *StreamRule
 	if stream == "" {
-		rule := b.route(r.Topic, source)
-		stream, retention = rule.Name, uint32(rule.RetentionDays)
-		if b.t.Table == "events" && stream == "default" && b.t.Stream != "" {
-			stream = b.t.Stream
+		rule = b.route(r.Topic, source)
+		if b.t.Table == "events" && rule.Name == "default" && b.t.Stream != "" {
+			rule = b.routes.Named(b.t.Stream)
+			if rule.Name != b.t.Stream {
+				rule = &StreamRule{Name: b.t.Stream, RetentionDays: rule.RetentionDays, Backfill: rule.Backfill}
+			}
 		}
+	} else if rule = b.routes.Named(stream); rule.Name != stream {
+		// A stream streams.yaml does not list takes the default's retention.
+		rule = &StreamRule{Name: stream, RetentionDays: rule.RetentionDays, Backfill: rule.Backfill}
 	}
-	b.newest = max(b.newest, b.row.ts)
+	k := b.keep(r, rule)
+	if err := k.check(b.row.ts, nowMs); err != nil {
+		return ReasonOlderThanRetention, err
+	}
+	b.noteTime(b.row.ts)
 	switch b.t.Table {
 	case "logs":
-		b.logs.add(&b.row, stream, source, retention, nowMs, r.Topic, r.Partition, r.Offset)
+		b.logs.add(&b.row, k.stream, source, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
 	case "events":
-		b.events.add(&b.row, r.Value, stream, source, nowMs, r.Topic, r.Partition, r.Offset)
+		b.events.add(&b.row, r.Value, k.stream, source, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
 	}
 	return "", nil
 }
@@ -331,6 +352,7 @@ func (b *partBatch) write(ctx context.Context, ins Inserter) error {
 	}
 	var parts []part
 	switch {
+	case b.refused:
 	case b.logs != nil:
 		parts = append(parts, part{"logs", b.logs.block()})
 	case b.events != nil:

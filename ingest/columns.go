@@ -18,7 +18,7 @@ type logColumns struct {
 	topic                store.LowCardinalityColumn
 	body, trace          store.StringColumn
 	attrs                store.MapColumn
-	retention            store.UInt32Column
+	retention, fromIngest store.UInt32Column
 	partition            store.Int32Column
 	offset               store.Int64Column
 }
@@ -31,11 +31,20 @@ func newLogColumns() *logColumns {
 	c.host.Name, c.level.Name, c.body.Name = "host", "level", "body"
 	c.trace.Name, c.topic.Name, c.attrs.Name = "trace_id", "kafka_topic", "attributes"
 	c.retention = store.UInt32Column{Name: "retention_days"}
+	c.fromIngest = store.UInt32Column{Name: "retention_from_ingest"}
 	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
 	return c
 }
 
-func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ingestMs int64, topic string, partition int32, offset int64) {
+// flag is a Bool as the UInt8 columns hold it.
+func flag(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *logColumns) add(r *logRow, stream, source string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
 	c.ts.Append(r.ts)
 	c.stream.Append(stream)
 	c.source.Append(source)
@@ -50,6 +59,7 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, ing
 	c.attrs.EndRow()
 	c.ingest.Append(ingestMs)
 	c.retention.Append(retention)
+	c.fromIngest.Append(flag(fromIngest))
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -135,6 +145,7 @@ func (c *logColumns) grow(z logSizes) {
 	c.ingest.Data = slices.Grow(c.ingest.Data, z.rows)
 	c.offset.Data = slices.Grow(c.offset.Data, z.rows)
 	c.retention.Data = slices.Grow(c.retention.Data, z.rows)
+	c.fromIngest.Data = slices.Grow(c.fromIngest.Data, z.rows)
 	c.partition.Data = slices.Grow(c.partition.Data, z.rows)
 	for _, lc := range []*store.LowCardinalityColumn{&c.stream, &c.source, &c.service, &c.host, &c.level, &c.topic} {
 		lc.Grow(z.rows)
@@ -144,7 +155,7 @@ func (c *logColumns) grow(z logSizes) {
 
 func (c *logColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.stream, &c.source, &c.service, &c.host, &c.level,
-		&c.body, &c.attrs, &c.trace, &c.ingest, &c.retention, &c.topic, &c.partition, &c.offset}}
+		&c.body, &c.attrs, &c.trace, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
 }
 
 // eventColumns is a columnar batch for the events table.
@@ -154,6 +165,7 @@ type eventColumns struct {
 	tenant, topic                store.LowCardinalityColumn
 	body                         store.StringColumn
 	attrs                        store.MapColumn
+	retention, fromIngest        store.UInt32Column
 	partition                    store.Int32Column
 	offset                       store.Int64Column
 }
@@ -164,11 +176,12 @@ func newEventColumns() *eventColumns {
 	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
 	c.typ.Name, c.stream.Name, c.source.Name, c.service.Name = "type", "stream", "source", "service"
 	c.tenant.Name, c.body.Name, c.topic.Name, c.attrs.Name = "tenant", "body", "kafka_topic", "attributes"
+	c.retention.Name, c.fromIngest.Name = "retention_days", "retention_from_ingest"
 	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
 	return c
 }
 
-func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, ingestMs int64, topic string, partition int32, offset int64) {
+func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
 	c.ts.Append(r.ts)
 	c.typ.Append(r.eventType)
 	c.stream.Append(stream)
@@ -187,6 +200,8 @@ func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, ingestM
 	}
 	c.attrs.EndRow()
 	c.ingest.Append(ingestMs)
+	c.retention.Append(retention)
+	c.fromIngest.Append(flag(fromIngest))
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -194,7 +209,7 @@ func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, ingestM
 
 func (c *eventColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.typ, &c.stream, &c.source, &c.service, &c.tenant,
-		&c.attrs, &c.body, &c.ingest, &c.topic, &c.partition, &c.offset}}
+		&c.attrs, &c.body, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
 }
 
 // metricColumns is a columnar batch for the metrics table.
@@ -204,6 +219,8 @@ type metricColumns struct {
 	fingerprint         store.UInt64Column
 	ts, ingest          store.Int64Column
 	value               store.Float64Column
+	retention           store.UInt32Column
+	fromIngest          store.UInt32Column
 	partition           store.Int32Column
 	offset              store.Int64Column
 }
@@ -215,10 +232,11 @@ func newMetricColumns() *metricColumns {
 	c.ts = store.Int64Column{Name: "timestamp", Type: "DateTime64(3)"}
 	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
 	c.value.Name, c.partition.Name, c.offset.Name = "value", "kafka_partition", "kafka_offset"
+	c.retention.Name, c.fromIngest.Name = "retention_days", "retention_from_ingest"
 	return c
 }
 
-func (c *metricColumns) add(s sample, stream string, ingestMs int64, topic string, partition int32, offset int64) {
+func (c *metricColumns) add(s sample, stream string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
 	c.name.Append(s.name)
 	keys := make([]string, 0, len(s.labels))
 	for k := range s.labels {
@@ -240,6 +258,8 @@ func (c *metricColumns) add(s sample, stream string, ingestMs int64, topic strin
 	c.value.Append(s.value)
 	c.stream.Append(stream)
 	c.ingest.Append(ingestMs)
+	c.retention.Append(retention)
+	c.fromIngest.Append(flag(fromIngest))
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -247,7 +267,7 @@ func (c *metricColumns) add(s sample, stream string, ingestMs int64, topic strin
 
 func (c *metricColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.name, &c.labels, &c.fingerprint, &c.ts, &c.value,
-		&c.stream, &c.ingest, &c.topic, &c.partition, &c.offset}}
+		&c.stream, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
 }
 
 // deadColumns is a columnar batch for the dead_letters table.

@@ -153,6 +153,8 @@ func (g *Ingester) full(b *partBatch, offset int64) string {
 		return "rows"
 	case b.bytes >= g.cfg.Batch.Bytes:
 		return "bytes"
+	case len(b.days) >= maxBatchDays:
+		return "days"
 	}
 	return ""
 }

@@ -1,7 +1,10 @@
 package ingest
 
 import (
+	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sort"
 	"strconv"
 	"sync"
@@ -20,7 +23,24 @@ type PartitionHealth struct {
 	LastBatchRows         int64   `json:"last_batch_rows"`
 	LastInsertMs          float64 `json:"last_insert_ms"`
 	LastWrite             string  `json:"last_write"`
+	// FailingSeconds is how long the partition's next batch has been
+	// failing to write (0 when writes succeed), WriteFailures how many
+	// attempts failed in that time, and WriteError the last one's error.
+	// While a batch fails the partition does not advance, whatever
+	// LagRecords says: that counts what the consumer has not read, and it
+	// reads on until the batches waiting to be written fill their queue.
+	FailingSeconds float64 `json:"failing_seconds"`
+	WriteFailures  int64   `json:"write_failures,omitempty"`
+	WriteError     string  `json:"write_error,omitempty"`
+	// Stalled is set once FailingSeconds reaches a minute: /readyz fails
+	// and logmart_ingest_partition_stalled_seconds says for how long.
+	Stalled bool `json:"stalled"`
 }
+
+// stalledAfter is how long a partition's writes fail before it counts as
+// stalled. Passing trouble (a busy engine, a restart of ClickHouse) clears
+// well within it; a partition that cannot write for longer needs someone.
+var stalledAfter = time.Minute
 
 // partHealth is one owned partition's figures as they change: counted by
 // its decode (records, bytes, lag) and by its writer (the rest). The same
@@ -32,6 +52,55 @@ type partHealth struct {
 	batchRows      atomic.Int64
 	insertMicros   atomic.Int64
 	lastWriteMs    atomic.Int64
+	// failing: since when (unix ms, 0: not failing), how many attempts,
+	// and the last error of the write that fails.
+	failingMs atomic.Int64
+	failures  atomic.Int64
+	lastErr   atomic.Pointer[string]
+	// labels are the topic and partition, for the stalled gauge.
+	topic, partition string
+}
+
+// noteFailure records a failed write attempt; h may be nil (a step that
+// is not a partition's write).
+func (h *partHealth) noteFailure(err error) {
+	if h == nil {
+		return
+	}
+	now := time.Now()
+	h.failingMs.CompareAndSwap(0, now.UnixMilli())
+	h.failures.Add(1)
+	msg := err.Error()
+	h.lastErr.Store(&msg)
+	partitionStalled.WithLabelValues(h.topic, h.partition).Set(h.stalledFor(now).Seconds())
+}
+
+// noteSuccess clears the failures once a write succeeds.
+func (h *partHealth) noteSuccess() {
+	if h == nil || h.failingMs.Load() == 0 {
+		return
+	}
+	h.failingMs.Store(0)
+	h.failures.Store(0)
+	h.lastErr.Store(nil)
+	partitionStalled.WithLabelValues(h.topic, h.partition).Set(0)
+}
+
+// failingFor is how long the partition's writes have been failing.
+func (h *partHealth) failingFor(now time.Time) time.Duration {
+	ms := h.failingMs.Load()
+	if ms == 0 {
+		return 0
+	}
+	return now.Sub(time.UnixMilli(ms))
+}
+
+// stalledFor is failingFor once that reaches stalledAfter, else 0.
+func (h *partHealth) stalledFor(now time.Time) time.Duration {
+	if d := h.failingFor(now); d >= stalledAfter {
+		return d
+	}
+	return 0
 }
 
 // healthOf returns the figures of a partition the Ingester owns, made on
@@ -41,7 +110,7 @@ func (g *Ingester) healthOf(k tp) *partHealth {
 	if h, ok := g.health.Load(k); ok {
 		return h.(*partHealth)
 	}
-	h, _ := g.health.LoadOrStore(k, &partHealth{})
+	h, _ := g.health.LoadOrStore(k, &partHealth{topic: k.topic, partition: strconv.Itoa(int(k.partition))})
 	return h.(*partHealth)
 }
 
@@ -61,6 +130,23 @@ func (g *Ingester) noteWritten(b *partBatch) {
 // Health lists the partitions the Ingester owns, by topic and partition. A
 // partition leaves the list when it is revoked or lost (forget).
 func (g *Ingester) Health() []PartitionHealth { return listHealth(g) }
+
+// Ready is the readiness check of ingest: it fails, naming them, while
+// partitions are stalled (their writes failing for stalledAfter or more).
+// The partitions' other figures do not change readiness: a replica far
+// behind still makes progress.
+func (g *Ingester) Ready(context.Context) error {
+	var stalled []string
+	for _, h := range g.Health() {
+		if h.Stalled {
+			stalled = append(stalled, fmt.Sprintf("%s/%d for %.0fs (%s)", h.Topic, h.Partition, h.FailingSeconds, h.WriteError))
+		}
+	}
+	if len(stalled) > 0 {
+		return fmt.Errorf("ingest partitions not advancing, their writes failing: %s", strings.Join(stalled, "; "))
+	}
+	return nil
+}
 
 // running holds the Ingesters whose Run has not returned, for Health.
 var running ingesters
@@ -109,6 +195,15 @@ func listHealth(gs ...*Ingester) []PartitionHealth {
 			}
 			if ms := h.lastWriteMs.Load(); ms > 0 {
 				ph.LastWrite = time.UnixMilli(ms).UTC().Format(time.RFC3339)
+			}
+			if d := h.failingFor(now); d > 0 {
+				ph.FailingSeconds = d.Seconds()
+				ph.WriteFailures = h.failures.Load()
+				if e := h.lastErr.Load(); e != nil {
+					ph.WriteError = *e
+				}
+				ph.Stalled = d >= stalledAfter
+				partitionStalled.WithLabelValues(h.topic, h.partition).Set(h.stalledFor(now).Seconds())
 			}
 			out = append(out, ph)
 			return true

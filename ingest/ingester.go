@@ -30,10 +30,12 @@ type Ingester struct {
 	st     Store
 	log    *slog.Logger
 	cl     *kgo.Client
+	kopts  []kgo.Opt // the broker connection, for reading a refused batch again (setAside)
 	topics map[string]TopicConfig
 	routes *Routes
 
 	wctx      context.Context // writers' context: outlives Run's to finish writes at stop
+	stopping  chan struct{}   // closed when Run's context ends: failing writes stop retrying
 	onWritten func(topic string, partition int32, last int64)
 	wmu       sync.Mutex
 	writers   map[tp]*partWriter
@@ -82,7 +84,8 @@ func New(cfg Config, st Store, kopts []kgo.Opt, routes *Routes, log *slog.Logger
 	}
 	g := &Ingester{cfg: cfg, st: st, log: log, topics: map[string]TopicConfig{}, routes: routes,
 		parts: map[tp]*partBatch{}, intents: map[tp][]intent{}, ledgers: map[tp]*ledger{},
-		writers: map[tp]*partWriter{}, wctx: context.Background()}
+		writers: map[tp]*partWriter{}, wctx: context.Background(), stopping: make(chan struct{}),
+		kopts: slices.Clone(kopts)}
 	slots := cfg.MaxConcurrentInserts
 	if slots == 0 {
 		slots = runtime.GOMAXPROCS(0)
@@ -151,6 +154,10 @@ func (g *Ingester) Run(ctx context.Context) error {
 		waited := time.Since(polled)
 		if ctx.Err() != nil {
 			g.cl.AllowRebalance()
+			// Writes that succeed finish; one that is failing stops at its
+			// next retry, and its partition is read again by its next
+			// owner. The bound is for an insert that hangs.
+			close(g.stopping)
 			stop := time.AfterFunc(30*time.Second, wcancel)
 			g.flushAll()
 			stop.Stop()
@@ -201,7 +208,7 @@ func (g *Ingester) flushAll() {
 func (g *Ingester) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
 	for topic, ps := range assigned {
 		var got map[int32]*ledger
-		err := g.retry(ctx, "load batch ranges", func() error {
+		err := g.retry(ctx, "load batch ranges", nil, func() error {
 			var err error
 			got, err = g.loadLedgers(ctx, topic, ps)
 			return err

@@ -31,12 +31,20 @@ var (
 	})
 	batchesCut = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "logmart_ingest_batches_total",
-		Help: "Batches cut for writing, by topic and what ended them: rows, bytes, interval, idle (the partition went quiet), recorded (a range an earlier consumer recorded), stop (shutdown or rebalance).",
+		Help: "Batches cut for writing, by topic and what ended them: rows, bytes, interval, idle (the partition went quiet), recorded (a range an earlier consumer recorded), days (rows spanning 50 days, to stay within ClickHouse's partitions per insert), stop (shutdown or rebalance).",
 	}, []string{"topic", "reason"})
 	insertErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "logmart_ingest_insert_errors_total",
-		Help: "Failed batch writes (retried until they succeed), by table.",
+		Help: "Failed batch writes, by table: retried until they succeed, but for refusals retrying cannot change, whose records become dead letters (insert_refused).",
 	}, []string{"table"})
+	expiredTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "logmart_ingest_expired_records_total",
+		Help: "Records set aside as dead letters because their own time is older than their stream's retention (reason older_than_retention), by stream.",
+	}, []string{"stream"})
+	partitionStalled = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "logmart_ingest_partition_stalled_seconds",
+		Help: "How long the partition's oldest unwritten batch has been failing to write (0 when writing), by topic and partition; /readyz fails while any partition is stalled for longer than a minute.",
+	}, []string{"topic", "partition"})
 	consumerLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "logmart_ingest_consumer_lag_records",
 		Help: "Records in the partition not yet consumed, by topic and partition.",
@@ -48,5 +56,5 @@ var (
 )
 
 func init() {
-	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag)
+	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag, expiredTotal, partitionStalled)
 }

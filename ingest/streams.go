@@ -28,8 +28,18 @@ type StreamRule struct {
 	// example `source startsWith "prod/" && service == "nginx"`. Empty on the
 	// last rule: the default stream, which takes everything left.
 	Match string `yaml:"match" json:"match,omitempty"`
-	// RetentionDays is how long the stream's rows are kept. Default 30.
+	// RetentionDays is how long the stream's rows are kept, in days,
+	// counted from each record's own time; a record already older than
+	// that when it arrives is set aside as a dead letter
+	// (older_than_retention) rather than stored and deleted by the TTL.
+	// Default 30.
 	RetentionDays int `yaml:"retention_days" json:"retention_days"`
+	// Backfill makes the stream accept records of any age and count their
+	// retention from when they are ingested instead, for a stream that
+	// loads history. A single record asks for the same with the
+	// logmart-backfill header (`logmart ingest file --backfill`). Default
+	// false.
+	Backfill bool `yaml:"backfill" json:"backfill,omitempty"`
 	// Description says what the stream holds, for people.
 	Description string `yaml:"description" json:"description,omitempty"`
 }
@@ -144,6 +154,19 @@ func (r *Router) Route(env *RouteEnv) *StreamRule {
 			if err == nil && out == true {
 				return &r.rules[i].StreamRule
 			}
+		}
+	}
+	return &r.rules[len(r.rules)-1].StreamRule
+}
+
+// Named returns the rule of the stream called name, or the default (last)
+// rule when no stream has that name: the retention a record gets when its
+// producer names its stream (the logmart-stream header) or its topic does
+// (metrics, events).
+func (r *Router) Named(name string) *StreamRule {
+	for i := range r.rules {
+		if r.rules[i].Name == name {
+			return &r.rules[i].StreamRule
 		}
 	}
 	return &r.rules[len(r.rules)-1].StreamRule

@@ -23,7 +23,9 @@ import (
 // again, after a crash, a rebalance or an answer lost on its way back, then
 // leaves one copy. An error may come after the rows were stored: the
 // Ingester retries with the same block and token until Insert returns nil,
-// and only then moves the partition's committed offset past the batch.
+// and only then moves the partition's committed offset past the batch. An
+// error that refuses the rows themselves (a *store.Error of kind BadInput,
+// refused.go) makes dead letters of the batch's records instead.
 //
 // Insert is called by several partitions' writers at once (up to
 // Config.MaxConcurrentInserts), and must not keep block or its buffers
@@ -60,6 +62,9 @@ func (g *Ingester) send(ready map[tp][]*partBatch) {
 		g.log.Warn("cannot record batch ranges; retrying", "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
+		case <-g.stopping:
+			g.log.Warn("batches not written: the ingester is stopping, and the partitions' next owner reads them again", "err", err)
+			return
 		case <-time.After(backoff):
 		}
 	}
@@ -86,29 +91,51 @@ func (g *Ingester) writerFor(k tp) *partWriter {
 	g.writers[k] = w
 	go func() {
 		defer close(w.done)
+		abandoned := false
 		for b := range w.ch {
-			g.writeOne(b)
+			// Once a batch is left unwritten at stop, the ones after it
+			// must not be committed past it.
+			if abandoned || !g.writeOne(b) {
+				abandoned = true
+				b.release()
+			}
 		}
 	}()
 	return w
 }
 
 // writeOne writes a batch whose range is recorded, copies its dead letters
-// to the topic and commits. Failed steps are retried until they succeed or
-// the writers' context ends: nothing is dropped and nothing is committed
-// that is not stored.
-func (g *Ingester) writeOne(b *partBatch) {
+// to the topic and commits, and reports whether it did. Failed steps are
+// retried until they succeed, the Ingester stops or the writers' context
+// ends; a batch ClickHouse keeps refusing for what it holds is written as
+// dead letters instead (refused.go). Nothing is dropped and nothing is
+// committed that is not stored. While the write fails the partition shows
+// as failing in its health, and as stalled once that lasts (stalledAfter).
+func (g *Ingester) writeOne(b *partBatch) bool {
 	ctx := g.wctx
-	if g.retry(ctx, "write a batch", func() error {
+	h := g.healthOf(tp{b.topic, b.partition})
+	refusals := 0
+	err := g.retry(ctx, "write a batch", h, func() error {
 		select {
 		case g.inserts <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 		defer func() { <-g.inserts }()
+		err := b.write(ctx, g.st)
+		if err == nil || b.refused || !refusal(err) {
+			return err
+		}
+		if refusals++; refusals < maxRefusals {
+			return err
+		}
+		if err := g.setAside(ctx, b, err); err != nil {
+			return err
+		}
 		return b.write(ctx, g.st)
-	}) != nil {
-		return
+	})
+	if err != nil {
+		return false
 	}
 	if g.onWritten != nil {
 		g.onWritten(b.topic, b.partition, b.last)
@@ -117,21 +144,31 @@ func (g *Ingester) writeOne(b *partBatch) {
 	g.committed(ctx, b)
 	g.noteWritten(b)
 	b.release()
+	return true
 }
 
-// retry calls fn until it returns nil or ctx ends, waiting 100ms after the
-// first failure and twice as long after each next one, up to 10s.
-func (g *Ingester) retry(ctx context.Context, what string, fn func() error) error {
+// errStopping ends the retries of a failing step when the Ingester stops.
+var errStopping = errors.New("the ingester is stopping")
+
+// retry calls fn until it returns nil, ctx ends or the Ingester stops,
+// waiting 100ms after the first failure and twice as long after each next
+// one, up to 10s. With h, the failures show in the partition's health
+// until fn succeeds.
+func (g *Ingester) retry(ctx context.Context, what string, h *partHealth, fn func() error) error {
 	backoff := 100 * time.Millisecond
 	for {
 		err := fn()
 		if err == nil {
+			h.noteSuccess()
 			return nil
 		}
+		h.noteFailure(err)
 		g.log.Warn("cannot "+what+"; retrying", "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-g.stopping:
+			return errStopping
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
