@@ -368,10 +368,10 @@ func bindText(t ParamType, ch string, v any) (string, error) {
 		}
 		return strconv.FormatBool(x), nil
 	case time.Duration:
-		switch {
-		case ch == "Float64":
+		switch ch {
+		case "Float64":
 			return strconv.FormatFloat(x.Seconds(), 'g', -1, 64), nil
-		case ch == "IntervalMillisecond":
+		case "IntervalMillisecond":
 			if x%time.Millisecond != 0 {
 				return "", fmt.Errorf("%s is not a whole number of milliseconds", x)
 			}

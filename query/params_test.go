@@ -156,7 +156,7 @@ func TestParamValues(t *testing.T) {
 	f(map[string]any{"codes": []any{json.Number("600")}}, "", `param "codes": item 0: 600 is above the maximum 599`)
 	f(map[string]any{"nope": 1}, "", `param "nope": unknown; template params_test v1 takes service, limit, ratio, verbose, level, step, since, hosts, codes, small`)
 	f(map[string]any{"from": "now"}, "", `param "from": the time range is the request's from and to, not a parameter`)
-	f(map[string]any{"service": strings.Repeat("‮", 30)}, "", `param "service": longer than 64 bytes (got 90)`)
+	f(map[string]any{"service": strings.Repeat("\u202e", 30)}, "", `param "service": longer than 64 bytes (got 90)`)
 
 	if _, err := c.prepare(context.Background(), tmpl, TemplateRequest{Template: tmpl.ID, From: to, To: from}, store.Settings{}); err == nil ||
 		err.Error() != "from (2026-11-21T10:00:00Z) must be before to (2026-11-21T09:00:00Z)" {
@@ -197,7 +197,7 @@ func TestTextAndJSONFormsPinTheSame(t *testing.T) {
 // TestBoundListsReadBackExactly: list values pass through the engine's
 // parameter escaping and come back byte for byte.
 func TestBoundListsReadBackExactly(t *testing.T) {
-	vals := []string{"it's", `back\slash`, "tab\tnew\nline\r", "q''q", "']", "‮rtl​zw", "", strings.Repeat("é", 300)}
+	vals := []string{"it's", `back\slash`, "tab\tnew\nline\r", "q''q", "']", "\u202ertl\u200bzw", "", strings.Repeat("é", 300)}
 	text, err := bindText(TypeStringList, "Array(String)", vals)
 	if err != nil {
 		t.Fatal(err)

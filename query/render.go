@@ -160,13 +160,13 @@ func (p *sqlParser) quoted(q byte) error {
 	p.pos++
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
-		switch {
-		case c == '\\':
+		switch c {
+		case '\\':
 			p.pos += 2
 			continue
-		case c == '\n':
+		case '\n':
 			p.line++
-		case c == q:
+		case q:
 			if p.pos+1 < len(p.src) && p.src[p.pos+1] == q {
 				p.pos += 2
 				continue

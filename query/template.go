@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -97,7 +98,6 @@ type Template struct {
 	params               []*param
 	byName               map[string]*param
 	nodes                []sqlNode
-	values               []sqlNode // nil, or the parsed values_query of an enum
 	// types is each referenced parameter's ClickHouse type (from, to too).
 	types map[string]string
 	// optional are the parameters {{if}} blocks test that may be unset,
@@ -217,7 +217,11 @@ func compileSpec(spec Spec, pos positions) (*Template, []specProblem) {
 	}
 	nodes, err := parseSQL(spec.SQL)
 	if err != nil {
-		pe := err.(*parseError)
+		var pe *parseError
+		if !errors.As(err, &pe) {
+			at(sqlLine, "sql: %s", err)
+			return t, probs
+		}
 		at(sqlLine+pe.line-1, "sql: %s", pe.msg)
 		return t, probs
 	}

@@ -272,12 +272,12 @@ func TestHostileParamsEveryTemplate(t *testing.T) {
 					}
 					for _, tok := range []string{viewerTok, paymentsTok} {
 						a := postQuery(t, ts, tok, request(p.Name, v))
-						switch {
-						case a.code == 400:
+						switch a.code {
+						case 400:
 							if !strings.HasPrefix(a.Err, fmt.Sprintf("param %q: ", p.Name)) {
 								t.Fatalf("param %s, hostile value %d: 400 %q does not name the parameter", p.Name, i, a.Err)
 							}
-						case a.code == 200:
+						case 200:
 							if a.SQL != want {
 								t.Fatalf("param %s, hostile value %d changed the statement:\n%s\nwant\n%s", p.Name, i, a.SQL, want)
 							}

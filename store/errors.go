@@ -3,10 +3,11 @@ package store
 import (
 	"errors"
 	"fmt"
-	"github.com/logmart/logmart/fault"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/logmart/logmart/fault"
 )
 
 // Error is an error reported by ClickHouse, with its numeric code and name

@@ -4,17 +4,17 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"errors"
-	"flag"
-	"fmt"
 	"github.com/logmart/logmart/ingest/kafka"
-	"io"
-	"os"
-	"runtime/debug"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
