@@ -115,9 +115,9 @@ type Env struct {
 	Run func(ctx context.Context, req Request) (*store.Result, error)
 }
 
-// DefaultNow is the instant relative times resolve against until a script
+// defaultNow is the instant relative times resolve against until a script
 // sets its own with a now line.
-var DefaultNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var defaultNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // RunScripts runs every *.test file of fsys as a subtest named after the
 // file, each against the Env newEnv gives it.
@@ -146,11 +146,23 @@ func RunScripts(t *testing.T, fsys fs.FS, newEnv func(t *testing.T) Env) {
 // with the script's file and line, and the script goes on.
 func RunScript(t *testing.T, name, text string, env Env) {
 	t.Helper()
+	runScript(t, name, text, env)
+}
+
+// reporter is the part of testing.T a script reports through.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
+
+func runScript(t reporter, name, text string, env Env) {
+	t.Helper()
 	cmds, err := Parse(text)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	r := &scriptRun{t: t, name: name, env: env, now: DefaultNow, ttlFree: map[string]bool{}}
+	r := &scriptRun{t: t, name: name, env: env, now: defaultNow, ttlFree: map[string]bool{}}
 	for i := 0; i < len(cmds); i++ {
 		c := cmds[i]
 		switch c.Name {
@@ -174,7 +186,7 @@ func RunScript(t *testing.T, name, text string, env Env) {
 
 // scriptRun is one script in progress.
 type scriptRun struct {
-	t       *testing.T
+	t       reporter
 	name    string
 	env     Env
 	now     time.Time
