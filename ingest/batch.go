@@ -157,8 +157,15 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		if !utf8.Valid(r.Value) {
 			return ReasonInvalidUTF8, errBadRecordUTF8
 		}
+		format := b.t.Format
+		if f := header(r, HeaderFormat); f != "" {
+			if f != "prometheus" && f != "openmetrics" {
+				return ReasonMalformed, fmt.Errorf("header %s %q must be prometheus or openmetrics on a metrics topic", HeaderFormat, f)
+			}
+			format = f
+		}
 		var err error
-		b.samples, err = decodePrometheus(r.Value, kafkaMs, b.samples[:0])
+		b.samples, err = decodePrometheus(r.Value, format, kafkaMs, b.samples[:0])
 		if err != nil {
 			return ReasonMalformed, err
 		}
