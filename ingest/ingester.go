@@ -205,12 +205,15 @@ func (g *Ingester) flushAll() {
 // onAssigned loads the committed offsets and recorded batch ranges of newly
 // assigned partitions, so batches are cut where an earlier consumer cut
 // them.
-func (g *Ingester) onAssigned(ctx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+//
+// It reads through cl, the client the callback is given: the group can
+// assign partitions before New has stored its client in g.cl.
+func (g *Ingester) onAssigned(ctx context.Context, cl *kgo.Client, assigned map[string][]int32) {
 	for topic, ps := range assigned {
 		var got map[int32]*ledger
 		err := g.retry(ctx, "load batch ranges", nil, func() error {
 			var err error
-			got, err = g.loadLedgers(ctx, topic, ps)
+			got, err = g.loadLedgers(ctx, cl, topic, ps)
 			return err
 		})
 		if err != nil {

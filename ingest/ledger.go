@@ -277,13 +277,13 @@ func mapValues[K comparable, V any](m map[K]V) []V {
 // assigned partitions; ranges of partitions whose commits this version did
 // not write come from ingest_batches (the fallback at the top of this
 // file).
-func (g *Ingester) loadLedgers(ctx context.Context, topic string, ps []int32) (map[int32]*ledger, error) {
+func (g *Ingester) loadLedgers(ctx context.Context, cl *kgo.Client, topic string, ps []int32) (map[int32]*ledger, error) {
 	req := kmsg.NewPtrOffsetFetchRequest()
 	req.Group = g.cfg.Group
 	rt := kmsg.NewOffsetFetchRequestTopic()
 	rt.Topic, rt.Partitions = topic, ps
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, g.cl)
+	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		return nil, fmt.Errorf("cannot fetch the committed offsets of %s: %w", topic, err)
 	}
