@@ -12,15 +12,15 @@ import (
 
 // logColumns is a columnar batch for the logs table.
 type logColumns struct {
-	ts, ingest           store.Int64Column
-	stream, source       store.LowCardinalityColumn
-	service, host, level store.LowCardinalityColumn
-	topic                store.LowCardinalityColumn
-	body, trace          store.StringColumn
-	attrs                store.MapColumn
+	ts, ingest            store.Int64Column
+	stream, source        store.LowCardinalityColumn
+	service, host, level  store.LowCardinalityColumn
+	topic                 store.LowCardinalityColumn
+	body, trace           store.StringColumn
+	attrs                 store.MapColumn
 	retention, fromIngest store.UInt32Column
-	partition            store.Int32Column
-	offset               store.Int64Column
+	partition             store.Int32Column
+	offset                store.Int64Column
 }
 
 func newLogColumns() *logColumns {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -177,20 +178,38 @@ func (g *Ingester) retry(ctx context.Context, what string, h *partHealth, fn fun
 
 // produceDead copies the batch's dead letters to the dead-letter topic. The
 // dead_letters table is the exact record; the topic is for tools that
-// replay from Kafka, and gets a copy at least once.
+// replay from Kafka, and gets a copy at least once. The copies are
+// acknowledged before the batch is committed (for up to deadAckWait), so
+// a producer that sees the commit pass its records finds their dead
+// letters in the topic (`logmart ingest file` counts them so).
 func (g *Ingester) produceDead(b *partBatch) {
-	if g.cfg.DeadLetterTopic == "" {
+	if g.cfg.DeadLetterTopic == "" || len(b.deadRecs) == 0 {
 		return
 	}
+	var wg sync.WaitGroup
 	for _, r := range b.deadRecs {
 		r.Topic = g.cfg.DeadLetterTopic
+		wg.Add(1)
 		g.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+			defer wg.Done()
 			if err != nil {
 				g.log.Warn("cannot produce a dead letter", "topic", r.Topic, "err", err)
 			}
 		})
 	}
+	acked := make(chan struct{})
+	go func() { wg.Wait(); close(acked) }()
+	select {
+	case <-acked:
+	case <-time.After(deadAckWait):
+		g.log.Warn("dead letters not yet acknowledged by the dead-letter topic; committing the batch anyway (the dead_letters table has them)",
+			"topic", g.cfg.DeadLetterTopic, "records", len(b.deadRecs))
+	}
 }
+
+// deadAckWait bounds how long a batch's commit waits for its dead
+// letters' copies: a dead-letter topic that is down must not stop ingest.
+const deadAckWait = 5 * time.Second
 
 // drain waits until the partitions' writers have written and committed
 // everything handed to them, and retires them.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/fileload"
 	"github.com/logmart/logmart/ingest/kafka"
 )
@@ -43,6 +44,10 @@ func runIngestFile(args []string) error {
 	addr := fs.String("kafka-addr", "127.0.0.1:9092", "Kafka bootstrap address of the server")
 	source := fs.String("source", "", "source column of every line (default: the file's name, or stdin)")
 	maxLine := fs.Int("max-line-bytes", fileload.DefaultMaxLineBytes, "longest line sent, in bytes; longer lines are reported and not sent (lines over 1 MiB are sent and the server dead-letters them)")
+	backfill := fs.Bool("backfill", false, "keep every line whatever its age, its retention counted from now; without it a line older than its stream's retention becomes a dead letter (older_than_retention)")
+	wait := fs.Duration("wait", time.Minute, "how long to wait, after sending, for the server to take every line, to report what it stored and set aside; 0 does not wait")
+	group := fs.String("group", "logmart-ingest", "the server's consumer group (its ingest.group), watched by --wait")
+	deadTopic := fs.String("dead-letter-topic", "logs.dead", "the server's dead-letter topic (its ingest.dead_letter_topic), read by --wait")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +90,8 @@ func runIngestFile(args []string) error {
 		return fmt.Errorf("cannot send to topic %q at %s (the server consumes the topics in its ingest.topics): %w", *topic, *addr, err)
 	}
 
-	opts := fileload.Options{Topic: *topic, Stream: *stream, Format: *format, MaxLineBytes: *maxLine}
+	opts := fileload.Options{Topic: *topic, Stream: *stream, Format: *format, MaxLineBytes: *maxLine,
+		Backfill: *backfill, Run: fileload.NewRun()}
 	bar := newProgressBar(os.Stderr)
 	var total fileload.Progress
 	start := time.Now()
@@ -108,7 +114,38 @@ func runIngestFile(args []string) error {
 	total.Elapsed = time.Since(start)
 	bar.clear()
 	fmt.Fprintln(os.Stderr, summary(total, len(paths), *topic, *stream, *format))
-	return sendErr
+	if sendErr != nil || *wait <= 0 || total.Acked == 0 {
+		return sendErr
+	}
+	wctx, cancel := context.WithTimeout(ctx, *wait)
+	defer cancel()
+	out, err := fileload.Await(wctx, cl, *topic, opts.Run, start, total.Spans, fileload.Server{Group: *group, DeadLetterTopic: *deadTopic})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, outcomeLine(total.Acked, out, *wait))
+	return nil
+}
+
+// outcomeLine says what the server made of the lines sent: how many it
+// stored and how many it set aside, by reason.
+func outcomeLine(sent int64, out fileload.Outcome, wait time.Duration) string {
+	if !out.Done {
+		return fmt.Sprintf("the server has not taken every line within --wait %s: its dead letters are not counted here (see the dead_letters table)", wait)
+	}
+	var dead int64
+	for _, n := range out.Dead {
+		dead += n
+	}
+	s := fmt.Sprintf("the server stored %d %s", sent-dead, plural(sent-dead, "line", "lines"))
+	if dead == 0 {
+		return s + " and set none aside"
+	}
+	s += fmt.Sprintf(" and set %d aside as dead letters (%s)", dead, fileload.DeadText(out.Dead))
+	if out.Dead[ingest.ReasonOlderThanRetention] > 0 {
+		s += "; lines older than their stream's retention are kept only with --backfill, their retention then counted from now"
+	}
+	return s
 }
 
 // checkIngestFlags reports the first bad flag in one line, naming it.
@@ -168,7 +205,7 @@ func addProgress(a, b fileload.Progress) fileload.Progress {
 	return fileload.Progress{
 		Lines: a.Lines + b.Lines, Acked: a.Acked + b.Acked, Bytes: a.Bytes + b.Bytes,
 		Empty: a.Empty + b.Empty, Large: a.Large + b.Large, Failed: a.Failed + b.Failed,
-		Elapsed: a.Elapsed + b.Elapsed,
+		Elapsed: a.Elapsed + b.Elapsed, Spans: append(slices.Clone(a.Spans), b.Spans...),
 	}
 }
 

@@ -43,13 +43,18 @@ const (
 	slabBytes = 1 << 20
 )
 
-// Formats are the line formats the ingester decodes, as the format header
-// and the --format flag spell them.
-var Formats = []string{"json", "logfmt", "text"}
+// Formats are the formats the ingester decodes log lines and records in,
+// as the format header and the --format flag spell them.
+var Formats = ingest.LogFormats
 
 // streamNameRe is the ingester's rule for stream names; a record whose
 // stream header breaks it is dead-lettered.
 var streamNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// FormatList is Formats for a message: "json, logfmt, … or zookeeper".
+func FormatList() string {
+	return strings.Join(Formats[:len(Formats)-1], ", ") + " or " + Formats[len(Formats)-1]
+}
 
 // Options says where lines go and how the server reads them.
 type Options struct {
@@ -59,8 +64,11 @@ type Options struct {
 	// header; it overrides the server's routing rules. Required: 1-64
 	// characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit.
 	Stream string
-	// Format is how the server decodes each line: json, logfmt or text, sent
-	// as the logmart-format header. Required.
+	// Format is how the server decodes each line or record: json, logfmt,
+	// text or a named format (ingest.LogFormats), sent as the logmart-format
+	// header. With json and cloudtrail, JSON arrays, Records envelopes and
+	// pretty-printed documents are split into one record per element
+	// (documents.go). Required.
 	Format string
 	// Source, when not empty, is sent as the logmart-source header and fills
 	// the source column (typically the file name). Default: none, and the
@@ -72,6 +80,15 @@ type Options struct {
 	// 1 MiB and up to this are sent; the server dead-letters them. Default
 	// 16 MiB, at most 64 MiB.
 	MaxLineBytes int
+	// Backfill sends the logmart-backfill header: the server keeps every
+	// line whatever its age, its retention counted from ingest instead of
+	// from the line's own time. Without it, a line older than its stream's
+	// retention is set aside as a dead letter (older_than_retention).
+	// Default false.
+	Backfill bool
+	// Run, when not empty, is sent as the logmart-run header, so the dead
+	// letters of these lines can be told apart from others' (Await).
+	Run string
 }
 
 // Validate reports the first option a caller must fix.
@@ -83,10 +100,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("stream %q must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit", o.Stream)
 	}
 	if o.Format == "" {
-		return errors.New("format is required: json, logfmt or text")
+		return fmt.Errorf("format is required: %s", FormatList())
 	}
 	if !slices.Contains(Formats, o.Format) {
-		return fmt.Errorf("format %q must be json, logfmt or text", o.Format)
+		return fmt.Errorf("format %q must be %s", o.Format, FormatList())
 	}
 	if o.MaxLineBytes < 0 || o.MaxLineBytes > MaxMaxLineBytes {
 		return fmt.Errorf("max line bytes must be between 1 and %d, got %d", MaxMaxLineBytes, o.MaxLineBytes)
@@ -97,7 +114,8 @@ func (o Options) Validate() error {
 // Progress counts one Send's lines. Send returns it, and reports it while
 // running.
 type Progress struct {
-	// Lines is the lines read, empty lines excluded.
+	// Lines is the lines read, empty lines excluded, or the records of
+	// JSON documents (documents.go).
 	Lines int64
 	// Acked is the lines Kafka acknowledged; Bytes their bytes, line endings
 	// excluded.
@@ -111,6 +129,16 @@ type Progress struct {
 	Failed int64
 	// Elapsed is the time since Send started.
 	Elapsed time.Duration
+	// Spans are the offsets the acknowledged lines took, per partition;
+	// set when Send returns.
+	Spans []Span
+}
+
+// Span is the offsets from First to Last that lines took in one
+// partition of the topic (other producers' records may lie between).
+type Span struct {
+	Partition   int32
+	First, Last int64
 }
 
 // ProducerOpts are the franz-go options a client passed to Send should be
@@ -120,8 +148,10 @@ func ProducerOpts() []kgo.Opt {
 	return []kgo.Opt{kgo.MaxBufferedBytes(64 << 20)}
 }
 
-// Send reads r line by line and produces every non-empty line as one record
-// to opts.Topic through cl, then waits until Kafka acknowledged them all.
+// Send reads r line by line (JSON documents element by element, gzip input
+// decompressed: see documents.go) and produces every non-empty line as one
+// record to opts.Topic through cl, then waits until Kafka acknowledged them
+// all.
 // Lines end with "\n" or "\r\n"; the ending is not sent. Bytes are sent as
 // they are, invalid UTF-8 included: the server decides what it cannot read
 // and dead-letters it.
@@ -171,6 +201,12 @@ func Send(ctx context.Context, cl *kgo.Client, opts Options, r io.Reader, progre
 	if opts.Source != "" {
 		s.headers = append(s.headers, kgo.RecordHeader{Key: ingest.HeaderSource, Value: []byte(opts.Source)})
 	}
+	if opts.Backfill {
+		s.headers = append(s.headers, kgo.RecordHeader{Key: ingest.HeaderBackfill, Value: []byte("true")})
+	}
+	if opts.Run != "" {
+		s.headers = append(s.headers, kgo.RecordHeader{Key: HeaderRun, Value: []byte(opts.Run)})
+	}
 	ctx, s.cancel = context.WithCancel(ctx)
 	defer s.cancel()
 	defer s.closeBig()
@@ -194,10 +230,11 @@ func Send(ctx context.Context, cl *kgo.Client, opts Options, r io.Reader, progre
 		stopProgress = func() { close(done); <-stopped }
 	}
 
-	readErr := s.readAll(ctx, r)
+	readErr := s.readInput(ctx, r)
 	flushErr := cl.Flush(ctx)
 	stopProgress()
 	p := s.progress()
+	p.Spans = s.spanList()
 
 	if err := s.firstErr(); err != nil {
 		return p, err
@@ -233,6 +270,9 @@ type sender struct {
 	cancel   context.CancelFunc
 
 	lines, acked, bytes, empty, large, failed atomic.Int64
+
+	smu   sync.Mutex
+	spans map[int32]*Span // offsets of acknowledged lines, by partition
 
 	mu      sync.Mutex
 	err     error    // first fatal error
@@ -309,22 +349,10 @@ func (s *sender) readAll(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		lineNo++
-		switch {
-		case size == 0:
+		if size == 0 {
 			s.empty.Add(1)
-		case size > s.opts.MaxLineBytes:
-			s.lines.Add(1)
-			s.undelivered(lineNo, fmt.Sprintf("is %d bytes, longer than the %d-byte limit", size, s.opts.MaxLineBytes))
-		default:
-			s.lines.Add(1)
-			if size > serverMaxRecordBytes {
-				s.large.Add(1)
-			}
-			if size > s.batchMax {
-				s.sendBig(ctx, lineNo, line)
-			} else {
-				s.send(ctx, lineNo, line)
-			}
+		} else {
+			s.sendRecord(ctx, lineNo, line, size)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -424,6 +452,7 @@ func (s *sender) send(ctx context.Context, lineNo int64, line []byte) {
 		}
 		s.acked.Add(1)
 		s.bytes.Add(int64(len(r.Value)))
+		s.took(r.Partition, r.Offset)
 	})
 }
 
@@ -437,7 +466,8 @@ func (s *sender) sendBig(ctx context.Context, lineNo int64, line []byte) {
 		return
 	}
 	rec := s.record(line)
-	if err := big.ProduceSync(ctx, rec).FirstErr(); err != nil {
+	res := big.ProduceSync(ctx, rec)
+	if err := res.FirstErr(); err != nil {
 		if errors.Is(err, kerr.MessageTooLarge) {
 			s.undelivered(lineNo, fmt.Sprintf("is %d bytes, and the broker refused it as too large even compressed (raise the topic's max.message.bytes)", len(line)))
 			return
@@ -447,6 +477,7 @@ func (s *sender) sendBig(ctx context.Context, lineNo int64, line []byte) {
 	}
 	s.acked.Add(1)
 	s.bytes.Add(int64(len(line)))
+	s.took(res[0].Record.Partition, res[0].Record.Offset)
 }
 
 func (s *sender) bigClient() (*kgo.Client, error) {

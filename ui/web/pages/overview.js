@@ -151,7 +151,8 @@ export function mount(el, ctx) {
       [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Records', num: true }, { label: 'Bytes', num: true },
         { label: 'Lag (records)', num: true, title: 'records in the partition not consumed yet' },
         { label: 'Behind', num: true, title: 'now minus the newest record time written' },
-        { label: 'Last batch', num: true }, { label: 'Insert', num: true }, { label: 'Last write', num: true }],
+        { label: 'Last batch', num: true }, { label: 'Insert', num: true },
+        { label: 'Last write', num: true, title: 'when a batch was last written; "failing" while writes fail, "stalled" after a minute of it (then /readyz fails)' }],
       parts.map((p) => [
         h('span', { class: 'mono', text: p.topic }),
         int(p.partition),
@@ -161,7 +162,9 @@ export function mount(el, ctx) {
         (Number(p.timestamp_behind_seconds) || 0).toFixed(1) + ' s',
         int(p.last_batch_rows),
         (Number(p.last_insert_ms) || 0).toFixed(0) + ' ms',
-        h('span', { title: p.last_write || '', text: p.last_write ? ago(p.last_write) : '–' }),
+        Number(p.failing_seconds) > 0
+          ? h('span', { class: 'errors', title: p.write_error || '', text: `${p.stalled ? 'stalled' : 'failing'} ${Number(p.failing_seconds).toFixed(0)} s` })
+          : h('span', { title: p.last_write || '', text: p.last_write ? ago(p.last_write) : '–' }),
       ])));
 
     const services = (Array.isArray(ov.services) ? ov.services : []).slice()
