@@ -115,6 +115,10 @@ func (g *Generator) Next() Record {
 		share, at = attackEventShare, &g.attack
 	}
 	if r.Float64() < share {
+		if r.Float64() < cloudTrailShare {
+			v, account := appendCloudTrail(make([]byte, 0, 1024), r, now, at)
+			return Record{Topic: g.cfg.EventsTopic, Key: account, Value: v, Timestamp: now, ContentType: ContentTypeJSON}
+		}
 		v, tenant := appendAudit(make([]byte, 0, 256), r, now, at)
 		return Record{Topic: g.cfg.EventsTopic, Key: tenant, Value: v, Timestamp: now, ContentType: ContentTypeJSON}
 	}

@@ -182,6 +182,7 @@ func TestGeneratorTraffic(t *testing.T) {
 		crashes                      int
 		logBytes, logCount           int
 		metricsFamilies              = map[string]bool{}
+		trail                        = map[string]int{}
 	)
 	for i := range n {
 		rec := g.Next()
@@ -225,6 +226,10 @@ func TestGeneratorTraffic(t *testing.T) {
 				}
 			}
 		case "events":
+			if bytes.HasPrefix(rec.Value, []byte(`{"eventVersion"`)) {
+				trail[checkCloudTrail(t, rec.Key, rec.Value)]++
+				break
+			}
 			e := checkEvent(t, rec.Value)
 			if rec.Key != e.Tenant {
 				t.Fatalf("event keyed %q, want its tenant %q", rec.Key, e.Tenant)
@@ -348,6 +353,12 @@ func TestGeneratorTraffic(t *testing.T) {
 	if maxFailed < 100 || !strings.HasPrefix(maxIP, "192.0.2.") {
 		t.Errorf("the most failed logins from one address are %d from %s, want a brute force", maxFailed, maxIP)
 	}
+	// CloudTrail: something for each shipped CloudTrail template.
+	for _, kind := range []string{"root_login", "console_login_failed", "sg_open_world", "access_denied", "call"} {
+		if trail[kind] == 0 {
+			t.Errorf("no CloudTrail %s records (%v)", kind, trail)
+		}
+	}
 	// Metrics: every service every 10s, counters, gauges and a histogram.
 	for _, s := range services {
 		if got, want := scrapes[s.name], minutes*6; got < want-1 || got > want {
@@ -451,4 +462,48 @@ func BenchmarkGenerator(b *testing.B) {
 		n += len(g.Next().Value)
 	}
 	b.SetBytes(int64(n / b.N))
+}
+
+// checkCloudTrail checks a CloudTrail record of the events topic against the
+// fields the shipped CloudTrail templates read, and says what it is.
+func checkCloudTrail(t testing.TB, key string, v []byte) string {
+	t.Helper()
+	var rec struct {
+		EventVersion, EventTime, EventSource, EventName, AwsRegion string
+		SourceIPAddress, ErrorCode, EventType, RecipientAccountID  string
+		UserIdentity                                                struct{ Type, Arn string }
+		RequestParameters                                           *struct {
+			IPPermissions struct {
+				Items []struct {
+					IPRanges struct{ Items []struct{ CidrIP string } }
+				}
+			}
+		}
+		ResponseElements *struct{ ConsoleLogin string }
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	if err := dec.Decode(&rec); err != nil {
+		t.Fatalf("CloudTrail record is not JSON: %v\n%s", err, v)
+	}
+	if _, err := time.Parse(time.RFC3339, rec.EventTime); err != nil {
+		t.Fatalf("eventTime: %v", err)
+	}
+	if rec.EventSource == "" || rec.EventName == "" || rec.UserIdentity.Type == "" || rec.UserIdentity.Arn == "" ||
+		rec.SourceIPAddress == "" || rec.AwsRegion == "" || !slices.Contains(cloudTrailAccounts, rec.RecipientAccountID) || key != rec.RecipientAccountID {
+		t.Fatalf("CloudTrail record keyed %q lacks a field the templates read: %s", key, v)
+	}
+	switch {
+	case rec.EventName == "ConsoleLogin" && rec.ResponseElements != nil && rec.ResponseElements.ConsoleLogin == "Failure":
+		return "console_login_failed"
+	case rec.EventName == "ConsoleLogin" && rec.UserIdentity.Type == "Root":
+		return "root_login"
+	case rec.EventName == "AuthorizeSecurityGroupIngress":
+		if rp := rec.RequestParameters; rp != nil && len(rp.IPPermissions.Items) > 0 && rp.IPPermissions.Items[0].IPRanges.Items[0].CidrIP == "0.0.0.0/0" {
+			return "sg_open_world"
+		}
+		return "sg_ingress"
+	case strings.HasPrefix(rec.ErrorCode, "AccessDenied") || strings.HasSuffix(rec.ErrorCode, "UnauthorizedOperation"):
+		return "access_denied"
+	}
+	return "call"
 }

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -114,7 +115,11 @@ func TestRun(t *testing.T) {
 			services[*l.Service] = true
 		case "events":
 			events++
-			checkEvent(t, r.Value)
+			if bytes.HasPrefix(r.Value, []byte(`{"eventVersion"`)) {
+				checkCloudTrail(t, string(r.Key), r.Value)
+			} else {
+				checkEvent(t, r.Value)
+			}
 		case "metrics":
 			metrics++
 			if mfs := parseMetrics(t, r.Value); mfs["http_requests_total"] == nil {

@@ -15,6 +15,7 @@ import (
 const (
 	LogRows        = 6000
 	EventRows      = 1200
+	CloudTrailRows = 400
 	MetricRows     = 600
 	DeadLetterRows = 30
 	QueryLogRows   = 200
@@ -33,7 +34,13 @@ const (
 //     demo's busiest region, which the region attribute names.
 //   - events: audit events of the demo's audit service for its tenants:
 //     logins, failed logins (a burst from 198.51.100.66), exports and role
-//     changes; actors root, admin and userN.
+//     changes; actors root, admin and userN. Beside them, CloudTrail
+//     records of the demo's AWS accounts, with the attributes the JSON
+//     decoder gives them (keys as in the record, nested ones dotted): root
+//     and IAM user console logins, failed ones (a burst from 203.0.113.66),
+//     security groups opened to 0.0.0.0/0 or to 10.0.0.0/8, calls denied
+//     to a deploy role, and everyday calls. They carry no type or service,
+//     and are in the events topic's stream, events.
 //   - metrics: http_requests_total and process_open_fds for every service.
 //   - dead_letters: three reasons on topic logs.
 //   - query_log: runs of two templates and ad-hoc SQL by alice and bob,
@@ -56,6 +63,8 @@ func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
 		"audit_service": demo.AuditService,
 		"audit_stream":  demo.Stream(demo.AuditService),
 	}
+	accounts, _ := json.Marshal(demo.CloudTrailAccounts()) // strings always encode
+	params["accounts"] = string(accounts)
 	// Lists travel as JSON text in bound parameters, read with JSONExtract.
 	for k, v := range map[string]any{"services": services, "streams": streams, "hosts": hosts, "tenants": demo.Tenants(),
 		"template_params": map[string]string{"service": services[0]}} {
@@ -105,6 +114,39 @@ FROM (
     if(action = 'login_failed' AND number % 3 = 0, '198.51.100.66', concat('203.0.113.', toString(number % 20))) AS ip,
     if(action = 'login_failed', 'failure', 'success') AS result
   FROM numbers(` + fmt.Sprint(EventRows) + `)
+)`,
+		`INSERT INTO events (timestamp, type, stream, source, service, tenant, attributes, body, ingest_time)
+SETTINGS insert_deduplicate = 0
+SELECT ts, '', 'events', 'demo', '', '', mapFilter((k, v) -> v != '', attrs), '', ts + toIntervalMillisecond(150)
+FROM (
+  WITH JSONExtract({accounts:String}, 'Array(String)') AS accounts
+  SELECT ` + at(CloudTrailRows) + ` AS ts,
+    accounts[if(number % 4 = 3, 2, 1)] AS account,
+    multiIf(number % 20 = 0, 'root_login', number % 20 IN (1, 2, 3), 'login_failed', number % 20 IN (4, 5), 'sg_ingress',
+            number % 20 IN (6, 7), 'denied', number % 20 IN (8, 9), 'login', 'call') AS kind,
+    kind IN ('root_login', 'login_failed', 'login') AS is_login,
+    ['alice', 'bob', 'carol', 'dmitri'][number % 4 + 1] AS user,
+    multiIf(kind = 'root_login', 'Root', is_login, 'IAMUser', 'AssumedRole') AS identity,
+    multiIf(identity = 'Root', concat('arn:aws:iam::', account, ':root'),
+            identity = 'IAMUser', concat('arn:aws:iam::', account, ':user/', user),
+            kind = 'denied', concat('arn:aws:sts::', account, ':assumed-role/deploy/ci-', toString(number % 3)),
+            concat('arn:aws:sts::', account, ':assumed-role/Admin/', user)) AS arn,
+    if(kind = 'login_failed' AND number % 2 = 0, '203.0.113.66', concat('198.51.100.', toString(number % 50 + 1))) AS ip,
+    if(number % 3 = 0, '0.0.0.0/0', '10.0.0.0/8') AS cidr,
+    map('eventVersion', '1.08', 'eventType', if(is_login, 'AwsConsoleSignIn', 'AwsApiCall'),
+        'eventSource', multiIf(is_login, 'signin.amazonaws.com', kind = 'sg_ingress', 'ec2.amazonaws.com', 's3.amazonaws.com'),
+        'eventName', multiIf(is_login, 'ConsoleLogin', kind = 'sg_ingress', 'AuthorizeSecurityGroupIngress', 'GetObject'),
+        'awsRegion', 'us-east-1', 'sourceIPAddress', ip, 'userAgent', if(is_login, 'Mozilla/5.0', 'aws-cli/2.15.30'),
+        'recipientAccountId', account, 'userIdentity.type', identity, 'userIdentity.arn', arn,
+        'userIdentity.userName', if(identity = 'IAMUser', user, ''),
+        'errorCode', if(kind = 'denied', 'AccessDenied', ''),
+        'errorMessage', if(kind = 'login_failed', 'Failed authentication', ''),
+        'responseElements.ConsoleLogin', multiIf(kind = 'login_failed', 'Failure', is_login, 'Success', ''),
+        'additionalEventData.MFAUsed', if(is_login, if(kind = 'login_failed', 'No', 'Yes'), ''),
+        'requestParameters.groupId', if(kind = 'sg_ingress', concat('sg-0', lower(hex(number))), ''),
+        'requestParameters.ipPermissions.items', if(kind = 'sg_ingress',
+            concat('[{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"', cidr, '"}]}}]'), '')) AS attrs
+  FROM numbers(` + fmt.Sprint(CloudTrailRows) + `)
 )`,
 		`INSERT INTO metrics (name, labels, fingerprint, timestamp, value, stream, ingest_time)
 SETTINGS insert_deduplicate = 0

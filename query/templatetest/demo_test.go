@@ -34,7 +34,7 @@ func TestInsertDemoFollowsTheDemoWorld(t *testing.T) {
 		}
 		return r.Rows
 	}
-	for table, want := range map[string]int{"logs": LogRows, "events": EventRows, "metrics": MetricRows, "dead_letters": DeadLetterRows, "query_log": QueryLogRows} {
+	for table, want := range map[string]int{"logs": LogRows, "events": EventRows + CloudTrailRows, "metrics": MetricRows, "dead_letters": DeadLetterRows, "query_log": QueryLogRows} {
 		if got := fmt.Sprint(rows("SELECT count() FROM " + table)[0][0]); got != fmt.Sprint(want) {
 			t.Errorf("%s: %s rows, want %d", table, got, want)
 		}
@@ -67,13 +67,18 @@ func TestInsertDemoFollowsTheDemoWorld(t *testing.T) {
 		}
 	}
 
-	ev := rows("SELECT groupUniqArray(service), groupUniqArray(stream), groupUniqArray(tenant) FROM events")[0]
+	ev := rows("SELECT groupUniqArray(service), groupUniqArray(stream), groupUniqArray(tenant) FROM events WHERE type = 'audit'")[0]
 	if fmt.Sprint(ev[0]) != fmt.Sprint([]any{demo.AuditService}) || fmt.Sprint(ev[1]) != fmt.Sprint([]any{demo.Stream(demo.AuditService)}) {
 		t.Errorf("events: services %v, streams %v", ev[0], ev[1])
 	}
 	for _, tenant := range ev[2].([]any) {
 		if !slices.Contains(demo.Tenants(), tenant.(string)) {
 			t.Errorf("events: tenant %v is not the demo's", tenant)
+		}
+	}
+	for _, r := range rows("SELECT DISTINCT attributes['recipientAccountId'] FROM events WHERE attributes['eventVersion'] != ''") {
+		if !slices.Contains(demo.CloudTrailAccounts(), r[0].(string)) {
+			t.Errorf("CloudTrail rows: account %v is not the demo's", r[0])
 		}
 	}
 	if n := len(rows("SELECT DISTINCT labels['service'] FROM metrics WHERE name = 'http_requests_total'")); n != len(demo.Services()) {
