@@ -110,8 +110,21 @@ func (g *Ingester) healthOf(k tp) *partHealth {
 	if h, ok := g.health.Load(k); ok {
 		return h.(*partHealth)
 	}
-	h, _ := g.health.LoadOrStore(k, &partHealth{topic: k.topic, partition: strconv.Itoa(int(k.partition))})
+	h, loaded := g.health.LoadOrStore(k, &partHealth{topic: k.topic, partition: strconv.Itoa(int(k.partition))})
+	if !loaded {
+		// Every owned partition has the gauge, at 0 while it writes.
+		partitionStalled.WithLabelValues(k.topic, strconv.Itoa(int(k.partition))).Set(0)
+	}
 	return h.(*partHealth)
+}
+
+// forgetHealth drops the figures of partitions this consumer no longer
+// owns, and their stalled gauges.
+func (g *Ingester) forgetHealth(keys []tp) {
+	for _, k := range keys {
+		g.health.Delete(k)
+		partitionStalled.DeleteLabelValues(k.topic, strconv.Itoa(int(k.partition)))
+	}
 }
 
 // noteWritten records a batch just written and committed in its

@@ -288,7 +288,5 @@ func (g *Ingester) forget(keys []tp) {
 		delete(g.ledgers, k)
 	}
 	g.cmu.Unlock()
-	for _, k := range keys {
-		g.health.Delete(k)
-	}
+	g.forgetHealth(keys)
 }
