@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/logmart/logmart/ingest/fileload"
 )
 
 // TestIngestFileBadFlags: every mistake on the command line is one line
@@ -68,4 +71,21 @@ func TestBenchBadFlags(t *testing.T) {
 	f("ingest --batch-rows -1", "--batch-rows must be between 1 and 10000000, got -1")
 	f("ingest --rate -3", "--rate must be 0 (as fast as possible) or positive, got -3")
 	f("ingest extra", `unexpected argument "extra"`)
+}
+
+// The line after ingest file's summary says what the server made of the
+// lines: it used to say nothing, and lines past their stream's retention
+// vanished unseen.
+func TestIngestFileOutcomeLine(t *testing.T) {
+	f := func(sent int64, out fileload.Outcome, want string) {
+		t.Helper()
+		if got := outcomeLine(sent, out, time.Minute); got != want {
+			t.Fatalf("outcomeLine(%d, %+v):\n got %q\nwant %q", sent, out, got, want)
+		}
+	}
+	f(10, fileload.Outcome{Done: true, Dead: map[string]int64{}}, "the server stored 10 lines and set none aside")
+	f(10, fileload.Outcome{Done: true, Dead: map[string]int64{"malformed": 1}}, "the server stored 9 lines and set 1 aside as dead letters (1 malformed)")
+	f(545, fileload.Outcome{Done: true, Dead: map[string]int64{"older_than_retention": 515, "malformed": 1}},
+		"the server stored 29 lines and set 516 aside as dead letters (515 older_than_retention, 1 malformed); lines older than their stream's retention are kept only with --backfill, their retention then counted from now")
+	f(10, fileload.Outcome{}, "the server has not taken every line within --wait 1m0s: its dead letters are not counted here (see the dead_letters table)")
 }
