@@ -23,7 +23,7 @@ import (
 //     any comment line. OpenMetrics is read strictly, as the specification
 //     and its parser test suite say: one space between tokens, no blank
 //     line, only HELP, TYPE and UNIT comments, metadata before samples,
-//     families not interleaved, histogram buckets in order and cumulative,
+//     histogram buckets in order and cumulative,
 //     _count equal to the +Inf bucket, counter, bucket, count and sum values
 //     not negative or NaN, timestamps of a series not going back.
 //   - A record on a prometheus topic (or with the header logmart-format:
@@ -32,7 +32,10 @@ import (
 //     would put its samples in 1970.
 //   - A Kafka record is often one sample or one family, not a whole scrape:
 //     the final newline may be missing in both formats, and an OpenMetrics
-//     record may leave out "# EOF". Nothing may follow a "# EOF" line.
+//     record may leave out "# EOF". Nothing may follow a "# EOF" line. A
+//     family may come again, or share a sample name with another, as
+//     client_golang writes them (expoParser.whole); a whole exposition
+//     (the parser test suite) may do neither.
 //
 // Every sample is stored as the series it was written as: a histogram's
 // name_bucket, name_count and name_sum (name_gcount and name_gsum for a
@@ -107,8 +110,13 @@ func endsWithEOF(data []byte) bool {
 // is ready; it is used once.
 type expoParser struct {
 	om bool
-	// whole asks for a whole OpenMetrics exposition, "# EOF" included (the
-	// parser test suite); a Kafka record may be a part of one.
+	// whole asks for a whole OpenMetrics exposition, "# EOF" included, and
+	// for metric families that neither repeat nor share sample names (the
+	// parser test suite). A Kafka record may be a part of an exposition,
+	// and may repeat a family: client_golang's Go collector writes a gauge
+	// go_memstats_alloc_bytes and a counter go_memstats_alloc_bytes_total,
+	// two families named go_memstats_alloc_bytes in OpenMetrics. Their
+	// samples are stored; every other rule holds.
 	whole     bool
 	defaultTs int64
 
@@ -278,7 +286,15 @@ func (p *expoParser) comment(line string) error {
 		p.fam = f
 	}
 	if f.samples {
-		return fmt.Errorf("%s line for %q after its samples", kw, name)
+		if p.whole {
+			return fmt.Errorf("%s line for %q after its samples", kw, name)
+		}
+		// A second family of the same name: see expoParser.whole.
+		if err := p.endFamily(); err != nil {
+			return err
+		}
+		f = &expoFamily{name: name, typ: "unknown"}
+		p.fam = f
 	}
 	switch kw {
 	case "HELP":
@@ -379,7 +395,7 @@ func (p *expoParser) endFamily() error {
 	}
 	cl := f.claims()
 	for _, n := range cl {
-		if p.claimed[n] {
+		if p.claimed[n] && p.whole {
 			return fmt.Errorf("metric family %q clashes with an earlier family over the name %q (families must not repeat or interleave)", f.name, n)
 		}
 	}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +9,15 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // promText renders samples one per line, labels sorted, for comparison.
@@ -86,6 +94,12 @@ func TestDecodePrometheus(t *testing.T) {
 	f("openmetrics", "# TYPE b info\nb_info{version=\"1.2\"} 1\n# TYPE s stateset\ns{s=\"on\"} 1\ns{s=\"off\"} 0\n# TYPE u unknown\nu 4\n# EOF",
 		"b_info{version=\"1.2\"} 1 @1700000000000\ns{s=\"on\"} 1 @1700000000000\ns{s=\"off\"} 0 @1700000000000\nu 4 @1700000000000\n")
 
+	// A record may repeat a family, as client_golang's Go collector does in
+	// OpenMetrics (a gauge x_bytes and a counter x_bytes_total): before,
+	// the record was refused whole.
+	f("openmetrics", "# TYPE x_bytes gauge\nx_bytes 1\n# TYPE x_bytes counter\nx_bytes_total 2\n# EOF\n",
+		"x_bytes 1 @1700000000000\nx_bytes_total 2 @1700000000000\n")
+
 	// Prometheus text leniency: blanks, a trailing comma, comments, quoted
 	// UTF-8 names, escapes.
 	f("prometheus", "  # a comment\n\nm{ a = \"1\" , }\t2\t1700000000999  \n{\"my.metric\",\"a.b\"=\"q\\\"\\n\"} 3\n",
@@ -142,7 +156,7 @@ func TestOpenMetricsSuite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var valid, parsed, invalid, refused int
+	var valid, parsed, invalid, refused, recParsed, recRefused int
 	var outOfRange, wrong []string
 	for _, d := range dirs {
 		js, err := os.ReadFile(filepath.Join(root, d.Name(), "test.json"))
@@ -168,6 +182,16 @@ func TestOpenMetricsSuite(t *testing.T) {
 			outOfRange = append(outOfRange, d.Name())
 		}
 		ok := perr == nil || rangeOnly
+		// As a Kafka record: # EOF optional, families may repeat.
+		rp := expoParser{om: true, defaultTs: 1_700_000_000_000}
+		_, rerr := rp.parse(string(data), nil)
+		recOK := rerr == nil || errors.Is(rerr, errTimestampRange)
+		if tc.ShouldParse && recOK {
+			recParsed++
+		}
+		if !tc.ShouldParse && !recOK {
+			recRefused++
+		}
 		if tc.ShouldParse {
 			valid++
 			if ok {
@@ -188,8 +212,10 @@ func TestOpenMetricsSuite(t *testing.T) {
 	for _, w := range wrong {
 		t.Log(w)
 	}
-	fmt.Printf("openmetrics parser suite: %d of %d valid cases parsed, %d of %d invalid cases refused; valid but outside the stored time range: %v\n",
-		parsed, valid, refused, invalid, outOfRange)
+	fmt.Printf("openmetrics parser suite: %d of %d valid cases parsed, %d of %d invalid cases refused; "+
+		"read as Kafka records (# EOF optional, families may repeat): %d of %d valid parsed, %d of %d invalid refused; "+
+		"valid but outside the stored time range: %v\n",
+		parsed, valid, refused, invalid, recParsed, valid, recRefused, invalid, outOfRange)
 	if valid+invalid == 0 {
 		t.Fatalf("no cases under %s", root)
 	}
@@ -247,4 +273,113 @@ func BenchmarkDecodePrometheus(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestDecodePrometheusMatchesExpfmt reads a real registry's exposition (Go
+// and process collectors, and a counter, histogram and summary with labels
+// that need escapes) with both parsers: every sample expfmt reads, this
+// parser reads with the same name, labels and value. The same registry
+// encoded as OpenMetrics is read too, its timestamps-free samples equal.
+func TestDecodePrometheusMatchesExpfmt(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "req_total", Help: "Requests with \"quotes\" and \\ in help."}, []string{"path"})
+	c.WithLabelValues("/a\"b\\c\nd").Add(3)
+	c.WithLabelValues("/ünïcode").Inc()
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "lat_seconds", Help: "Latency.", Buckets: []float64{0.005, 0.5, 1, 2.5, 1e6}}, []string{"h"})
+	h.WithLabelValues("x").Observe(0.7)
+	s := prometheus.NewSummary(prometheus.SummaryOpts{Name: "size_bytes", Help: "Sizes.", Objectives: map[float64]float64{0.5: 0.05, 0.99: 0.001}})
+	s.Observe(42)
+	reg.MustRegister(c, h, s)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	encode := func(f expfmt.Format) []byte {
+		var b bytes.Buffer
+		enc := expfmt.NewEncoder(&b, f)
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cl, ok := enc.(expfmt.Closer); ok {
+			if err := cl.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return b.Bytes()
+	}
+	text := encode(expfmt.NewFormat(expfmt.TypeTextPlain))
+
+	// What expfmt reads, flattened the way a scrape stores it.
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{}
+	key := func(name string, labels map[string]string) string {
+		return promText([]sample{{name: name, labels: labels}})
+	}
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			lb := func(extra ...string) map[string]string {
+				l := map[string]string{}
+				for _, p := range m.GetLabel() {
+					l[p.GetName()] = p.GetValue()
+				}
+				if len(extra) == 2 {
+					l[extra[0]] = extra[1]
+				}
+				return l
+			}
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				want[key(name, lb())] = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				want[key(name, lb())] = m.GetGauge().GetValue()
+			case dto.MetricType_UNTYPED:
+				want[key(name, lb())] = m.GetUntyped().GetValue()
+			case dto.MetricType_SUMMARY:
+				for _, q := range m.GetSummary().GetQuantile() {
+					want[key(name, lb("quantile", strconv.FormatFloat(q.GetQuantile(), 'g', -1, 64)))] = q.GetValue()
+				}
+				want[key(name+"_sum", lb())] = m.GetSummary().GetSampleSum()
+				want[key(name+"_count", lb())] = float64(m.GetSummary().GetSampleCount())
+			case dto.MetricType_HISTOGRAM:
+				for _, b := range m.GetHistogram().GetBucket() {
+					want[key(name+"_bucket", lb("le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64)))] = float64(b.GetCumulativeCount())
+				}
+				want[key(name+"_bucket", lb("le", "+Inf"))] = float64(m.GetHistogram().GetSampleCount())
+				want[key(name+"_sum", lb())] = m.GetHistogram().GetSampleSum()
+				want[key(name+"_count", lb())] = float64(m.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	check := func(format string, data []byte, skip func(string) bool) {
+		t.Helper()
+		got, err := decodePrometheus(data, format, 1, nil)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", format, err, data)
+		}
+		n := 0
+		for _, s := range got {
+			k := key(s.name, s.labels)
+			if skip != nil && skip(s.name) {
+				continue
+			}
+			n++
+			if v, ok := want[k]; !ok || v != s.value {
+				t.Errorf("%s: %q = %v, expfmt read %v (present %v)", format, k, s.value, v, ok)
+			}
+		}
+		if n != len(want) {
+			t.Errorf("%s: %d samples, expfmt read %d", format, n, len(want))
+		}
+	}
+	check("prometheus", text, nil)
+	// OpenMetrics adds _created series, and names counters with _total as
+	// the text format already does here.
+	check("openmetrics", encode(expfmt.NewFormat(expfmt.TypeOpenMetrics)), func(name string) bool { return strings.HasSuffix(name, "_created") })
 }
