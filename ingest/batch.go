@@ -184,12 +184,10 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 	format, stream := b.t.Format, ""
 	if len(r.Headers) > 0 {
 		if f := header(r, HeaderFormat); f != "" {
-			switch f {
-			case "json", "logfmt", "text":
-				format = f
-			default:
-				return ReasonMalformed, fmt.Errorf("header %s %q must be json, logfmt or text", HeaderFormat, f)
+			if !IsLogFormat(f) {
+				return ReasonMalformed, fmt.Errorf("header %s %q must be %s", HeaderFormat, f, logFormatList())
 			}
+			format = f
 		}
 		stream = header(r, HeaderStream)
 		if stream != "" && !streamNameRe.MatchString(stream) {
@@ -200,6 +198,7 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		return ReasonInvalidUTF8, errBadRecordUTF8
 	}
 	b.row.reset()
+	b.row.kafkaMs = kafkaMs
 	if err := b.decoder(format).decode(r.Value, &b.row); err != nil {
 		reason := ReasonMalformed
 		if errors.Is(err, errBadUTF8) {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -45,9 +46,12 @@ type TopicConfig struct {
 	Topic string `yaml:"topic"`
 	// Table is where its records land: logs, events or metrics.
 	Table string `yaml:"table"`
-	// Format is json, logfmt, text, prometheus (the Prometheus text format)
+	// Format is json, logfmt, text, a named format of a well-known source
+	// (syslog, apache_common, apache_combined, nginx_combined, apache_error,
+	// cloudtrail, klog, log4j and its aliases hadoop, hdfs, spark and
+	// zookeeper: decode_formats.go), prometheus (the Prometheus text format)
 	// or openmetrics (OpenMetrics 1.0 text); decode_prom.go says how the
-	// last two differ.
+	// last two differ. A record's logmart-format header overrides it.
 	Format string `yaml:"format"`
 	// Stream is the stream records land in until routing rules say otherwise.
 	// Default "default".
@@ -117,10 +121,8 @@ func (c Config) Validate() error {
 		default:
 			return fmt.Errorf("%s.table %q must be logs, events or metrics", where, t.Table)
 		}
-		switch t.Format {
-		case "json", "logfmt", "text", "prometheus", "openmetrics":
-		default:
-			return fmt.Errorf("%s.format %q must be json, logfmt, text, prometheus or openmetrics", where, t.Format)
+		if !IsLogFormat(t.Format) && t.Format != "prometheus" && t.Format != "openmetrics" {
+			return fmt.Errorf("%s.format %q must be %s, prometheus or openmetrics", where, t.Format, strings.Join(LogFormats, ", "))
 		}
 		if (t.Format == "prometheus" || t.Format == "openmetrics") != (t.Table == "metrics") {
 			return fmt.Errorf("%s: formats prometheus and openmetrics go with table metrics, and only they (got format %q, table %q)", where, t.Format, t.Table)

@@ -17,13 +17,19 @@ import (
 // priority: it fills the column whether it comes before or after a built-in
 // name (which then lands in attributes), and the built-in names still fill
 // the column in records without the mapped key. A mapped key fills its
-// column once and is not also an attribute; a repeat of it, a value that is
-// not a string or number, or a timestamp that does not parse stays an
-// attribute, so nothing is lost.
+// column once, and for json and logfmt stays an attribute under its own
+// name too, so that queries written against the source's keys (CloudTrail's
+// eventTime or eventSource) still find it (text's group names are the
+// pattern's, not the source's, and fill the column only); a repeat of it, a value that is not a string
+// or number, or a timestamp that does not parse is an attribute only, so
+// nothing is lost. The built-in names fill their column only, except the
+// record-time keys of particular sources (eventTime, date, datetime),
+// which stay attributes as well.
 type FieldMap struct {
 	// Timestamp is the key read as the record time (RFC 3339 and the other
-	// layouts of the built-in names, or epoch s, ms, µs or ns). Built-in:
-	// timestamp, time, ts, @timestamp.
+	// layouts of the built-in names, or epoch s, ms, µs or ns, told apart
+	// by magnitude). Built-in: timestamp, time, ts, @timestamp, and
+	// eventTime (CloudTrail), date, datetime, in any case.
 	Timestamp string `yaml:"timestamp"`
 	// Message is the key read as the body. Built-in: message, msg, log.
 	Message string `yaml:"message"`
@@ -33,7 +39,8 @@ type FieldMap struct {
 	// Host is the key read as the host. Built-in: host, hostname.
 	Host string `yaml:"host"`
 	// Level is the key read as the level, normalized like the built-in ones
-	// (warning → warn). Built-in: level, severity, lvl.
+	// (warning → warn, W → warn, a syslog severity 4 → warn; see
+	// normalizeLevel). Built-in: level, severity, lvl.
 	Level string `yaml:"level"`
 	// TraceID is the key read as the trace ID. Built-in: trace_id, traceid,
 	// trace.id.
@@ -105,6 +112,9 @@ type fieldMap struct {
 	layout  string             // timestamp layout tried before the built-in ones
 	now     func() time.Time   // for layouts without a year; time.Now but in tests
 	managed uint8              // bit per column whose built-in names are filed here
+	// keep keeps a mapped key an attribute as well as its column: the
+	// keys of json and logfmt records, not text's group names.
+	keep bool
 
 	// Per record.
 	fromMap     uint8            // columns filled by their mapped key
@@ -125,6 +135,15 @@ func newFieldMap(fields FieldMap, layout string) *fieldMap {
 	}
 	if m.managed == 0 {
 		return nil
+	}
+	return m
+}
+
+// keepKeys makes m keep mapped keys as attributes too (see fieldMap.keep);
+// it returns m, nil included.
+func (m *fieldMap) keepKeys() *fieldMap {
+	if m != nil {
+		m.keep = true
 	}
 	return m
 }
@@ -150,17 +169,22 @@ func (m *fieldMap) file(r *logRow, key string, f field, val string, k valueKind,
 			continue
 		}
 		bit := uint8(1) << c
-		switch {
-		case k == kindNull:
-		case m.fromMap&bit != 0 || !m.fill(r, c, val, k):
-			r.attrs = append(r.attrs, attr{key, val})
-		default:
+		if k == kindNull {
+			return true
+		}
+		filled := m.fromMap&bit == 0 && m.fill(r, c, val, k)
+		if filled {
 			m.fromMap |= bit
 			if m.hasFallback&bit != 0 {
 				m.hasFallback &^= bit
 				r.attrs = append(r.attrs, m.fallback[c])
 				m.fallback[c] = attr{}
 			}
+		}
+		// Findable under its own name as well: queries written against
+		// the source's keys keep working.
+		if !filled || m.keep {
+			r.attrs = append(r.attrs, attr{key, val})
 		}
 		return true
 	}
@@ -191,7 +215,7 @@ func (m *fieldMap) fill(r *logRow, c column, val string, k valueKind) bool {
 	}
 	switch c {
 	case colTimestamp:
-		ms, ok := m.parseTime(val, k)
+		ms, ok := m.parseTime(r, val, k)
 		if !ok {
 			return false
 		}
@@ -211,36 +235,63 @@ func (m *fieldMap) fill(r *logRow, c column, val string, k valueKind) bool {
 }
 
 // parseTime reads a timestamp with the layout, then the built-in ways.
-func (m *fieldMap) parseTime(val string, k valueKind) (int64, bool) {
+func (m *fieldMap) parseTime(r *logRow, val string, k valueKind) (int64, bool) {
 	if m.layout != "" && k == kindString {
-		if ms, ok := parseLayout(m.layout, val, m.now); ok {
+		if ms, ok := parseLayout(m.layout, val, m.refMs(r)); ok {
 			return ms, true
 		}
 	}
 	return parseTimestamp(val, k)
 }
 
+// refMs is the time a record's year-less times are placed before: its
+// Kafka timestamp, or now when it has none.
+func (m *fieldMap) refMs(r *logRow) int64 {
+	if r.kafkaMs != 0 {
+		return r.kafkaMs
+	}
+	if m == nil || m.now == nil {
+		return time.Now().UnixMilli()
+	}
+	return m.now().UnixMilli()
+}
+
 // parseLayout reads v in a Go time layout. Layouts without a zone read UTC;
-// layouts without a year (syslog's "Jan _2 15:04:05") get the current one,
-// or the previous one when that would put the time more than a day ahead
-// (December lines read in January).
-func parseLayout(layout, v string, now func() time.Time) (int64, bool) {
+// layouts without a year (syslog's "Jan _2 15:04:05") get the year that
+// puts the time nearest before refMs, the record's Kafka timestamp (see
+// withYear).
+func parseLayout(layout, v string, refMs int64) (int64, bool) {
 	t, err := time.Parse(layout, v)
 	if err != nil {
 		return 0, false
 	}
 	if t.Year() == 0 {
-		n := now()
-		t = t.AddDate(n.Year(), 0, 0)
-		if t.After(n.Add(24 * time.Hour)) {
-			t = t.AddDate(-1, 0, 0)
-		}
+		t = withYear(t, refMs)
 	}
 	ms := t.UnixMilli()
 	if ms <= 0 {
 		return 0, false
 	}
 	return ms, true
+}
+
+// yearSkew is how far after its reference a year-less time may fall and
+// still take the reference's year: the writer's clock may run ahead of
+// the broker's.
+const yearSkew = 24 * time.Hour
+
+// withYear gives t, read without a year (year 0), the latest year that puts
+// it no later than a day after refMs: a December line sent in January is
+// last year's, a line from a clock a little ahead is this year's.
+func withYear(t time.Time, refMs int64) time.Time {
+	ref := time.UnixMilli(refMs).In(t.Location())
+	limit := refMs + yearSkew.Milliseconds()
+	y := ref.Year() + 1
+	c := t.AddDate(y, 0, 0)
+	for ; c.UnixMilli() > limit && y > ref.Year()-1; y-- {
+		c = t.AddDate(y-1, 0, 0)
+	}
+	return c
 }
 
 // empty reports whether column c is still unset.
@@ -270,7 +321,7 @@ func builtinColumn(key string) column { return fieldOf(key).column() }
 // fields it cannot map (type, tenant).
 func (f field) column() column {
 	switch f {
-	case fieldTimestamp:
+	case fieldTimestamp, fieldTimestampKept:
 		return colTimestamp
 	case fieldMessage:
 		return colMessage

@@ -67,8 +67,11 @@ func TestJSONDecode(t *testing.T) {
 	f(`{"a":null,"message":null,"b":{"c":null}}`, ``)
 	// A column takes the first value; a repeat is an attribute. A number
 	// for a text column is an attribute; an object or array there makes the
-	// record a wrong_type dead letter (TestJSONWrongType).
-	f(`{"msg":"one","message":"two","level":5}`, `body="one" @message="two" @level="5"`)
+	// record a wrong_type dead letter (TestJSONWrongType). A number is a level
+	// all the same: a syslog severity or a pino level.
+	f(`{"msg":"one","message":"two","level":5}`, `level="info" body="one" @message="two"`) // a syslog severity number
+	f(`{"level":50,"time":1710428966000}`, `ts=1710428966000 level="error"`)               // pino
+	f(`{"level":true}`, `@level="true"`)
 	// Escapes.
 	f(`{"m":"q\"b\\s\/\b\f\n\r\t"}`, `@m="q\"b\\s/\b\f\n\r\t"`)
 	f(`{"m":"\u00e9\u4e2d\u0000"}`, `@m="é中\x00"`)

@@ -26,10 +26,14 @@ type TextConfig struct {
 	Pattern string `yaml:"pattern"`
 	// TimestampLayout is the Go time layout of the timestamp group, or,
 	// without a pattern, of the timestamp the line starts with (for
-	// example "Jan _2 15:04:05" for syslog). A layout without a zone reads
-	// UTC; one without a year reads the current year. Values it does not
-	// parse are tried as for json. Default: RFC 3339 and the common
-	// layouts, epoch seconds to nanoseconds.
+	// example "Jan _2 15:04:05" for syslog, "2006-01-02 15:04:05,000" for
+	// log4j, "060102 150405" for HDFS; a line's stamp in brackets reads
+	// with the layout of what is inside them). Any Go layout that reads its
+	// own reference time back is accepted. A layout without a zone reads
+	// UTC; one without a year takes the year that puts the time nearest
+	// before the record's Kafka timestamp (up to a day after it, for clock
+	// skew). Values it does not parse are tried as for json. Default: RFC
+	// 3339 and the common layouts, epoch seconds to nanoseconds.
 	TimestampLayout string `yaml:"timestamp_layout"`
 }
 
@@ -42,13 +46,25 @@ func (c TextConfig) validate(where string) error {
 		}
 	}
 	if c.TimestampLayout != "" {
-		ref := time.Date(2006, 1, 2, 15, 4, 5, 0, time.UTC)
-		if ref.Format(c.TimestampLayout) == c.TimestampLayout {
-			return fmt.Errorf("%s.timestamp_layout %q has no time elements (a Go layout like \"2006-01-02 15:04:05\")", where, c.TimestampLayout)
+		if err := checkLayout(c.TimestampLayout); err != nil {
+			return fmt.Errorf("%s.timestamp_layout %q %w", where, c.TimestampLayout, err)
 		}
-		if _, err := time.Parse(c.TimestampLayout, ref.Format(c.TimestampLayout)); err != nil {
-			return fmt.Errorf("%s.timestamp_layout %q cannot read the times it writes: %w", where, c.TimestampLayout, err)
-		}
+	}
+	return nil
+}
+
+// checkLayout accepts a Go time layout that reads its own reference time
+// back. A layout with no time elements writes the same text for any time:
+// two times that differ in every element tell it apart. The error reads
+// after the layout's name.
+func checkLayout(layout string) error {
+	ref := time.Date(2006, 1, 2, 15, 4, 5, 0, time.FixedZone("MST", -7*3600))
+	other := time.Date(2017, 11, 28, 21, 53, 47, 123456789, time.UTC)
+	if ref.Format(layout) == other.Format(layout) {
+		return errors.New(`has no time elements (a Go layout like "2006-01-02 15:04:05")`)
+	}
+	if _, err := time.Parse(layout, ref.Format(layout)); err != nil {
+		return fmt.Errorf("cannot read the times it writes: %w", err)
 	}
 	return nil
 }
@@ -143,10 +159,21 @@ const detectWindow = 256
 func (d *textDecoder) detect(s string, row *logRow) {
 	rest := s
 	if d.layout != "" {
-		if p := fieldsPrefix(s, d.nf); p != "" {
-			if ms, ok := parseLayout(d.layout, p, d.fm.now); ok {
+		// A bracketed stamp ("[Sun Dec 04 04:47:44 2005]") reads with the
+		// layout of what is inside the brackets too.
+		t := s
+		bracket := strings.HasPrefix(t, "[") && !strings.HasPrefix(d.layout, "[")
+		if bracket {
+			t = t[1:]
+		}
+		if p := fieldsPrefix(t, d.nf); p != "" {
+			v := p
+			if bracket {
+				v = strings.TrimSuffix(v, "]")
+			}
+			if ms, ok := parseLayout(d.layout, v, d.fm.refMs(row)); ok {
 				row.ts = ms
-				rest = s[len(p):]
+				rest = t[len(p):]
 			}
 		}
 	} else {

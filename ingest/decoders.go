@@ -19,16 +19,22 @@ type decoder interface {
 	decode(data []byte, row *logRow) error
 }
 
-// newDecoder returns the decoder for a topic's format. Formats are checked
-// by Config.Validate; metrics topics are decoded separately.
+// newDecoder returns the decoder for a topic's format: json, logfmt, text
+// or a named format (decode_formats.go). Formats are checked by
+// Config.Validate; metrics topics are decoded separately.
 func newDecoder(t TopicConfig) decoder {
+	if d := newLineDecoder(t.Format); d != nil {
+		return d
+	}
 	switch t.Format {
+	case "cloudtrail":
+		return &cloudtrailDecoder{jsonDecoder{fm: newFieldMap(cloudtrailFields, "").keepKeys()}}
 	case "logfmt":
-		return &logfmtDecoder{fm: newFieldMap(t.Fields, "")}
+		return &logfmtDecoder{fm: newFieldMap(t.Fields, "").keepKeys()}
 	case "text":
 		return newTextDecoder(t.Text, t.Fields)
 	default:
-		return &jsonDecoder{fm: newFieldMap(t.Fields, "")}
+		return &jsonDecoder{fm: newFieldMap(t.Fields, "").keepKeys()}
 	}
 }
 
@@ -50,7 +56,9 @@ var errBadUTF8 = errors.New("string is not valid UTF-8")
 var errWrongType = errors.New("value has the wrong type")
 
 // parseTimestamp reads the time formats log shippers use: RFC 3339 with or
-// without fraction or zone, "2006-01-02 15:04:05", and epoch numbers in
+// without fraction or zone, "2006-01-02 15:04:05" ('.' or ',' before a
+// fraction), "2006/01/02 15:04:05", access logs' "02/Jan/2006:15:04:05
+// -0700", HTTP and ANSI C dates, and epoch numbers in
 // seconds, milliseconds, microseconds or nanoseconds (told apart by size).
 func parseTimestamp(v string, k valueKind) (int64, bool) {
 	if k == kindNumber || (k == kindString && v != "" && (v[0] >= '0' && v[0] <= '9') && !hasDateSeparator(v)) {
@@ -101,6 +109,11 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999Z0700",
+	"2006/01/02 15:04:05.999999999",
+	"02/Jan/2006:15:04:05 -0700", // access logs' time_local
+	time.RFC1123Z,
+	time.RFC1123, // HTTP dates
+	time.ANSIC,
 }
 
 // simpleEscape maps the one-letter escapes JSON and logfmt share (\n, \t,

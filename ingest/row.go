@@ -16,6 +16,10 @@ type logRow struct {
 	tenant    string
 	attrs     []attr
 	fm        *fieldMap // the topic's field mapping, set by the decoder; nil for none
+	// kafkaMs is the record's Kafka timestamp, set by the caller before
+	// decoding (0: unknown, now is used): a time read without a year takes
+	// the year that puts it nearest before this.
+	kafkaMs int64
 }
 
 type attr struct{ k, v string }
@@ -31,6 +35,11 @@ type field uint8
 const (
 	fieldNone field = iota
 	fieldTimestamp
+	// fieldTimestampKept is a record-time key of one kind of source
+	// (CloudTrail's eventTime, date, datetime): it fills the time and stays
+	// an attribute too, so queries written against the source's own name
+	// still find it.
+	fieldTimestampKept
 	fieldMessage
 	fieldLevel
 	fieldService
@@ -58,6 +67,8 @@ func lowerFieldOf(key string) field {
 	switch key {
 	case "timestamp", "time", "ts", "@timestamp":
 		return fieldTimestamp
+	case "eventtime", "date", "datetime":
+		return fieldTimestampKept
 	case "message", "msg", "log":
 		return fieldMessage
 	case "level", "severity", "lvl":
@@ -103,7 +114,7 @@ func (r *logRow) setKnownField(key string, f field, val string, k valueKind, top
 	if r.fm != nil && r.fm.file(r, key, f, val, k, top) {
 		return
 	}
-	if f != fieldNone && r.fillBuiltin(f, val, k) {
+	if f != fieldNone && r.fillBuiltin(f, val, k) && f != fieldTimestampKept {
 		return
 	}
 	if k == kindNull {
@@ -115,7 +126,7 @@ func (r *logRow) setKnownField(key string, f field, val string, k valueKind, top
 // fillBuiltin fills the column of f from val, the first time only, and
 // reports whether it did.
 func (r *logRow) fillBuiltin(f field, val string, k valueKind) bool {
-	if f == fieldTimestamp {
+	if f == fieldTimestamp || f == fieldTimestampKept {
 		if r.ts == 0 {
 			if ms, ok := parseTimestamp(val, k); ok {
 				r.ts = ms
@@ -124,7 +135,7 @@ func (r *logRow) fillBuiltin(f field, val string, k valueKind) bool {
 		}
 		return false
 	}
-	if k != kindString {
+	if k != kindString && (f != fieldLevel || k != kindNumber) {
 		return false
 	}
 	var dst *string
@@ -156,20 +167,25 @@ func (r *logRow) fillBuiltin(f field, val string, k valueKind) bool {
 	return true
 }
 
-// normalizeLevel maps the many spellings of a level to one lower-case word.
+// normalizeLevel maps the many spellings of a level to one lower-case
+// word of trace, debug, info, warn, error and fatal: the names of the
+// common loggers in any case, their one-letter forms (klog's I/W/E/F,
+// Android's V/D/I/W/E), Java's SEVERE and FINE, syslog's severities by
+// name or number (0-7, RFC 5424) and pino's and bunyan's numbers (10-60).
+// Anything else is kept, in lower case.
 func normalizeLevel(v string) string {
 	switch strings.ToLower(v) {
-	case "trace":
+	case "trace", "v", "t", "verbose", "finest", "finer", "10":
 		return "trace"
-	case "debug", "dbg":
+	case "debug", "dbg", "d", "fine", "config", "7", "20":
 		return "debug"
-	case "info", "information", "informational", "notice":
+	case "info", "information", "informational", "notice", "i", "n", "5", "6", "30":
 		return "info"
-	case "warn", "warning":
+	case "warn", "warning", "w", "4", "40":
 		return "warn"
-	case "error", "err":
+	case "error", "err", "e", "severe", "3", "50":
 		return "error"
-	case "fatal", "critical", "crit", "panic", "emerg", "emergency", "alert":
+	case "fatal", "critical", "crit", "panic", "emerg", "emergency", "alert", "f", "c", "0", "1", "2", "60":
 		return "fatal"
 	}
 	return strings.ToLower(v)

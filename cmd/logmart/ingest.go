@@ -39,7 +39,7 @@ func runIngest(args []string) error {
 func runIngestFile(args []string) error {
 	fs := newFlags("ingest file")
 	stream := fs.String("stream", "", "stream the lines land in (required; a-z, 0-9, '_', '.', '-')")
-	format := fs.String("format", "", "how the server reads each line: json, logfmt or text (required)")
+	format := fs.String("format", "", "how the server reads each line or record: json, logfmt, text or a named format ("+fileload.FormatList()+"); json and cloudtrail also split JSON arrays, Records envelopes and pretty-printed documents into records, and gzip input is read decompressed (required)")
 	topic := fs.String("topic", fileload.DefaultTopic, "Kafka topic the server consumes")
 	addr := fs.String("kafka-addr", "127.0.0.1:9092", "Kafka bootstrap address of the server")
 	source := fs.String("source", "", "source column of every line (default: the file's name, or stdin)")
@@ -152,9 +152,9 @@ func outcomeLine(sent int64, out fileload.Outcome, wait time.Duration) string {
 func checkIngestFlags(stream, format string, maxLine int) error {
 	switch {
 	case format == "":
-		return fmt.Errorf("--format is required: json, logfmt or text")
+		return fmt.Errorf("--format is required: %s", fileload.FormatList())
 	case !slices.Contains(fileload.Formats, format):
-		return fmt.Errorf("--format %q must be json, logfmt or text", format)
+		return fmt.Errorf("--format %q must be %s", format, fileload.FormatList())
 	case stream == "":
 		return fmt.Errorf("--stream is required: the stream the lines land in")
 	case maxLine < 1 || maxLine > fileload.MaxMaxLineBytes:

@@ -34,8 +34,8 @@ func TestIngestFileBadFlags(t *testing.T) {
 	}
 	f("", "name a subcommand: logmart ingest file", true)
 	f("files x", `unknown subcommand "files": the subcommands are: file`, true)
-	f("file --stream web --format xml x.log", `--format "xml" must be json, logfmt or text`, true)
-	f("file --stream web x.log", "--format is required: json, logfmt or text", true)
+	f("file --stream web --format xml x.log", `--format "xml" must be `+fileload.FormatList(), true)
+	f("file --stream web x.log", "--format is required: "+fileload.FormatList(), true)
 	f("file --format json x.log", "--stream is required: the stream the lines land in", true)
 	f("file --stream Web --format json x.log", `--stream "Web" must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit`, true)
 	f("file --stream web --format json --max-line-bytes 0 x.log", "--max-line-bytes must be between 1 and 67108864, got 0", true)

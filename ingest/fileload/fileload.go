@@ -43,13 +43,18 @@ const (
 	slabBytes = 1 << 20
 )
 
-// Formats are the line formats the ingester decodes, as the format header
-// and the --format flag spell them.
-var Formats = []string{"json", "logfmt", "text"}
+// Formats are the formats the ingester decodes log lines and records in,
+// as the format header and the --format flag spell them.
+var Formats = ingest.LogFormats
 
 // streamNameRe is the ingester's rule for stream names; a record whose
 // stream header breaks it is dead-lettered.
 var streamNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// FormatList is Formats for a message: "json, logfmt, … or zookeeper".
+func FormatList() string {
+	return strings.Join(Formats[:len(Formats)-1], ", ") + " or " + Formats[len(Formats)-1]
+}
 
 // Options says where lines go and how the server reads them.
 type Options struct {
@@ -59,8 +64,11 @@ type Options struct {
 	// header; it overrides the server's routing rules. Required: 1-64
 	// characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit.
 	Stream string
-	// Format is how the server decodes each line: json, logfmt or text, sent
-	// as the logmart-format header. Required.
+	// Format is how the server decodes each line or record: json, logfmt,
+	// text or a named format (ingest.LogFormats), sent as the logmart-format
+	// header. With json and cloudtrail, JSON arrays, Records envelopes and
+	// pretty-printed documents are split into one record per element
+	// (documents.go). Required.
 	Format string
 	// Source, when not empty, is sent as the logmart-source header and fills
 	// the source column (typically the file name). Default: none, and the
@@ -92,10 +100,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("stream %q must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit", o.Stream)
 	}
 	if o.Format == "" {
-		return errors.New("format is required: json, logfmt or text")
+		return fmt.Errorf("format is required: %s", FormatList())
 	}
 	if !slices.Contains(Formats, o.Format) {
-		return fmt.Errorf("format %q must be json, logfmt or text", o.Format)
+		return fmt.Errorf("format %q must be %s", o.Format, FormatList())
 	}
 	if o.MaxLineBytes < 0 || o.MaxLineBytes > MaxMaxLineBytes {
 		return fmt.Errorf("max line bytes must be between 1 and %d, got %d", MaxMaxLineBytes, o.MaxLineBytes)
@@ -106,7 +114,8 @@ func (o Options) Validate() error {
 // Progress counts one Send's lines. Send returns it, and reports it while
 // running.
 type Progress struct {
-	// Lines is the lines read, empty lines excluded.
+	// Lines is the lines read, empty lines excluded, or the records of
+	// JSON documents (documents.go).
 	Lines int64
 	// Acked is the lines Kafka acknowledged; Bytes their bytes, line endings
 	// excluded.
@@ -139,8 +148,10 @@ func ProducerOpts() []kgo.Opt {
 	return []kgo.Opt{kgo.MaxBufferedBytes(64 << 20)}
 }
 
-// Send reads r line by line and produces every non-empty line as one record
-// to opts.Topic through cl, then waits until Kafka acknowledged them all.
+// Send reads r line by line (JSON documents element by element, gzip input
+// decompressed: see documents.go) and produces every non-empty line as one
+// record to opts.Topic through cl, then waits until Kafka acknowledged them
+// all.
 // Lines end with "\n" or "\r\n"; the ending is not sent. Bytes are sent as
 // they are, invalid UTF-8 included: the server decides what it cannot read
 // and dead-letters it.
@@ -219,7 +230,7 @@ func Send(ctx context.Context, cl *kgo.Client, opts Options, r io.Reader, progre
 		stopProgress = func() { close(done); <-stopped }
 	}
 
-	readErr := s.readAll(ctx, r)
+	readErr := s.readInput(ctx, r)
 	flushErr := cl.Flush(ctx)
 	stopProgress()
 	p := s.progress()
@@ -338,22 +349,10 @@ func (s *sender) readAll(ctx context.Context, r io.Reader) error {
 			return nil
 		}
 		lineNo++
-		switch {
-		case size == 0:
+		if size == 0 {
 			s.empty.Add(1)
-		case size > s.opts.MaxLineBytes:
-			s.lines.Add(1)
-			s.undelivered(lineNo, fmt.Sprintf("is %d bytes, longer than the %d-byte limit", size, s.opts.MaxLineBytes))
-		default:
-			s.lines.Add(1)
-			if size > serverMaxRecordBytes {
-				s.large.Add(1)
-			}
-			if size > s.batchMax {
-				s.sendBig(ctx, lineNo, line)
-			} else {
-				s.send(ctx, lineNo, line)
-			}
+		} else {
+			s.sendRecord(ctx, lineNo, line, size)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil

@@ -271,9 +271,10 @@ func TestOptionsValidate(t *testing.T) {
 	f(Options{Stream: "Web", Format: "json"}, `stream "Web" must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit`)
 	f(Options{Stream: "-web", Format: "json"}, `stream "-web" must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit`)
 	f(Options{Stream: strings.Repeat("a", 65), Format: "json"}, `stream "`+strings.Repeat("a", 65)+`" must be 1-64 characters of a-z, 0-9, '_', '.' and '-', starting with a letter or digit`)
-	f(Options{Stream: "web"}, "format is required: json, logfmt or text")
-	f(Options{Stream: "web", Format: "xml"}, `format "xml" must be json, logfmt or text`)
-	f(Options{Stream: "web", Format: "prometheus"}, `format "prometheus" must be json, logfmt or text`)
+	f(Options{Stream: "web", Format: "syslog"}, "")
+	f(Options{Stream: "web"}, "format is required: "+FormatList())
+	f(Options{Stream: "web", Format: "xml"}, `format "xml" must be `+FormatList())
+	f(Options{Stream: "web", Format: "prometheus"}, `format "prometheus" must be `+FormatList())
 	f(Options{Stream: "web", Format: "json", MaxLineBytes: -1}, "max line bytes must be between 1 and 67108864, got -1")
 }
 
