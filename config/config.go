@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -61,15 +63,23 @@ type StoreConfig struct {
 	Remote   remote.Config `yaml:"remote"`
 }
 
-// Default is the configuration used when no file is given.
+// DefaultStreamsFile is ingest.streams_file when the file leaves it out,
+// relative to the working folder. serve treats this default, and only it,
+// as optional: when it is absent the built-in single stream applies.
+const DefaultStreamsFile = "configs/streams.yaml"
+
+// Default is the configuration used when no file is given. It equals
+// configs/logmart.yaml, which documents it (TestEmptyConfigEqualsShipped).
 func Default() Config {
+	ing := ingest.Default()
+	ing.StreamsFile = DefaultStreamsFile
 	return Config{
 		Data:   "./data",
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Server: server.Default(),
 		Store:  StoreConfig{Engine: "chdb", Database: "logmart", Chdb: chdb.Default(), Remote: remote.Default()},
 		Kafka:  kafka.Default(),
-		Ingest: ingest.Default(),
+		Ingest: ing,
 
 		Templates: query.DefaultConfig(),
 		Links:     query.DefaultLinkConfig(),
@@ -108,10 +118,12 @@ func Parse(b []byte, cfg *Config) error {
 
 var (
 	unknownFieldRe = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
-	typeErrRe      = regexp.MustCompile(`line (\d+): cannot unmarshal !!(\w+) ` + "`" + `?([^` + "`" + `]*)` + "`" + `? into (\S+)`)
+	typeErrRe      = regexp.MustCompile(`line (\d+): cannot unmarshal !!(\w+)(?: ` + "`" + `([^` + "`" + `]*)` + "`" + `)? into (\S+)`)
 )
 
-// friendlyYAMLError rewrites yaml.v3's messages into ones naming the key.
+// friendlyYAMLError rewrites yaml.v3's messages into ones naming the key
+// path as written in the file and the kind of value it takes, never a Go
+// type.
 func friendlyYAMLError(err error) error {
 	msg := err.Error()
 	var out []string
@@ -121,11 +133,17 @@ func friendlyYAMLError(err error) error {
 			continue
 		}
 		if m := unknownFieldRe.FindStringSubmatch(line); m != nil {
-			out = append(out, fmt.Sprintf("line %s: unknown key %q (in %s)", m[1], m[2], sectionOf(m[3])))
+			out = append(out, fmt.Sprintf("line %s: unknown key %q (in %s)%s", m[1], m[2], sectionOf(m[3]), didYouMean(m[3], m[2])))
 			continue
 		}
 		if m := typeErrRe.FindStringSubmatch(line); m != nil {
-			out = append(out, fmt.Sprintf("line %s: value %q has the wrong type, want %s", m[1], m[3], m[4]))
+			value := m[3]
+			if value == "" {
+				value = yamlKinds[m[2]]
+			} else {
+				value = strconv.Quote(value)
+			}
+			out = append(out, fmt.Sprintf("line %s: value %s has the wrong type, want %s", m[1], value, wantOf(m[4])))
 			continue
 		}
 		out = append(out, strings.TrimPrefix(line, "yaml: "))
@@ -133,38 +151,103 @@ func friendlyYAMLError(err error) error {
 	return errors.New(strings.Join(out, "; "))
 }
 
-func sectionOf(goType string) string {
-	switch goType {
-	case "config.Config":
-		return "the top level"
-	case "server.Config":
-		return "server"
-	case "config.StoreConfig":
-		return "store"
-	case "chdb.Config":
-		return "store.chdb"
-	case "remote.Config":
-		return "store.remote"
-	case "kafka.Config":
-		return "kafka"
-	case "ingest.Config":
-		return "ingest"
-	case "config.LogConfig":
-		return "log"
-	case "ingest.TopicConfig":
-		return "ingest.topics[]"
-	case "ingest.FieldMap":
-		return "ingest.topics[].fields"
-	case "ingest.TextConfig":
-		return "ingest.topics[].text"
-	case "ingest.BatchConfig":
-		return "ingest.batch"
-	case "query.Config":
-		return "templates"
-	case "query.LinkConfig":
-		return "links"
+// yamlKinds names the YAML node kinds yaml.v3 reports without a value.
+var yamlKinds = map[string]string{"map": "(a section of keys)", "seq": "(a list)", "str": "(a string)"}
+
+// sections maps each struct type of the file (as yaml.v3 names it, e.g.
+// "kafka.TLSConfig") to its key path ("kafka.tls") and its keys, found by
+// walking Config once, so a new section needs no entry here.
+var sections = func() map[string]section {
+	m := map[string]section{}
+	var walk func(t reflect.Type, path string)
+	walk = func(t reflect.Type, path string) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			if t.Kind() == reflect.Slice {
+				path += "[]"
+			}
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t.PkgPath() == "time" {
+			return
+		}
+		name := t.String()
+		if _, seen := m[name]; seen {
+			return
+		}
+		sec := section{path: path}
+		m[name] = sec
+		for i := range t.NumField() {
+			f := t.Field(i)
+			key, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if key == "-" || !f.IsExported() {
+				continue
+			}
+			if key == "" {
+				key = strings.ToLower(f.Name)
+			}
+			sec.keys = append(sec.keys, key)
+			child := key
+			if path != "" {
+				child = path + "." + key
+			}
+			walk(f.Type, child)
+		}
+		m[name] = sec
 	}
-	return goType
+	walk(reflect.TypeFor[Config](), "")
+	return m
+}()
+
+type section struct {
+	path string
+	keys []string
+}
+
+// sectionOf names a section by its key path in the file.
+func sectionOf(goType string) string {
+	s, ok := sections[goType]
+	switch {
+	case !ok:
+		return "a section"
+	case s.path == "":
+		return "the top level"
+	}
+	return s.path
+}
+
+// didYouMean suggests the key meant when the unknown one is a near miss
+// (tls.enable for tls.enabled, case or a trailing letter).
+func didYouMean(goType, key string) string {
+	for _, k := range sections[goType].keys {
+		if strings.EqualFold(k, key) || k == key+"d" || k+"d" == key || k == key+"s" || k+"s" == key {
+			return fmt.Sprintf("; did you mean %q?", k)
+		}
+	}
+	return ""
+}
+
+// wantOf says what kind of value a Go type takes, in the file's terms.
+func wantOf(goType string) string {
+	switch {
+	case goType == "time.Duration":
+		return "a duration such as 500ms, 30s, 5m or 1h"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	case goType == "float64" || goType == "float32":
+		return "a number"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "a section of keys"
+	}
+	if _, ok := sections[goType]; ok {
+		return "the section " + sectionOf(goType) + " (keys and values)"
+	}
+	return "another kind of value"
 }
 
 // ApplyEnv fills secrets from the environment.

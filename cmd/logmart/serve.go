@@ -114,7 +114,7 @@ func runServe(args []string) error {
 	if cfg.Ingest.InstanceID == "" {
 		cfg.Ingest.InstanceID = instanceID(cfg.Data)
 	}
-	routes, err := ingest.NewRoutes(cfg.Ingest.StreamsFile)
+	routes, err := ingest.NewRoutes(streamsFile(cfg.Ingest.StreamsFile, log))
 	if err != nil {
 		return err
 	}
@@ -238,4 +238,19 @@ func instanceID(data string) string {
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return fmt.Sprintf("%s-%x", host, sum[:4])
+}
+
+// streamsFile is the routing rules file serve reads. The default file
+// (config.DefaultStreamsFile) may be absent, as when the server runs outside
+// the repository: then the built-in single stream applies, with a warning.
+// A file the config names explicitly must exist.
+func streamsFile(path string, log *slog.Logger) string {
+	if path != config.DefaultStreamsFile {
+		return path
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		log.Warn("no streams file; every record goes to its topic's stream", "streams_file", path)
+		return ""
+	}
+	return path
 }

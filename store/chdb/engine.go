@@ -26,8 +26,9 @@ import (
 
 // Config configures the embedded engine.
 type Config struct {
-	// Library is the path of libchdb.so. Default: $LOGMART_CHDB_LIB or
-	// ~/.cache/logmart/chdb/<LibVersion>/libchdb.so, where `make chdb` puts it.
+	// Library is the path of libchdb.so. Default empty: $LOGMART_CHDB_LIB or
+	// ~/.cache/logmart/chdb/<LibVersion>/libchdb.so, where `make chdb` puts
+	// it, looked up when the engine opens.
 	Library string `yaml:"library"`
 	// Path is the data directory the engine persists to. Set from --data.
 	Path string `yaml:"-"`
@@ -45,7 +46,7 @@ type Config struct {
 
 // Default returns the defaults documented on Config.
 func Default() Config {
-	return Config{Library: DefaultLibPath(), Connections: 4, ReadConnections: 8}
+	return Config{Connections: 4, ReadConnections: 8}
 }
 
 // Validate reports the first field a user must fix.

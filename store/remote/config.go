@@ -46,12 +46,13 @@ type Config struct {
 	Compression string `yaml:"compression"`
 }
 
-// TLSConfig configures TLS to the servers. The fields other than Enable are
-// errors when Enable is false, so a half-written section is not silently
+// TLSConfig configures TLS to the servers. The fields other than Enabled are
+// errors when Enabled is false, so a half-written section is not silently
 // ignored.
 type TLSConfig struct {
-	// Enable turns TLS on. Default: false.
-	Enable bool `yaml:"enable"`
+	// Enabled turns TLS on. Default: false. The key is "enabled", as in
+	// kafka.tls.
+	Enabled bool `yaml:"enabled"`
 	// CAFile is a PEM file of the certificate authorities that sign the
 	// servers' certificates. Empty: the system's roots. Default: empty.
 	CAFile string `yaml:"ca_file"`
@@ -116,14 +117,14 @@ func (c Config) Validate() error {
 	if _, ok := compressions[c.Compression]; !ok {
 		return fmt.Errorf("store.remote.compression must be lz4, zstd or none, got %q", c.Compression)
 	}
-	if !c.TLS.Enable {
+	if !c.TLS.Enabled {
 		switch {
 		case c.TLS.CAFile != "":
-			return fmt.Errorf("store.remote.tls.ca_file is set but store.remote.tls.enable is false")
+			return fmt.Errorf("store.remote.tls.ca_file is set but store.remote.tls.enabled is false")
 		case c.TLS.InsecureSkipVerify:
-			return fmt.Errorf("store.remote.tls.insecure_skip_verify is set but store.remote.tls.enable is false")
+			return fmt.Errorf("store.remote.tls.insecure_skip_verify is set but store.remote.tls.enabled is false")
 		case c.TLS.ServerName != "":
-			return fmt.Errorf("store.remote.tls.server_name is set but store.remote.tls.enable is false")
+			return fmt.Errorf("store.remote.tls.server_name is set but store.remote.tls.enabled is false")
 		}
 	}
 	return nil
@@ -152,7 +153,7 @@ var compressions = map[string]*clickhouse.Compression{
 
 // tlsConfig builds the client TLS configuration, nil when TLS is off.
 func (t TLSConfig) tlsConfig() (*tls.Config, error) {
-	if !t.Enable {
+	if !t.Enabled {
 		return nil, nil
 	}
 	c := &tls.Config{

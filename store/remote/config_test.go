@@ -57,7 +57,7 @@ func TestConfigFiles(t *testing.T) {
 		"cluster_name.bad.yaml":   "store.remote.cluster \"prod`; DROP DATABASE logs\" is not a cluster name",
 		"dial_timeout.bad.yaml":   "store.remote.dial_timeout must be positive (for example 10s), got 0s",
 		"max_open_conns.bad.yaml": "store.remote.max_open_conns must be between 1 and 1024, got 0",
-		"tls_disabled.bad.yaml":   "store.remote.tls.ca_file is set but store.remote.tls.enable is false",
+		"tls_disabled.bad.yaml":   "store.remote.tls.ca_file is set but store.remote.tls.enabled is false",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	for _, f := range files {
@@ -85,7 +85,7 @@ func TestConfigDecodesEveryKey(t *testing.T) {
 	want := Config{
 		Addr:         []string{"ch-1.internal:9440", "ch-2.internal:9440", "[fd00::3]:9440"},
 		Username:     "logmart",
-		TLS:          TLSConfig{Enable: true, ServerName: "clickhouse.internal"},
+		TLS:          TLSConfig{Enabled: true, ServerName: "clickhouse.internal"},
 		Cluster:      "logs-prod",
 		DialTimeout:  5 * time.Second,
 		MaxOpenConns: 32,
@@ -122,7 +122,7 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.Addr = []string{"10.0.0.1:9000", "[::1]:9440", "ch.example.com:1"} }, "")
 	f(func(c *Config) { c.Cluster = "logs_prod.eu-1" }, "")
 	f(func(c *Config) { c.Compression = "none" }, "")
-	f(func(c *Config) { c.TLS = TLSConfig{Enable: true, InsecureSkipVerify: true, ServerName: "ch"} }, "")
+	f(func(c *Config) { c.TLS = TLSConfig{Enabled: true, InsecureSkipVerify: true, ServerName: "ch"} }, "")
 	f(func(c *Config) { c.MaxOpenConns = 1024 }, "")
 
 	f(func(c *Config) { c.Addr = nil }, "store.remote.addr must list at least one host:port")
@@ -138,8 +138,8 @@ func TestConfigValidate(t *testing.T) {
 	f(func(c *Config) { c.MaxOpenConns = 1025 }, "store.remote.max_open_conns must be between 1 and 1024, got 1025")
 	f(func(c *Config) { c.Compression = "" }, `store.remote.compression must be lz4, zstd or none, got ""`)
 	f(func(c *Config) { c.Compression = "LZ4" }, `store.remote.compression must be lz4, zstd or none, got "LZ4"`)
-	f(func(c *Config) { c.TLS.InsecureSkipVerify = true }, "store.remote.tls.insecure_skip_verify is set but store.remote.tls.enable is false")
-	f(func(c *Config) { c.TLS.ServerName = "ch" }, "store.remote.tls.server_name is set but store.remote.tls.enable is false")
+	f(func(c *Config) { c.TLS.InsecureSkipVerify = true }, "store.remote.tls.insecure_skip_verify is set but store.remote.tls.enabled is false")
+	f(func(c *Config) { c.TLS.ServerName = "ch" }, "store.remote.tls.server_name is set but store.remote.tls.enabled is false")
 }
 
 func TestConfigPrintsNoPassword(t *testing.T) {
@@ -168,21 +168,21 @@ func TestTLSConfig(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	_, err = TLSConfig{Enable: true, CAFile: filepath.Join(dir, "missing.pem")}.tlsConfig()
+	_, err = TLSConfig{Enabled: true, CAFile: filepath.Join(dir, "missing.pem")}.tlsConfig()
 	if err == nil || !strings.HasPrefix(err.Error(), `cannot read store.remote.tls.ca_file "`) {
 		t.Fatalf("missing CA file: %v", err)
 	}
 
 	junk := filepath.Join(dir, "junk.pem")
 	os.WriteFile(junk, []byte("not a certificate"), 0o600)
-	_, err = TLSConfig{Enable: true, CAFile: junk}.tlsConfig()
+	_, err = TLSConfig{Enabled: true, CAFile: junk}.tlsConfig()
 	if err == nil || err.Error() != `store.remote.tls.ca_file "`+junk+`" holds no PEM certificate` {
 		t.Fatalf("junk CA file: %v", err)
 	}
 
 	ca := filepath.Join(dir, "ca.pem")
 	os.WriteFile(ca, selfSignedPEM(t), 0o600)
-	c, err := TLSConfig{Enable: true, CAFile: ca, ServerName: "ch.internal"}.tlsConfig()
+	c, err := TLSConfig{Enabled: true, CAFile: ca, ServerName: "ch.internal"}.tlsConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 		return openErr(err)
 	}
 	log.Info("connected to ClickHouse", "addr", addr, "database", database, "cluster", cfg.Cluster,
-		"version", version.Version.String(), "tls", cfg.TLS.Enable)
+		"version", version.Version.String(), "tls", cfg.TLS.Enabled)
 	return &Engine{conn: conn, database: database, cluster: cfg.Cluster, log: log, deferIndexes: deferIndexes}, nil
 }
 

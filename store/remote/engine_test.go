@@ -84,7 +84,7 @@ func TestOpenRefusesBadInputBeforeDialing(t *testing.T) {
 	f(func(c *Config) {}, "logs; DROP DATABASE x", `store.database "logs; DROP DATABASE x" must be a letter or _, then letters, digits and _, at most 128 in all`)
 	f(func(c *Config) {}, "", `store.database "" must be a letter or _, then letters, digits and _, at most 128 in all`)
 	missing := filepath.Join(t.TempDir(), "ca.pem")
-	_, err := Open(func() Config { c := base; c.TLS = TLSConfig{Enable: true, CAFile: missing}; return c }(), "logmart", nil)
+	_, err := Open(func() Config { c := base; c.TLS = TLSConfig{Enabled: true, CAFile: missing}; return c }(), "logmart", nil)
 	if err == nil || !strings.HasPrefix(err.Error(), `cannot read store.remote.tls.ca_file "`+missing+`"`) {
 		t.Errorf("missing CA file: %v", err)
 	}
