@@ -26,25 +26,31 @@ func cloudTrailRecords(eventTime string) []string {
 
 // TestCloudTrailRecordAttributes pins what the shipped CloudTrail templates
 // (configs/templates/cloudtrail_*.yaml) read: a CloudTrail record through
-// the events topic's JSON decoder keeps each field under its record name,
-// nested ones dotted, arrays as their JSON text. A decoder change that moves
+// the events topic's JSON decoder, or in the cloudtrail format, keeps each
+// field under its record name, nested ones dotted, arrays as their JSON
+// text. A decoder change that moves
 // one of these to a column must keep it findable here too.
 func TestCloudTrailRecordAttributes(t *testing.T) {
 	recs := cloudTrailRecords("2026-11-21T11:01:00Z")
 	f := func(record string, want map[string]string) {
 		t.Helper()
-		d := newDecoder(TopicConfig{Format: "json"})
-		var row logRow
-		if err := d.decode([]byte(record), &row); err != nil {
-			t.Fatalf("%v\n%s", err, record)
-		}
-		got := map[string]string{}
-		for _, a := range row.attrs {
-			got[a.k] = a.v
-		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("attributes[%q] = %q, want %q (attributes %v)", k, got[k], v, got)
+		// The events topic's json, and the cloudtrail format (ingest file
+		// --format cloudtrail), which also maps eventTime, eventSource and
+		// eventName to columns.
+		for _, format := range []string{"json", "cloudtrail"} {
+			d := newDecoder(TopicConfig{Format: format})
+			var row logRow
+			if err := d.decode([]byte(record), &row); err != nil {
+				t.Fatalf("%s: %v\n%s", format, err, record)
+			}
+			got := map[string]string{}
+			for _, a := range row.attrs {
+				got[a.k] = a.v
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s: attributes[%q] = %q, want %q (attributes %v)", format, k, got[k], v, got)
+				}
 			}
 		}
 	}
