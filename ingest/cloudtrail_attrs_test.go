@@ -28,8 +28,8 @@ func cloudTrailRecords(eventTime string) []string {
 // (configs/templates/cloudtrail_*.yaml) read: a CloudTrail record through
 // the events topic's JSON decoder, or in the cloudtrail format, keeps each
 // field under its record name, nested ones dotted, arrays as their JSON
-// text. A decoder change that moves
-// one of these to a column must keep it findable here too.
+// text. A decoder change that moves one of these to a column must keep it
+// findable here too.
 func TestCloudTrailRecordAttributes(t *testing.T) {
 	recs := cloudTrailRecords("2026-11-21T11:01:00Z")
 	f := func(record string, want map[string]string) {
