@@ -58,9 +58,68 @@ func refusal(err error) bool {
 		// The same code says the table has too many parts while merges
 		// catch up (passing) and that the block spans too many partitions
 		// (the batch's own doing).
-		return strings.Contains(se.Message, "partitions for single INSERT block")
+		return tooManyPartitions(err)
 	}
 	return true
+}
+
+// tooManyPartitions reports whether err refuses an insert for touching
+// more than max_partitions_per_insert_block partitions.
+func tooManyPartitions(err error) bool {
+	var se *store.Error
+	return errors.As(err, &se) && se.Code == 252 && strings.Contains(se.Message, "partitions for single INSERT block")
+}
+
+// split stores a batch whose rows span more daily partitions than one
+// insert may touch, in several inserts of at most maxBatchDays days each.
+// Batches are cut at that many days, so only a batch whose range an
+// earlier build recorded (a backfill it could not store, retried since)
+// or one whose records each carry many days gets here. The records are
+// read again from Kafka and decoded into parts in offset order, each
+// written with the token of its own offset range, so a consumer that
+// splits the batch again after a crash makes the same parts and
+// ClickHouse drops the repeats. Their dead letters, the batch's own
+// among them, are then written as the batch's.
+func (g *Ingester) split(ctx context.Context, b *partBatch) error {
+	recs, err := g.reread(ctx, b)
+	if err != nil {
+		return err
+	}
+	dead := newDeadColumns()
+	var deadRecs []*kgo.Record
+	var parts []*partBatch
+	defer func() {
+		for _, p := range parts {
+			p.dead = nil // dead's, released with the batch
+			p.release()
+		}
+	}()
+	now := time.Now()
+	var cur *partBatch
+	for _, r := range recs {
+		if cur == nil {
+			cur = newPartBatch(b.t, b.partition, b.maxBytes, b.routes)
+			cur.dead = dead
+			parts = append(parts, cur)
+		}
+		cur.add(r, now)
+		if len(cur.days) >= maxBatchDays {
+			cur = nil
+		}
+	}
+	for _, p := range parts {
+		deadRecs = append(deadRecs, p.deadRecs...)
+		p.dead = newDeadColumns() // written below, as the batch's
+		if err := p.write(ctx, g.st); err != nil {
+			return err
+		}
+	}
+	b.dead.block().Reset()
+	b.dead, b.deadRecs, b.refused = dead, deadRecs, true
+	rg := b.rangeOf()
+	g.log.Warn("a batch spanned more daily partitions than one insert may touch; stored in parts of at most 50 days",
+		"topic", b.topic, "partition", b.partition, "first", rg.first, "last", rg.last, "parts", len(parts))
+	return nil
 }
 
 // setAside turns the records of a batch whose rows ClickHouse refused into

@@ -299,3 +299,42 @@ func metricValue(t *testing.T, m prometheus.Metric) float64 {
 	}
 	return out.GetGauge().GetValue()
 }
+
+// Regression: a build before batches were cut at 50 days recorded the
+// range of a backfill of more than 100 days, which ClickHouse refused, and every
+// consumer since cut the same batch and was refused again. The batch is
+// now stored in parts of at most 50 days, each part once.
+func TestRecordedBatchOfManyDaysIsStoredInParts(t *testing.T) {
+	st := newStore(t)
+	_, opts := newKafka(t)
+	ctx := context.Background()
+	produceTo0(t, opts, oneLinePerDay(150, kgo.RecordHeader{Key: HeaderBackfill, Value: []byte("true")}))
+	produceTo0(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`not json`)}})
+	// The range as an earlier build recorded it (the ingest_batches
+	// fallback stands for its commit metadata).
+	if err := st.Exec(ctx, store.Query{SQL: "INSERT INTO ingest_batches (topic, partition, first_offset, last_offset) VALUES ('logs', 0, 0, 150)"}); err != nil {
+		t.Fatal(err)
+	}
+	stop := runIngester(t, testConfig("g-recorded"), st, opts, nil)
+	waitCount(t, st, "SELECT count() FROM logs", 150)
+	waitCount(t, st, "SELECT count() FROM dead_letters WHERE reason = 'malformed'", 1)
+	stop()
+	if n := count(t, st, "SELECT count() FROM dead_letters"); n != 1 {
+		t.Fatalf("%d dead letters, want the malformed one", n)
+	}
+	// A consumer that meets the same range again (its commit lost) writes
+	// nothing twice.
+	if err := st.Exec(ctx, store.Query{SQL: "INSERT INTO ingest_batches (topic, partition, first_offset, last_offset) VALUES ('logs', 0, 0, 150)"}); err != nil {
+		t.Fatal(err)
+	}
+	stop = runIngester(t, testConfig("g-recorded-again"), st, opts, nil)
+	defer stop()
+	produceTo0(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"canary","message":"after"}`)}})
+	waitCount(t, st, "SELECT count() FROM logs WHERE service = 'canary'", 1)
+	if n := count(t, st, "SELECT count() FROM logs"); n != 151 {
+		t.Fatalf("%d rows after the range was written again, want 151", n)
+	}
+	if n := count(t, st, "SELECT count() FROM dead_letters"); n != 1 {
+		t.Fatalf("%d dead letters after the range was written again, want 1", n)
+	}
+}

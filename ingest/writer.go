@@ -127,6 +127,14 @@ func (g *Ingester) writeOne(b *partBatch) bool {
 		if err == nil || b.refused || !refusal(err) {
 			return err
 		}
+		if tooManyPartitions(err) && refusals < maxRefusals {
+			if err = g.split(ctx, b); err == nil {
+				return b.write(ctx, g.st)
+			}
+			if !refusal(err) {
+				return err // passing trouble: split again
+			}
+		}
 		if refusals++; refusals < maxRefusals {
 			return err
 		}
