@@ -181,18 +181,21 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		}
 		return "", nil
 	}
-	format, stream := b.t.Format, ""
+	format, stream, named := b.t.Format, "", false
 	if len(r.Headers) > 0 {
 		if f := header(r, HeaderFormat); f != "" {
 			if !IsLogFormat(f) {
 				return ReasonMalformed, fmt.Errorf("header %s %q must be %s", HeaderFormat, f, logFormatList())
 			}
-			format = f
+			format, named = f, true
 		}
 		stream = header(r, HeaderStream)
 		if stream != "" && !streamNameRe.MatchString(stream) {
 			return ReasonMalformed, fmt.Errorf("header %s %q is not a stream name", HeaderStream, stream)
 		}
+	}
+	if !named && b.routes.formats {
+		format = b.routes.formatOf(r, stream, format)
 	}
 	if format != "json" && !utf8.Valid(r.Value) {
 		return ReasonInvalidUTF8, errBadRecordUTF8

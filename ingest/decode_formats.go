@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Named formats: the well-known layouts of real sources, each read into
@@ -117,4 +121,46 @@ func (d *cloudtrailDecoder) decode(data []byte, row *logRow) error {
 		}
 	}
 	return nil
+}
+
+// formatOf returns the format of a record that names none in its
+// logmart-format header, by the stream rules' formats (StreamRule.Format):
+// the stream it names in its logmart-stream header, else the first rule
+// with a format whose match holds on its source and topic; def when none
+// says.
+func (r *Router) formatOf(rec *kgo.Record, stream, def string) string {
+	if stream != "" {
+		if rule := r.Named(stream); rule.Name == stream && rule.Format != "" {
+			return rule.Format
+		}
+		return def
+	}
+	env := RouteEnv{Source: rec.Topic, Topic: rec.Topic}
+	if s := header(rec, HeaderSource); s != "" {
+		env.Source = s
+	}
+	for i := range r.rules {
+		c := &r.rules[i]
+		if c.Format == "" || c.prog == nil {
+			continue
+		}
+		if out, err := expr.Run(c.prog, &env); err == nil && out == true {
+			return c.Format
+		}
+	}
+	return def
+}
+
+// identOtherThan returns the first name node reads other than those
+// allowed, or "".
+func identOtherThan(node ast.Node, allowed ...string) string {
+	found := ""
+	ast.Find(node, func(n ast.Node) bool {
+		if id, ok := n.(*ast.IdentifierNode); ok && !slices.Contains(allowed, id.Value) {
+			found = id.Value
+			return true
+		}
+		return false
+	})
+	return found
 }

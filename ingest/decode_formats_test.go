@@ -3,6 +3,8 @@ package ingest
 import (
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Each named format reads its lines into time, host, service, level and
@@ -127,4 +129,50 @@ func TestRecordTimeKeys(t *testing.T) {
 	f(`{"datetime":"2023-11-14 22:13:20,123"}`, `ts=1700000000123 @datetime="2023-11-14 22:13:20,123"`)
 	f(`{"Date":"Tue, 14 Nov 2023 22:13:20 GMT"}`, `ts=1700000000000 @Date="Tue, 14 Nov 2023 22:13:20 GMT"`)
 	f(`{"time_local":"14/Nov/2023:22:13:20 +0000","date":"not a date"}`, `@time_local="14/Nov/2023:22:13:20 +0000" @date="not a date"`)
+}
+
+// A stream rule's format picks the format of records before they are
+// decoded: by the stream they name, or by a match on source and topic.
+func TestStreamFormat(t *testing.T) {
+	r, err := CompileStreams(StreamsFile{Streams: []StreamRule{
+		{Name: "edge", Match: `source startsWith "nginx/"`, Format: "nginx_combined"},
+		{Name: "audit", Match: `topic == "audit" && source != "x"`, Format: "cloudtrail"},
+		{Name: "sys", Match: `service == "sshd"`},
+		{Name: "boxes", Match: `false`, Format: "syslog"},
+		{Name: "default"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(topic, source, stream, want string) {
+		t.Helper()
+		rec := &kgo.Record{Topic: topic}
+		if source != "" {
+			rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: HeaderSource, Value: []byte(source)})
+		}
+		if got := r.formatOf(rec, stream, "json"); got != want {
+			t.Fatalf("topic %s source %s stream %s: got %s, want %s", topic, source, stream, got, want)
+		}
+	}
+	f("logs", "nginx/access.log", "", "nginx_combined")
+	f("logs", "app.log", "", "json")
+	f("audit", "", "", "cloudtrail")
+	f("logs", "", "boxes", "syslog")
+	f("logs", "nginx/access.log", "sys", "json") // a named stream without a format: the topic's
+	f("logs", "", "unknown", "json")
+
+	bad := func(rule StreamRule, want string) {
+		t.Helper()
+		_, err := CompileStreams(StreamsFile{Streams: []StreamRule{rule, {Name: "default"}}})
+		if err == nil || err.Error() != want {
+			t.Fatalf("%+v: got %v, want %s", rule, err, want)
+		}
+	}
+	bad(StreamRule{Name: "a", Match: `service == "x"`, Format: "syslog"},
+		`streams[0] (a): a stream with a format matches on source and topic only, which are known before decoding; match "service == \"x\"" reads service`)
+	bad(StreamRule{Name: "a", Match: `source == "x"`, Format: "xml"}, `streams[0] (a): format "xml" must be `+logFormatList())
+	if _, err := CompileStreams(StreamsFile{Streams: []StreamRule{{Name: "default", Format: "syslog"}}}); err == nil ||
+		err.Error() != "streams[0] (default): the default stream takes no format (the topic's format is the default)" {
+		t.Fatalf("default with a format: %v", err)
+	}
 }

@@ -40,6 +40,17 @@ type StreamRule struct {
 	// logmart-backfill header (`logmart ingest file --backfill`). Default
 	// false.
 	Backfill bool `yaml:"backfill" json:"backfill,omitempty"`
+	// Format is how the stream's records are decoded when their source does
+	// not write its topic's format: json, logfmt, text or a named format
+	// (syslog, nginx_combined, cloudtrail, …; decode_formats.go). It is
+	// chosen before a record is decoded, so the match of a rule with a
+	// format may read only source (the logmart-source header, else the
+	// topic) and topic. It applies to the records the rule's match selects
+	// and to those that name the stream in their logmart-stream header; a
+	// record's logmart-format header still wins. Read again on reload, so a
+	// new source needs no restart. Not on the default stream. Default: the
+	// topic's format.
+	Format string `yaml:"format" json:"format,omitempty"`
 	// Description says what the stream holds, for people.
 	Description string `yaml:"description" json:"description,omitempty"`
 }
@@ -65,6 +76,7 @@ type Router struct {
 	rules     []compiledRule
 	needAttrs bool
 	trivial   bool // one default rule: no evaluation needed
+	formats   bool // some rule has a format (formatOf)
 }
 
 type compiledRule struct {
@@ -122,6 +134,15 @@ func CompileStreams(f StreamsFile) (*Router, error) {
 			return nil, fmt.Errorf("%s: retention_days must be between 1 and 3650, got %d", where, s.RetentionDays)
 		}
 		last := i == len(f.Streams)-1
+		if s.Format != "" {
+			if !IsLogFormat(s.Format) {
+				return nil, fmt.Errorf("%s: format %q must be %s", where, s.Format, logFormatList())
+			}
+			if s.Match == "" && last {
+				return nil, fmt.Errorf("%s: the default stream takes no format (the topic's format is the default)", where)
+			}
+			r.formats = true
+		}
 		if s.Match == "" {
 			if !last {
 				return nil, fmt.Errorf("%s: match is required on all but the last (default) stream", where)
@@ -135,6 +156,11 @@ func CompileStreams(f StreamsFile) (*Router, error) {
 		prog, err := expr.Compile(s.Match, expr.Env(RouteEnv{}), expr.AsBool(), expr.MaxNodes(500))
 		if err != nil {
 			return nil, fmt.Errorf("%s: match %q: %w", where, s.Match, err)
+		}
+		if s.Format != "" {
+			if name := identOtherThan(prog.Node(), "source", "topic"); name != "" {
+				return nil, fmt.Errorf("%s: a stream with a format matches on source and topic only, which are known before decoding; match %q reads %s", where, s.Match, name)
+			}
 		}
 		r.rules = append(r.rules, compiledRule{StreamRule: s, prog: prog})
 		if bytes.Contains([]byte(s.Match), []byte("attrs")) {
