@@ -52,6 +52,8 @@ type Deps struct {
 	Links LinkService
 	// Templates serves /api/v1/templates and /api/v1/query.
 	Templates TemplateRunner
+	// Dashboards serves /api/v1/dashboards.
+	Dashboards DashboardStore
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -129,6 +131,7 @@ func (s *Server) routes() {
 	}
 	s.linkRoutes(api)
 	s.templateRoutes(api)
+	s.dashboardRoutes(api)
 	s.reloadRoutes(api)
 	api.Any("/*", func(c echo.Context) error {
 		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)

@@ -32,6 +32,7 @@ var commands = []command{
 	{"sql", "run a read-only SQL statement on a server", runSQL},
 	{"links", "create and show shared links (pinned template runs)", runLinks},
 	{"templates", "lint query templates (templates lint) as the server checks them at start", runTemplates},
+	{"dashboards", "lint dashboards (dashboards lint) against the templates and the engine", runDashboards},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
 	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/query"
+	"github.com/logmart/logmart/store"
+	"github.com/logmart/logmart/store/chdb"
+)
+
+// dashboardTemplates gives dashboards the query catalog through the
+// interface dashboards owns.
+type dashboardTemplates struct{ c *query.Catalog }
+
+func (a dashboardTemplates) Template(ctx context.Context, id string, version uint32) (*dashboards.Template, error) {
+	info, err := a.c.Info(ctx, id, version, store.Settings{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	hash, err := a.c.TemplateHash(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	t := &dashboards.Template{ID: info.ID, Version: info.Version, Hash: hash}
+	for _, p := range info.Params {
+		t.Params = append(t.Params, dashboards.Param{Name: p.Name, Type: p.Type, Required: p.Required, HasDefault: p.Default != nil})
+	}
+	return t, nil
+}
+
+func (a dashboardTemplates) ResolveRange(from, to string) (time.Time, time.Time, error) {
+	return a.c.ResolveRange(from, to)
+}
+
+func (a dashboardTemplates) Check(ctx context.Context, id string, version uint32, values map[string]any, from, to time.Time) error {
+	_, err := a.c.CheckTemplate(ctx, query.TemplateRequest{Template: id, Version: version, Params: values, From: from, To: to})
+	return err
+}
+
+func (a dashboardTemplates) Explain(ctx context.Context, id string, version uint32, values map[string]any, from, to time.Time) error {
+	return a.c.ExplainTemplate(ctx, query.TemplateRequest{Template: id, Version: version, Params: values, From: from, To: to})
+}
+
+func runDashboards(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, `usage: logmart dashboards <command> [flags]
+
+commands:
+  lint   check dashboards (files or folders of *.yaml): schema, the
+         template versions their panels run, bindings, variables, the
+         grid, links, and each panel's query EXPLAINed with the
+         variables' defaults
+
+run 'logmart dashboards lint -h' for its flags
+`)
+		if len(args) == 0 {
+			return usageError{errors.New("name a command: lint")}
+		}
+		return nil
+	}
+	switch args[0] {
+	case "lint":
+		return runDashboardsLint(args[1:])
+	}
+	return usageError{fmt.Errorf("unknown dashboards command %q (want lint)", args[0])}
+}
+
+// runDashboardsLint boots the embedded engine on a temporary folder,
+// loads the template folder into a catalog on it, and lints the dashboards
+// against both.
+func runDashboardsLint(args []string) error {
+	fs := newFlags("dashboards lint")
+	cfgPath := fs.String("config", "", "configuration file, for templates.dir and the engine library (default: configs/logmart.yaml when it exists)")
+	tdir := fs.String("templates", "", "template folder the panels' templates come from (default: templates.dir from the configuration, configs/templates)")
+	envs := fs.String("environments", "configs/environments.yaml", "the instances content is promoted between; accepted for every dashboards command, not read by lint yet")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_ = envs
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{dashboards.DefaultConfig().Dir}
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *tdir == "" {
+		*tdir = cfg.Templates.Dir
+	}
+	tmp, err := os.MkdirTemp("", "logmart-lint-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	ecfg := cfg.Store.Chdb
+	ecfg.Path = tmp
+	ctx := context.Background()
+	st, err := chdb.Open(ecfg, cfg.Store.Database, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := store.Migrate(ctx, st, nil); err != nil {
+		return err
+	}
+	tcfg := cfg.Templates
+	tcfg.Dir = *tdir
+	cat := query.NewCatalog(tcfg, query.NewRunner(st, nil), nil)
+	if err := cat.Load(ctx); err != nil {
+		return fmt.Errorf("the templates in %s do not load (run logmart templates lint):\n%w", *tdir, err)
+	}
+	n, err := dashboards.Lint(ctx, paths, dashboardTemplates{cat}, dashboards.LintOptions{Explain: true})
+	if err != nil {
+		k := strings.Count(err.Error(), "\n") + 1
+		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)
+	}
+	fmt.Printf("%d dashboards in %s are fine\n", n, strings.Join(paths, " "))
+	return nil
+}
