@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,12 +14,13 @@ import (
 func runSQL(args []string) error {
 	fs := newFlags("sql")
 	api := apiFlags(fs)
-	format := fs.String("format", "tsv", "output format: tsv or json")
+	format := fs.String("format", "tsv", "output format: tsv (ClickHouse TabSeparated, NULL as \\N), csv, json (the server's answer) or table")
+	header := fs.Bool("header", false, "print a first line of column names (tsv and csv; table always has one)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *format != "tsv" && *format != "json" {
-		return usageError{fmt.Errorf("--format %q must be tsv or json", *format)}
+	if err := checkOutputFormat(*format); err != nil {
+		return err
 	}
 	stmt := strings.Join(fs.Args(), " ")
 	if stmt == "-" {
@@ -41,23 +41,7 @@ func runSQL(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
-		_, err := os.Stdout.Write(append(res.Raw, '\n'))
-		return err
-	}
-	for _, r := range res.Rows {
-		cells := make([]string, len(r))
-		for i, c := range r {
-			var s string
-			if json.Unmarshal(c, &s) == nil {
-				cells[i] = s
-			} else {
-				cells[i] = string(c)
-			}
-		}
-		fmt.Println(strings.Join(cells, "\t"))
-	}
-	return nil
+	return writeResult(os.Stdout, res, *format, *header)
 }
 
 func logger() *slog.Logger {

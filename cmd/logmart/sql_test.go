@@ -13,9 +13,10 @@ import (
 // server's JSON, and every failure one line.
 func TestSQL(t *testing.T) {
 	base := startServerInRepo(t)
+	serverEnv := ""
 	run := func(args ...string) (string, int) {
 		cmd := exec.Command(binPath, append([]string{"sql"}, args...)...)
-		cmd.Env = append(os.Environ(), "LOGMART_TOKEN=")
+		cmd.Env = append(os.Environ(), "LOGMART_TOKEN=", "LOGMART_SERVER="+serverEnv)
 		out, err := cmd.CombinedOutput()
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
@@ -29,6 +30,20 @@ func TestSQL(t *testing.T) {
 	if out, code := run("--server", base, "SELECT number AS n, concat('row ', toString(number)) AS s FROM numbers(2)"); code != 0 || out != "0\trow 0\n1\trow 1\n" {
 		t.Fatalf("tsv: exit %d\n%q", code, out)
 	}
+	// Issue 13: tabs and newlines went out raw, NULL printed as the empty
+	// string, and there was no header.
+	if out, code := run("--server", base, "--header", "SELECT NULL AS n, 'a\tb\nc' AS s, '' AS e"); code != 0 || out != "n\ts\te\n\\N\ta\\tb\\nc\t\n" {
+		t.Fatalf("tsv --header: exit %d\n%q", code, out)
+	}
+	if out, code := run("--server", base, "--format", "csv", "--header", "SELECT 'x,y' AS a, NULL AS b"); code != 0 || out != "a,b\n\"x,y\",\\N\n" {
+		t.Fatalf("csv: exit %d\n%q", code, out)
+	}
+	// Issue 13: LOGMART_SERVER is the default server of every client command.
+	serverEnv = base
+	if out, code := run("SELECT 1 AS one"); code != 0 || out != "1\n" {
+		t.Fatalf("LOGMART_SERVER: exit %d\n%q", code, out)
+	}
+	serverEnv = ""
 	out, code := run("--server", base, "--format", "json", "SELECT 42 AS answer")
 	var res struct {
 		Columns []struct{ Name string } `json:"columns"`
@@ -48,4 +63,5 @@ func TestSQL(t *testing.T) {
 	f(1, "logmart sql: ", "--server", base, "INSERT INTO logs (body) VALUES ('x')")
 	f(2, `logmart sql: --server "127.0.0.1:8080" is not a server URL`, "--server", "127.0.0.1:8080", "SELECT 1")
 	f(2, "logmart sql: give the statement as an argument", "--server", base)
+	f(2, `logmart sql: --format "xml" must be tsv, csv, json or table`, "--server", base, "--format", "xml", "SELECT 1")
 }

@@ -36,16 +36,28 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// DefaultConfig is the local server, the token from LOGMART_TOKEN and a
-// five-minute timeout.
+// ServerEnv is the environment variable that sets the default server of
+// every client command; --server overrides it.
+const ServerEnv = "LOGMART_SERVER"
+
+// LocalServer is the server a client talks to when neither --server nor
+// LOGMART_SERVER names one.
+const LocalServer = "http://127.0.0.1:8080"
+
+// DefaultConfig is the server from LOGMART_SERVER (else the local one), the
+// token from LOGMART_TOKEN and a five-minute timeout.
 func DefaultConfig() Config {
-	return Config{Server: "http://127.0.0.1:8080", Token: os.Getenv(TokenEnv), Timeout: 5 * time.Minute}
+	server := os.Getenv(ServerEnv)
+	if server == "" {
+		server = LocalServer
+	}
+	return Config{Server: server, Token: os.Getenv(TokenEnv), Timeout: 5 * time.Minute}
 }
 
 // RegisterFlags adds --server and --timeout to fs, defaulting to c's
 // values, so every command that talks to a server spells them alike.
 func (c *Config) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Server, "server", c.Server, "logmart server URL; the API token is read from $"+TokenEnv)
+	fs.StringVar(&c.Server, "server", c.Server, "logmart server URL (default $"+ServerEnv+", else "+LocalServer+"); the API token is read from $"+TokenEnv)
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "how long to wait for each answer from the server, e.g. 30s or 10m")
 }
 
@@ -53,7 +65,11 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 func (c Config) Validate() error {
 	u, err := url.Parse(c.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return fmt.Errorf("--server %q is not a server URL such as http://127.0.0.1:8080", c.Server)
+		flag := "--server"
+		if env := os.Getenv(ServerEnv); env != "" && env == c.Server {
+			flag = "$" + ServerEnv
+		}
+		return fmt.Errorf("%s %q is not a server URL such as %s", flag, c.Server, LocalServer)
 	}
 	if c.Timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, got %s", c.Timeout)

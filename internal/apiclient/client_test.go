@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,4 +142,33 @@ func TestConfigValidate(t *testing.T) {
 		f(bad, time.Minute, fmt.Sprintf("--server %q is not a server URL such as http://127.0.0.1:8080", bad))
 	}
 	f("http://h", 0, "--timeout must be positive, got 0s")
+}
+
+// Issue 13: every client command took its server from --server only, so a
+// user working against one remote server had to repeat it on each call.
+// LOGMART_SERVER now sets the default, --server still wins, and a bad value
+// from the environment is named as such.
+func TestServerEnv(t *testing.T) {
+	t.Setenv(ServerEnv, "")
+	if got := DefaultConfig().Server; got != LocalServer {
+		t.Fatalf("without $%s: %q, want %q", ServerEnv, got, LocalServer)
+	}
+	t.Setenv(ServerEnv, "https://logs.example.com")
+	cfg := DefaultConfig()
+	if cfg.Server != "https://logs.example.com" {
+		t.Fatalf("with $%s: %q", ServerEnv, cfg.Server)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--server", "http://127.0.0.1:9999"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server != "http://127.0.0.1:9999" {
+		t.Fatalf("--server did not override $%s: %q", ServerEnv, cfg.Server)
+	}
+	t.Setenv(ServerEnv, "logs.example.com")
+	want := `$LOGMART_SERVER "logs.example.com" is not a server URL such as http://127.0.0.1:8080`
+	if err := DefaultConfig().Validate(); err == nil || err.Error() != want {
+		t.Fatalf("bad $%s: %v, want %q", ServerEnv, err, want)
+	}
 }
