@@ -54,6 +54,7 @@ test: chdb deps-system build test-go test-ui
 test-go:
 	$(GO) vet ./...
 	$(GO) run ./cmd/logmart templates lint --dir configs/templates
+	$(GO) run ./cmd/logmart dashboards lint configs/dashboards
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-ui: build

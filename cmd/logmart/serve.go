@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/config"
+	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/internal/demo"
@@ -132,10 +133,15 @@ func runServe(args []string) error {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
 	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
+	dash := dashboards.New(dashboards.DefaultConfig(), st, dashboardTemplates{templates}, log)
+	if err := dash.Load(ctx); err != nil {
+		return fmt.Errorf("dashboards in %s are not usable (fix them, or run logmart dashboards lint):\n%w", dashboards.DefaultConfig().Dir, err)
+	}
 	// The one reload list, run by SIGHUP and POST /api/v1/reload.
 	reloads := newReloadList(log,
 		reloader{"streams", func(context.Context) error { return routes.Reload() }},
 		reloader{"templates", templates.Load},
+		reloader{"dashboards", dash.Load},
 	)
 	go reloads.runOnSignal(ctx, hup)
 
@@ -156,8 +162,9 @@ func runServe(args []string) error {
 		Reload:   reloads,
 		Version:  version,
 
-		Templates: templates,
-		Links:     links,
+		Templates:  templates,
+		Dashboards: dash,
+		Links:      links,
 	}, log)
 
 	if !ui.ChartsAvailable() {
