@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,8 @@ func (q LogSearch) Validate() error {
 		return fault.New(fault.BadInput, "limit must be between 1 and %d, got %d", MaxSearchLimit, q.Limit)
 	case len(q.Text) > MaxSearchTextLen:
 		return fault.New(fault.BadInput, "q is %d bytes, more than %d", len(q.Text), MaxSearchTextLen)
+	case q.Level != "" && !slices.Contains(store.LogLevels, q.Level):
+		return fault.New(fault.BadInput, "level %q must be one of %s", q.Level, strings.Join(store.LogLevels, ", "))
 	}
 	for name, v := range map[string]string{"q": q.Text, "service": q.Service, "level": q.Level, "stream": q.Stream} {
 		if !utf8.ValidString(v) {

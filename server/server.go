@@ -133,9 +133,7 @@ func (s *Server) routes() {
 	s.templateRoutes(api)
 	s.dashboardRoutes(api)
 	s.reloadRoutes(api)
-	api.Any("/*", func(c echo.Context) error {
-		return fault.New(fault.NotFound, "no API route %s %s", c.Request().Method, c.Request().URL.Path)
-	})
+	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
 	}

@@ -135,6 +135,34 @@ func TestBadRequestsNameTheField(t *testing.T) {
 	f("GET", "/api/v1/logs?limit=ten", "", 400, `limit "ten" is not a whole number`)
 	f("GET", "/api/v1/logs?limit=100000", "", 400, "limit must be between 1 and 10000")
 	f("GET", "/api/v1/overview?minutes=-1", "", 400, "minutes must be between")
+	// Issue 13: an unknown level searched for nothing and answered 200 with
+	// no rows, so a typo read as "no errors".
+	f("GET", "/api/v1/logs?level=bogus", "", 400, `level "bogus" must be one of trace, debug, info, warn, error, fatal`)
+	f("GET", "/api/v1/logs?level=error", "", 200, "")
+}
+
+// Issue 13: a wrong method on an existing API path answered 404 "no API
+// route", which reads as a wrong URL. It is a 405 with an Allow header; an
+// unknown path stays 404.
+func TestWrongMethodIs405(t *testing.T) {
+	ts := newTestServer(t, false)
+	f := func(method, path string, want int, wantAllow, wantErr string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want || resp.Header.Get("Allow") != wantAllow || !strings.Contains(string(raw), wantErr) {
+			t.Fatalf("%s %s: %d Allow %q %s, want %d Allow %q and %q", method, path, resp.StatusCode, resp.Header.Get("Allow"), raw, want, wantAllow, wantErr)
+		}
+	}
+	f("DELETE", "/api/v1/logs", 405, "GET", "method DELETE is not allowed on /api/v1/logs; use GET")
+	f("GET", "/api/v1/sql", 405, "POST", "use POST")
+	f("POST", "/api/v1/logs/", 405, "GET", "")
+	f("GET", "/api/v1/nope", 404, "", "no API route GET /api/v1/nope")
 }
 
 func TestScopesAreEnforcedByTheEngine(t *testing.T) {
