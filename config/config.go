@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/query"
@@ -42,6 +43,9 @@ type Config struct {
 	// Links bounds shared links: snapshot size and retention, and how many
 	// links a caller may create.
 	Links query.LinkConfig `yaml:"links"`
+	// Dashboards configures the dashboards served: the folder provisioned
+	// read-only at start and on reload.
+	Dashboards dashboards.Config `yaml:"dashboards"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -81,8 +85,9 @@ func Default() Config {
 		Kafka:  kafka.Default(),
 		Ingest: ing,
 
-		Templates: query.DefaultConfig(),
-		Links:     query.DefaultLinkConfig(),
+		Templates:  query.DefaultConfig(),
+		Links:      query.DefaultLinkConfig(),
+		Dashboards: dashboards.DefaultConfig(),
 	}
 }
 
@@ -310,6 +315,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Links.Validate(); err != nil {
+		return err
+	}
+	if err := c.Dashboards.Validate(); err != nil {
 		return err
 	}
 	return c.Ingest.Validate()

@@ -78,18 +78,19 @@ func runDashboardsLint(args []string) error {
 	fs := newFlags("dashboards lint")
 	cfgPath := fs.String("config", "", "configuration file, for templates.dir and the engine library (default: configs/logmart.yaml when it exists)")
 	tdir := fs.String("templates", "", "template folder the panels' templates come from (default: templates.dir from the configuration, configs/templates)")
+	// PATH... defaults to dashboards.dir from the configuration.
 	envs := fs.String("environments", "configs/environments.yaml", "the instances content is promoted between; accepted for every dashboards command, not read by lint yet")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	_ = envs
-	paths := fs.Args()
-	if len(paths) == 0 {
-		paths = []string{dashboards.DefaultConfig().Dir}
-	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{cfg.Dashboards.Dir}
 	}
 	if *tdir == "" {
 		*tdir = cfg.Templates.Dir

@@ -133,9 +133,9 @@ func runServe(args []string) error {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
 	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
-	dash := dashboards.New(dashboards.DefaultConfig(), st, dashboardTemplates{templates}, log)
+	dash := dashboards.New(cfg.Dashboards, st, dashboardTemplates{templates}, log)
 	if err := dash.Load(ctx); err != nil {
-		return fmt.Errorf("dashboards in %s are not usable (fix them, or run logmart dashboards lint):\n%w", dashboards.DefaultConfig().Dir, err)
+		return fmt.Errorf("dashboards in %s are not usable (fix them, or run logmart dashboards lint):\n%w", cfg.Dashboards.Dir, err)
 	}
 	// The one reload list, run by SIGHUP and POST /api/v1/reload.
 	reloads := newReloadList(log,
