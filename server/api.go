@@ -48,7 +48,7 @@ type statsJSON struct {
 }
 
 func toJSON(r *store.Result) resultJSON {
-	return resultJSON{Columns: r.Columns, Rows: r.Rows, Stats: statsJSON{
+	return resultJSON{Columns: r.Columns, Rows: zonedTimes(r.Columns, r.Rows), Stats: statsJSON{
 		RowsRead: r.Stats.RowsRead, BytesRead: r.Stats.BytesRead,
 		ElapsedMs: float64(r.Stats.Elapsed.Microseconds()) / 1000,
 	}}

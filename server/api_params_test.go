@@ -76,7 +76,7 @@ func TestParamsAsText(t *testing.T) {
 		return out
 	}
 	text, typed := run(asText), run(asJSON)
-	wantRow := []any{float64(5), float64(600), "checkout", 0.25, true, "error", "2026-11-20 08:00:00.000", []any{"a", "b"}, []any{float64(200), float64(503)}}
+	wantRow := []any{float64(5), float64(600), "checkout", 0.25, true, "error", "2026-11-20T08:00:00.000Z", []any{"a", "b"}, []any{float64(200), float64(503)}}
 	if rows := text["rows"].([]any); len(rows) != 1 || !reflect.DeepEqual(rows[0], wantRow) {
 		t.Fatalf("text forms bound as %v, want %v", rows, wantRow)
 	}
