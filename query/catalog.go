@@ -294,6 +294,9 @@ type TemplateInfo struct {
 	Tags          []string    `json:"tags"`
 	Params        []ParamInfo `json:"params"`
 	Visualization string      `json:"visualization"`
+	// Chart names the columns the visualization draws; absent, the UI
+	// infers them from the result.
+	Chart *ChartSpec `json:"chart,omitempty"`
 	// Versions are every version that can run, oldest first.
 	Versions []uint32 `json:"versions"`
 	// SQL is the template's statement as written (placeholders and
@@ -350,7 +353,7 @@ func (c *Catalog) Info(ctx context.Context, id string, version uint32, s store.S
 
 func (c *Catalog) info(ctx context.Context, t *Template, s store.Settings) TemplateInfo {
 	info := TemplateInfo{ID: t.ID, Version: uint32(t.Version), Title: t.Title, Description: t.Description, Owner: t.Owner,
-		Tags: t.Tags, Visualization: t.Visualization, Params: []ParamInfo{}}
+		Tags: t.Tags, Visualization: t.Visualization, Chart: t.Chart, Params: []ParamInfo{}}
 	if info.Tags == nil {
 		info.Tags = []string{}
 	}

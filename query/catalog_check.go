@@ -45,6 +45,7 @@ func checkWithEngine(ctx context.Context, st store.Store, t *Template) []error {
 	}
 	sqlLine := t.sqlLine
 	now := time.Now().UTC().Truncate(time.Second)
+	chartFailed := false
 	for _, mask := range variantMasks(len(t.optional)) {
 		set := t.variantSet(mask)
 		sql, names := t.render(set)
@@ -58,6 +59,23 @@ func checkWithEngine(ctx context.Context, st store.Store, t *Template) []error {
 			continue
 		}
 		t.checked.Store(sql, nil)
+		if t.Chart != nil && !chartFailed {
+			// The chart's names must be columns of every variant; the
+			// first variant that misses one is reported.
+			desc, err := st.Query(ctx, store.Query{SQL: "DESCRIBE (" + sql + "\n)", Params: params, Settings: store.Settings{ReadOnly: true}})
+			if err == nil {
+				cols := make([]store.Column, 0, len(desc.Rows))
+				for _, r := range desc.Rows {
+					if len(r) >= 2 {
+						cols = append(cols, store.Column{Name: store.CellString(r[0]), Type: store.CellString(r[1])})
+					}
+				}
+				for _, p := range chartColumnProblems(t.Chart, t.Visualization, cols) {
+					fail(t.chartLines[p.field], "%s%s", p.msg, variantLabel(t, mask))
+					chartFailed = true
+				}
+			}
+		}
 		q := store.Query{SQL: "EXPLAIN " + sql, Params: params, Settings: store.Settings{ReadOnly: true}}
 		if _, err := st.Query(ctx, q); err != nil {
 			// One variant's schema error is usually every variant's.

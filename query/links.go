@@ -36,6 +36,8 @@ type TemplateRef struct {
 	Version       uint32
 	Title         string
 	Visualization string
+	// Chart names the columns the visualization draws; nil infers them.
+	Chart *ChartSpec
 	// Values are the values the request set (defaults left out), typed by
 	// the version's parameters and written as JSON values: numbers, bools,
 	// lists as arrays, durations and times as text, a relative time made

@@ -41,6 +41,9 @@ type Spec struct {
 	// Visualization is the default view: timeseries, table, stat, bar or
 	// logs. Default table.
 	Visualization string `yaml:"visualization" json:"visualization"`
+	// Chart names the columns a timeseries or bar draws (template_yaml.go);
+	// nil infers them from the result.
+	Chart *ChartSpec `yaml:"chart" json:"chart,omitempty"`
 }
 
 // ParamSpec is one declared parameter.
@@ -94,7 +97,8 @@ type Template struct {
 	// change to either without a version bump is caught.
 	Hash string
 
-	versionLine, sqlLine int // in File
+	versionLine, sqlLine int            // in File
+	chartLines           map[string]int // x, y, series: their lines in File
 	params               []*param
 	byName               map[string]*param
 	nodes                []sqlNode
@@ -155,7 +159,8 @@ func compileSpec(spec Spec, pos positions) (*Template, []specProblem) {
 	if spec.Visualization == "" {
 		spec.Visualization = "table"
 	}
-	t := &Template{Spec: spec, byName: map[string]*param{}, types: map[string]string{}, versionLine: ln("version"), sqlLine: ln("sql")}
+	t := &Template{Spec: spec, byName: map[string]*param{}, types: map[string]string{}, versionLine: ln("version"), sqlLine: ln("sql"),
+		chartLines: map[string]int{"x": ln("chart", "x"), "y": ln("chart", "y"), "series": ln("chart", "series")}}
 
 	switch {
 	case spec.ID == "":
@@ -172,6 +177,7 @@ func compileSpec(spec Spec, pos positions) (*Template, []specProblem) {
 	if !slices.Contains(Visualizations, spec.Visualization) {
 		at(ln("visualization"), "visualization %q must be one of %s", spec.Visualization, strings.Join(Visualizations, ", "))
 	}
+	probs = append(probs, chartProblems(spec.Chart, spec.Visualization, ln("chart"))...)
 	for i, tag := range spec.Tags {
 		if strings.TrimSpace(tag) == "" || len(tag) > 64 {
 			at(ln("tags", strconv.Itoa(i)), "tags[%d] must be 1 to 64 characters", i)
@@ -537,7 +543,7 @@ func (t *Template) paramNames(withRange bool) []string {
 
 // Ref names the version.
 func (t *Template) Ref() TemplateRef {
-	return TemplateRef{Template: t.ID, Version: uint32(t.Version), Title: t.Title, Visualization: t.Visualization}
+	return TemplateRef{Template: t.ID, Version: uint32(t.Version), Title: t.Title, Visualization: t.Visualization, Chart: t.Chart}
 }
 
 // render writes the statement variant for the parameters set and lists the

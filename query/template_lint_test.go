@@ -14,14 +14,21 @@ import (
 // message.
 func TestLintFixtures(t *testing.T) {
 	want := map[string][]string{
-		"bad_constraint.yaml":    {`testdata/lint/bad_constraint.yaml:8: param "service": constraint "len(servce) <= 64" does not compile: unknown name servce (1:5)`},
-		"bad_default.yaml":       {`testdata/lint/bad_default.yaml:7: param "limit": default: "ten" is not an int`},
-		"bad_directive.yaml":     {`testdata/lint/bad_directive.yaml:11: sql: {{printf "%s" .service}}: only {{if .param}}, {{else}} and {{end}} are allowed (blocks are kept or dropped on whether a parameter is set; values are never spliced into SQL)`},
-		"bad_param_type.yaml":    {`testdata/lint/bad_param_type.yaml:6: param "service": unknown type "strng" (want string, int, float, bool, enum, duration, time, list(string), list(int))`},
-		"dup_a.yaml":             nil,
-		"dup_b.yaml":             {`testdata/lint/dup_b.yaml:1: template dup version 1 is also defined in testdata/lint/dup_a.yaml; give each version one file`},
-		"incompatible_type.yaml": {`testdata/lint/incompatible_type.yaml:10: sql: placeholder {limit:String}: ClickHouse type String cannot hold int values (use Int8…Int64 or UInt8…UInt64)`},
-		"into_outfile.yaml":      {`testdata/lint/into_outfile.yaml:5: sql: is not a single read query: it cannot stand as a subquery, so it has a FORMAT, INTO OUTFILE or other clause a template may not have: Syntax error: failed at position 56 (OUTFILE)…`},
+		"bad_constraint.yaml": {`testdata/lint/bad_constraint.yaml:8: param "service": constraint "len(servce) <= 64" does not compile: unknown name servce (1:5)`},
+		"bad_default.yaml":    {`testdata/lint/bad_default.yaml:7: param "limit": default: "ten" is not an int`},
+		"bad_directive.yaml":  {`testdata/lint/bad_directive.yaml:11: sql: {{printf "%s" .service}}: only {{if .param}}, {{else}} and {{end}} are allowed (blocks are kept or dropped on whether a parameter is set; values are never spliced into SQL)`},
+		"bad_param_type.yaml": {`testdata/lint/bad_param_type.yaml:6: param "service": unknown type "strng" (want string, int, float, bool, enum, duration, time, list(string), list(int))`},
+		"chart_not_time.yaml": {`testdata/lint/chart_not_time.yaml:6: chart.x names column "service" of type LowCardinality(String), which is not a time`},
+		"chart_table.yaml": {
+			`testdata/lint/chart_table.yaml:6: chart names columns, but visualization "table" draws no chart; use timeseries or bar`,
+			`testdata/lint/chart_table.yaml:6: chart names column "n" twice`,
+		},
+		"chart_unknown_column.yaml": {`testdata/lint/chart_unknown_column.yaml:7: chart.y names column "rows", which the statement does not return (it returns query, runs)`},
+		"chart_unknown_key.yaml":    {`testdata/lint/chart_unknown_key.yaml:7: unknown key "colour" in the chart (x, y, series)`},
+		"dup_a.yaml":                nil,
+		"dup_b.yaml":                {`testdata/lint/dup_b.yaml:1: template dup version 1 is also defined in testdata/lint/dup_a.yaml; give each version one file`},
+		"incompatible_type.yaml":    {`testdata/lint/incompatible_type.yaml:10: sql: placeholder {limit:String}: ClickHouse type String cannot hold int values (use Int8…Int64 or UInt8…UInt64)`},
+		"into_outfile.yaml":         {`testdata/lint/into_outfile.yaml:5: sql: is not a single read query: it cannot stand as a subquery, so it has a FORMAT, INTO OUTFILE or other clause a template may not have: Syntax error: failed at position 56 (OUTFILE)…`},
 		"misc.yaml": {
 			`testdata/lint/misc.yaml:1: id "Misc Template" must be lowercase letters, digits, _ . and - (at most 64)`,
 			`testdata/lint/misc.yaml:2: version must be a whole number of at least 1, got 0`,

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/logmart/logmart/store"
 )
 
 // TemplateError is one problem with one template file, at a line. Load and
@@ -123,8 +125,11 @@ func yamlProblem(err error) error {
 		msg := m[2]
 		if u := yamlUnknownRe.FindStringSubmatch(msg); u != nil {
 			where := "the template"
-			if u[2] == "ParamSpec" {
+			switch u[2] {
+			case "ParamSpec":
 				where = "a param"
+			case "ChartSpec":
+				where = "the chart (x, y, series)"
 			}
 			msg = fmt.Sprintf("unknown key %q in %s", u[1], where)
 		} else if w := yamlWrongTypeRe.FindStringSubmatch(msg); w != nil {
@@ -151,6 +156,8 @@ func goTypeWord(t string) string {
 		return "a param (a mapping)"
 	case "query.Spec":
 		return "a template (a mapping)"
+	case "query.ChartSpec":
+		return "a chart (a mapping of x, y and series)"
 	}
 	return t
 }
@@ -201,3 +208,119 @@ func (p nodePositions) line(path ...string) int {
 	}
 	return n.Line
 }
+
+// ChartSpec names the result columns a template's chart draws. Each field
+// is optional; the UI infers what is left out from the result's columns:
+// x is the first time column (timeseries) or the first text column (bar),
+// y the numeric columns (every one for a timeseries, the first for a bar),
+// series the one text column besides x in a (time, series, value) result.
+// A name given here must be a column of every variant of the statement;
+// lint and load check that against the engine.
+type ChartSpec struct {
+	// X is the time axis (timeseries) or the label of each bar (bar).
+	X string `yaml:"x" json:"x,omitempty"`
+	// Y are the values drawn: lines of a timeseries, or the bar's length
+	// (a bar draws the first).
+	Y columnList `yaml:"y" json:"y,omitempty"`
+	// Series splits the values into one line or bar group per value of
+	// this column.
+	Series string `yaml:"series" json:"series,omitempty"`
+}
+
+// columnList is one column name or a list of them in YAML.
+type columnList []string
+
+// UnmarshalYAML reads "y: runs" as well as "y: [p50_ms, p95_ms]".
+func (l *columnList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = columnList{n.Value}
+		return nil
+	}
+	var list []string
+	if err := n.Decode(&list); err != nil {
+		return err
+	}
+	*l = list
+	return nil
+}
+
+// chartProblems checks a chart spec without the engine: names are given
+// once, and only charts that draw take one.
+func chartProblems(c *ChartSpec, visualization string, line int) []specProblem {
+	if c == nil {
+		return nil
+	}
+	var probs []specProblem
+	at := func(format string, args ...any) {
+		probs = append(probs, specProblem{line, fmt.Sprintf(format, args...)})
+	}
+	if visualization != "timeseries" && visualization != "bar" {
+		at("chart names columns, but visualization %q draws no chart; use timeseries or bar", visualization)
+	}
+	seen := map[string]bool{}
+	for _, name := range append([]string{c.X, c.Series}, c.Y...) {
+		if name == "" {
+			continue
+		}
+		if seen[name] {
+			at("chart names column %q twice", name)
+		}
+		seen[name] = true
+	}
+	for i, y := range c.Y {
+		if strings.TrimSpace(y) == "" {
+			at("chart.y[%d] is empty", i)
+		}
+	}
+	return probs
+}
+
+// chartProblem is one chart name the statement's columns do not fit, by
+// the field (x, y, series) that names it.
+type chartProblem struct{ field, msg string }
+
+// chartColumnProblems checks a chart spec against the columns the
+// statement returns: every name is a column, x of a timeseries is a time,
+// y is numeric.
+func chartColumnProblems(c *ChartSpec, visualization string, cols []store.Column) []chartProblem {
+	if c == nil {
+		return nil
+	}
+	types := map[string]string{}
+	names := make([]string, 0, len(cols))
+	for _, col := range cols {
+		types[col.Name] = col.Type
+		names = append(names, col.Name)
+	}
+	var out []chartProblem
+	check := func(field, name string, want func(string) bool, what string) {
+		if name == "" {
+			return
+		}
+		typ, ok := types[name]
+		switch {
+		case !ok:
+			out = append(out, chartProblem{field, fmt.Sprintf("chart.%s names column %q, which the statement does not return (it returns %s)", field, name, strings.Join(names, ", "))})
+		case want != nil && !want(typ):
+			out = append(out, chartProblem{field, fmt.Sprintf("chart.%s names column %q of type %s, which is not %s", field, name, typ, what)})
+		}
+	}
+	if visualization == "timeseries" {
+		check("x", c.X, isTimeColumn, "a time")
+	} else {
+		check("x", c.X, nil, "")
+	}
+	for _, y := range c.Y {
+		check("y", y, isNumericColumn, "a number")
+	}
+	check("series", c.Series, nil, "")
+	return out
+}
+
+var (
+	timeColumnRe    = regexp.MustCompile(`^(Nullable\()?(LowCardinality\()?(DateTime|Date)`)
+	numericColumnRe = regexp.MustCompile(`^(Nullable\()?(U?Int\d+|Float\d+|Decimal)`)
+)
+
+func isTimeColumn(typ string) bool    { return timeColumnRe.MatchString(typ) }
+func isNumericColumn(typ string) bool { return numericColumnRe.MatchString(typ) }

@@ -93,8 +93,9 @@ type linkRunJSON struct {
 		ID      string `json:"id"`
 		Version uint32 `json:"version"`
 	} `json:"template"`
-	Visualization string          `json:"visualization"`
-	Hot           query.HotStatus `json:"hot"`
+	Visualization string           `json:"visualization"`
+	Chart         *query.ChartSpec `json:"chart,omitempty"`
+	Hot           query.HotStatus  `json:"hot"`
 }
 
 func (s *Server) runLink(c echo.Context) error {
@@ -103,7 +104,7 @@ func (s *Server) runLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := linkRunJSON{SQL: res.SQL, Visualization: res.Visualization, Hot: s.deps.Links.Hot(l)}
+	out := linkRunJSON{SQL: res.SQL, Visualization: res.Visualization, Chart: res.Chart, Hot: s.deps.Links.Hot(l)}
 	r := res.Result
 	if r == nil {
 		r = &store.Result{}

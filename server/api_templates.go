@@ -71,11 +71,12 @@ type templateRunJSON struct {
 		Version uint32 `json:"version"`
 		Title   string `json:"title"`
 	} `json:"template"`
-	Visualization string         `json:"visualization"`
-	Params        map[string]any `json:"params"`
-	From          time.Time      `json:"from"`
-	To            time.Time      `json:"to"`
-	Cached        bool           `json:"cached"`
+	Visualization string           `json:"visualization"`
+	Chart         *query.ChartSpec `json:"chart,omitempty"`
+	Params        map[string]any   `json:"params"`
+	From          time.Time        `json:"from"`
+	To            time.Time        `json:"to"`
+	Cached        bool             `json:"cached"`
 }
 
 func (s *Server) runTemplate(c echo.Context) error {
@@ -107,7 +108,7 @@ func (s *Server) runTemplate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := templateRunJSON{resultJSON: toJSON(run.Result), SQL: run.SQL, Visualization: run.Visualization,
+	out := templateRunJSON{resultJSON: toJSON(run.Result), SQL: run.SQL, Visualization: run.Visualization, Chart: run.Chart,
 		Params: run.Params, From: run.From, To: run.To, Cached: run.Cached}
 	if out.Columns == nil {
 		out.Columns = []store.Column{}
