@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,26 +30,47 @@ var overviewCache = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 func init() { prometheus.MustRegister(overviewCache) }
 
-// Overview is what the overview page shows of the stored logs in a window
-// of the last minutes: how many rows, how fast they arrived, at what level,
-// in which streams and from which services. Every figure but the table's
-// size on disk counts rows in the window only.
+// Overview is what the overview page shows of the stored data in a window
+// of the last minutes: how many rows each table holds, how fast logs
+// arrived, at what level, in which streams and from which services. Every
+// figure but the size on disk counts rows in the window only.
 type Overview struct {
 	// GeneratedAt is the end of the window the figures count.
-	GeneratedAt time.Time       `json:"generated_at"`
-	Totals      OverviewTotals  `json:"totals"`
-	Rate        []RatePoint     `json:"rate"`
-	Levels      []LevelPoint    `json:"levels"`
-	Streams     []StreamSize    `json:"streams"`
-	Services    []ServiceErrors `json:"services"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Totals      OverviewTotals `json:"totals"`
+	// Tables counts each table's rows in the window: logs, events,
+	// metrics, in that order.
+	Tables []TableRows `json:"tables"`
+	// Scoped is set when the caller's token is scoped: its figures count
+	// only what the scope lets it read, and the size on disk (which parts
+	// metadata gives for every stream at once) is left out.
+	Scoped   bool            `json:"scoped"`
+	Rate     []RatePoint     `json:"rate"`
+	Levels   []LevelPoint    `json:"levels"`
+	Streams  []StreamSize    `json:"streams"`
+	Services []ServiceErrors `json:"services"`
 }
+
+// TableRows is one table's rows in the window.
+type TableRows struct {
+	Table string `json:"table"`
+	Rows  uint64 `json:"rows"`
+	// BytesOnDisk is the whole table's compressed size; 0 when
+	// Overview.Scoped.
+	BytesOnDisk uint64 `json:"bytes_on_disk"`
+}
+
+// overviewTables are the tables the overview counts, in the order shown.
+var overviewTables = []string{"logs", "events", "metrics"}
 
 // OverviewTotals are the headline numbers.
 type OverviewTotals struct {
-	// Rows are the rows whose timestamp is in the window.
+	// Rows are the logs rows whose timestamp is in the window (Tables has
+	// every table's).
 	Rows uint64 `json:"rows"`
-	// BytesOnDisk is the whole logs table's compressed size, from the
-	// table's parts; 0 for a caller who may not read system.parts.
+	// BytesOnDisk is the logs, events and metrics tables' compressed size,
+	// from their parts; 0 for a scoped caller, or one who may not read
+	// system.parts.
 	BytesOnDisk uint64 `json:"bytes_on_disk"`
 	// RowsLastMinute are the rows ingested in the window's last minute.
 	RowsLastMinute uint64 `json:"rows_last_minute"`
@@ -72,11 +95,12 @@ type LevelPoint struct {
 type StreamSize struct {
 	Name string `json:"name"`
 	Rows uint64 `json:"rows"`
-	// BytesOnDisk estimates the stream's share of the table: the table's
+	// BytesOnDisk estimates the stream's share of the logs table: its
 	// size split by the streams' rows in the window. Parts hold many
 	// streams, so nothing cheaper is exact; the UI labels it an estimate.
 	BytesOnDisk uint64 `json:"bytes_on_disk"`
-	// Newest is the stream's newest timestamp in the window.
+	// Newest is the stream's newest timestamp in the window, RFC 3339 in
+	// UTC.
 	Newest string `json:"newest"`
 }
 
@@ -99,14 +123,18 @@ GROUP BY t ORDER BY t`
 	overviewLevelsSQL = `SELECT toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL 10 SECOND)) AS t, level, count()
 FROM logs WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
 GROUP BY t, level ORDER BY t, level`
-	overviewStreamsSQL = `SELECT stream, count(), toString(max(timestamp)) FROM logs
+	overviewTablesSQL = `SELECT 'logs', count() FROM logs WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
+UNION ALL SELECT 'events', count() FROM events WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
+UNION ALL SELECT 'metrics', count() FROM metrics WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}`
+	overviewStreamsSQL = `SELECT stream, count(), toUnixTimestamp64Milli(max(timestamp)) FROM logs
 WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
 GROUP BY stream ORDER BY stream`
 	overviewServicesSQL = `SELECT service, count(), countIf(level IN ('error', 'fatal', 'critical')) FROM logs
 WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
 GROUP BY service ORDER BY count() DESC, service LIMIT 50`
 	// The table's size comes from its parts' metadata, not from its rows.
-	overviewDiskSQL = `SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase() AND table = 'logs'`
+	overviewDiskSQL = `SELECT table, sum(bytes_on_disk) FROM system.parts WHERE active AND database = currentDatabase() AND table IN ('logs', 'events', 'metrics')
+GROUP BY table`
 )
 
 // OverviewReader reads the overview through a Runner, so each of its reads
@@ -133,8 +161,10 @@ func NewOverviewReader(r *Runner, ttl time.Duration) *OverviewReader {
 
 // Overview reads the overview of the last minutes (1 to MaxOverviewMinutes)
 // for who, in a read-only session with s, so a scoped token sees only its
-// streams. Only the table's size may fail to read (a limited caller may not
-// read system.parts); it is 0 then.
+// streams. A scoped caller (s.DenyUnlisted: its token has scopes) is not told the size on
+// disk: parts hold every stream's rows, so the size would tell it about
+// streams outside its scope. Only the size may fail to read (a limited
+// caller may not read system.parts); it is 0 then.
 func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, s store.Settings) (*Overview, error) {
 	if minutes < 1 || minutes > MaxOverviewMinutes {
 		err := fault.New(fault.BadInput, "minutes must be between 1 and %d, got %d", MaxOverviewMinutes, minutes)
@@ -148,7 +178,8 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 		"to":          fmtTime(to),
 		"last_minute": fmtTime(to.Add(-time.Minute)),
 	}
-	out := &Overview{GeneratedAt: to, Rate: []RatePoint{}, Levels: []LevelPoint{}, Streams: []StreamSize{}, Services: []ServiceErrors{}}
+	out := &Overview{GeneratedAt: to, Tables: []TableRows{}, Rate: []RatePoint{}, Levels: []LevelPoint{}, Streams: []StreamSize{}, Services: []ServiceErrors{},
+		Scoped: s.DenyUnlisted}
 	read := func(name, sql string, each func(r []any)) error {
 		q := store.Query{SQL: sql, Params: boundIn(sql, params), Settings: s}
 		res, _, err := o.r.runCached(ctx, o.cache, cacheKey(name, q), who, q, Entry{Template: "overview." + name, Params: q.Params})
@@ -165,6 +196,9 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 		each      func(r []any)
 	}{
 		{"totals", overviewTotalsSQL, func(r []any) { out.Totals.Rows, out.Totals.Services = store.CellUint64(r[0]), store.CellUint64(r[1]) }},
+		{"tables", overviewTablesSQL, func(r []any) {
+			out.Tables = append(out.Tables, TableRows{Table: store.CellString(r[0]), Rows: store.CellUint64(r[1])})
+		}},
 		{"rate", overviewRateSQL, func(r []any) {
 			out.Rate = append(out.Rate, RatePoint{T: store.CellInt64(r[0]), Rows: store.CellUint64(r[1])})
 			out.Totals.RowsLastMinute += store.CellUint64(r[2])
@@ -173,7 +207,7 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 			out.Levels = append(out.Levels, LevelPoint{T: store.CellInt64(r[0]), Level: store.CellString(r[1]), Rows: store.CellUint64(r[2])})
 		}},
 		{"streams", overviewStreamsSQL, func(r []any) {
-			out.Streams = append(out.Streams, StreamSize{Name: store.CellString(r[0]), Rows: store.CellUint64(r[1]), Newest: store.CellString(r[2])})
+			out.Streams = append(out.Streams, StreamSize{Name: store.CellString(r[0]), Rows: store.CellUint64(r[1]), Newest: store.CellUnixMilli(r[2]).Format(time.RFC3339Nano)})
 		}},
 		{"services", overviewServicesSQL, func(r []any) {
 			out.Services = append(out.Services, ServiceErrors{Service: store.CellString(r[0]), Rows: store.CellUint64(r[1]), Errors: store.CellUint64(r[2])})
@@ -184,14 +218,31 @@ func (o *OverviewReader) Overview(ctx context.Context, who Caller, minutes int, 
 			return nil, err
 		}
 	}
-	_ = read("disk", overviewDiskSQL, func(r []any) { out.Totals.BytesOnDisk = store.CellUint64(r[0]) })
+	sort.Slice(out.Tables, func(i, j int) bool {
+		return slices.Index(overviewTables, out.Tables[i].Table) < slices.Index(overviewTables, out.Tables[j].Table)
+	})
+	var logsOnDisk uint64
+	if !out.Scoped {
+		_ = read("disk", overviewDiskSQL, func(r []any) {
+			table, size := store.CellString(r[0]), store.CellUint64(r[1])
+			out.Totals.BytesOnDisk += size
+			if table == "logs" {
+				logsOnDisk = size
+			}
+			for i := range out.Tables {
+				if out.Tables[i].Table == table {
+					out.Tables[i].BytesOnDisk = size
+				}
+			}
+		})
+	}
 	var inStreams uint64
 	for _, st := range out.Streams {
 		inStreams += st.Rows
 	}
 	for i := range out.Streams {
 		if inStreams > 0 {
-			out.Streams[i].BytesOnDisk = uint64(float64(out.Totals.BytesOnDisk) * float64(out.Streams[i].Rows) / float64(inStreams))
+			out.Streams[i].BytesOnDisk = uint64(float64(logsOnDisk) * float64(out.Streams[i].Rows) / float64(inStreams))
 		}
 	}
 	return out, nil

@@ -37,6 +37,10 @@ func insertOverviewRows(t *testing.T) {
 		// retention_days keeps rows of 2020 from the table's TTL.
 		overviewErr = testStore.Exec(context.Background(), store.Query{SQL: "INSERT INTO logs (timestamp, ingest_time, stream, service, level, body, retention_days) SETTINGS insert_deduplicate = 0 VALUES " +
 			strings.Join(rows, ", ")})
+		if overviewErr == nil {
+			overviewErr = testStore.Exec(context.Background(), store.Query{SQL: "INSERT INTO events (timestamp, ingest_time, stream, type, retention_days) SETTINGS insert_deduplicate = 0 VALUES (" +
+				at(-3*time.Minute) + ", " + at(-3*time.Minute) + ", 'ov-e', 'audit', 65535), (" + at(-4*time.Minute) + ", " + at(-4*time.Minute) + ", 'ov-e', 'audit', 65535)"})
+		}
 	})
 	if overviewErr != nil {
 		t.Fatal(overviewErr)
@@ -71,11 +75,17 @@ func TestOverviewCountsTheWindowOnly(t *testing.T) {
 	if ov.Totals.BytesOnDisk == 0 {
 		t.Errorf("bytes_on_disk is 0")
 	}
-	if len(ov.Streams) != 1 || ov.Streams[0].Name != "ov-a" || ov.Streams[0].Rows != 3 || ov.Streams[0].Newest != "2020-06-01 11:59:00.000" {
+	if len(ov.Streams) != 1 || ov.Streams[0].Name != "ov-a" || ov.Streams[0].Rows != 3 || ov.Streams[0].Newest != "2020-06-01T11:59:00Z" {
 		t.Errorf("streams %+v, want ov-a with 3 rows, newest 11:59:00", ov.Streams)
 	}
-	if ov.Streams[0].BytesOnDisk != ov.Totals.BytesOnDisk {
-		t.Errorf("the one stream's share is %d bytes, want all %d", ov.Streams[0].BytesOnDisk, ov.Totals.BytesOnDisk)
+	if len(ov.Tables) != 3 || ov.Tables[0].Table != "logs" || ov.Tables[0].Rows != 3 || ov.Tables[1].Table != "events" || ov.Tables[1].Rows != 2 || ov.Tables[2].Table != "metrics" {
+		t.Errorf("tables %+v, want logs 3 rows, events 2, then metrics", ov.Tables)
+	}
+	if len(ov.Tables) > 0 && ov.Streams[0].BytesOnDisk != ov.Tables[0].BytesOnDisk {
+		t.Errorf("the one stream's share is %d bytes, want all the logs table's %d", ov.Streams[0].BytesOnDisk, ov.Tables[0].BytesOnDisk)
+	}
+	if ov.Scoped {
+		t.Errorf("an unscoped caller's overview says scoped")
 	}
 	if len(ov.Services) != 1 || ov.Services[0] != (ServiceErrors{Service: "s1", Rows: 3, Errors: 1}) {
 		t.Errorf("services %+v", ov.Services)
@@ -131,8 +141,8 @@ func TestOverviewIsCachedAndAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := cs.runs.Load()
-	if ran != 6 {
-		t.Errorf("the overview ran %d statements, want 6", ran)
+	if ran != 7 {
+		t.Errorf("the overview ran %d statements, want 7", ran)
 	}
 	second, err := o.Overview(ctx, who, 15, store.Settings{})
 	if err != nil {
@@ -148,8 +158,8 @@ func TestOverviewIsCachedAndAudited(t *testing.T) {
 	if _, err := o.Overview(ctx, who, 15, store.Settings{MaxRowsToRead: 1_000_000}); err != nil {
 		t.Fatal(err)
 	}
-	if n := cs.runs.Load() - ran; n != 6 {
-		t.Errorf("other settings ran %d statements, want 6", n)
+	if n := cs.runs.Load() - ran; n != 7 {
+		t.Errorf("other settings ran %d statements, want 7", n)
 	}
 	audit.Close()
 
@@ -168,9 +178,34 @@ func TestOverviewIsCachedAndAudited(t *testing.T) {
 			t.Errorf("overview.streams audited with params %s, want the window's from", r[2])
 		}
 	}
-	for _, name := range []string{"totals", "rate", "levels", "streams", "services", "disk"} {
+	for _, name := range []string{"totals", "tables", "rate", "levels", "streams", "services", "disk"} {
 		if count["overview."+name] != 3 {
 			t.Errorf("overview.%s has %d query_log rows, want 3 (ran, reused, ran with other settings)", name, count["overview."+name])
+		}
+	}
+}
+
+// TestOverviewScopedHidesDisk: before, a token scoped to one stream was
+// shown the whole table's size on disk and every stream's share of it.
+func TestOverviewScopedHidesDisk(t *testing.T) {
+	insertOverviewRows(t)
+	o := newOverviewReader(testStore, nil)
+	ov, err := o.Overview(context.Background(), Caller{User: "scoped", Role: "viewer"}, 15,
+		store.Settings{TableFilters: map[string]string{"logs": "stream IN ('ov-a')"}, DenyUnlisted: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ov.Scoped || ov.Totals.BytesOnDisk != 0 {
+		t.Errorf("scoped %v, bytes_on_disk %d: want scoped and no size", ov.Scoped, ov.Totals.BytesOnDisk)
+	}
+	for _, tb := range ov.Tables {
+		if tb.BytesOnDisk != 0 || (tb.Table != "logs" && tb.Rows != 0) {
+			t.Errorf("table %+v: want no size, and no rows outside the scope", tb)
+		}
+	}
+	for _, st := range ov.Streams {
+		if st.Name != "ov-a" || st.BytesOnDisk != 0 {
+			t.Errorf("stream %+v: want only ov-a, without a size", st)
 		}
 	}
 }

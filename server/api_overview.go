@@ -50,7 +50,9 @@ func (s *Server) overview(c echo.Context) error {
 		return err
 	}
 	out := overviewJSON{Overview: o, Ingest: []ingest.PartitionHealth{}}
-	if s.deps.Ingest != nil {
+	// The partitions count every stream's records: a scoped token is not
+	// shown them.
+	if s.deps.Ingest != nil && len(p.Scopes) == 0 {
 		if h := s.deps.Ingest.Health(); h != nil {
 			out.Ingest = h
 		}
