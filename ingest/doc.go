@@ -4,8 +4,9 @@
 // A record's path: the Ingester fetches it in a poll, into memory that is
 // reused once the poll is decoded (ingester.go, pool.go). cut hands it to
 // its partition's open batch (cut.go), where add decodes it with its topic's
-// format or the one its header names (decoders.go, decode_*.go,
-// json_parser.go, rfc3339.go, row.go), routes it to a stream by the rules of
+// format, its stream's or the one its header names (decoders.go,
+// decode_formats.go and the other decode_*.go, json_parser.go, rfc3339.go,
+// row.go), routes it to a stream by the rules of
 // streams.go, checks its time against the stream's retention
 // (retention.go) and appends it to the batch's columns (batch.go,
 // columns.go); a record that does not decode, or is older than its
