@@ -338,3 +338,30 @@ func TestRecordedBatchOfManyDaysIsStoredInParts(t *testing.T) {
 		t.Fatalf("%d dead letters after the range was written again, want 1", n)
 	}
 }
+
+// The shipped streams keep a named import of old lines in history, and set
+// the same lines aside in a stream that takes no backfills.
+func TestShippedHistoryStreamTakesBackfills(t *testing.T) {
+	rules, err := LoadStreams("../configs/streams.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-400 * 24 * time.Hour)
+	f := func(stream, wantReason string) {
+		t.Helper()
+		b := newPartBatch(TopicConfig{Topic: "logs", Table: "logs", Format: "json", Stream: "default"}, 0, 1<<20, rules)
+		defer b.release()
+		b.add(&kgo.Record{Topic: "logs", Timestamp: time.Now(), Headers: []kgo.RecordHeader{{Key: HeaderStream, Value: []byte(stream)}},
+			Value: []byte(fmt.Sprintf(`{"ts":%q,"message":"old"}`, old.UTC().Format(time.RFC3339)))}, time.Now())
+		reason := ""
+		if len(b.deadRecs) > 0 {
+			reason = header(b.deadRecs[0], "logmart-dead-reason")
+		}
+		if reason != wantReason {
+			t.Fatalf("stream %s: dead-letter reason %q, want %q", stream, reason, wantReason)
+		}
+	}
+	f("history", "")
+	f("payments", ReasonOlderThanRetention)
+	f("nosuchstream", ReasonOlderThanRetention)
+}
