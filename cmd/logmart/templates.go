@@ -20,7 +20,9 @@ func runTemplates(args []string) error {
 commands:
   lint   check every template in a folder as the server does at start
          (YAML, parameters, placeholders, one read statement that EXPLAINs
-         against the current schema, no version changed without a bump)
+         against the current schema, no version changed without a bump:
+         against templates.lock beside them, and with --data against a
+         server's recorded versions)
 
 run 'logmart templates lint -h' for its flags
 `)
@@ -43,6 +45,8 @@ func runTemplatesLint(args []string) error {
 	cfgPath := fs.String("config", "", "configuration file, for templates.dir and the engine library (default: configs/logmart.yaml when it exists)")
 	dir := fs.String("dir", "", "template folder (default: templates.dir from the configuration, configs/templates)")
 	data := fs.String("data", "", "a logmart data folder whose recorded template versions the files must match (a changed spec without a version bump fails); stop its server first, or point at a copy. Default: a temporary engine, so versions are checked within the file set only")
+	lock := fs.String("lock", "", "lock of spec hashes per template id and version, checked like go.sum (default: "+query.LockFileName+" in the template folder)")
+	updateLock := fs.Bool("update-lock", false, "add new template versions to the lock and rewrite the hashes of changed ones; only for versions never released")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,7 +87,19 @@ func runTemplatesLint(args []string) error {
 		n := strings.Count(err.Error(), "\n") + 1
 		return fmt.Errorf("%d problem(s) in %s:\n%w", n, *dir, err)
 	}
+	changed, err := query.CheckLock(*dir, query.LockOptions{Path: *lock, Update: *updateLock})
+	if err != nil {
+		n := strings.Count(err.Error(), "\n") + 1
+		return fmt.Errorf("%d problem(s) in %s:\n%w", n, *dir, err)
+	}
 	files, _ := filepath.Glob(filepath.Join(*dir, "*.y*ml"))
 	fmt.Printf("%d templates in %s are fine\n", len(files), *dir)
+	if changed {
+		lockPath := *lock
+		if lockPath == "" {
+			lockPath = filepath.Join(*dir, query.LockFileName)
+		}
+		fmt.Printf("updated %s; commit it with the templates\n", lockPath)
+	}
 	return nil
 }
