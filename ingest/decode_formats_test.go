@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,36 @@ func TestStreamFormat(t *testing.T) {
 	if _, err := CompileStreams(StreamsFile{Streams: []StreamRule{{Name: "default", Format: "syslog"}}}); err == nil ||
 		err.Error() != "streams[0] (default): the default stream takes no format (the topic's format is the default)" {
 		t.Fatalf("default with a format: %v", err)
+	}
+}
+
+// Through a partition's batch: the logmart-format header names a format,
+// and a syslog time without a year takes the year nearest before the
+// record's Kafka time (a December line sent in January is last year's).
+func TestBatchFormatHeaderAndKafkaYear(t *testing.T) {
+	routes, err := CompileStreams(DefaultStreams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Date(2025, 1, 1, 0, 5, 0, 0, time.UTC)
+	pb := newPartBatch(TopicConfig{Topic: "logs", Table: "logs", Format: "json", Stream: "default"}, 0, 1<<20, routes)
+	defer pb.release()
+	add := func(format, line string) {
+		pb.add(&kgo.Record{Topic: "logs", Value: []byte(line), Timestamp: sent,
+			Headers: []kgo.RecordHeader{{Key: HeaderFormat, Value: []byte(format)}, {Key: HeaderBackfill, Value: []byte("true")}}}, sent)
+	}
+	add("syslog", "Dec 31 23:59:00 web1 cron[7]: done")
+	add("xml", "<a/>")
+	if len(pb.deadRecs) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(pb.deadRecs))
+	}
+	for _, h := range pb.deadRecs[0].Headers {
+		if h.Key == "logmart-dead-error" && !strings.HasPrefix(string(h.Value), `header logmart-format "xml" must be json, logfmt, text, cloudtrail, syslog`) {
+			t.Fatalf("dead letter: %s", h.Value)
+		}
+	}
+	want := time.Date(2024, 12, 31, 23, 59, 0, 0, time.UTC).UnixMilli()
+	if got := pb.logs.ts.Data; len(got) != 1 || got[0] != want {
+		t.Fatalf("timestamps %v, want [%d]", got, want)
 	}
 }
