@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/logmart/logmart/store"
 )
@@ -261,6 +264,7 @@ func TestStalledPartitionShows(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCount(t, st, "SELECT count() FROM logs", 1)
+	deadline = time.Now().Add(30 * time.Second)
 	for g.Ready(ctx) != nil && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -276,6 +280,7 @@ func TestStalledPartitionShows(t *testing.T) {
 		t.Fatal(err)
 	}
 	produceTo0(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"a","message":"left for the next owner"}`)}})
+	deadline = time.Now().Add(60 * time.Second)
 	for g.Ready(ctx) == nil && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -364,4 +369,61 @@ func TestShippedHistoryStreamTakesBackfills(t *testing.T) {
 	f("history", "")
 	f("payments", ReasonOlderThanRetention)
 	f("nosuchstream", ReasonOlderThanRetention)
+}
+
+// A partition whose batch ranges cannot be recorded (every commit
+// refused) does not advance either: it shows as stalled until a batch of
+// it is written.
+func TestUnrecordedPartitionShowsStalled(t *testing.T) {
+	defer func(d time.Duration) { stalledAfter = d }(stalledAfter)
+	stalledAfter = time.Second
+	st := newStore(t)
+	emb, opts := newKafka(t)
+	var failing atomic.Bool
+	failing.Store(true)
+	emb.Cluster().ControlKey(kmsg.OffsetCommit.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		emb.Cluster().KeepControl()
+		if !failing.Load() {
+			return nil, nil, false
+		}
+		r := req.(*kmsg.OffsetCommitRequest)
+		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, rt := range r.Topics {
+			rt2 := kmsg.NewOffsetCommitResponseTopic()
+			rt2.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewOffsetCommitResponseTopicPartition()
+				p.Partition = rp.Partition
+				p.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+				rt2.Partitions = append(rt2.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, rt2)
+		}
+		return resp, nil, true
+	})
+	produceTo0(t, opts, []*kgo.Record{{Topic: "logs", Value: []byte(`{"service":"a","message":"waits"}`)}})
+	g, err := New(testConfig("g-unrecorded"), st, opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(60 * time.Second)
+	for g.Ready(ctx) == nil && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := g.Ready(ctx); err == nil || !strings.Contains(err.Error(), "logs/0") {
+		t.Fatalf("Ready = %v, want logs/0 stalled", err)
+	}
+	failing.Store(false)
+	waitCount(t, st, "SELECT count() FROM logs", 1)
+	deadline = time.Now().Add(30 * time.Second)
+	for g.Ready(ctx) != nil && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := g.Ready(ctx); err != nil {
+		t.Fatalf("Ready after the write = %v", err)
+	}
 }

@@ -60,6 +60,11 @@ func (g *Ingester) send(ready map[tp][]*partBatch) {
 			g.log.Warn("batches not written: their ranges cannot be recorded, and the partitions' next owner reads them again", "err", err)
 			return
 		}
+		// The partitions wait: their health says so until a batch of
+		// theirs is written.
+		for k := range ready {
+			g.healthOf(k).noteFailure(err)
+		}
 		g.log.Warn("cannot record batch ranges; retrying", "backoff", backoff, "err", err)
 		select {
 		case <-ctx.Done():
