@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -41,6 +42,9 @@ func TestNamedFormats(t *testing.T) {
 		`ts=1707458780000 service="kernel" host="combo" level="error" body="Feb  9 06:06:20 combo kernel: ERROR: disk full"`)
 	f("syslog", `2024-02-14T15:09:26.123+01:00 web1 nginx[812]: started`,
 		`ts=1707919766123 service="nginx" host="web1" body="2024-02-14T15:09:26.123+01:00 web1 nginx[812]: started" @pid="812"`)
+	// Structured data cut short after a backslash: before, reading it
+	// panicked (a slice past the end of the line).
+	f("syslog", `<34>1 - h a - - [x y="\`, `body="<34>1 - h a - - [x y=\"\\" @logmart.parse="unmatched"`)
 	f("syslog", `not syslog at all`,
 		`body="not syslog at all" @logmart.parse="unmatched"`)
 	// Access logs.
@@ -207,4 +211,36 @@ func TestBatchFormatHeaderAndKafkaYear(t *testing.T) {
 	if got := pb.logs.ts.Data; len(got) != 1 || got[0] != want {
 		t.Fatalf("timestamps %v, want [%d]", got, want)
 	}
+}
+
+// FuzzLineFormats: the named line formats never panic, never fail on
+// valid UTF-8 that is not empty, and leave rows the tables can take.
+func FuzzLineFormats(f *testing.F) {
+	for _, s := range []string{
+		`<165>1 2003-10-11T22:14:15.003Z host app 1 ID [a b="\]"][c] msg`,
+		`<34>Oct 11 22:14:15 mymachine su[230]: x`,
+		`127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 1 "r" "a" rt=0.1`,
+		`[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 1:tid 2] [client 1.2.3.4] x`,
+		`I0102 15:04:05.123456   12345 a.go:1] x`,
+		`2015-07-29 17:41:44,747 - INFO  [Q[m=1]/0:F@774] - x`,
+		`081109 203615 148 INFO a.B: x`,
+	} {
+		f.Add(s)
+	}
+	formats := []string{"syslog", "apache_combined", "apache_error", "klog", "log4j"}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, format := range formats {
+			data := []byte(s)
+			var row logRow
+			row.reset()
+			err := newDecoder(TopicConfig{Format: format}).decode(data, &row)
+			if err != nil {
+				if utf8.ValidString(s) && len(trimEOL([]byte(s))) > 0 {
+					t.Fatalf("%s %q: %v", format, s, err)
+				}
+				continue
+			}
+			checkRow(t, data, &row)
+		}
+	})
 }

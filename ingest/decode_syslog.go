@@ -159,7 +159,7 @@ func structuredDataLen(rest string) int {
 				break
 			}
 		}
-		if i == len(rest) {
+		if i >= len(rest) {
 			return 0
 		}
 		i++
