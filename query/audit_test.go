@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +150,47 @@ func TestAuditCutKeepsTheKind(t *testing.T) {
 	e = capped(Entry{Err: errors.New("short"), SQL: "SELECT 1", Params: map[string]string{"a": "b"}})
 	if e.Err.Error() != "short" || e.SQL != "SELECT 1" || fmt.Sprint(e.Params) != "map[a:b]" {
 		t.Fatalf("a small entry changed: %+v", e)
+	}
+}
+
+// Issue 13: the values_query of an enum parameter, which the server runs
+// itself to check a value, went to query_log as a run of the template (user
+// "logmart", source template-values), so "Most used templates" counted two
+// runs for each one a user made. Only the user's run is recorded now.
+func TestAuditLeavesOutEnumLookups(t *testing.T) {
+	ctx := context.Background()
+	audit := NewAudit(testStore, nil)
+	runner := NewRunner(testStore, audit)
+	cfg := DefaultConfig()
+	cfg.Dir = t.TempDir()
+	spec := `id: audit_enum_probe
+version: 1
+title: Enum probe
+visualization: table
+params:
+  - name: pick
+    type: enum
+    required: true
+    values_query: SELECT arrayJoin(['a', 'b']) AS v
+sql: SELECT {pick:String} AS picked, {from:DateTime64(3)} AS f, {to:DateTime64(3)} AS t
+`
+	if err := os.WriteFile(filepath.Join(cfg.Dir, "audit_enum_probe.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat := NewCatalog(cfg, runner, nil)
+	if err := cat.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	who := Caller{User: "enum-audit", Role: "viewer", Source: "api"}
+	if _, err := cat.Run(ctx, who, TemplateRequest{Template: "audit_enum_probe", Params: map[string]any{"pick": "b"}, From: linkNow.Add(-time.Hour), To: linkNow}, store.Settings{}); err != nil {
+		t.Fatal(err)
+	}
+	audit.Close()
+	res, err := testStore.Query(ctx, store.Query{SQL: "SELECT user, source FROM query_log WHERE template = 'audit_enum_probe' ORDER BY time"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || store.CellString(res.Rows[0][0]) != who.User {
+		t.Fatalf("query_log rows for the template: %v, want the user's run alone", res.Rows)
 	}
 }

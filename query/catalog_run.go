@@ -311,8 +311,12 @@ func (c *Catalog) enumEntry(ctx context.Context, t *Template, p *param, s store.
 		return e, nil
 	}
 	sql := renderSQL(p.values, func(string) bool { return false }, nil)
-	who := Caller{User: "logmart", Role: "system", Source: "template-values"}
-	res, err := c.r.run(ctx, who, store.Query{SQL: sql, Settings: s}, Entry{Template: t.ID, TemplateVersion: uint32(t.Version), SQL: sql})
+	// The look-up is the server's own read, not a run of the template: it
+	// goes to the engine directly, with the caller's settings (so their
+	// scope and limits), and not to query_log, where it counted as a user
+	// run of the template in "Most used templates". The caller's run or
+	// refusal that needed it is audited as usual.
+	res, err := c.r.st.Query(ctx, store.Query{SQL: sql, Settings: s})
 	if err != nil {
 		return enumEntry{}, fmt.Errorf("param %q: cannot read the allowed values: %w", p.Name, err)
 	}

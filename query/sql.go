@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -75,7 +77,7 @@ func checkAdHoc(ctx context.Context, st store.Store, sql string, s store.Setting
 		if k := store.KindOf(err); k != fault.BadInput {
 			return err
 		}
-		return fault.Wrap(fault.BadInput, fmt.Errorf("sql: %s", engineMessage(err)))
+		return fault.Wrap(fault.BadInput, fmt.Errorf("sql: %s", syntaxMessage(sql, engineMessage(err))))
 	}
 	// A SELECT is exactly what parses as a subquery: no INTO OUTFILE, no
 	// FORMAT. Anything else must be another read kind and name no output
@@ -134,4 +136,46 @@ func (r *Runner) run(ctx context.Context, who Caller, q store.Query, e Entry) (*
 		return nil, err
 	}
 	return res, nil
+}
+
+var (
+	// wrapperScopeRe is the tail ClickHouse adds to a syntax error in the
+	// statement checkAdHoc hands to formatQuerySingleLine: the wrapper, and
+	// the user's statement quoted as a literal inside it.
+	wrapperScopeRe = regexp.MustCompile(`:? In scope SELECT formatQuerySingleLine\(.*$`)
+	// failedAtRe finds where ClickHouse says parsing failed; the line and
+	// column it adds for a statement of several lines.
+	failedAtRe = regexp.MustCompile(`failed at position (\d+)( \((?:[^()]|\([^()]*\))*\))?(?: \(line (\d+), col (\d+)\))?`)
+)
+
+// syntaxMessage rewrites the engine's message about the user's statement
+// so that it names only that statement: without the formatQuerySingleLine
+// wrapper checkAdHoc parses it in, and with the place as line and column of
+// what the user wrote, followed by that line.
+func syntaxMessage(stmt, msg string) string {
+	msg = wrapperScopeRe.ReplaceAllString(msg, "")
+	m := failedAtRe.FindStringSubmatchIndex(msg)
+	if m == nil {
+		return msg
+	}
+	sub := func(i int) string {
+		if m[2*i] < 0 {
+			return ""
+		}
+		return msg[m[2*i]:m[2*i+1]]
+	}
+	line, col := 1, 0
+	if sub(3) != "" {
+		line, _ = strconv.Atoi(sub(3))
+		col, _ = strconv.Atoi(sub(4))
+	} else {
+		col, _ = strconv.Atoi(sub(1))
+	}
+	where := fmt.Sprintf("failed at line %d, column %d%s", line, col, sub(2))
+	msg = msg[:m[0]] + where + msg[m[1]:]
+	lines := strings.Split(stmt, "\n")
+	if line >= 1 && line <= len(lines) {
+		msg += fmt.Sprintf(" (line %d: %s)", line, strings.TrimSpace(lines[line-1]))
+	}
+	return msg
 }

@@ -86,3 +86,26 @@ func TestAdHocSQLRunsReads(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13: a syntax error ended "In scope SELECT
+// formatQuerySingleLine('…')", the wrapper checkAdHoc parses the statement
+// in, with the user's statement re-quoted inside it. The message now names
+// only the user's statement: line and column of what they wrote, and that
+// line.
+func TestAdHocSyntaxErrorNamesTheUsersStatement(t *testing.T) {
+	f := func(stmt, want string) {
+		t.Helper()
+		err := checkAdHoc(context.Background(), testStore, stmt, store.Settings{})
+		if err == nil || fault.KindOf(err) != fault.BadInput {
+			t.Fatalf("%q: %v, want a bad-input error", stmt, err)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "formatQuerySingleLine") || strings.Contains(msg, "In scope") || !strings.Contains(msg, want) {
+			t.Fatalf("%q:\n got  %s\n want it to contain %q and not the wrapper", stmt, msg, want)
+		}
+	}
+	f("SELEC 1", "sql: Syntax error: failed at line 1, column 7 (1)")
+	f("SELECT (1", "failed at line 1, column 8 ((): (1. Unmatched parentheses: ( (line 1: SELECT (1)")
+	f("SELECT *\nFROM logs\nWHERE level = 'x' AND AND 1", "failed at line 3, column 27 (1)")
+	f("SELECT *\nFROM logs\nWHERE level = 'x' AND AND 1", "(line 3: WHERE level = 'x' AND AND 1)")
+}
