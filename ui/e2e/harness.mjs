@@ -178,9 +178,10 @@ export async function startServer({ name = 'server', config, env = {} } = {}) {
   return srv;
 }
 
-/** launchBrowser starts headless Chromium with a fresh profile at 1366x768.
- * Returns {context, close}. */
-export async function launchBrowser() {
+/** launchBrowser starts headless Chromium with a fresh profile at 1366x768,
+ * in timezoneId (an IANA zone; the machine's zone when not given) and
+ * locale when given. Returns {context, close}. */
+export async function launchBrowser({ timezoneId, locale } = {}) {
   checkPrerequisites();
   const profile = mkdtempSync(path.join(os.tmpdir(), 'logmart-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -188,6 +189,8 @@ export async function launchBrowser() {
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 768 },
+    ...(timezoneId ? { timezoneId, env: { ...process.env, TZ: timezoneId } } : {}),
+    ...(locale ? { locale } : {}),
   });
   return {
     context,

@@ -5,6 +5,7 @@
 
 import { api, ApiError, getToken, query, setToken, setTokenPrompt, signIn, tokenRemembered } from './api.js';
 import { h, replace, errorBox } from './dom.js';
+import { browserZone, offsetLabel, setZone, zoneSetting } from './clock.js';
 
 // Routes in nav order. New pages (Dashboards, Budgets, …) are one entry
 // each. roles limits who sees the entry and the page; redirect(params) names
@@ -196,6 +197,25 @@ async function refreshMe() {
   showSignout();
 }
 
+// ---- time zone ----
+
+// The header's zone setting: every page is drawn again in the new zone.
+function setupZone() {
+  const sel = document.getElementById('timezone');
+  const bz = browserZone();
+  replace(sel,
+    h('option', { value: 'utc', text: 'UTC' }),
+    h('option', { value: 'browser', text: bz === 'UTC' || bz === 'Etc/UTC' ? 'Browser (UTC)' : `Browser: ${bz}` }));
+  sel.value = zoneSetting();
+  sel.title = zoneSetting() === 'utc' ? 'UTC' : `${bz}, ${offsetLabel()} now`;
+  sel.addEventListener('change', () => setZone(sel.value));
+  window.addEventListener('logmart:timezone', () => {
+    sel.value = zoneSetting();
+    sel.title = zoneSetting() === 'utc' ? 'UTC' : `${bz}, ${offsetLabel()} now`;
+    render();
+  });
+}
+
 // ---- token prompt ----
 
 function promptToken(reason) {
@@ -263,6 +283,7 @@ window.addEventListener('logmart:token', showSignout);
 // ---- start ----
 
 async function start() {
+  setupZone();
   refreshHealth();
   setInterval(refreshHealth, 10000);
   // Identity first, so role-gated entries are right on first paint; pages

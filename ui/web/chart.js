@@ -3,7 +3,8 @@
 // charts and every other part of the page still works.
 
 import { h, replace, notice } from './dom.js';
-import { compact } from './format.js';
+import { measure } from './format.js';
+import { axisLabels, fmtTime, zoneLabel, zoneSetting } from './clock.js';
 
 export const CHARTS_UNAVAILABLE = 'charts unavailable: run make ui';
 
@@ -43,24 +44,34 @@ const GRID = 'rgba(255,255,255,0.07)';
  * series: [{label, stroke, fill}] in display order, bottom to top when
  * stacked. bars draws bars instead of lines. stacked draws each series on top
  * of the ones before it; the legend and cursor still show each series' own
- * value.
+ * value. unit ('', 'bytes', 'ms', 'fraction') picks how values read (see
+ * measure). partialFrom (unix seconds) marks the buckets from there on as
+ * still filling, so a last bucket cut by "now" does not read as a drop.
+ *
+ * The time axis is written in the header's zone and the browser's locale;
+ * the container's data-x-ticks holds the tick labels last drawn and
+ * data-zone the zone, for tests and screen readers.
  */
 export class TimeChart {
-  constructor(container, { height = 170, bars = false, stacked = false, yLabel = '' } = {}) {
+  constructor(container, { height = 170, bars = false, stacked = false, yLabel = '', unit = '' } = {}) {
     this.el = container;
     this.el.classList.add('chart');
     this.height = height;
     this.bars = bars;
     this.stacked = stacked;
     this.yLabel = yLabel;
+    this.unit = unit;
+    this.partialFrom = null;
     this.plot = null;
     this.key = '';
     this.ro = null;
     this.destroyed = false;
   }
 
-  /** set draws xs (unix seconds) against series = [{label, stroke, fill, values}]. */
-  async set(xs, series) {
+  /** set draws xs (unix seconds) against series = [{label, stroke, fill,
+   * values}]; opts.partialFrom marks buckets still filling. */
+  async set(xs, series, { partialFrom = null } = {}) {
+    this.partialFrom = partialFrom;
     const uPlot = await loadUPlot();
     if (this.destroyed) return;
     if (!uPlot) {
@@ -83,7 +94,7 @@ export class TimeChart {
       drawn = series.map((s, i) => ({ ...s, _raw: raw[i], _cum: cum[i] })).reverse();
       data = [xs, ...drawn.map((s) => s._cum)];
     }
-    const key = drawn.map((s) => s.label).join('\u0000');
+    const key = drawn.map((s) => s.label).join('\u0000') + '\u0000' + zoneSetting();
     if (!this.plot || key !== this.key) {
       this.create(uPlot, drawn, data);
       this.key = key;
@@ -91,6 +102,14 @@ export class TimeChart {
       this.plot.setData(data);
     }
     this.el.classList.toggle('chart-empty', xs.length === 0);
+    let note = this.el.querySelector('.chart-partial-note');
+    const partial = partialFrom != null && xs.length > 0 && partialFrom <= xs[xs.length - 1];
+    if (partial && !note) {
+      note = h('div', { class: 'chart-partial-note muted', text: 'shaded: the last bucket is still filling' });
+      this.el.appendChild(note);
+    }
+    if (note) note.hidden = !partial;
+    this.el.dataset.partialFrom = partial ? String(partialFrom) : '';
   }
 
   create(uPlot, drawn, data) {
@@ -98,15 +117,34 @@ export class TimeChart {
     replace(this.el);
     const width = Math.max(this.el.clientWidth, 200);
     const paths = this.bars && uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 24] }) : undefined;
+    const unit = this.unit;
+    const fmt = (v) => measure(v, unit);
+    const el = this.el;
+    el.dataset.zone = zoneLabel();
+    const utc = zoneSetting() === 'utc';
     const opts = {
       width,
       height: this.height,
       padding: [8, 8, 0, 0],
+      // Ticks fall on the zone's whole hours and days.
+      tzDate: (ts) => (utc ? uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : new Date(ts * 1000)),
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
+      hooks: { drawClear: [(u) => this.shadePartial(u)] },
       axes: [
-        { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, font: '11px system-ui, sans-serif' },
+        {
+          stroke: AXIS,
+          grid: { stroke: GRID, width: 1 },
+          ticks: { stroke: GRID, width: 1 },
+          font: '11px system-ui, sans-serif',
+          size: 40,
+          values: (u, splits, ai, space, incr) => {
+            const labels = axisLabels(splits, incr);
+            el.dataset.xTicks = JSON.stringify(splits.map((x, i) => [x, labels[i]]));
+            return labels;
+          },
+        },
         {
           stroke: AXIS,
           grid: { stroke: GRID, width: 1 },
@@ -116,11 +154,11 @@ export class TimeChart {
           label: this.yLabel || undefined,
           labelFont: '11px system-ui, sans-serif',
           labelSize: this.yLabel ? 14 : 0,
-          values: (u, vals) => vals.map((v) => compact(v)),
+          values: (u, vals) => vals.map(fmt),
         },
       ],
       series: [
-        { label: 'time' },
+        { label: `time, ${zoneLabel()}`, value: (u, v) => (v == null ? '–' : fmtTime(v * 1000)) },
         ...drawn.map((s) => ({
           label: s.label,
           stroke: s.stroke,
@@ -131,7 +169,7 @@ export class TimeChart {
           value: (u, v, si, idx) => {
             if (idx == null) return '–';
             const rawVal = s._raw ? s._raw[idx] : v;
-            return rawVal == null ? '–' : compact(rawVal);
+            return rawVal == null ? '–' : fmt(rawVal);
           },
         })),
       ],
@@ -149,6 +187,25 @@ export class TimeChart {
       });
       this.ro.observe(this.el);
     }
+  }
+
+  // shadePartial greys the buckets still filling (from partialFrom on), so
+  // a short last bucket reads as "not finished", not as a drop.
+  shadePartial(u) {
+    const from = this.partialFrom;
+    if (from == null || !u.data || !u.data[0] || u.data[0].length === 0) return;
+    const xs = u.data[0];
+    const step = xs.length > 1 ? xs[1] - xs[0] : 0;
+    // Bars: the partial bar itself; lines: the segment that falls to it.
+    const left = u.valToPos(from - (this.bars ? step / 2 : step), 'x', true);
+    const right = u.bbox.left + u.bbox.width;
+    if (!(left < right)) return;
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.fillStyle = 'rgba(139,150,165,0.14)';
+    const x0 = Math.max(left, u.bbox.left);
+    ctx.fillRect(x0, u.bbox.top, right - x0, u.bbox.height);
+    ctx.restore();
   }
 
   destroy() {

@@ -1,5 +1,8 @@
 // Formatting for numbers, sizes and times. Locale is fixed to en so numbers
-// read the same in screenshots and postmortems.
+// read the same in screenshots and postmortems. Times are written in the
+// zone the header sets (clock.js).
+
+import { fmtClock, parseTime, rfc3339 as utcText, toInput } from './clock.js';
 
 const intFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const decFmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
@@ -28,6 +31,35 @@ export function compact(n) {
   return intFmt.format(v);
 }
 
+/**
+ * measure formats a chart or stat value by its magnitude and unit: unit
+ * 'bytes' and 'ms' as sizes and durations; otherwise large values compact
+ * (12.3k), ordinary ones with up to two decimals (12.5), and fractions with
+ * two significant digits (0.65, 0.04, 0.0012), so a rate never rounds to 0
+ * or 1.
+ */
+export function measure(n, unit = '') {
+  const v = Number(n);
+  if (!Number.isFinite(v)) return '–';
+  if (unit === 'bytes') return bytes(v);
+  if (unit === 'ms') return ms(v);
+  const a = Math.abs(v);
+  if (a === 0) return '0';
+  if (a >= 1e4) return compact(v);
+  if (a >= 1) return decFmt.format(v);
+  return new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2 }).format(v);
+}
+
+/** unitOf guesses a column's unit from its name: body_bytes is bytes,
+ * p95_ms milliseconds, error_rate a fraction. */
+export function unitOf(name) {
+  const n = String(name || '').toLowerCase();
+  if (/(^|_)bytes$|_bytes_/.test(n)) return 'bytes';
+  if (/(^|_)ms$|_ms_|duration_ms/.test(n)) return 'ms';
+  if (/(rate|ratio|fraction|share)$/.test(n)) return 'fraction';
+  return '';
+}
+
 /** bytes formats a size in binary units (KiB, MiB, …). */
 export function bytes(n) {
   let v = Number(n);
@@ -52,7 +84,7 @@ export function ms(n) {
 /** ago formats how long before now an RFC 3339 time was ("12s ago"). */
 export function ago(rfc3339, now = Date.now()) {
   if (!rfc3339) return '–';
-  const t = Date.parse(rfc3339);
+  const t = parseTime(rfc3339);
   if (!Number.isFinite(t)) return String(rfc3339);
   let s = Math.round((now - t) / 1000);
   if (s < 0) s = 0;
@@ -62,20 +94,20 @@ export function ago(rfc3339, now = Date.now()) {
   return Math.floor(s / 86400) + 'd ago';
 }
 
-/** clock formats a Date as local HH:MM:SS. */
+/** clock formats a Date as HH:MM:SS in the chosen zone. */
 export function clock(d = new Date()) {
-  return d.toLocaleTimeString('en-GB', { hour12: false });
+  return fmtClock(d.getTime());
 }
 
 /** rfc3339 formats a Date as UTC RFC 3339 without fractional seconds. */
 export function rfc3339(d) {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return utcText(d.getTime());
 }
 
-/** localInput formats a Date for an <input type="datetime-local">. */
+/** localInput formats a Date for an <input type="datetime-local"> in the
+ * chosen zone. */
 export function localInput(d) {
-  const p = (x) => String(x).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  return toInput(d.getTime()).slice(0, 16);
 }
 
 /** cell turns any JSON value from a result row into display text. */
@@ -83,6 +115,11 @@ export function cell(v) {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
+}
+
+/** isTimeType reports whether a ClickHouse type holds a date or time. */
+export function isTimeType(type) {
+  return /^(Nullable\()?(LowCardinality\()?(DateTime|Date)/.test(String(type || ''));
 }
 
 /** isNumericType reports whether a ClickHouse type is shown right-aligned. */

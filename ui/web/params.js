@@ -5,7 +5,7 @@
 // matched back to their field.
 
 import { h } from './dom.js';
-import { localInput, rfc3339 } from './format.js';
+import { fromInput, parseTime, rfc3339, toInput, zoneLabel } from './clock.js';
 
 function typeHint(p) {
   switch (p.type) {
@@ -70,8 +70,8 @@ export function paramField(p, urlValue) {
   if (p.type !== 'bool' && p.type !== 'enum') {
     const def = defaultText(p);
     if (p.type === 'time') {
-      const t = hasUrl ? Date.parse(urlValue) : NaN;
-      if (Number.isFinite(t)) input.value = localInput(new Date(t));
+      const t = hasUrl ? parseTime(urlValue) : NaN;
+      if (Number.isFinite(t)) input.value = toInput(t);
       if (def) input.title = 'default: ' + def;
     } else {
       input.value = hasUrl ? urlValue : def;
@@ -82,7 +82,7 @@ export function paramField(p, urlValue) {
   const label = h('label', { for: id, class: 'field-label' },
     h('span', { class: 'field-name mono', text: p.name }),
     p.required ? h('span', { class: 'req', title: 'required', text: '*' }) : null,
-    h('span', { class: 'field-type muted', text: p.type }));
+    h('span', { class: 'field-type muted', text: p.type === 'time' ? `time, ${zoneLabel()}` : p.type }));
   const el = h('div', { class: 'field' + (p.type === 'bool' ? ' field-bool' : ''), 'data-param': p.name, 'data-type': p.type },
     label, input,
     p.description ? h('span', { class: 'field-desc muted', text: p.description }) : null,
@@ -114,10 +114,11 @@ export function paramField(p, urlValue) {
         if (p.required && (p.default === undefined || p.default === null)) throw new Error('pick a date and time');
         return { set: false };
       }
-      // The picker's local time, written as the absolute time it means.
-      const d = new Date(input.value);
-      if (!Number.isFinite(d.getTime())) throw new Error(`${input.value} is not a date and time`);
-      return { text: rfc3339(d), set: true };
+      // The picker's time in the chosen zone, written as the absolute
+      // time it means.
+      const t = fromInput(input.value);
+      if (!Number.isFinite(t)) throw new Error(`${input.value} is not a date and time`);
+      return { text: rfc3339(t), set: true };
     }
     const text = input.value.trim();
     if (text === '') {

@@ -6,21 +6,21 @@
 import { h, notice } from './dom.js';
 import { TimeChart } from './chart.js';
 import { resultTable } from './table.js';
-import { cell, compact, isNumericType } from './format.js';
+import { cell, isNumericType, isTimeType, measure, unitOf } from './format.js';
+import { parseTime } from './clock.js';
+import { semanticColour } from './colours.js';
 
 const MAX_TABLE_ROWS = 1000;
+const MAX_BARS = 50;
+const MAX_LINES = 10;
+// GAUGE matches column names whose values are not counts.
+const GAUGE = /(avg|mean|min|max|median|p\d+|quantile|rate|ratio|value|_ms|_seconds)$/i;
 const PALETTE = ['#5b9dff', '#3fb950', '#e5a93d', '#f2555a', '#d66bd8', '#3fb59b', '#ff8c5a', '#a5b4fc', '#8b96a5', '#f7d154'];
 
-function isTimeType(type) {
-  return /^(Nullable\()?(LowCardinality\()?(DateTime|Date)/.test(String(type || ''));
-}
-
-// toSeconds reads a ClickHouse time cell (UTC text, or unix seconds).
+// toSeconds reads a time cell (RFC 3339, zone-less UTC text, or epoch) as
+// unix seconds.
 function toSeconds(v) {
-  if (typeof v === 'number') return v;
-  const s = String(v);
-  let t = Date.parse(/^\d{4}-\d\d-\d\d \d/.test(s) ? s.replace(' ', 'T') + 'Z' : /^\d{4}-\d\d-\d\d$/.test(s) ? s + 'T00:00:00Z' : s);
-  if (!Number.isFinite(t) && /^\d+(\.\d+)?$/.test(s)) t = Number(s) * 1000;
+  const t = parseTime(v);
   return Number.isFinite(t) ? t / 1000 : NaN;
 }
 
@@ -37,106 +37,193 @@ const MAX_POINTS = 3000;
 
 // timeline lays xs on a regular grid over the run's range, so a chart shows
 // the whole range even when few buckets have rows. The step is the
-// smallest gap between rows, or a round ~1/60 of the range. Returns the
-// sorted xs unchanged when they are not on one grid.
+// smallest gap between rows, or a round ~1/60 of the range. Returns
+// {xs, step}; xs sorted and unchanged when they are not on one grid.
 function timeline(xs, range) {
   const sorted = [...new Set(xs)].sort((a, b) => a - b);
   let step = Infinity;
   for (let i = 1; i < sorted.length; i++) step = Math.min(step, sorted[i] - sorted[i - 1]);
-  const from = range && Date.parse(range.from) / 1000;
-  const to = range && Date.parse(range.to) / 1000;
+  const from = range && toSeconds(range.from);
+  const to = range && toSeconds(range.to);
   const haveRange = Number.isFinite(from) && Number.isFinite(to) && to > from;
   if (!Number.isFinite(step)) {
     // One bucket and no range to lay it in: nothing to draw a line over.
     if (!haveRange || sorted.length === 0) return null;
     step = NICE_STEPS.find((s) => s >= (to - from) / 60) || 86400;
   }
-  if (step <= 0 || sorted.some((x) => Math.abs((x - sorted[0]) / step - Math.round((x - sorted[0]) / step)) > 1e-6)) return sorted;
+  if (step <= 0 || sorted.some((x) => Math.abs((x - sorted[0]) / step - Math.round((x - sorted[0]) / step)) > 1e-6)) return { xs: sorted, step: 0 };
   let start = sorted[0];
   let end = sorted[sorted.length - 1];
   if (haveRange) {
     while (start - step >= from && (end - start) / step < MAX_POINTS) start -= step;
     while (end + step < to && (end - start) / step < MAX_POINTS) end += step;
   }
-  if ((end - start) / step > MAX_POINTS) return sorted;
+  if ((end - start) / step > MAX_POINTS) return { xs: sorted, step: 0 };
   const out = [];
   for (let x = start; x <= end + 1e-9; x += step) out.push(x);
-  return out;
+  return { xs: out, step };
 }
 
 /**
- * timeSeries reads a result shaped (time, number…) or (time, series,
- * value) into {xs, series} for TimeChart, or returns null for any other
- * shape. range ({from, to}, RFC 3339) widens the time axis to the run's
- * range; in the (time, series, value) shape a bucket without a row is 0
- * (such results are counts per bucket), elsewhere it is a gap.
+ * chartColumns resolves which columns a chart draws: the template's chart
+ * spec ({x, y, series}, each optional) where it names them, inferred from
+ * the column types where not. A timeseries takes the first time column as
+ * x, the text columns besides it as series, and every numeric column as y.
+ * A bar takes the text columns as its label (x, then series) and the first
+ * numeric column as its length. Returns {x, y: [...], series: [...]} as
+ * column indexes, or null when the result has no such columns.
  */
-function timeSeries(res, range) {
-  const cols = res.columns || [];
-  const rows = res.rows || [];
-  if (cols.length < 2 || !isTimeType(cols[0].type)) return null;
-  const numeric = cols.slice(1).every((c) => isNumericType(c.type));
-  if (numeric) {
-    const at = new Map();
-    for (const r of rows) {
-      const x = toSeconds(r[0]);
-      if (Number.isFinite(x)) at.set(x, r);
-    }
-    const xs = timeline([...at.keys()], range);
-    if (!xs) return null;
-    return {
-      xs,
-      series: cols.slice(1).map((c, i) => ({
-        label: c.name, stroke: PALETTE[i % PALETTE.length], values: xs.map((x) => (at.has(x) ? toNumber(at.get(x)[i + 1]) : null)),
-      })),
-    };
+export function chartColumns(cols, kind, spec) {
+  const idx = (name) => cols.findIndex((c) => c.name === name);
+  const named = (name) => (name ? idx(name) : -1);
+  spec = spec || {};
+  const wantY = Array.isArray(spec.y) ? spec.y : spec.y ? [spec.y] : [];
+  let x = named(spec.x);
+  let series = spec.series ? [named(spec.series)].filter((i) => i >= 0) : null;
+  if (kind === 'timeseries') {
+    if (x < 0) x = cols.findIndex((c) => isTimeType(c.type));
+    if (x < 0) return null;
+    let y = wantY.map(named).filter((i) => i >= 0);
+    if (y.length === 0) y = cols.map((c, i) => i).filter((i) => i !== x && !(series || []).includes(i) && isNumericType(cols[i].type));
+    if (!series) series = cols.map((c, i) => i).filter((i) => i !== x && !y.includes(i) && !isNumericType(cols[i].type) && !isTimeType(cols[i].type));
+    if (y.length === 0) return null;
+    return { x, y, series };
   }
-  if (cols.length === 3 && isNumericType(cols[2].type)) {
-    const seen = [];
-    const bySeries = new Map();
-    for (const r of rows) {
-      const x = toSeconds(r[0]);
-      if (!Number.isFinite(x)) continue;
-      seen.push(x);
-      const key = cell(r[1]);
-      if (!bySeries.has(key)) bySeries.set(key, new Map());
-      const m = bySeries.get(key);
-      m.set(x, (m.get(x) || 0) + (toNumber(r[2]) || 0));
-    }
-    const xs = timeline(seen, range);
-    if (!xs) return null;
-    // Biggest series first, at most ten; the table below has every row.
-    const totals = [...bySeries.entries()].map(([k, m]) => [k, [...m.values()].reduce((a, v) => a + v, 0)]);
-    totals.sort((a, b) => b[1] - a[1]);
-    return {
-      xs,
-      series: totals.slice(0, PALETTE.length).map(([k], i) => ({
-        label: k, stroke: PALETTE[i], values: xs.map((x) => bySeries.get(k).get(x) || 0),
-      })),
-    };
+  // bar
+  let y = wantY.map(named).filter((i) => i >= 0).slice(0, 1);
+  const labels = [];
+  if (x >= 0) labels.push(x);
+  if (series) labels.push(...series);
+  if (labels.length === 0) {
+    cols.forEach((c, i) => {
+      if (!isNumericType(c.type) && !isTimeType(c.type) && !y.includes(i)) labels.push(i);
+    });
   }
-  return null;
+  if (y.length === 0) {
+    const first = cols.findIndex((c, i) => !labels.includes(i) && isNumericType(c.type));
+    if (first >= 0) y = [first];
+  }
+  if (y.length === 0 || labels.length === 0) return null;
+  return { x: labels[0], y, series: labels.slice(1), labels };
 }
 
-// barRows reads (label…, number) results for the bar view.
-function barRows(res) {
+/**
+ * timeSeries reads a result into {xs, series, unit, partialFrom} for
+ * TimeChart, or returns null when it has no time and number columns. Each
+ * line is one y column for one value of the series columns (at most ten,
+ * biggest first; the table below has every row). range ({from, to}) widens
+ * the time axis to the run's range; with series columns a bucket without a
+ * row is 0 (such results are counts per bucket) unless y is a gauge (avg,
+ * max, a rate…), elsewhere it is a gap. The
+ * last bucket is partial when the range ends inside it.
+ */
+function timeSeries(res, range, spec) {
   const cols = res.columns || [];
-  if (cols.length < 2 || !isNumericType(cols[cols.length - 1].type)) return null;
-  const last = cols.length - 1;
-  return (res.rows || []).slice(0, 50).map((r) => ({ label: r.slice(0, last).map(cell).join(' · '), value: toNumber(r[last]) || 0 }));
+  const rows = res.rows || [];
+  const cc = chartColumns(cols, 'timeseries', spec);
+  if (!cc) return null;
+  // Per-series counts are 0 in a bucket without a row; a gauge (avg, max,
+  // a rate, a latency) has no value there, and is drawn with a gap.
+  const zeroFill = cc.series.length > 0 && cc.y.every((i) => !GAUGE.test(cols[i].name));
+  const lines = new Map(); // key -> {label, key, y, at: Map(x -> value)}
+  const seen = [];
+  for (const r of rows) {
+    const x = toSeconds(r[cc.x]);
+    if (!Number.isFinite(x)) continue;
+    seen.push(x);
+    const sk = cc.series.map((i) => cell(r[i])).join(' · ');
+    for (const yi of cc.y) {
+      const key = sk + '\u0000' + yi;
+      if (!lines.has(key)) {
+        const label = sk ? (cc.y.length > 1 ? `${sk} · ${cols[yi].name}` : sk) : cols[yi].name;
+        lines.set(key, { label, seriesKey: sk, at: new Map() });
+      }
+      const m = lines.get(key).at;
+      const v = toNumber(r[yi]);
+      m.set(x, zeroFill ? (m.get(x) || 0) + (v || 0) : v);
+    }
+  }
+  const tl = timeline(seen, range);
+  if (!tl) return null;
+  const { xs, step } = tl;
+  const all = [...lines.values()].map((l) => ({ ...l, total: [...l.at.values()].reduce((a, v) => a + Math.abs(v || 0), 0) }));
+  if (zeroFill) all.sort((a, b) => b.total - a.total);
+  const shown = all.slice(0, MAX_LINES);
+  let pi = 0;
+  const series = shown.map((l) => {
+    const colour = semanticColour(l.seriesKey) || PALETTE[pi++ % PALETTE.length];
+    return { label: l.label, stroke: colour, values: xs.map((x) => (l.at.has(x) ? l.at.get(x) : zeroFill ? 0 : null)) };
+  });
+  const units = [...new Set(cc.y.map((i) => unitOf(cols[i].name)))];
+  const to = range && toSeconds(range.to);
+  let partialFrom = null;
+  if (step > 0 && xs.length > 0 && Number.isFinite(to) && xs[xs.length - 1] + step > to) partialFrom = xs[xs.length - 1];
+  return {
+    xs, series, unit: units.length === 1 ? units[0] : '', partialFrom,
+    hidden: all.length - shown.length,
+    yNames: cc.y.map((i) => cols[i].name), seriesNames: cc.series.map((i) => cols[i].name), xName: cols[cc.x].name,
+  };
+}
+
+// barRows reads a result for the bar view: one bar per row, labelled by
+// the label columns, as long as the y column.
+function barRows(res, spec) {
+  const cols = res.columns || [];
+  const cc = chartColumns(cols, 'bar', spec);
+  if (!cc) return null;
+  const yi = cc.y[0];
+  return {
+    yName: cols[yi].name,
+    labelNames: cc.labels.map((i) => cols[i].name),
+    unit: unitOf(cols[yi].name),
+    rows: (res.rows || []).map((r) => ({
+      label: cc.labels.map((i) => cell(r[i])).join(' · '),
+      parts: cc.labels.map((i) => cell(r[i])),
+      value: toNumber(r[yi]) || 0,
+    })),
+  };
+}
+
+// barList draws bars, the first MAX_BARS with a notice and a button for
+// the rest when there are more.
+function barList(bars) {
+  const top = Math.max(...bars.rows.map((b) => Math.abs(b.value)), 0) || 1;
+  const row = (b) => {
+    const colour = b.parts.map(semanticColour).find(Boolean);
+    return h('div', { class: 'bar-row', title: `${b.label}: ${measure(b.value, bars.unit)}` },
+      h('span', { class: 'bar-label', text: b.label }),
+      h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: (Math.abs(b.value) / top) * 100 + '%', background: colour || '' } })),
+      h('span', { class: 'bar-value', text: measure(b.value, bars.unit) }));
+  };
+  const list = h('div', { class: 'bars', 'data-bars': 'result', 'data-y': bars.yName, 'data-x': bars.labelNames.join(',') },
+    h('div', { class: 'bars-head muted' }, h('span', { text: bars.labelNames.join(' · ') }), h('span', { class: 'spacer' }), h('span', { class: 'bars-y', text: bars.yName })),
+    bars.rows.slice(0, MAX_BARS).map(row));
+  if (bars.rows.length <= MAX_BARS) return list;
+  const more = h('div', { class: 'notice bars-more', 'data-notice': 'bars-cut' },
+    `showing ${MAX_BARS} of ${bars.rows.length} bars; the table below has every row. `,
+    h('button', {
+      type: 'button', class: 'btn btn-ghost', text: `Show all ${bars.rows.length}`,
+      onclick: () => {
+        for (const b of bars.rows.slice(MAX_BARS, MAX_TABLE_ROWS)) list.appendChild(row(b));
+        more.remove();
+      },
+    }));
+  return h('div', null, list, more);
 }
 
 /**
  * renderResult draws a query result as its visualization asks: a uPlot
  * chart (timeseries, when the shape allows), bars, a single stat, or a
  * table; charts and stats keep the table below. range ({from, to}) is the
- * run's time range, for the chart's axis. Returns {node, destroy}.
+ * run's time range, for the chart's axis; chart is the template's chart
+ * spec ({x, y, series}), when it names columns. Returns {node, destroy}.
  */
-export function renderResult(res, visualization, range) {
+export function renderResult(res, visualization, range, chart) {
   const cols = Array.isArray(res.columns) ? res.columns : [];
   const rows = Array.isArray(res.rows) ? res.rows : [];
+  const spec = chart || res.chart || null;
   const parts = [];
-  let chart = null;
+  let tc = null;
   if (cols.length === 0) {
     return { node: notice('The query returned no columns.'), destroy() {} };
   }
@@ -144,28 +231,25 @@ export function renderResult(res, visualization, range) {
     parts.push(notice('No rows for this range and these parameters.', 'result-empty'));
   } else {
     const viz = visualization || 'table';
-    const ts = viz === 'timeseries' || viz === 'auto' ? timeSeries(res, range) : null;
+    const ts = viz === 'timeseries' || viz === 'auto' ? timeSeries(res, range, spec) : null;
     if (ts) {
-      const box = h('div', { class: 'result-chart', 'data-chart': 'result' });
-      chart = new TimeChart(box, { height: 220 });
+      const box = h('div', {
+        class: 'result-chart', 'data-chart': 'result', 'data-y': ts.yNames.join(','), 'data-series': ts.seriesNames.join(','), 'data-x': ts.xName,
+      });
+      tc = new TimeChart(box, { height: 220, unit: ts.unit, bars: false });
+      parts.push(h('div', { class: 'chart-caption muted', text: `${ts.yNames.join(', ')}${ts.seriesNames.length ? ' by ' + ts.seriesNames.join(', ') : ''} over ${ts.xName}` }));
       parts.push(box);
+      if (ts.hidden > 0) parts.push(notice(`drawing the ${MAX_LINES} biggest of ${ts.hidden + MAX_LINES} series; the table below has every row`, 'lines-cut'));
       // Draw once the box is in the document, so it has a width.
-      requestAnimationFrame(() => chart && chart.set(ts.xs, ts.series));
+      requestAnimationFrame(() => tc && tc.set(ts.xs, ts.series, { partialFrom: ts.partialFrom }));
     } else if (viz === 'stat') {
       const last = cols.length - 1;
       parts.push(h('div', { class: 'tile stat', 'data-stat': cols[last].name },
         h('div', { class: 'tile-label', text: cols[last].name }),
-        h('div', { class: 'tile-value', text: isNumericType(cols[last].type) ? compact(rows[0][last]) : cell(rows[0][last]) })));
+        h('div', { class: 'tile-value', text: isNumericType(cols[last].type) ? measure(rows[0][last], unitOf(cols[last].name)) : cell(rows[0][last]) })));
     } else if (viz === 'bar') {
-      const bars = barRows(res);
-      if (bars && bars.length) {
-        const top = Math.max(...bars.map((b) => Math.abs(b.value)), 1);
-        parts.push(h('div', { class: 'bars', 'data-bars': 'result' }, bars.map((b) =>
-          h('div', { class: 'bar-row', title: `${b.label}: ${b.value}` },
-            h('span', { class: 'bar-label', text: b.label }),
-            h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: (Math.abs(b.value) / top) * 100 + '%' } })),
-            h('span', { class: 'bar-value', text: compact(b.value) })))));
-      }
+      const bars = barRows(res, spec);
+      if (bars && bars.rows.length) parts.push(barList(bars));
     }
     const shown = rows.length > MAX_TABLE_ROWS ? { columns: cols, rows: rows.slice(0, MAX_TABLE_ROWS) } : res;
     parts.push(resultTable(shown));
@@ -174,8 +258,8 @@ export function renderResult(res, visualization, range) {
   return {
     node: h('div', { class: 'result-view', 'data-visualization': visualization || 'table' }, parts),
     destroy() {
-      if (chart) chart.destroy();
-      chart = null;
+      if (tc) tc.destroy();
+      tc = null;
     },
   };
 }

@@ -5,15 +5,13 @@
 
 import { api, query } from './api.js';
 import { h, replace, errorBox } from './dom.js';
+import { fmtTime, zoneLabel } from './clock.js';
 
-/** fmtUTC writes an RFC 3339 time as "2026-11-21 10:00:00" (UTC), with
- * milliseconds only when set: the same text as the server's Markdown line. */
-export function fmtUTC(t) {
-  const d = new Date(t);
-  if (!Number.isFinite(d.getTime())) return String(t);
-  const iso = d.toISOString();
-  const ms = iso.slice(20, 23);
-  return iso.slice(0, 10) + ' ' + iso.slice(11, 19) + (ms !== '000' ? '.' + ms : '');
+/** fmtRange writes from – to as "2026-11-21 10:00:00 – 2026-11-21 11:00:00
+ * UTC" in the chosen zone, milliseconds only when set; in UTC the same text
+ * as the server's Markdown line. */
+export function fmtRange(from, to) {
+  return `${fmtTime(from)} – ${fmtTime(to)} ${zoneLabel(Date.parse(from))}`;
 }
 
 /** copyRow shows text in a read-only field with a Copy button. */
@@ -71,7 +69,7 @@ export function showShareForm(panel, run, { onCreated } = {}) {
   const out = h('div', { class: 'share-out' });
   let done = false;
   const form = h('form', { class: 'share-form' },
-    h('div', { class: 'share-pin muted', text: `Pins ${run.template} v${run.version}, these parameters and ${fmtUTC(run.from)} – ${fmtUTC(run.to)} UTC. Links never change.` }),
+    h('div', { class: 'share-pin muted', text: `Pins ${run.template} v${run.version}, these parameters and ${fmtRange(run.from, run.to)}. Links never change.` }),
     h('div', { class: 'toolbar' }, title,
       h('label', { class: 'check', for: 'link-snapshot', title: 'Store the result now, so the link still shows rows after the data ages out' }, snap, ' Freeze result'),
       create, cancel),

@@ -1,7 +1,8 @@
 // Tables for query results and summaries. Cells are text nodes only.
 
 import { h } from './dom.js';
-import { cell, isNumericType, int, bytes, ms } from './format.js';
+import { cell, isNumericType, isTimeType, int, bytes, ms } from './format.js';
+import { fmtTime, zoneLabel } from './clock.js';
 
 /**
  * dataTable renders rows under headers. cols: [{label, num, title}], rows:
@@ -18,12 +19,21 @@ export function dataTable(cols, rows, { className = '', rowAttrs } = {}) {
           h('td', { class: cols[j] && cols[j].num ? 'num' : null }, v)))))));
 }
 
-/** resultTable renders a {columns, rows} query result as it came. */
+/** resultTable renders a {columns, rows} query result as it came, times
+ * in the chosen zone (named in their column's header). */
 export function resultTable(result) {
   const columns = result.columns || [];
-  const cols = columns.map((c) => ({ label: c.name, num: isNumericType(c.type), title: c.type }));
-  const rows = (result.rows || []).map((r) => r.map((v) =>
-    v === null ? h('span', { class: 'null', text: 'NULL' }) : cell(v)));
+  const zone = zoneLabel();
+  const isTime = columns.map((c) => isTimeType(c.type));
+  const cols = columns.map((c, j) => ({
+    label: isTime[j] ? [c.name, ' ', h('span', { class: 'th-zone muted', 'data-zone': 'table', text: `(${zone})` })] : c.name,
+    num: isNumericType(c.type),
+    title: isTime[j] ? `${c.type}, shown in ${zone}` : c.type,
+  }));
+  const rows = (result.rows || []).map((r) => r.map((v, j) => {
+    if (v === null) return h('span', { class: 'null', text: 'NULL' });
+    return isTime[j] ? h('span', { class: 'time', 'data-time': String(v), text: fmtTime(v) }) : cell(v);
+  }));
   return dataTable(cols, rows, { className: 'result' });
 }
 

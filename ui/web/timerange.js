@@ -2,7 +2,7 @@
 // Shared by every page that queries a time range.
 
 import { h } from './dom.js';
-import { rfc3339, localInput } from './format.js';
+import { fromInput, parseTime, rfc3339, toInput, zoneLabel } from './clock.js';
 
 export const RANGES = [
   { key: '5m', label: 'Last 5 minutes', seconds: 300 },
@@ -35,27 +35,28 @@ export function timeRangePicker(params, defaultRange = '15m') {
     h('option', { value: 'custom', text: 'Custom range…' }));
   select.value = custom ? 'custom' : initial;
 
-  const fromInput = h('input', { type: 'datetime-local', name: 'from', 'aria-label': 'From', step: '1' });
-  const toInput = h('input', { type: 'datetime-local', name: 'to', 'aria-label': 'To', step: '1' });
+  const fromBox = h('input', { type: 'datetime-local', name: 'from', 'aria-label': 'From', step: '1' });
+  const toBox = h('input', { type: 'datetime-local', name: 'to', 'aria-label': 'To', step: '1' });
   const fill = (input, raw) => {
-    const t = raw ? Date.parse(raw) : NaN;
-    if (Number.isFinite(t)) input.value = localInput(new Date(t));
+    const t = raw ? parseTime(raw) : NaN;
+    if (Number.isFinite(t)) input.value = toInput(t);
   };
-  fill(fromInput, rawFrom);
-  fill(toInput, rawTo);
-  fromInput.addEventListener('input', () => { rawFrom = null; });
-  toInput.addEventListener('input', () => { rawTo = null; });
+  fill(fromBox, rawFrom);
+  fill(toBox, rawTo);
+  fromBox.addEventListener('input', () => { rawFrom = null; });
+  toBox.addEventListener('input', () => { rawTo = null; });
 
-  const customBox = h('span', { class: 'range-custom' }, fromInput, h('span', { class: 'muted', text: '→' }), toInput);
+  const customBox = h('span', { class: 'range-custom' }, fromBox, h('span', { class: 'muted', text: '→' }), toBox,
+    h('span', { class: 'muted range-zone', 'data-zone': 'picker', text: zoneLabel() }));
   const sync = () => {
     customBox.hidden = select.value !== 'custom';
   };
   select.addEventListener('change', () => {
-    if (select.value === 'custom' && !fromInput.value && !toInput.value) {
+    if (select.value === 'custom' && !fromBox.value && !toBox.value) {
       // Start from the range that was selected before.
-      const now = new Date();
-      fromInput.value = localInput(new Date(now.getTime() - 3600 * 1000));
-      toInput.value = localInput(now);
+      const now = Date.now();
+      fromBox.value = toInput(now - 3600 * 1000);
+      toBox.value = toInput(now);
       rawFrom = rawTo = null;
     }
     sync();
@@ -72,11 +73,12 @@ export function timeRangePicker(params, defaultRange = '15m') {
     const pick = (raw, input, field) => {
       if (raw !== null && raw !== undefined) return raw;
       if (!input.value) throw new Error(`${field}: pick a date and time`);
-      const t = new Date(input.value);
-      if (!Number.isFinite(t.getTime())) throw new Error(`${field}: ${input.value} is not a date and time`);
+      // The inputs read in the chosen zone.
+      const t = fromInput(input.value);
+      if (!Number.isFinite(t)) throw new Error(`${field}: ${input.value} is not a date and time`);
       return rfc3339(t);
     };
-    return { from: pick(rawFrom, fromInput, 'from'), to: pick(rawTo, toInput, 'to') };
+    return { from: pick(rawFrom, fromBox, 'from'), to: pick(rawTo, toBox, 'to') };
   }
 
   function urlParams() {

@@ -156,7 +156,7 @@ export function mount(el, ctx) {
         if (view) view.destroy();
         // The answer states the range it ran over as absolute times.
         const ran = res.from && res.to ? { from: res.from, to: res.to } : rr;
-        view = renderResult(res, res.visualization || spec.visualization, ran);
+        view = renderResult(res, res.visualization || spec.visualization, ran, res.chart || spec.chart);
         replace(results, view.node);
         replace(sqlBox, sqlDisclosure(res.sql));
         stats.textContent = statsText(res);

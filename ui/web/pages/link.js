@@ -3,13 +3,14 @@
 // rerun of exactly that request, and the frozen result when the link has
 // one. Says so when the range's data is no longer in the hot store.
 
-import { api, ApiError } from '../api.js';
+import { api, ApiError, query } from '../api.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { statsText } from '../table.js';
 import { cell } from '../format.js';
 import { renderResult, sqlDisclosure } from '../result.js';
 import { paramsURL } from '../params.js';
-import { copyRow, exploreURL, fmtUTC } from '../share.js';
+import { copyRow, exploreURL, fmtRange } from '../share.js';
+import { fmtTime, zoneLabel } from '../clock.js';
 
 const GONE = 'Data for this range is no longer in the hot store: it is older than the streams\' retention.';
 const PARTIAL = 'Part of this range is older than some streams\' retention; their rows are no longer in the hot store.';
@@ -48,12 +49,12 @@ export function mount(el, ctx) {
     document.title = title + ' · logmart';
     const pinned = h('div', { class: 'pinned', 'data-pinned': 'true' },
       h('span', { class: 'pin-label', text: 'pinned:' }), ' ',
-      h('span', { class: 'mono', text: `${fmtUTC(link.from)} – ${fmtUTC(link.to)} UTC` }), ', ',
+      h('span', { class: 'mono', 'data-zone': 'link', text: fmtRange(link.from, link.to) }), ', ',
       h('span', null, 'template ', h('span', { class: 'mono', text: `${link.template} v${link.version}` })));
     const params = Object.entries(link.params || {});
     const meta = h('dl', { class: 'kv link-params' },
       params.length ? params.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: paramText(v) })]) : [h('dt', { text: 'params' }), h('dd', { class: 'muted', text: 'none (template defaults)' })]);
-    const created = h('div', { class: 'muted link-created', text: `created ${fmtUTC(link.created_at)} UTC${link.created_by ? ' by ' + link.created_by : ''}` });
+    const created = h('div', { class: 'muted link-created', text: `created ${fmtTime(link.created_at)} ${zoneLabel()}${link.created_by ? ' by ' + link.created_by : ''}` });
     const notices = h('div', { class: 'link-notices' });
     if (link.hot === 'gone') notices.appendChild(h('div', { class: 'warn-box', 'data-notice': 'hot', text: GONE }));
     else if (link.hot === 'partial') notices.appendChild(h('div', { class: 'warn-box', 'data-notice': 'hot', text: PARTIAL }));
@@ -70,12 +71,21 @@ export function mount(el, ctx) {
     ];
     const snap = link.snapshot;
     if (snap) {
-      const v = renderResult(snap, snap.visualization, link);
+      // The frozen result draws the columns its template version's chart
+      // names; without the version's spec they are inferred.
+      let chart = null;
+      try {
+        const info = await api('/api/v1/templates/' + encodeURIComponent(link.template) + query({ version: link.version }), { signal: ctrl.signal });
+        chart = (info && info.chart) || null;
+      } catch (e) {
+        if (e.name === 'AbortError') return;
+      }
+      const v = renderResult(snap, snap.visualization, link, chart);
       views.push(v);
       sections.push(h('section', { class: 'link-section', 'data-result': 'snapshot' },
         h('div', { class: 'section-head' },
           h('h2', { text: 'Frozen result' }),
-          h('span', { class: 'frozen-note', text: `frozen result from ${fmtUTC(snap.at)} UTC` }),
+          h('span', { class: 'frozen-note', text: `frozen result from ${fmtTime(snap.at)} ${zoneLabel()}` }),
           h('span', { class: 'spacer' }),
           h('span', { class: 'stats', text: statsText(snap) })),
         v.node, sqlDisclosure(snap.sql)));

@@ -5,7 +5,8 @@
 import { api, query } from '../api.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { timeRangePicker } from '../timerange.js';
-import { cell } from '../format.js';
+import { cell, isTimeType } from '../format.js';
+import { fmtTime, offsetLabel, zoneLabel } from '../clock.js';
 import { statsText } from '../table.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -105,6 +106,7 @@ export function mount(el, ctx) {
     const rows = Array.isArray(res.rows) ? res.rows : [];
     const idx = Object.fromEntries(columns.map((c, i) => [c.name, i]));
     let summary = statsText({ rows, stats: res.stats });
+    if (res.from && res.to) summary += ` · ${fmtTime(res.from)} → ${fmtTime(res.to)} ${zoneLabel()}`;
     if (rows.length > 0 && rows.length >= Number(limit.value)) summary += ' · limit reached: narrow the range or raise the limit';
     stats.textContent = summary;
 
@@ -114,13 +116,14 @@ export function mount(el, ctx) {
     }
     const get = (row, name) => (idx[name] === undefined ? undefined : row[idx[name]]);
     const shown = SHOWN.filter((n) => idx[n] !== undefined);
-    const labels = { timestamp: 'Time', level: 'Level', service: 'Service', host: 'Host', body: 'Message' };
+    const labels = { timestamp: `Time (${offsetLabel()})`, level: 'Level', service: 'Service', host: 'Host', body: 'Message' };
     const tbody = h('tbody');
     rows.forEach((row, i) => {
       const tr = h('tr', { class: 'log-row', tabindex: '0', 'aria-expanded': 'false', 'data-row': String(i) },
         shown.map((n) => {
           const v = get(row, n);
           if (n === 'level') return h('td', { class: 'col-level' }, h('span', { class: 'lvl ' + levelClass(v), text: cell(v) }));
+          if (n === 'timestamp') return h('td', { class: 'col-timestamp mono', 'data-time': cell(v) }, fmtTime(v, { ms: true }));
           return h('td', { class: 'col-' + n, title: n === 'service' || n === 'host' ? cell(v) : null }, cell(v));
         }));
       let detail = null;
@@ -135,7 +138,7 @@ export function mount(el, ctx) {
         detail = h('tr', { class: 'log-detail' }, h('td', { colspan: String(shown.length) },
           h('dl', { class: 'kv' }, columns.map((c, j) => [
             h('dt', { title: c.type, text: c.name }),
-            h('dd', { class: c.name === 'body' ? 'body-full' : null }, cell(row[j])),
+            h('dd', { class: c.name === 'body' ? 'body-full' : null }, isTimeType(c.type) && row[j] !== null ? `${fmtTime(row[j], { ms: true })} ${zoneLabel()}` : cell(row[j])),
           ]))));
         tr.after(detail);
         tr.setAttribute('aria-expanded', 'true');
@@ -157,7 +160,7 @@ export function mount(el, ctx) {
     });
     replace(results, h('div', { class: 'table-wrap table-flow' },
       h('table', { class: 'data logs' },
-        h('thead', null, h('tr', null, shown.map((n) => h('th', { class: 'col-' + n, text: labels[n] })))),
+        h('thead', null, h('tr', null, shown.map((n) => h('th', { class: 'col-' + n, 'data-zone': n === 'timestamp' ? 'logs' : null, title: n === 'timestamp' ? `times in ${zoneLabel()}` : null, text: labels[n] })))),
         tbody)));
   }
 

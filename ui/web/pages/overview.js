@@ -1,37 +1,27 @@
-// Overview: the last MINUTES of logs (rows, ingest rate, levels over time,
-// streams and services), the table's size on disk and this replica's Kafka
-// partitions. Refreshes every 10 s while visible.
+// Overview: the last MINUTES of stored data (rows per table, the logs'
+// ingest rate, levels over time, streams and services), the tables' size on
+// disk and this replica's Kafka partitions. A scoped token is shown only
+// what its scope reads: no size on disk and no partitions, which count
+// every stream. Refreshes every 10 s while visible.
 
 import { api, query } from '../api.js';
 import { h, replace, errorBox, notice, card } from '../dom.js';
 import { TimeChart } from '../chart.js';
 import { dataTable } from '../table.js';
 import { int, compact, bytes, ago, clock } from '../format.js';
+import { fmtTime, zoneLabel } from '../clock.js';
+import { LEVEL_STYLES, levelRank } from '../colours.js';
 
 const MINUTES = 15;
 const REFRESH_MS = 10000;
 
-// Level colours, bottom of the stack first. Fills are opaque (pre-blended on
-// the card background) because stacked layers paint over each other.
-const LEVELS = [
-  { match: ['fatal', 'critical', 'crit', 'panic', 'emerg', 'alert'], stroke: '#d66bd8', fill: '#4a2a52' },
-  { match: ['error', 'err'], stroke: '#f2555a', fill: '#5a2529' },
-  { match: ['warn', 'warning'], stroke: '#e5a93d', fill: '#574222' },
-  { match: ['info', 'notice', 'information'], stroke: '#5b9dff', fill: '#243a5e' },
-  { match: ['debug'], stroke: '#8b96a5', fill: '#333a44' },
-  { match: ['trace'], stroke: '#5f6b7a', fill: '#272d36' },
-];
+// Levels stack most severe at the bottom, in their semantic colours.
 const OTHER = { stroke: '#3fb59b', fill: '#1f443e' };
-
-function levelRank(level) {
-  const l = String(level).toLowerCase();
-  const i = LEVELS.findIndex((x) => x.match.includes(l));
-  return i < 0 ? LEVELS.length : i;
-}
+const TABLES = { logs: 'Logs', events: 'Events', metrics: 'Metrics' };
 
 function levelStyle(level) {
   const i = levelRank(level);
-  return i < LEVELS.length ? LEVELS[i] : OTHER;
+  return i < LEVEL_STYLES.length ? LEVEL_STYLES[i] : OTHER;
 }
 
 // timeline returns evenly spaced bucket starts covering the window, so charts
@@ -71,8 +61,10 @@ export function mount(el, ctx) {
   const status = h('span', { class: 'muted refresh-status', text: 'loading…' });
   const problem = h('div', { class: 'problem' });
   const tiles = {
-    rows: tile('rows', 'Rows', `last ${MINUTES} min, all streams`),
-    disk: tile('disk', 'On disk', 'compressed'),
+    rows: tile('rows', 'Log rows', `logs table, last ${MINUTES} min`),
+    events: tile('events', 'Event rows', `events table, last ${MINUTES} min`),
+    metrics: tile('metrics', 'Metric samples', `metrics table, last ${MINUTES} min`),
+    disk: tile('disk', 'On disk', 'logs, events and metrics, compressed'),
     rpm: tile('rpm', 'Rows / min', 'last minute'),
     services: tile('services', 'Services', `seen in last ${MINUTES} min`),
   };
@@ -91,8 +83,8 @@ export function mount(el, ctx) {
     problem,
     h('div', { class: 'tiles' }, Object.values(tiles).map((t) => t.el)),
     h('div', { class: 'grid-2' },
-      card('Ingest rate', rateBox, h('span', { class: 'muted', text: 'rows per bucket' })),
-      card('Levels', levelsBox, h('span', { class: 'muted', text: 'rows per bucket, stacked' }))),
+      card('Ingest rate', rateBox, h('span', { class: 'muted', text: 'log rows per bucket, by ingest time' })),
+      card('Levels', levelsBox, h('span', { class: 'muted', text: 'log rows per bucket, stacked' }))),
     h('div', { class: 'grid-2' },
       card('Streams', streamsBox, h('span', { class: 'muted', text: `last ${MINUTES} min` })),
       card('Services', servicesBox, h('span', { class: 'muted', text: `last ${MINUTES} min` }))),
@@ -107,10 +99,26 @@ export function mount(el, ctx) {
 
   function draw(ov) {
     const totals = ov.totals || {};
-    tiles.rows.value.textContent = compact(totals.rows);
-    tiles.rows.value.title = int(totals.rows) + ' rows';
-    tiles.disk.value.textContent = bytes(totals.bytes_on_disk);
-    tiles.disk.value.title = int(totals.bytes_on_disk) + ' bytes';
+    const tables = Array.isArray(ov.tables) ? ov.tables : [];
+    const tableRows = (name) => {
+      const t = tables.find((x) => x.table === name);
+      return t ? Number(t.rows) || 0 : name === 'logs' ? Number(totals.rows) || 0 : NaN;
+    };
+    for (const [key, name] of [['rows', 'logs'], ['events', 'events'], ['metrics', 'metrics']]) {
+      const n = tableRows(name);
+      tiles[key].value.textContent = compact(n);
+      tiles[key].value.title = `${int(n)} rows in the ${name} table`;
+    }
+    if (ov.scoped) {
+      tiles.disk.value.textContent = '–';
+      tiles.disk.value.title = '';
+      tiles.disk.sub.textContent = 'not shown to a scoped token: the size counts every stream';
+      tiles.disk.el.dataset.scoped = 'true';
+    } else {
+      tiles.disk.value.textContent = bytes(totals.bytes_on_disk);
+      tiles.disk.value.title = int(totals.bytes_on_disk) + ' bytes: ' +
+        tables.map((t) => `${TABLES[t.table] || t.table} ${bytes(t.bytes_on_disk)}`).join(', ');
+    }
     tiles.rpm.value.textContent = compact(totals.rows_last_minute);
     tiles.rpm.value.title = int(totals.rows_last_minute) + ' rows in the last minute';
     tiles.services.value.textContent = int(totals.services);
@@ -124,7 +132,10 @@ export function mount(el, ctx) {
       const i = at(p.t);
       if (i >= 0) rateVals[i] += Number(p.rows) || 0;
     }
-    rateChart.set(xs, [{ label: `rows / ${step}s`, stroke: '#5b9dff', fill: '#3d74c9', values: rateVals }]);
+    // The window ends at generated_at; the bucket it cuts is still filling.
+    const gen = Date.parse(ov.generated_at) / 1000;
+    const partialFrom = xs.length && Number.isFinite(gen) && xs[xs.length - 1] + step > gen ? xs[xs.length - 1] : null;
+    rateChart.set(xs, [{ label: `rows / ${step}s`, stroke: '#5b9dff', fill: '#3d74c9', values: rateVals }], { partialFrom });
 
     const byLevel = new Map();
     for (const p of levels) {
@@ -134,20 +145,23 @@ export function mount(el, ctx) {
       if (i >= 0) byLevel.get(name)[i] += Number(p.rows) || 0;
     }
     const names = [...byLevel.keys()].sort((a, b) => levelRank(a) - levelRank(b) || a.localeCompare(b));
-    levelsChart.set(xs, names.map((n) => ({ label: n, ...levelStyle(n), values: byLevel.get(n) })));
+    levelsChart.set(xs, names.map((n) => ({ label: n, ...levelStyle(n), values: byLevel.get(n) })), { partialFrom });
 
     const streams = Array.isArray(ov.streams) ? ov.streams : [];
+    const streamCols = [{ label: 'Stream' }, { label: 'Log rows', num: true }];
+    if (!ov.scoped) streamCols.push({ label: 'On disk', num: true, title: "an estimate: the logs table's size split by the streams' rows in the window" });
+    streamCols.push({ label: 'Newest row', num: true, title: `shown in ${zoneLabel()}` });
     replace(streamsBox, streams.length === 0 ? notice(`no rows in the last ${MINUTES} minutes`) : dataTable(
-      [{ label: 'Stream' }, { label: 'Rows', num: true }, { label: 'On disk', num: true, title: "an estimate: the table's size split by the streams' rows in the window" }, { label: 'Newest row', num: true }],
+      streamCols,
       streams.map((s) => [
         h('span', { class: 'mono', text: s.name }),
         int(s.rows),
-        bytes(s.bytes_on_disk),
-        h('span', { title: s.newest || 'no rows', text: ago(s.newest) }),
-      ])));
+        ov.scoped ? null : bytes(s.bytes_on_disk),
+        h('span', { class: 'time', 'data-time': s.newest || '', title: s.newest ? `${fmtTime(s.newest)} ${zoneLabel()}` : 'no rows', text: ago(s.newest) }),
+      ].filter((c) => c !== null))));
 
     const parts = Array.isArray(ov.ingest) ? ov.ingest : [];
-    replace(ingestBox, parts.length === 0 ? notice('no partitions consumed yet') : dataTable(
+    replace(ingestBox, ov.scoped ? notice('Kafka partitions count every stream\'s records, so a scoped token is not shown them.', 'ingest-scoped') : parts.length === 0 ? notice('no partitions consumed yet') : dataTable(
       [{ label: 'Topic' }, { label: 'Partition', num: true }, { label: 'Records', num: true }, { label: 'Bytes', num: true },
         { label: 'Lag (records)', num: true, title: 'records in the partition not consumed yet' },
         { label: 'Behind', num: true, title: 'now minus the newest record time written' },
@@ -164,7 +178,7 @@ export function mount(el, ctx) {
         (Number(p.last_insert_ms) || 0).toFixed(0) + ' ms',
         Number(p.failing_seconds) > 0
           ? h('span', { class: 'errors', title: p.write_error || '', text: `${p.stalled ? 'stalled' : 'failing'} ${Number(p.failing_seconds).toFixed(0)} s` })
-          : h('span', { title: p.last_write || '', text: p.last_write ? ago(p.last_write) : '–' }),
+          : h('span', { title: p.last_write ? `${fmtTime(p.last_write)} ${zoneLabel()}` : '', text: p.last_write ? ago(p.last_write) : '–' }),
       ])));
 
     const services = (Array.isArray(ov.services) ? ov.services : []).slice()
@@ -196,11 +210,12 @@ export function mount(el, ctx) {
       draw(ov || {});
       loadedOnce = true;
       replace(problem);
-      status.textContent = 'updated ' + clock() + ' · every 10 s';
+      status.textContent = `updated ${clock()} ${zoneLabel()} · every 10 s`;
+      status.dataset.updated = String(Date.now());
       el.dataset.loaded = 'true';
     } catch (e) {
       if (e.name === 'AbortError' || stopped) return;
-      status.textContent = 'update failed ' + clock();
+      status.textContent = `update failed ${clock()} ${zoneLabel()}`;
       replace(problem, errorBox(loadedOnce ? 'refresh failed, showing earlier data: ' + e.message : e.message));
       if (!loadedOnce) {
         replace(streamsBox, notice('no data'));
