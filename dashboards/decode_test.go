@@ -180,3 +180,30 @@ func TestBindings(t *testing.T) {
 	f(5, Binding{Literal: 5})
 	f("$Service", Binding{Literal: "$Service"})
 }
+
+// A literal naming an environment (its name as a word, its host) is a
+// problem; the same text inside another word, or a variable, is not.
+func TestEnvironmentLiterals(t *testing.T) {
+	envs := &Environments{Environments: []Environment{{Name: "prod", URL: "https://logmart.prod.example.com"}, {Name: "dev", URL: "http://10.0.0.7:8080"}}}
+	d := &Dashboard{UID: "a", Title: "A", Playbook: "https://wiki.example.com/product-runbook",
+		Variables: []Variable{{Name: "region", Kind: KindCustom, Values: []string{"eu", "us"}, Default: Values{"eu"}}},
+		Panels: []Panel{{Title: "P", Params: map[string]any{"host": "api.prod.internal", "stream": "$region", "hosts": []any{"x", "10.0.0.7"}, "n": 5},
+			Links: []Link{{Title: "l", URL: "https://logmart.prod.example.com/d/a"}}}}}
+	var got []string
+	for _, p := range environmentProblems(d, envs) {
+		got = append(got, p.Field)
+	}
+	want := []string{"panels[0].params.host", "panels[0].params.hosts", "panels[0].links[0].url"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("problems at %v, want %v", got, want)
+	}
+	// Regression: the TLD of https://runbooks.logmart.dev named the
+	// environment dev.
+	d = &Dashboard{UID: "a", Title: "A", Playbook: "https://runbooks.logmart.dev/x", Panels: []Panel{{Title: "P", Params: map[string]any{"s": "device", "t": "dev"}}}}
+	if ps := environmentProblems(d, envs); len(ps) != 1 || ps[0].Field != "panels[0].params.t" {
+		t.Fatalf("problems %v, want one at panels[0].params.t", ps)
+	}
+	if ps := environmentProblems(d, nil); len(ps) != 0 {
+		t.Fatalf("no environments, yet %v", ps)
+	}
+}

@@ -84,6 +84,9 @@ type LintOptions struct {
 	// Explain has the engine EXPLAIN each panel's query with the
 	// variables' defaults.
 	Explain bool
+	// Environments, when not nil, makes a literal that names one of them
+	// (its name as a word, or its URL's host) a problem.
+	Environments *Environments
 }
 
 // File is one decoded dashboard file.
@@ -178,7 +181,7 @@ func Lint(ctx context.Context, paths []string, tpl Templates, o LintOptions) (in
 	}
 	exists := func(uid string) bool { return uids[uid] || (o.Exists != nil && o.Exists(uid)) }
 	for _, f := range fs {
-		for _, p := range Check(ctx, f.Dashboard, f.Positions, f.Path, tpl, LintOptions{Exists: exists, Explain: o.Explain}) {
+		for _, p := range Check(ctx, f.Dashboard, f.Positions, f.Path, tpl, LintOptions{Exists: exists, Explain: o.Explain, Environments: o.Environments}) {
 			errs = append(errs, p)
 		}
 	}
@@ -317,6 +320,10 @@ func Check(ctx context.Context, d *Dashboard, pos Positions, file string, tpl Te
 				checkErr(err, "")
 			}
 		}
+	}
+	for _, p := range environmentProblems(d, o.Environments) {
+		p.File, p.Line = file, pos.Line(p.Field)
+		out = append(out, p)
 	}
 	for i, p := range d.Panels {
 		for j, l := range p.Links {

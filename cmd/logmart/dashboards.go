@@ -47,6 +47,10 @@ func (a dashboardTemplates) Explain(ctx context.Context, id string, version uint
 	return a.c.ExplainTemplate(ctx, query.TemplateRequest{Template: id, Version: version, Params: values, From: from, To: to})
 }
 
+// defaultEnvironments is where every dashboards command finds the
+// instances content is promoted between.
+const defaultEnvironments = "configs/environments.yaml"
+
 func runDashboards(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(os.Stderr, `usage: logmart dashboards <command> [flags]
@@ -79,11 +83,14 @@ func runDashboardsLint(args []string) error {
 	cfgPath := fs.String("config", "", "configuration file, for templates.dir and the engine library (default: configs/logmart.yaml when it exists)")
 	tdir := fs.String("templates", "", "template folder the panels' templates come from (default: templates.dir from the configuration, configs/templates)")
 	// PATH... defaults to dashboards.dir from the configuration.
-	envs := fs.String("environments", "configs/environments.yaml", "the instances content is promoted between; accepted for every dashboards command, not read by lint yet")
+	envs := fs.String("environments", defaultEnvironments, "the instances content is promoted between (name, url, token_env); a literal naming one of them (its name, its host) is a problem. The default file may be absent")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	_ = envs
+	environments, err := dashboards.LoadEnvironments(*envs, *envs == defaultEnvironments)
+	if err != nil {
+		return err
+	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
@@ -117,7 +124,7 @@ func runDashboardsLint(args []string) error {
 	if err := cat.Load(ctx); err != nil {
 		return fmt.Errorf("the templates in %s do not load (run logmart templates lint):\n%w", *tdir, err)
 	}
-	n, err := dashboards.Lint(ctx, paths, dashboardTemplates{cat}, dashboards.LintOptions{Explain: true})
+	n, err := dashboards.Lint(ctx, paths, dashboardTemplates{cat}, dashboards.LintOptions{Explain: true, Environments: environments})
 	if err != nil {
 		k := strings.Count(err.Error(), "\n") + 1
 		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)
