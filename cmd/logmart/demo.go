@@ -38,6 +38,17 @@ func runDemo(args []string) error {
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
-	fmt.Printf("%+v\n", st)
+	fmt.Println(demoSummary(st))
 	return nil
+}
+
+// demoSummary is the line demo ends with: what the broker acknowledged,
+// by topic, its size, and the rate it was sent at.
+func demoSummary(st demo.Stats) string {
+	rate := ""
+	if secs := st.Elapsed.Seconds(); secs > 0 {
+		rate = fmt.Sprintf(" (%.0f records/s)", float64(st.Records())/secs)
+	}
+	return fmt.Sprintf("sent %d records: %d logs, %d events, %d metrics; %s in %s%s",
+		st.Records(), st.Logs, st.Events, st.Metrics, humanBytes(st.Bytes), st.Elapsed.Round(time.Millisecond), rate)
 }

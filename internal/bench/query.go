@@ -93,12 +93,13 @@ func Query(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	}
 	ccfg := chdb.Default()
 	ccfg.Path = dir
-	st, err := chdb.Open(ccfg, "bench", o.Log)
+	parts := quiet(o.Log)
+	st, err := chdb.Open(ccfg, "bench", parts)
 	if err != nil {
 		return res, err
 	}
 	defer st.Close()
-	if err := store.Migrate(ctx, st, o.Log); err != nil {
+	if err := store.Migrate(ctx, st, parts); err != nil {
 		return res, err
 	}
 	o.Log.Info("generating rows", "rows", o.Rows)
@@ -110,7 +111,7 @@ func Query(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	runner := query.NewRunner(st, nil)
 	cold := query.DefaultConfig()
 	cold.Dir, cold.CacheTTL = o.TemplatesDir, 0
-	catalog := query.NewCatalog(cold, runner, o.Log)
+	catalog := query.NewCatalog(cold, runner, parts)
 	if err := catalog.Load(ctx); err != nil {
 		return res, err
 	}
@@ -168,7 +169,7 @@ func Query(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	// requests make each panel run once.
 	warm := query.DefaultConfig()
 	warm.Dir = o.TemplatesDir
-	wcat := query.NewCatalog(warm, runner, o.Log)
+	wcat := query.NewCatalog(warm, runner, parts)
 	if err := wcat.Load(ctx); err != nil {
 		return res, err
 	}

@@ -69,12 +69,12 @@ func Trust(ctx context.Context, o TrustOptions) (TrustResult, error) {
 	defer os.RemoveAll(dir)
 	ccfg := chdb.Default()
 	ccfg.Path = dir
-	st, err := chdb.Open(ccfg, "bench", o.Log)
+	st, err := chdb.Open(ccfg, "bench", quiet(o.Log))
 	if err != nil {
 		return res, err
 	}
 	defer st.Close()
-	if err := store.Migrate(ctx, st, o.Log); err != nil {
+	if err := store.Migrate(ctx, st, quiet(o.Log)); err != nil {
 		return res, err
 	}
 	if err := generate(ctx, st, o.Rows); err != nil {
@@ -84,7 +84,7 @@ func Trust(ctx context.Context, o TrustOptions) (TrustResult, error) {
 	runner := query.NewRunner(store.NewGated(st, scfg.QueryBudgets(), scfg.QueryQueueTimeout), nil)
 	qcfg := query.DefaultConfig()
 	qcfg.Dir = o.TemplatesDir
-	catalog := query.NewCatalog(qcfg, runner, o.Log)
+	catalog := query.NewCatalog(qcfg, runner, quiet(o.Log))
 	if err := catalog.Load(ctx); err != nil {
 		return res, err
 	}
