@@ -6,11 +6,13 @@ GO         ?= go
 CHDB_VER   := 26.5.3
 CACHE      ?= $(HOME)/.cache/logmart
 CHDB_LIB   := $(CACHE)/chdb/$(CHDB_VER)/libchdb.so
+LINT_VER   := v2.15.0
+LINT_BIN   := $(CACHE)/golangci-lint/$(LINT_VER)/golangci-lint
 VERSION    ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS    := -X main.version=$(VERSION)
 export LOGMART_CHDB_LIB := $(CHDB_LIB)
 
-.PHONY: all build run test test-go test-ui chdb ui deps-system bench lint clean
+.PHONY: all build run test test-go test-ui chdb ui deps-system bench lint lint-go clean
 
 all: build
 
@@ -48,8 +50,17 @@ deps-system:
 	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium kcat >/dev/null); \
 	fi
 
-## test: every test: Go (against embedded chDB and kfake) and the browser tests.
-test: chdb deps-system build test-go test-ui
+## golangci-lint: installed once, pinned, into the cache (Go module proxy).
+$(LINT_BIN):
+	@echo "installing golangci-lint $(LINT_VER) into $(dir $@)"
+	GOBIN=$(dir $@) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(LINT_VER)
+
+## lint-go: golangci-lint with .golangci.yml (layering, staticcheck, errorlint, import order).
+lint-go: $(LINT_BIN)
+	$(LINT_BIN) run ./...
+
+## test: every test: lint, Go (against embedded chDB and kfake) and the browser tests.
+test: chdb deps-system build lint-go test-go test-ui
 
 test-go:
 	$(GO) vet ./...
@@ -60,8 +71,8 @@ test-go:
 test-ui: build
 	LOGMART_BIN=$(CURDIR)/bin/logmart node --test ui/e2e/
 
-## lint: templates checked against the live schema (embedded engine).
-lint: chdb
+## lint: golangci-lint, and templates checked against the live schema (embedded engine).
+lint: chdb lint-go
 	$(GO) run ./cmd/logmart templates lint --dir configs/templates
 
 ## bench: ingest flat out three times (throughput), ingest at a steady 100k/s for 30 s

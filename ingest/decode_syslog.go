@@ -146,9 +146,10 @@ func structuredDataLen(rest string) int {
 		for ; i < len(rest); i++ {
 			c := rest[i]
 			if quoted {
-				if c == '\\' {
+				switch c {
+				case '\\':
 					i++
-				} else if c == '"' {
+				case '"':
 					quoted = false
 				}
 				continue

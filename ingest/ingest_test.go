@@ -83,7 +83,7 @@ func count(t *testing.T, st store.Store, sql string) int {
 func waitCount(t *testing.T, st store.Store, sql string, want int) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
-	got := -1
+	var got int
 	for time.Now().Before(deadline) {
 		if got = count(t, st, sql); got >= want {
 			break

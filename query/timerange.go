@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 	// Zone names resolve the same on every host, including containers
 	// without /usr/share/zoneinfo.
 	_ "time/tzdata"

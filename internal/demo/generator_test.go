@@ -471,8 +471,8 @@ func checkCloudTrail(t testing.TB, key string, v []byte) string {
 	var rec struct {
 		EventVersion, EventTime, EventSource, EventName, AwsRegion string
 		SourceIPAddress, ErrorCode, EventType, RecipientAccountID  string
-		UserIdentity                                                struct{ Type, Arn string }
-		RequestParameters                                           *struct {
+		UserIdentity                                               struct{ Type, Arn string }
+		RequestParameters                                          *struct {
 			IPPermissions struct {
 				Items []struct {
 					IPRanges struct{ Items []struct{ CidrIP string } }
