@@ -83,6 +83,12 @@ func runServe(args []string) error {
 		return err
 	}
 	defer ln.Close()
+	// So is the embedded broker's port, before the engine creates its folder.
+	if cfg.Kafka.Embedded {
+		if err := kafka.CheckListen(cfg.Kafka.Listen); err != nil {
+			return err
+		}
+	}
 
 	st, err := openStore(cfg, log)
 	if err != nil {

@@ -75,10 +75,7 @@ func startEmbedded(cfg Config, log *slog.Logger, syncWrites bool) (*Embedded, er
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("cannot listen on kafka.listen %q: the address is already in use (another Kafka or logmart?); stop that process or choose another address with --kafka-addr", cfg.Listen)
-		}
-		return nil, fmt.Errorf("cannot listen on kafka.listen %q: %w (choose another address with --kafka-addr)", cfg.Listen, err)
+		return nil, listenError(cfg.Listen, err)
 	}
 	bound := ln.Addr().String()
 	adv := cfg.AdvertisedAddr
@@ -274,3 +271,23 @@ func (a slogAdapter) Logf(level kfake.LogLevel, format string, args ...any) {
 // Cluster is the underlying kfake cluster, for fault injection in tests
 // (ControlKey). Production code has no use for it.
 func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }
+
+// CheckListen binds addr, the embedded broker's kafka.listen, and lets it
+// go. serve calls it before it creates anything on disk, so a port in use is
+// reported before a new ClickHouse folder exists, with the same message
+// StartEmbedded gives.
+func CheckListen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return listenError(addr, err)
+	}
+	return ln.Close()
+}
+
+// listenError says what to do about a kafka.listen that cannot be bound.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("cannot listen on kafka.listen %q: the address is already in use (another Kafka or logmart?); stop that process or choose another address with --kafka-addr", addr)
+	}
+	return fmt.Errorf("cannot listen on kafka.listen %q: %w (choose another address with --kafka-addr)", addr, err)
+}
