@@ -131,7 +131,7 @@ func runIngestFile(args []string) error {
 // stored and how many it set aside, by reason.
 func outcomeLine(sent int64, out fileload.Outcome, wait time.Duration) string {
 	if !out.Done {
-		return fmt.Sprintf("the server has not taken every line within --wait %s: its dead letters are not counted here (see the dead_letters table)", wait)
+		return fmt.Sprintf("the server has not taken every line within --wait %s (is its consumer group the --group given?): its dead letters are not counted here (see the dead_letters table)", wait)
 	}
 	var dead int64
 	for _, n := range out.Dead {

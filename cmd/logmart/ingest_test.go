@@ -87,5 +87,5 @@ func TestIngestFileOutcomeLine(t *testing.T) {
 	f(10, fileload.Outcome{Done: true, Dead: map[string]int64{"malformed": 1}}, "the server stored 9 lines and set 1 aside as dead letters (1 malformed)")
 	f(545, fileload.Outcome{Done: true, Dead: map[string]int64{"older_than_retention": 515, "malformed": 1}},
 		"the server stored 29 lines and set 516 aside as dead letters (515 older_than_retention, 1 malformed); lines older than their stream's retention are kept only with --backfill, their retention then counted from now")
-	f(10, fileload.Outcome{}, "the server has not taken every line within --wait 1m0s: its dead letters are not counted here (see the dead_letters table)")
+	f(10, fileload.Outcome{}, "the server has not taken every line within --wait 1m0s (is its consumer group the --group given?): its dead letters are not counted here (see the dead_letters table)")
 }
