@@ -102,7 +102,14 @@ func TestLinksCreateShow(t *testing.T) {
 
 // startServerInRepo runs `logmart serve` from the repository root, where
 // the shipped templates are (configs/templates), and returns its base URL.
-func startServerInRepo(t *testing.T) string {
+func startServerInRepo(t *testing.T, extra ...string) string {
+	t.Helper()
+	return "http://" + startRepoServer(t, extra...).http
+}
+
+// startRepoServer is startServerInRepo returning the process, for its
+// Kafka address too.
+func startRepoServer(t *testing.T, extra ...string) *proc {
 	t.Helper()
 	dir := t.TempDir()
 	httpAddr, kafkaAddr := freePort(t), freePort(t)
@@ -110,7 +117,7 @@ func startServerInRepo(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binPath, "serve", "--data", filepath.Join(dir, "data"), "--http-addr", httpAddr, "--kafka-addr", kafkaAddr)
+	cmd := exec.Command(binPath, append([]string{"serve", "--data", filepath.Join(dir, "data"), "--http-addr", httpAddr, "--kafka-addr", kafkaAddr}, extra...)...)
 	cmd.Dir = filepath.Join("..", "..")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
@@ -124,12 +131,12 @@ func startServerInRepo(t *testing.T) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return "http://" + httpAddr
+				return srv
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	b, _ := os.ReadFile(logf.Name())
 	t.Fatalf("server did not become ready:\n%s", b)
-	return ""
+	return nil
 }
