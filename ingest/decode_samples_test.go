@@ -23,9 +23,10 @@ func TestRealSamples(t *testing.T) {
 		t.Skip("LOGMART_SAMPLES names no folder of Loghub samples: nothing to measure")
 	}
 	kafka := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	for _, c := range []struct{ system, format string }{
-		{"Apache", "apache_error"}, {"HDFS", "hdfs"}, {"Hadoop", "hadoop"}, {"Spark", "spark"},
-		{"Zookeeper", "zookeeper"}, {"Linux", "syslog"}, {"Mac", "syslog"}, {"OpenSSH", "syslog"},
+	for _, c := range []struct{ system, format, layout string }{
+		{"Apache", "apache_error", ""}, {"HDFS", "hdfs", ""}, {"Hadoop", "hadoop", ""}, {"Spark", "spark", ""},
+		{"Zookeeper", "zookeeper", ""}, {"Linux", "syslog", ""}, {"Mac", "syslog", ""}, {"OpenSSH", "syslog", ""},
+		{"Android", "text", "01-02 15:04:05.000"},
 	} {
 		lines := readLines(t, filepath.Join(dir, c.system+".log"))
 		if lines == nil {
@@ -35,7 +36,7 @@ func TestRealSamples(t *testing.T) {
 		if c.format != "syslog" { // BSD syslog files hold no severity (Loghub's Level column there is the host)
 			levels = csvLevels(t, filepath.Join(dir, c.system+".csv"))
 		}
-		d := newDecoder(TopicConfig{Format: c.format})
+		d := newDecoder(TopicConfig{Format: c.format, Text: TextConfig{TimestampLayout: c.layout}})
 		var row logRow
 		own, rightLevel, withLevel, failed := 0, 0, 0, 0
 		for i, l := range lines {

@@ -198,7 +198,8 @@ func (d *textDecoder) detect(s string, row *logRow) {
 }
 
 // levelWord finds the level among the first words of rest: "INFO",
-// "ERROR:", "[error]", "[core:warn]", "level=info". It skips words that
+// "ERROR:", "[error]", "[core:warn]", "level=info", or a capital V, D, I,
+// W, E or F after a skipped word (Android's pid and tid). It skips words that
 // are bracketed ("[main]") or only digits and punctuation (a pid, a time
 // "10:00:00.123", "---"), and stops at the first other one.
 func levelWord(rest string) string {
@@ -242,6 +243,9 @@ func levelWord(rest string) string {
 		}
 		if l := levelOf(word, false); l != "" {
 			return l
+		}
+		if len(word) == 1 && w > 0 && strings.IndexByte("VDIWEF", word[0]) >= 0 {
+			return normalizeLevel(word) // Android's "1702  2395 D Tag: …", after the pid and tid
 		}
 		if strings.Trim(word, "0123456789:.,-_/+#|") != "" {
 			return ""

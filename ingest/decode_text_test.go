@@ -105,6 +105,11 @@ func TestTextDecodeLayout(t *testing.T) {
 	f(syslog, `Jan 10 12:00:00 INFO up`, `ts=1704888000000 level="info" body="Jan 10 12:00:00 INFO up"`)
 	f(syslog, `not a time`, `body="not a time"`)
 	f(syslog, `Jan`, `body="Jan"`)
+	// Android's one-letter level after the pid and tid.
+	f(TextConfig{TimestampLayout: "01-02 15:04:05.000"}, `03-17 16:13:38.811  1702  2395 D WindowManager: freeze`,
+		`ts=1679069618811 level="debug" body="03-17 16:13:38.811  1702  2395 D WindowManager: freeze"`)
+	f(TextConfig{TimestampLayout: "01-02 15:04:05.000"}, `03-17 16:13:38.811 I think so`, // no pid before it: a word
+		`ts=1679069618811 body="03-17 16:13:38.811 I think so"`)
 	// With a pattern the layout reads the timestamp group; values it does
 	// not read are tried the built-in ways.
 	clf := TextConfig{
