@@ -127,6 +127,11 @@ func (r *logRow) setKnownField(key string, f field, val string, k valueKind, top
 // reports whether it did.
 func (r *logRow) fillBuiltin(f field, val string, k valueKind) bool {
 	if f == fieldTimestamp || f == fieldTimestampKept {
+		// The keys of particular sources hold other things elsewhere: a
+		// "date" of 20240102 is no epoch time (any is 10 digits since 2001).
+		if f == fieldTimestampKept && len(val) < 10 {
+			return false
+		}
 		if r.ts == 0 {
 			if ms, ok := parseTimestamp(val, k); ok {
 				r.ts = ms
