@@ -100,7 +100,11 @@ func TestReloadBySignalAndAPI(t *testing.T) {
 	write(streamsFile, "streams:\n  - name: default\n")
 	write(filepath.Join(tmplDir, "errors_by_service.yaml"), string(shipped))
 	cfgFile := filepath.Join(dir, "logmart.yaml")
-	write(cfgFile, fmt.Sprintf("ingest:\n  streams_file: %s\ntemplates:\n  dir: %s\n", streamsFile, tmplDir))
+	dashDir := filepath.Join(dir, "dashboards")
+	if err := os.Mkdir(dashDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(cfgFile, fmt.Sprintf("ingest:\n  streams_file: %s\ntemplates:\n  dir: %s\ndashboards:\n  dir: %s\n", streamsFile, tmplDir, dashDir))
 	data := filepath.Join(dir, "data")
 	srv := startServer(t, data, freePort(t), freePort(t), "--config", cfgFile)
 	defer srv.stop()
@@ -133,8 +137,19 @@ func TestReloadBySignalAndAPI(t *testing.T) {
 		}
 		return resp.StatusCode, strings.Join(parts, " ")
 	}
-	if code, got := reload(); code != 200 || got != "streams:ok templates:ok" {
+	// A dashboard added after the start is served once the list reloads.
+	write(filepath.Join(dashDir, "errors.yaml"), "uid: errors\ntitle: Errors\npanels:\n  - title: E\n    template: {id: errors_by_service, version: 1}\n    grid: {x: 0, y: 0, w: 24, h: 8}\n")
+	if code, got := reload(); code != 200 || got != "streams:ok templates:ok dashboards:ok" {
 		t.Fatalf("POST /api/v1/reload: %d %s", code, got)
+	}
+	if resp, err := http.Get("http://" + srv.http + "/api/v1/dashboards"); err != nil {
+		t.Fatal(err)
+	} else {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(raw), `"uid":"errors"`) {
+			t.Fatalf("after the reload the dashboards are %s", raw)
+		}
 	}
 
 	// A broken template and a new rules file, then SIGHUP.
@@ -164,7 +179,7 @@ func TestReloadBySignalAndAPI(t *testing.T) {
 	if !strings.Contains(string(raw), `"name":"web"`) {
 		t.Fatalf("after SIGHUP the rules in force are %s", raw)
 	}
-	if code, got := reload(); code != 400 || got != "streams:ok templates:failed" {
+	if code, got := reload(); code != 400 || got != "streams:ok templates:failed dashboards:ok" {
 		t.Fatalf("POST /api/v1/reload with a broken template: %d %s", code, got)
 	}
 }
