@@ -61,10 +61,7 @@ func Await(ctx context.Context, cl *kgo.Client, topic, run string, since time.Ti
 		srv.DeadLetterTopic = "logs.dead"
 	}
 	adm := kadm.NewClient(cl)
-	for {
-		if committedPast(ctx, adm, srv.Group, topic, spans) {
-			break
-		}
+	for !committedPast(ctx, adm, srv.Group, topic, spans) {
 		select {
 		case <-ctx.Done():
 			return Outcome{}, nil
