@@ -188,6 +188,31 @@ func OwnerFilter(owner string) string {
 // ProcessesTable is the engine's list of running statements.
 const ProcessesTable = "system.processes"
 
+// Mark is the leading comment of a statement run with s: Marker of its
+// owner and its Statement id, or a fresh id when it has none.
+func (s Settings) Mark() string {
+	id := s.Statement
+	if id == "" {
+		id = NewStatementID()
+	}
+	return Marker(s.Owner, id)
+}
+
+// ValidStatementID reports whether id may name a statement: 8 to 64
+// letters, digits or dashes, so that it can sit inside a statement's
+// leading comment and a system.processes filter as it is.
+func ValidStatementID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // NewStatementID returns a fresh id for Marker: 16 random hex digits.
 func NewStatementID() string {
 	var b [8]byte

@@ -76,6 +76,11 @@ type Settings struct {
 	// Owner names who the statement runs for. It travels in the statement's
 	// leading comment (see Marker), never as a setting.
 	Owner string
+	// Statement is the id the caller chose for this run, so that it can
+	// follow the run's progress and cancel it (ValidStatementID says what an
+	// id must be). Empty gets a fresh id. Like Owner it travels only in the
+	// statement's leading comment, and Key leaves it out.
+	Statement string
 }
 
 // IsZero reports whether no setting is set.

@@ -483,8 +483,8 @@ func (e *Engine) exec(c *conn, sql []byte, format string, params map[string]stri
 // store.Marker, so that when ctx ends before the statement does, the
 // control session kills exactly this run; a killed statement's session is
 // broken like any failed one.
-func (e *Engine) statement(ctx context.Context, c *conn, owner string, sql []byte, format string, params map[string]string) (result, error) {
-	marker := store.Marker(owner, store.NewStatementID())
+func (e *Engine) statement(ctx context.Context, c *conn, s store.Settings, sql []byte, format string, params map[string]string) (result, error) {
+	marker := s.Mark()
 	text := make([]byte, 0, len(marker)+len(sql))
 	text = append(append(text, marker...), sql...)
 	finished := make(chan struct{})
@@ -565,7 +565,7 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 		return nil, err
 	}
 	defer e.release(c)
-	r, err := e.statement(ctx, c, q.Settings.Owner, []byte(q.SQL), "JSONCompact", q.Params)
+	r, err := e.statement(ctx, c, q.Settings, []byte(q.SQL), "JSONCompact", q.Params)
 	if err != nil {
 		return nil, err
 	}
@@ -632,7 +632,7 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 		return err
 	}
 	defer e.release(c)
-	r, err := e.statement(ctx, c, q.Settings.Owner, []byte(q.SQL), "TSV", q.Params)
+	r, err := e.statement(ctx, c, q.Settings, []byte(q.SQL), "TSV", q.Params)
 	if err != nil {
 		return err
 	}
@@ -677,7 +677,7 @@ func (e *Engine) Insert(ctx context.Context, table string, b *store.Block, token
 		return err
 	}
 	defer e.release(c)
-	r, err := e.statement(ctx, c, "", sql, "TSV", nil)
+	r, err := e.statement(ctx, c, store.Settings{}, sql, "TSV", nil)
 	if werr := in.close(); err == nil && werr != nil {
 		return fmt.Errorf("cannot stream an insert into %s: %w", table, werr)
 	}

@@ -211,7 +211,7 @@ func (e *Engine) Query(ctx context.Context, q store.Query) (*store.Result, error
 	qctx, cancel := statementContext(ctx, q, tables, progress)
 	defer cancel()
 	start := time.Now()
-	marker := store.Marker(q.Settings.Owner, store.NewStatementID())
+	marker := q.Settings.Mark()
 	rows, err := e.conn.Query(qctx, marker+q.SQL)
 	if err != nil {
 		return nil, store.Unmark(fail(ctx, err), len(marker))
@@ -274,7 +274,7 @@ func (e *Engine) Exec(ctx context.Context, q store.Query) error {
 	}
 	qctx, cancel := statementContext(ctx, q, tables)
 	defer cancel()
-	marker := store.Marker(q.Settings.Owner, store.NewStatementID())
+	marker := q.Settings.Mark()
 	if err := e.conn.Exec(qctx, marker+q.SQL); err != nil {
 		return store.Unmark(fail(ctx, err), len(marker))
 	}
