@@ -1,0 +1,43 @@
+// Package pipeline is logmart's contact-center stream processor: it turns
+// raw interaction and agent events into the facts reports read
+// (interaction_facts, interaction_resource_facts, agent_state_facts,
+// agent_session_facts), in event time, the way Genesys Info Mart's stream
+// processor does.
+//
+// # Inputs
+//
+// Each input topic has a versioned JSON schema, documented with examples
+// in pipeline/schemas: voice-callthread, voice-agentstate, digital-itx,
+// digital-agentstate, voice-outbound and gca-cfg. Every decoder (and every
+// adapter of a public format) produces Events in one vocabulary (Kind), so
+// one state machine per interaction and one per agent serve all sources.
+// A record that cannot be used is a DeadLetter with a reason
+// (ReasonSchema, ReasonUnknownVersion, ...) and an error naming the field;
+// it never stops the pipeline and never affects other records.
+//
+// # State and time
+//
+// An interaction or agent keeps its events in event-time order, and its
+// facts are computed again from them when it changes. Out-of-order events
+// therefore need no special case: the facts are those of the sorted
+// events. Facts wait for Config.AllowedLateness behind the watermark
+// before they are emitted, so events that much out of order land in the
+// first version; a later event recomputes the facts and each row that
+// changed is emitted again with a higher version (a row that no longer
+// exists comes back with deleted = 1). ClickHouse keeps the highest
+// version of each fact id (ReplacingMergeTree).
+//
+// An ended interaction's events are kept for Config.Retention after its
+// end, then dropped; an event for it after that is a dead letter
+// (too_late). States open longer than Config.MaxStateDuration are closed at
+// that length and reopened if their end arrives.
+//
+// Agents and queues are found in the configuration (gca-cfg) by id, login
+// or address. Facts for one not configured yet carry the placeholder key
+// "unknown:<name>"; its configuration arriving recomputes them.
+//
+// # Scenarios
+//
+// testdata/scenarios holds scripts of events in and fact rows out, in the
+// format described in testdata/scenarios/README.md and read by RunScenario.
+package pipeline

@@ -1,0 +1,471 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"errors"
+	"sort"
+)
+
+// Processor is the pipeline's state machines for the partitions one
+// replica owns: it takes records, keeps interactions and agents, and on
+// Flush emits the facts that changed since the last Flush. It is not safe
+// for concurrent use; the runner drives one per consumer.
+//
+// Time is event time only. The caller advances the watermark (the newest
+// event time it may assume complete, minus nothing: lateness is applied
+// here); Process never reads a clock.
+type Processor struct {
+	cfg         Config
+	lateness    int64
+	retention   int64
+	maxDuration int64
+	priority    []string
+
+	dir        *directory
+	ixns       map[string]*interaction
+	agents     map[string]*agent
+	tombstones map[string]int64            // evicted interaction → its end
+	acw        map[string]map[string]int64 // interaction → agent → after-call work
+	refs       map[string]map[string]bool  // directory name → entities using it while unknown
+
+	watermark int64
+	sweptAt   int64
+	seq       uint64
+	dead      []DeadLetter
+	stats     Stats
+	scratch   []Event
+}
+
+// Stats counts what a Processor did since it was made. The runner turns it
+// into metrics; /api/v1/pipeline/status shows it.
+type Stats struct {
+	Records      int64            `json:"records"`
+	Events       int64            `json:"events"`
+	Duplicates   int64            `json:"duplicates"`
+	Late         int64            `json:"late"`
+	Invalid      map[string]int64 `json:"invalid"`
+	Facts        map[string]int64 `json:"facts"`
+	Interactions int              `json:"interactions"`
+	Agents       int              `json:"agents"`
+	Unknown      map[string]int   `json:"unknown"`
+	Watermark    Millis           `json:"watermark"`
+}
+
+// emittedRow is the last version of a fact the Processor emitted.
+type emittedRow struct {
+	version uint64
+	row     any
+	deleted bool
+}
+
+// NewProcessor returns a Processor with no state. cfg is used as given;
+// DefaultConfig is the usual start.
+func NewProcessor(cfg Config) *Processor {
+	p := &Processor{
+		cfg:         cfg,
+		lateness:    cfg.AllowedLateness.Milliseconds(),
+		retention:   cfg.Retention.Milliseconds(),
+		maxDuration: cfg.MaxStateDuration.Milliseconds(),
+		priority:    cfg.StatePriority,
+		dir:         newDirectory(),
+		ixns:        map[string]*interaction{},
+		agents:      map[string]*agent{},
+		tombstones:  map[string]int64{},
+		acw:         map[string]map[string]int64{},
+		refs:        map[string]map[string]bool{},
+		stats:       Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
+	}
+	if len(p.priority) == 0 {
+		p.priority = DefaultConfig().StatePriority
+	}
+	return p
+}
+
+// Process decodes one record and applies its events. A record that cannot
+// be used becomes a dead letter (DeadLetters) and changes nothing else.
+// It returns the newest event time of the record, 0 when it has none.
+func (p *Processor) Process(topic string, partition int32, offset int64, raw []byte) int64 {
+	p.stats.Records++
+	events, err := Decode(topic, raw, p.cfg.MaxRecordBytes, p.scratch[:0])
+	p.scratch = events[:0]
+	if err != nil {
+		p.deadLetter(topic, partition, offset, raw, err)
+		return 0
+	}
+	var newest int64
+	for i := range events {
+		e := events[i]
+		e.Topic, e.Partition, e.Offset = topic, partition, offset
+		p.Apply(e)
+		if e.Time > newest {
+			newest = e.Time
+		}
+	}
+	return newest
+}
+
+// Apply adds one decoded event to the state of its interaction or agent.
+func (p *Processor) Apply(e Event) {
+	p.stats.Events++
+	p.seq++
+	e.seq = p.seq
+	late := e.Time < p.watermark-p.lateness
+	switch {
+	case e.Kind == KindConfig:
+		for _, name := range p.dir.apply(e.Config) {
+			for ent := range p.refs[name] {
+				p.markDirty(ent)
+			}
+			delete(p.refs, name)
+		}
+		return
+	case e.Kind.isAgentKind():
+		k := "a\x00" + e.Tenant + "\x00" + e.Agent
+		a := p.agents[k]
+		if a == nil {
+			a = &agent{tenant: e.Tenant, id: e.Agent, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}, acw: map[string]int64{}}
+			p.agents[k] = a
+		}
+		if _, dup := a.seen[e.ID]; dup {
+			p.stats.Duplicates++
+			return
+		}
+		a.seen[e.ID] = struct{}{}
+		a.events = insertSorted(a.events, e)
+		a.maxTime = max(a.maxTime, e.Time)
+		a.dirty = true
+	default:
+		k := "i\x00" + e.Tenant + "\x00" + e.Interaction
+		if _, gone := p.tombstones[k]; gone {
+			p.deadLetterEvent(&e, invalid(ReasonTooLate, "time", "interaction %q ended more than the %s retention before the watermark; its facts are final", e.Interaction, p.cfg.Retention))
+			return
+		}
+		ix := p.ixns[k]
+		if ix == nil {
+			ix = &interaction{tenant: e.Tenant, id: e.Interaction, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}}
+			p.ixns[k] = ix
+		}
+		if _, dup := ix.seen[e.ID]; dup {
+			p.stats.Duplicates++
+			return
+		}
+		ix.seen[e.ID] = struct{}{}
+		ix.events = insertSorted(ix.events, e)
+		ix.maxTime = max(ix.maxTime, e.Time)
+		ix.dirty = true
+	}
+	if late {
+		p.stats.Late++
+	}
+}
+
+// insertSorted keeps events in (time, arrival) order; events mostly arrive
+// in order, so this is an append.
+func insertSorted(events []Event, e Event) []Event {
+	i := len(events)
+	for i > 0 && events[i-1].Time > e.Time {
+		i--
+	}
+	events = append(events, Event{})
+	copy(events[i+1:], events[i:])
+	events[i] = e
+	return events
+}
+
+func (p *Processor) markDirty(ent string) {
+	if ix := p.ixns[ent]; ix != nil {
+		ix.dirty = true
+	}
+	if a := p.agents[ent]; a != nil {
+		a.dirty = true
+	}
+}
+
+// Advance moves the watermark to w (never back): event time up to w is
+// assumed seen, but for out-of-order events within the allowed lateness.
+func (p *Processor) Advance(w int64) {
+	if w > p.watermark {
+		p.watermark = w
+	}
+}
+
+// Watermark is the newest event time the Processor was advanced to.
+func (p *Processor) Watermark() int64 { return p.watermark }
+
+// Flush computes every changed interaction and agent whose events are all
+// older than the watermark minus the allowed lateness, and returns the
+// facts whose content changed, each with its next version; rows that no
+// longer exist come back deleted. Agents go first, since their after-call
+// work lands on interactions.
+func (p *Processor) Flush() []Fact {
+	ready := p.watermark - p.lateness
+	p.sweep()
+	var out []Fact
+	for _, k := range sortedKeys(p.agents) {
+		a := p.agents[k]
+		if !a.dirty || a.maxTime > ready {
+			continue
+		}
+		a.dirty = false
+		res := computeAgent(a, p.dir, p.priority, p.watermark, p.maxDuration)
+		if len(res.rejected) > 0 {
+			a.events = p.rejectEvents(a.events, res.rejected)
+			a.dirty = true // compute again without them on the next flush
+		}
+		p.track(k, res.unknown)
+		out = p.diff(a.emitted, res.rows, a.id, out)
+		for ixn, ms := range res.acw {
+			if a.acw[ixn] == ms {
+				continue
+			}
+			a.acw[ixn] = ms
+			ik := "i\x00" + a.tenant + "\x00" + ixn
+			if p.acw[ik] == nil {
+				p.acw[ik] = map[string]int64{}
+			}
+			p.acw[ik][a.id] = ms
+			if ix := p.ixns[ik]; ix != nil {
+				ix.dirty = true
+			}
+		}
+	}
+	for _, k := range sortedKeys(p.ixns) {
+		ix := p.ixns[k]
+		if !ix.dirty || ix.maxTime > ready && p.acw[k] == nil {
+			continue
+		}
+		if ix.maxTime > ready {
+			continue
+		}
+		ix.dirty = false
+		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration)
+		if len(res.rejected) > 0 {
+			ix.events = p.rejectEvents(ix.events, res.rejected)
+			ix.dirty = true
+		}
+		ix.end = res.end
+		p.track(k, res.unknown)
+		out = p.diff(ix.emitted, res.rows, ix.id, out)
+		if len(ix.events) == 0 {
+			delete(p.ixns, k)
+		}
+	}
+	for _, f := range out {
+		p.stats.Facts[f.Table]++
+	}
+	return out
+}
+
+// sweepEvery is how often, in event time, Flush looks at every entity for
+// states past MaxStateDuration and interactions past Retention.
+const sweepEvery = 60_000
+
+func (p *Processor) sweep() {
+	if p.watermark-p.sweptAt < sweepEvery {
+		return
+	}
+	p.sweptAt = p.watermark
+	for k, ix := range p.ixns {
+		switch {
+		case ix.end != 0 && p.watermark-ix.end > p.retention:
+			p.tombstones[k] = ix.end
+			delete(p.ixns, k)
+			delete(p.acw, k)
+			p.untrack(k)
+		case ix.end == 0 && p.maxDuration > 0 && len(ix.events) > 0 && p.watermark-ix.events[0].Time > p.maxDuration:
+			ix.dirty = true
+		}
+	}
+	for k, end := range p.tombstones {
+		if p.watermark-end > 2*p.retention {
+			delete(p.tombstones, k)
+		}
+	}
+	for _, a := range p.agents {
+		if len(a.events) > 0 && p.maxDuration > 0 && p.watermark-a.events[len(a.events)-1].Time > p.maxDuration {
+			a.dirty = true
+		}
+	}
+}
+
+// track records which unknown directory names an entity's facts used, so
+// the configuration that names them recomputes the entity.
+func (p *Processor) track(ent string, unknown []string) {
+	p.untrack(ent)
+	for _, name := range unknown {
+		if p.refs[name] == nil {
+			p.refs[name] = map[string]bool{}
+		}
+		p.refs[name][ent] = true
+	}
+}
+
+func (p *Processor) untrack(ent string) {
+	for name, ents := range p.refs {
+		if ents[ent] {
+			delete(ents, ent)
+			if len(ents) == 0 {
+				delete(p.refs, name)
+			}
+		}
+	}
+}
+
+// UnknownObjects counts, by configuration kind, the agents and queues that
+// facts now carry placeholder keys for.
+func (p *Processor) UnknownObjects() map[string]int {
+	out := map[string]int{}
+	for name := range p.refs {
+		var kind string
+		if _, rest, ok := cut0(name); ok {
+			kind, _, _ = cut0(rest)
+		}
+		out[kind]++
+	}
+	return out
+}
+
+func cut0(s string) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+func (p *Processor) rejectEvents(events []Event, rejected []rejection) []Event {
+	drop := make(map[int]bool, len(rejected))
+	for _, r := range rejected {
+		drop[r.index] = true
+		p.deadLetterEvent(&events[r.index], r.err)
+	}
+	kept := events[:0]
+	for i, e := range events {
+		if !drop[i] {
+			kept = append(kept, e)
+		}
+	}
+	return kept
+}
+
+// diff compares freshly computed rows with what was emitted for an entity
+// and returns the changes as facts with their next version.
+func (p *Processor) diff(emitted map[string]emittedRow, rows []any, key string, out []Fact) []Fact {
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		table, id := rowIdentity(r)
+		seen[id] = true
+		prev, ok := emitted[id]
+		if ok && !prev.deleted && prev.row == r {
+			continue
+		}
+		v := prev.version + 1
+		emitted[id] = emittedRow{version: v, row: r}
+		out = append(out, Fact{Table: table, Key: key, ID: id, Version: v, Row: setVersion(r, v, false)})
+	}
+	for _, id := range sortedKeys(emitted) {
+		prev := emitted[id]
+		if seen[id] || prev.deleted {
+			continue
+		}
+		v := prev.version + 1
+		emitted[id] = emittedRow{version: v, row: prev.row, deleted: true}
+		table, _ := rowIdentity(prev.row)
+		out = append(out, Fact{Table: table, Key: key, ID: id, Version: v, Row: setVersion(prev.row, v, true)})
+	}
+	return out
+}
+
+func rowIdentity(r any) (table, id string) {
+	switch r := r.(type) {
+	case InteractionFact:
+		return TableInteractions, r.ID
+	case ResourceFact:
+		return TableResources, r.ID
+	case AgentStateFact:
+		return TableAgentStates, r.ID
+	case SessionFact:
+		return TableSessions, r.ID
+	}
+	panic("pipeline: unknown fact row type")
+}
+
+func setVersion(r any, v uint64, deleted bool) any {
+	var d uint8
+	if deleted {
+		d = 1
+	}
+	switch r := r.(type) {
+	case InteractionFact:
+		r.Version, r.Deleted = v, d
+		return r
+	case ResourceFact:
+		r.Version, r.Deleted = v, d
+		return r
+	case AgentStateFact:
+		r.Version, r.Deleted = v, d
+		return r
+	case SessionFact:
+		r.Version, r.Deleted = v, d
+		return r
+	}
+	panic("pipeline: unknown fact row type")
+}
+
+func (p *Processor) deadLetter(topic string, partition int32, offset int64, raw []byte, err error) {
+	reason := ReasonSchema
+	var ie *InvalidError
+	if errors.As(err, &ie) {
+		reason = ie.Reason
+	}
+	p.stats.Invalid[reason]++
+	d := DeadLetter{Topic: topic, Partition: partition, Offset: offset, Reason: reason, Error: err.Error()}
+	if len(raw) > maxDeadLetterRaw {
+		raw, d.Truncated = raw[:maxDeadLetterRaw], true
+	}
+	d.Raw = append([]byte(nil), raw...)
+	p.dead = append(p.dead, d)
+}
+
+// deadLetterEvent sets aside an event the state machines refused. Its raw
+// record is no longer at hand, so the dead letter carries the decoded event
+// and the record's topic, partition and offset to find the original.
+func (p *Processor) deadLetterEvent(e *Event, err error) {
+	raw, _ := json.Marshal(struct {
+		Event       string `json:"event"`
+		Time        Millis `json:"time"`
+		Tenant      string `json:"tenant"`
+		Interaction string `json:"interaction,omitempty"`
+		Agent       string `json:"agent,omitempty"`
+		Party       string `json:"party,omitempty"`
+		DN          string `json:"dn,omitempty"`
+	}{e.Kind.String(), Millis(e.Time), e.Tenant, e.Interaction, e.Agent, e.Party.ID, e.DN})
+	p.deadLetter(e.Topic, e.Partition, e.Offset, raw, err)
+}
+
+// DeadLetters returns the records set aside since the last call and
+// forgets them.
+func (p *Processor) DeadLetters() []DeadLetter {
+	d := p.dead
+	p.dead = nil
+	return d
+}
+
+// Stats returns the counters and current sizes.
+func (p *Processor) Stats() Stats {
+	s := p.stats
+	s.Interactions, s.Agents = len(p.ixns), len(p.agents)
+	s.Unknown = p.UnknownObjects()
+	s.Watermark = Millis(p.watermark)
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
