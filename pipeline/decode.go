@@ -103,6 +103,9 @@ func unmarshalStrict(raw []byte, v any) error {
 func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return invalid(ReasonBadJSON, "", "the record must be a JSON object, not a JSON %s", te.Value)
+		}
 		return invalid(ReasonSchema, te.Field, "must be %s, not a JSON %s", jsonKind(te.Type.Kind().String()), te.Value)
 	}
 	var se *json.SyntaxError

@@ -137,11 +137,11 @@ func computeInteraction(ix *interaction, dir *directory, acw map[string]int64, w
 func (m Millis) int() int64 { return int64(m) }
 
 func (c *ixnComputer) reject(i int, format string, args ...any) {
-	c.out.rejected = append(c.out.rejected, rejection{index: i, err: invalid(ReasonImpossibleSequence, "event", format, args...)})
+	c.out.rejected = append(c.out.rejected, rejection{index: i, err: invalid(ReasonImpossibleSequence, "", format, args...)})
 }
 
 func sequenceError(format string, args ...any) error {
-	return invalid(ReasonImpossibleSequence, "event", format, args...)
+	return invalid(ReasonImpossibleSequence, "", format, args...)
 }
 
 // active returns the party's visit that has not ended, if any.

@@ -431,6 +431,7 @@ func (s *scenario) formatRow(r map[string]any) string {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
+		v = truncate(v, 160)
 		if strings.ContainsAny(v, " \"=") {
 			v = strconv.Quote(v)
 		}
