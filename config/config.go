@@ -31,7 +31,7 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	// Data is the folder the embedded parts persist to (ClickHouse data,
-	// Kafka log). Default ./data; --data overrides it.
+	// Kafka log, the folder archive). Default ./data; --data overrides it.
 	Data   string        `yaml:"data"`
 	Log    LogConfig     `yaml:"log"`
 	Server server.Config `yaml:"server"`
@@ -77,6 +77,7 @@ const DefaultStreamsFile = "configs/streams.yaml"
 func Default() Config {
 	ing := ingest.Default()
 	ing.StreamsFile = DefaultStreamsFile
+	ing.Archive.Enabled = true // into <data>/archive (Resolve)
 	return Config{
 		Data:   "./data",
 		Log:    LogConfig{Level: "info", Format: "text"},
@@ -272,6 +273,9 @@ func (c *Config) Resolve() {
 	}
 	if c.Kafka.DataDir == "" {
 		c.Kafka.DataDir = filepath.Join(c.Data, "kafka")
+	}
+	if c.Ingest.Archive.Enabled && c.Ingest.Archive.URL == "" {
+		c.Ingest.Archive.URL = filepath.Join(c.Data, "archive")
 	}
 }
 

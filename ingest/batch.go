@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/store"
 )
 
@@ -80,6 +81,14 @@ type partBatch struct {
 	// refused is set when ClickHouse refused the batch's rows and its
 	// records became dead letters (setAside): only those are written.
 	refused bool
+	// arch gathers the batch's records for the archive (nil: the archive is
+	// off, or the batch is a part of another that archives them, split).
+	// recStream and recTime are where the record being added is archived:
+	// its stream and own time once decoding knows them, else its topic's
+	// stream and its Kafka time.
+	arch      *archive.Batch
+	recStream string
+	recTime   int64
 
 	routes   *Router
 	decs     map[string]decoder // by format
@@ -122,11 +131,15 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 	b.n++
 	b.bytes += len(r.Value)
 	nowMs := now.UnixMilli()
+	b.recStream, b.recTime = b.t.Stream, r.Timestamp.UnixMilli()
 	reason, err := b.decode(r, nowMs)
 	if err != nil {
 		invalidTotal.WithLabelValues(r.Topic, reason).Inc()
 		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
 		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
+	}
+	if b.arch != nil {
+		b.arch.Add(b.recStream, b.recTime, r, nowMs)
 	}
 }
 
@@ -170,6 +183,10 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 			return ReasonMalformed, err
 		}
 		k := b.keep(r, b.routes.Named(b.t.Stream))
+		b.recStream = k.stream
+		if len(b.samples) > 0 {
+			b.recTime = b.samples[0].ts
+		}
 		for _, s := range b.samples {
 			if err := k.check(s.ts, nowMs); err != nil {
 				return ReasonOlderThanRetention, err
@@ -192,6 +209,9 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		stream = header(r, HeaderStream)
 		if stream != "" && !streamNameRe.MatchString(stream) {
 			return ReasonMalformed, fmt.Errorf("header %s %q is not a stream name", HeaderStream, stream)
+		}
+		if stream != "" {
+			b.recStream = stream
 		}
 	}
 	if !named && b.routes.formats {
@@ -241,6 +261,7 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		rule = &StreamRule{Name: stream, RetentionDays: rule.RetentionDays, Backfill: rule.Backfill}
 	}
 	k := b.keep(r, rule)
+	b.recStream, b.recTime = k.stream, b.row.ts
 	if err := k.check(b.row.ts, nowMs); err != nil {
 		return ReasonOlderThanRetention, err
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/logmart/logmart/ingest/archive"
 )
 
 // Config configures consumption from Kafka into ClickHouse.
@@ -38,6 +40,11 @@ type Config struct {
 	// insert keeps a core busy, and more of them than cores only contend for
 	// caches and memory. Default 0: the number of cores Go may use.
 	MaxConcurrentInserts int `yaml:"max_concurrent_inserts"`
+	// Archive keeps every raw record, dead letters included, as zstd
+	// NDJSON in a folder or an S3 bucket (package ingest/archive). A batch
+	// is committed only once its archive objects are uploaded. Default
+	// off here; logmart's configuration turns it on into <data>/archive.
+	Archive archive.Config `yaml:"archive"`
 }
 
 // TopicConfig is one consumed topic.
@@ -95,6 +102,7 @@ func Default() Config {
 		Batch:           BatchConfig{Rows: 100_000, Bytes: 32 << 20, Interval: time.Second, Idle: 100 * time.Millisecond},
 		MaxRecordBytes:  1 << 20,
 		DeadLetterTopic: "logs.dead",
+		Archive:         archive.Default(),
 	}
 }
 
@@ -149,5 +157,5 @@ func (c Config) Validate() error {
 	if c.MaxConcurrentInserts < 0 || c.MaxConcurrentInserts > 1024 {
 		return fmt.Errorf("ingest.max_concurrent_inserts must be between 0 (one per core) and 1024, got %d", c.MaxConcurrentInserts)
 	}
-	return nil
+	return c.Archive.Validate()
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/ingest/archive"
 )
 
 // Cutting: fetched records go into their partition's open batch, and a
@@ -99,6 +101,9 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 			if b == nil {
 				b = newPartBatch(g.topics[p.Topic], p.Partition, g.cfg.MaxRecordBytes, routes)
 				b.forced = intentFor(&w.intents, r.Offset)
+				if g.arch != nil {
+					b.arch = &archive.Batch{}
+				}
 			}
 			b.add(r, now)
 			if reason := g.full(b, r.Offset); reason != "" {

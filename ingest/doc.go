@@ -16,7 +16,8 @@
 // partitions), an interval after its first record, once its partition has
 // gone quiet, or exactly where an earlier consumer cut it (cut.go). Its offset range is then recorded in the
 // partition's Kafka commit metadata (ledger.go), and the partition's writer
-// inserts it through the Inserter with a deduplication token built from that
+// uploads the batch's raw records to the archive, when it is on
+// (archiving.go, package ingest/archive), then inserts it through the Inserter with a deduplication token built from that
 // range, retrying until the insert succeeds, and copies its dead letters to
 // the dead-letter topic (writer.go); a batch ClickHouse refuses for what it
 // holds is read again from Kafka and written as dead letters instead

@@ -12,6 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/store"
 )
 
@@ -33,6 +34,7 @@ type Ingester struct {
 	kopts  []kgo.Opt // the broker connection, for reading a refused batch again (setAside)
 	topics map[string]TopicConfig
 	routes *Routes
+	arch   archive.Target // nil: the archive is off (Config.Archive)
 
 	wctx      context.Context // writers' context: outlives Run's to finish writes at stop
 	stopping  chan struct{}   // closed when Run's context ends: failing writes stop retrying
@@ -91,6 +93,12 @@ func New(cfg Config, st Store, kopts []kgo.Opt, routes *Routes, log *slog.Logger
 		slots = runtime.GOMAXPROCS(0)
 	}
 	g.inserts = make(chan struct{}, slots)
+	if cfg.Archive.Enabled {
+		var err error
+		if g.arch, err = archive.Open(context.Background(), cfg.Archive); err != nil {
+			return nil, err
+		}
+	}
 	names := make([]string, 0, len(cfg.Topics))
 	for _, t := range cfg.Topics {
 		if t.Stream == "" {

@@ -110,8 +110,9 @@ func (g *Ingester) writerFor(k tp) *partWriter {
 	return w
 }
 
-// writeOne writes a batch whose range is recorded, copies its dead letters
-// to the topic and commits, and reports whether it did. Failed steps are
+// writeOne writes a batch whose range is recorded, archives its records
+// first (archiving.go), copies its dead letters to the topic and commits,
+// and reports whether it did. Failed steps are
 // retried until they succeed, the Ingester stops or the writers' context
 // ends; a batch ClickHouse keeps refusing for what it holds is written as
 // dead letters instead (refused.go). Nothing is dropped and nothing is
@@ -120,6 +121,9 @@ func (g *Ingester) writerFor(k tp) *partWriter {
 func (g *Ingester) writeOne(b *partBatch) bool {
 	ctx := g.wctx
 	h := g.healthOf(tp{b.topic, b.partition})
+	if g.archive(ctx, b, h) != nil {
+		return false
+	}
 	refusals := 0
 	err := g.retry(ctx, "write a batch", h, func() error {
 		select {
