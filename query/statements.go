@@ -35,7 +35,8 @@ type Statements struct{ st store.Store }
 // NewStatements returns Statements on st.
 func NewStatements(st store.Store) *Statements { return &Statements{st: st} }
 
-func checkStatementID(id string) error {
+// CheckStatementID refuses an id store.ValidStatementID refuses, naming it.
+func CheckStatementID(id string) error {
 	if !store.ValidStatementID(id) {
 		if len(id) > 64 {
 			return fault.New(fault.BadInput, "statement id is %d bytes; it must be 8 to 64 letters, digits or dashes", len(id))
@@ -47,7 +48,7 @@ func checkStatementID(id string) error {
 
 // Progress reads owner's statement id from the engine's process list.
 func (s *Statements) Progress(ctx context.Context, owner, id string) (Progress, error) {
-	if err := checkStatementID(id); err != nil {
+	if err := CheckStatementID(id); err != nil {
 		return Progress{}, err
 	}
 	res, err := s.st.Query(ctx, store.Query{

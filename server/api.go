@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,11 +15,6 @@ import (
 // SQLRunner runs operators' read-only SQL.
 type SQLRunner interface {
 	SQL(ctx context.Context, who query.Caller, sql string, s store.Settings) (*store.Result, error)
-}
-
-// LogSearcher answers the Logs page.
-type LogSearcher interface {
-	SearchLogs(ctx context.Context, who query.Caller, q query.LogSearch, s store.Settings) (*store.Result, error)
 }
 
 // StreamRules are the ingest routing rules in force (ingest.Routes); the
@@ -72,7 +65,7 @@ func (s *Server) sql(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	p, lim := s.settings(c)
+	p, _ := s.settings(c)
 	if len(p.Scopes) > 0 {
 		// additional_table_filters narrow reads of named tables; table
 		// functions (merge, remote, cluster) name no table and would read
@@ -80,27 +73,15 @@ func (s *Server) sql(c echo.Context) error {
 		// statements read named tables only.
 		return fault.New(fault.Forbidden, "token %q is scoped to part of the data; ad-hoc SQL is not available to scoped tokens: use templates or the log search", p.Name)
 	}
-	res, err := s.deps.SQL.SQL(c.Request().Context(), s.caller(c), req.SQL, p.Settings(lim))
+	st, err := s.runSettings(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toJSON(res))
-}
-
-func (s *Server) searchLogs(c echo.Context) error {
-	q := query.LogSearch{Text: c.QueryParam("q"), Service: c.QueryParam("service"), Level: c.QueryParam("level"), Stream: c.QueryParam("stream"), Limit: 100}
-	var err error
-	if q.From, q.To, err = query.LogRange.Resolve(c.QueryParam("from"), c.QueryParam("to"), time.Now()); err != nil {
+	res, err := s.deps.SQL.SQL(c.Request().Context(), s.caller(c), req.SQL, st)
+	if err != nil {
 		return err
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		if q.Limit, err = strconv.Atoi(v); err != nil {
-			return fault.New(fault.BadInput, "limit %q is not a whole number", v)
-		}
-	}
-	p, lim := s.settings(c)
-	res, err := s.deps.Logs.SearchLogs(c.Request().Context(), s.caller(c), q, p.Settings(lim))
-	if err != nil {
+	if done, err := exportResult(c, "sql", res); done {
 		return err
 	}
 	return c.JSON(http.StatusOK, toJSON(res))

@@ -99,8 +99,11 @@ type linkRunJSON struct {
 }
 
 func (s *Server) runLink(c echo.Context) error {
-	p, lim := s.settings(c)
-	l, res, err := s.deps.Links.Run(c.Request().Context(), s.caller(c), c.Param("id"), p.Settings(lim))
+	st, err := s.runSettings(c)
+	if err != nil {
+		return err
+	}
+	l, res, err := s.deps.Links.Run(c.Request().Context(), s.caller(c), c.Param("id"), st)
 	if err != nil {
 		return err
 	}
@@ -108,6 +111,9 @@ func (s *Server) runLink(c echo.Context) error {
 	r := res.Result
 	if r == nil {
 		r = &store.Result{}
+	}
+	if done, err := exportResult(c, "link-"+l.ID, r); done {
+		return err
 	}
 	out.resultJSON = toJSON(r)
 	if out.Columns == nil {

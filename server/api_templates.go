@@ -101,11 +101,17 @@ func (s *Server) runTemplate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, lim := s.settings(c)
+	st, err := s.runSettings(c)
+	if err != nil {
+		return err
+	}
 	run, err := s.deps.Templates.Run(c.Request().Context(), s.caller(c), query.TemplateRequest{
 		Template: req.Template, Version: req.Version, Params: params, From: from, To: to,
-	}, p.Settings(lim))
+	}, st)
 	if err != nil {
+		return err
+	}
+	if done, err := exportResult(c, run.Template, run.Result); done {
 		return err
 	}
 	out := templateRunJSON{resultJSON: toJSON(run.Result), SQL: run.SQL, Visualization: run.Visualization, Chart: run.Chart,

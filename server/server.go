@@ -54,6 +54,9 @@ type Deps struct {
 	Templates TemplateRunner
 	// Dashboards serves /api/v1/dashboards.
 	Dashboards DashboardStore
+	// Statements serves /api/v1/statements: progress and cancel of the
+	// caller's running statements.
+	Statements StatementControl
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -120,9 +123,7 @@ func (s *Server) routes() {
 	if s.deps.SQL != nil {
 		api.POST("/sql", s.sql, requireRole(RoleEditor))
 	}
-	if s.deps.Logs != nil {
-		api.GET("/logs", s.searchLogs, requireRole(RoleViewer))
-	}
+	s.logRoutes(api)
 	if s.deps.Overview != nil {
 		api.GET("/overview", s.overview, requireRole(RoleViewer))
 	}
@@ -137,6 +138,7 @@ func (s *Server) routes() {
 	if s.deps.UI != nil {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
 	}
+	s.statementRoutes(api)
 }
 
 // Handler is the server's http.Handler, for tests and embedding.

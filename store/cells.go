@@ -77,3 +77,15 @@ func CellUnixMilli(v any) time.Time {
 func CellUnix(v any) time.Time {
 	return time.Unix(CellInt64(v), 0).UTC()
 }
+
+// CellTime reads a DateTime or DateTime64 cell as the engine writes it
+// (zone-less text in the session's zone, which logmart runs in UTC); a
+// NULL or unreadable cell reads the zero time.
+func CellTime(v any) time.Time {
+	s, _ := v.(string)
+	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", s, time.UTC)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

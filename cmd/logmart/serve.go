@@ -171,6 +171,7 @@ func runServe(args []string) error {
 		Templates:  templates,
 		Dashboards: dash,
 		Links:      links,
+		Statements: query.NewStatements(st),
 	}, log)
 
 	if !ui.ChartsAvailable() {
