@@ -37,12 +37,14 @@ type decodeFunc func(raw []byte, dst []Event) ([]Event, error)
 // decoders maps each input topic to its schema. A topic missing here is
 // not an input of the pipeline.
 var decoders = map[string]decodeFunc{
-	TopicVoiceCallthread:   decodeVoiceCallthread,
-	TopicVoiceAgentState:   decodeVoiceAgentState,
-	TopicDigitalITX:        decodeDigitalITX,
-	TopicDigitalAgentState: decodeDigitalAgentState,
-	TopicVoiceOutbound:     decodeVoiceOutbound,
-	TopicConfig:            decodeConfig,
+	TopicVoiceCallthread:    decodeVoiceCallthread,
+	TopicVoiceAgentState:    decodeVoiceAgentState,
+	TopicDigitalITX:         decodeDigitalITX,
+	TopicDigitalAgentState:  decodeDigitalAgentState,
+	TopicVoiceOutbound:      decodeVoiceOutbound,
+	TopicConfig:             decodeConfig,
+	TopicConnectAgentEvents: decodeConnectAgentEvent,
+	TopicConnectContacts:    decodeConnectContactEvent,
 }
 
 // InputTopics lists every topic the pipeline reads, for the runner's
@@ -50,7 +52,7 @@ var decoders = map[string]decodeFunc{
 func InputTopics() []string {
 	return []string{
 		TopicVoiceCallthread, TopicVoiceAgentState, TopicDigitalITX, TopicDigitalAgentState,
-		TopicVoiceOutbound, TopicConfig,
+		TopicVoiceOutbound, TopicConfig, TopicConnectAgentEvents, TopicConnectContacts,
 	}
 }
 

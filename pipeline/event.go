@@ -19,6 +19,7 @@ const (
 	KindReleased
 	KindEnded
 	KindDisposition
+	KindWrapup
 
 	KindLogin
 	KindLogout
@@ -35,8 +36,8 @@ var kindNames = [...]string{
 	KindEstablished: "established", KindHeld: "held", KindRetrieved: "retrieved",
 	KindTransferred: "transferred", KindConferenced: "conferenced",
 	KindRedirected: "redirected", KindReleased: "released", KindEnded: "ended",
-	KindDisposition: "disposition",
-	KindLogin:       "login", KindLogout: "logout", KindReady: "ready",
+	KindDisposition: "disposition", KindWrapup: "wrapup",
+	KindLogin: "login", KindLogout: "logout", KindReady: "ready",
 	KindNotReady: "not_ready", KindBusy: "busy", KindACW: "acw",
 	KindConfig: "config",
 }
@@ -93,6 +94,10 @@ type Event struct {
 	By          string // who ended the interaction: customer, agent, system
 	Campaign    string
 	Disposition string
+	// WrapupEnd ends a KindWrapup: after-call work reported with the
+	// interaction (Genesys Cloud's wrapup segment) rather than as an agent
+	// state.
+	WrapupEnd int64
 
 	// Agent fields.
 	Agent  string

@@ -52,6 +52,7 @@ type visit struct {
 	end                 int64
 	ringMs, queueMs     int64
 	talkMs, holdMs      int64
+	wrapupMs            int64
 	result, reason      string
 	everConnected       bool
 }
@@ -195,7 +196,7 @@ func roleFor(p Party) string {
 }
 
 func (c *ixnComputer) apply(e *Event) error {
-	if c.ended && e.Kind != KindCreated && e.Kind != KindDisposition {
+	if c.ended && e.Kind != KindCreated && e.Kind != KindDisposition && e.Kind != KindWrapup {
 		if e.Kind == KindReleased || e.Kind == KindEnded {
 			return nil // the other side of a release already seen
 		}
@@ -215,6 +216,12 @@ func (c *ixnComputer) apply(e *Event) error {
 		}
 	case KindDisposition:
 		c.fact.Disposition = e.Disposition
+	case KindWrapup:
+		v := c.lastVisit(e.Party)
+		if v == nil || !v.everConnected {
+			return sequenceError("wrapup by %s, who never connected", e.Party.ID)
+		}
+		v.wrapupMs += e.WrapupEnd - e.Time
 	case KindQueued:
 		if v := c.active(e.Party); v != nil {
 			return nil
@@ -452,8 +459,9 @@ func (c *ixnComputer) emit() {
 		switch v.party.Type {
 		case PartyAgent:
 			r.ResourceKey, r.ResourceName = c.resolve(CfgAgent, v.party.ID)
+			r.ACWMs = v.wrapupMs
 			if lastAgent[v.party.ID] == v {
-				r.ACWMs = c.acw[v.party.ID]
+				r.ACWMs = max(r.ACWMs, c.acw[v.party.ID])
 			}
 		case PartyQueue:
 			r.ResourceKey, r.ResourceName = c.resolve(CfgQueue, v.party.ID)
