@@ -45,6 +45,7 @@ var decoders = map[string]decodeFunc{
 	TopicConfig:             decodeConfig,
 	TopicConnectAgentEvents: decodeConnectAgentEvent,
 	TopicConnectContacts:    decodeConnectContactEvent,
+	TopicGenesysCloud:       decodeGenesysCloud,
 }
 
 // InputTopics lists every topic the pipeline reads, for the runner's
@@ -52,7 +53,7 @@ var decoders = map[string]decodeFunc{
 func InputTopics() []string {
 	return []string{
 		TopicVoiceCallthread, TopicVoiceAgentState, TopicDigitalITX, TopicDigitalAgentState,
-		TopicVoiceOutbound, TopicConfig, TopicConnectAgentEvents, TopicConnectContacts,
+		TopicVoiceOutbound, TopicConfig, TopicConnectAgentEvents, TopicConnectContacts, TopicGenesysCloud,
 	}
 }
 

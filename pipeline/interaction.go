@@ -346,7 +346,9 @@ func (c *ixnComputer) apply(e *Event) error {
 			result = ResultRedirected
 		}
 		c.close(v, t, result, "")
-		if !c.anyActive() && !c.pendingTransfer {
+		// An agent hanging up the last leg ends the call; an IVR or queue
+		// letting go of it passes it on.
+		if e.Party.Type == PartyAgent && !c.anyActive() && !c.pendingTransfer {
 			c.finish(t, "agent")
 		}
 	case KindEnded:
