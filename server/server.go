@@ -57,6 +57,9 @@ type Deps struct {
 	// Statements serves /api/v1/statements: progress and cancel of the
 	// caller's running statements.
 	Statements StatementControl
+	// Archive serves /api/v1/archive/days: what the raw-record archive
+	// holds.
+	Archive ArchiveCatalog
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -134,6 +137,7 @@ func (s *Server) routes() {
 	s.templateRoutes(api)
 	s.dashboardRoutes(api)
 	s.reloadRoutes(api)
+	s.archiveRoutes(api)
 	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
