@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/logmart/logmart/fault"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store"
 )
@@ -22,6 +23,10 @@ type LinkService interface {
 	Run(ctx context.Context, who query.Caller, id string, s store.Settings) (*query.Link, *query.TemplateResult, error)
 	// Hot says how much of the link's range the hot store still holds.
 	Hot(l *query.Link) query.HotStatus
+	// List is the links creator made, newest first; "" lists everyone's.
+	List(ctx context.Context, creator string) ([]query.LinkSummary, error)
+	// Delete removes a link; only its creator or an admin may.
+	Delete(ctx context.Context, who query.Caller, id string, admin bool) error
 }
 
 func (s *Server) linkRoutes(api *echo.Group) {
@@ -31,6 +36,36 @@ func (s *Server) linkRoutes(api *echo.Group) {
 	api.POST("/links", s.createLink, requireRole(RoleViewer))
 	api.GET("/links/:id", s.getLink, requireRole(RoleViewer))
 	api.POST("/links/:id/run", s.runLink, requireRole(RoleViewer))
+	api.GET("/links", s.listLinks, requireRole(RoleViewer))
+	api.DELETE("/links/:id", s.deleteLink, requireRole(RoleViewer))
+}
+
+// listLinks lists the caller's links; an admin asking all=true gets
+// everyone's.
+func (s *Server) listLinks(c echo.Context) error {
+	p, _ := PrincipalFrom(c.Request().Context())
+	creator := p.Name
+	if all := c.QueryParam("all"); all == "true" {
+		if p.Role != RoleAdmin {
+			return fault.New(fault.Forbidden, "all=true lists everyone's links and needs the admin role; you are %s", p.Role)
+		}
+		creator = ""
+	} else if all != "" && all != "false" {
+		return fault.New(fault.BadInput, "all %q must be true or false", all)
+	}
+	l, err := s.deps.Links.List(c.Request().Context(), creator)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"links": l})
+}
+
+func (s *Server) deleteLink(c echo.Context) error {
+	p, _ := PrincipalFrom(c.Request().Context())
+	if err := s.deps.Links.Delete(c.Request().Context(), s.caller(c), c.Param("id"), p.Role == RoleAdmin); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // linkJSON is the wire shape of a link: the pinned request, where it lives,

@@ -60,6 +60,8 @@ type Deps struct {
 	// Archive serves /api/v1/archive/days: what the raw-record archive
 	// holds.
 	Archive ArchiveCatalog
+	// Searches serves /api/v1/searches (saved searches).
+	Searches SearchStore
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -143,6 +145,7 @@ func (s *Server) routes() {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
 	}
 	s.statementRoutes(api)
+	s.searchRoutes(api)
 }
 
 // Handler is the server's http.Handler, for tests and embedding.

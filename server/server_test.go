@@ -46,7 +46,7 @@ func newTestServer(t *testing.T, tokens bool, checks ...Check) *httptest.Server 
 		t.Fatal(err)
 	}
 	runner := query.NewRunner(testStore, nil)
-	s := New(cfg, Deps{Checks: checks, SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Statements: query.NewStatements(testStore)}, nil)
+	s := New(cfg, Deps{Checks: checks, SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore)}, nil)
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts

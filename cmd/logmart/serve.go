@@ -19,7 +19,6 @@ import (
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
-	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/query"
@@ -173,7 +172,7 @@ func runServe(args []string) error {
 		Dashboards: dash,
 		Links:      links,
 		Statements: query.NewStatements(st),
-		Archive:    archive.NewCatalog(reads),
+		Searches:   query.NewSearches(st),
 	}, log)
 
 	if !ui.ChartsAvailable() {

@@ -1,3 +1,0 @@
-package apiclient
-
-func init() { endpoints["ArchiveDays"] = archiveDaysEndpoint }
