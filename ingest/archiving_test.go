@@ -125,7 +125,7 @@ func TestArchiveEveryRecordToFolder(t *testing.T) {
 	if l := got[fmt.Sprintf("%d/%d", bad.Partition, bad.Offset)]; !l.RawBase64 || !l.KafkaTime.Equal(l.Time) {
 		t.Errorf("the record that is not UTF-8: raw_base64 %v, time %s, Kafka time %s", l.RawBase64, l.Time, l.KafkaTime)
 	}
-	days, err := archive.Days(context.Background(), st, archive.DayFilter{Stream: "default"})
+	days, err := archive.NewCatalog(st).Days(context.Background(), archive.DayFilter{Stream: "default"}, store.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/query"
 )
 
@@ -30,7 +31,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	runner := query.NewRunner(testStore, nil)
 	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Streams: routes,
 		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil),
-		Reload: reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore)}, nil)
+		Reload: reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore),
+		Archive: archive.NewCatalog(testStore)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

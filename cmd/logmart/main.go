@@ -34,6 +34,7 @@ var commands = []command{
 	{"templates", "lint query templates (templates lint) as the server checks them at start", runTemplates},
 	{"dashboards", "lint dashboards (dashboards lint) against the templates and the engine", runDashboards},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
+	{"archive", "list the raw-record archive (archive ls)", runArchive},
 	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},
 }

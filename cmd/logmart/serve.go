@@ -19,6 +19,7 @@ import (
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/internal/demo"
 	"github.com/logmart/logmart/query"
@@ -173,6 +174,7 @@ func runServe(args []string) error {
 		Links:      links,
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),
+		Archive:    archive.NewCatalog(reads),
 	}, log)
 
 	if !ui.ChartsAvailable() {

@@ -1,0 +1,3 @@
+package apiclient
+
+func init() { endpoints["ArchiveDays"] = archiveDaysEndpoint }
