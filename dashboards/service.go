@@ -336,3 +336,13 @@ FROM dashboards`
 	}
 	return out, nil
 }
+
+// CurrentHash is the hash the instance serves for uid: the dashboard
+// kind's CurrentHash for the PromotionLog.
+func (s *Service) CurrentHash(ctx context.Context, uid string) (string, error) {
+	e, err := s.Get(ctx, uid)
+	if err != nil {
+		return "", err
+	}
+	return e.Hash, nil
+}

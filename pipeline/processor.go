@@ -49,11 +49,7 @@ type Stats struct {
 	Agents       int              `json:"agents"`
 	Unknown      map[string]int   `json:"unknown"`
 	Watermark    Millis           `json:"watermark"`
-	// MaxEventTime is the newest event time seen.
-	MaxEventTime Millis `json:"max_event_time"`
 }
-
-func (s Stats) maxSeen() int64 { return int64(s.MaxEventTime) }
 
 // emittedRow is the last version of a fact the Processor emitted.
 type emittedRow struct {
@@ -111,9 +107,6 @@ func (p *Processor) Process(topic string, partition int32, offset int64, raw []b
 // Apply adds one decoded event to the state of its interaction or agent.
 func (p *Processor) Apply(e Event) {
 	p.stats.Events++
-	if e.Time > int64(p.stats.MaxEventTime) {
-		p.stats.MaxEventTime = Millis(e.Time)
-	}
 	p.seq++
 	e.seq = p.seq
 	late := e.Time < p.watermark-p.lateness

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ func (s *Server) dashboardRoutes(api *echo.Group) {
 	if s.deps.Reload != nil {
 		api.POST("/dashboards/reload", s.reloadDashboards, requireRole(RoleAdmin))
 	}
+	s.promotionRoutes(api)
 }
 
 // dashboardSummaryJSON is one dashboard in GET /api/v1/dashboards.
@@ -115,6 +117,12 @@ func wantsYAML(accept string) bool {
 	return false
 }
 
+// isYAMLType: a Content-Type of YAML.
+func isYAMLType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/yaml" || mt == "application/x-yaml" || mt == "text/yaml")
+}
+
 // ifMatch is the If-Match header's hash, without quotes or W/.
 func ifMatch(c echo.Context) string {
 	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
@@ -140,10 +148,14 @@ func (s *Server) putDashboard(c echo.Context) error {
 		return fault.New(fault.BadInput, "cannot read the request body: %v", err)
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return fault.New(fault.BadInput, "the body must be the dashboard (uid, title, panels …) as JSON")
+		return fault.New(fault.BadInput, "the body must be the dashboard (uid, title, panels …) as JSON or YAML")
 	}
-	if err := checkJSONContentType(c.Request().Header.Get("Content-Type")); err != nil {
-		return err
+	// YAML is how promotion sends a dashboard: the canonical bytes another
+	// instance served, unchanged. It is never a browser's form type.
+	if ct := c.Request().Header.Get("Content-Type"); !isYAMLType(ct) {
+		if err := checkJSONContentType(ct); err != nil {
+			return err
+		}
 	}
 	p, _ := PrincipalFrom(c.Request().Context())
 	e, created, err := s.deps.Dashboards.Put(c.Request().Context(), c.Param("uid"), body, ifMatch(c), p.Name)

@@ -133,9 +133,11 @@ func (p *hostPolicy) sameSite(origin, host string) bool {
 }
 
 // requireJSONBody refuses a state-changing request whose body is not
-// declared application/json. Browsers send text/plain, form and multipart
-// bodies across sites without asking; a JSON body needs a CORS preflight,
-// which this server never grants. Requests without a body pass.
+// declared application/json (or YAML, which PUT /api/v1/dashboards/{uid}
+// takes from promotion; each handler still checks its own type). Browsers
+// send text/plain, form and multipart bodies across sites without asking;
+// a JSON or YAML body needs a CORS preflight, which this server never
+// grants. Requests without a body pass.
 func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -143,8 +145,8 @@ func requireJSONBody(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if r.ContentLength != 0 {
-			if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		if ct := r.Header.Get("Content-Type"); r.ContentLength != 0 && !isYAMLType(ct) {
+			if err := checkJSONContentType(ct); err != nil {
 				return err
 			}
 		}

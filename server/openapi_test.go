@@ -31,7 +31,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	runner := query.NewRunner(testStore, nil)
 	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Streams: routes,
 		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil),
-		Reload: reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore),
+		Promotions: dashboards.NewPromotionLog(testStore, nil),
+		Reload:     reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore),
 		Archive: archive.NewCatalog(testStore)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {

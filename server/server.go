@@ -54,6 +54,8 @@ type Deps struct {
 	Templates TemplateRunner
 	// Dashboards serves /api/v1/dashboards.
 	Dashboards DashboardStore
+	// Promotions serves /api/v1/promotions, with Dashboards.
+	Promotions PromotionLog
 	// Statements serves /api/v1/statements: progress and cancel of the
 	// caller's running statements.
 	Statements StatementControl

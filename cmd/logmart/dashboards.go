@@ -56,23 +56,38 @@ func runDashboards(args []string) error {
 		fmt.Fprint(os.Stderr, `usage: logmart dashboards <command> [flags]
 
 commands:
-  lint   check dashboards (files or folders of *.yaml): schema, the
-         template versions their panels run, bindings, variables, the
-         grid, links, and each panel's query EXPLAINed with the
-         variables' defaults
+  lint     check dashboards (files or folders of *.yaml): schema, the
+           template versions their panels run, bindings, variables, the
+           grid, links, and each panel's query EXPLAINed with the
+           variables' defaults
+  diff     compare the dashboards of two environments by hash, and line
+           by line where they differ (--from ENV --to ENV [UID...])
+  promote  copy dashboards byte for byte from one environment to another,
+           refusing to overwrite a local edit without --force
+           (--from ENV --to ENV [--force] [--dry-run] [UID...])
+  verify   the hash of every dashboard in every environment; exits 1 on
+           drift ([--envs dev,test,prod] [--json])
 
-run 'logmart dashboards lint -h' for its flags
+The environments come from configs/environments.yaml (--environments);
+each one's API token from the variable its token_env names.
+run 'logmart dashboards <command> -h' for its flags
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: lint")}
+			return usageError{errors.New("name a command: lint, diff, promote or verify")}
 		}
 		return nil
 	}
 	switch args[0] {
 	case "lint":
 		return runDashboardsLint(args[1:])
+	case "diff":
+		return runDashboardsDiff(args[1:])
+	case "promote":
+		return runDashboardsPromote(args[1:])
+	case "verify":
+		return runDashboardsVerify(args[1:])
 	}
-	return usageError{fmt.Errorf("unknown dashboards command %q (want lint)", args[0])}
+	return usageError{fmt.Errorf("unknown dashboards command %q (want lint, diff, promote or verify)", args[0])}
 }
 
 // runDashboardsLint boots the embedded engine on a temporary folder,

@@ -171,6 +171,8 @@ func runServe(args []string) error {
 
 		Templates:  templates,
 		Dashboards: dash,
+		// Promotions carries every content kind promote copies here.
+		Promotions: dashboards.NewPromotionLog(st, map[string]dashboards.CurrentHash{dashboards.KindDashboard: dash.CurrentHash}),
 		Links:      links,
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),

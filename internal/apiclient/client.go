@@ -124,56 +124,89 @@ type endpoint struct {
 	body, answer any
 }
 
-// call sends body (nil for none) as JSON to ep with args filling the
-// path's {name} parameters in order, decodes the answer into out, and
-// returns the answer's bytes.
-func (c *Client) call(ctx context.Context, ep endpoint, args []string, body, out any) ([]byte, error) {
+// fill returns ep's path with args filling its {name} parameters in
+// order, each escaped.
+func (ep endpoint) fill(args []string) (string, error) {
 	path := ep.path
 	for _, a := range args {
 		i, j := strings.IndexByte(path, '{'), strings.IndexByte(path, '}')
 		if i < 0 || j < i {
-			return nil, fmt.Errorf("%s %s takes %d path parameters, got %d", ep.method, ep.path, strings.Count(ep.path, "{"), len(args))
+			return "", fmt.Errorf("%s %s takes %d path parameters, got %d", ep.method, ep.path, strings.Count(ep.path, "{"), len(args))
 		}
 		path = path[:i] + url.PathEscape(a) + path[j+1:]
 	}
-	var rd io.Reader
+	return path, nil
+}
+
+// call sends body (nil for none) as JSON to ep with args filling the
+// path's {name} parameters in order, decodes the answer into out, and
+// returns the answer's bytes.
+func (c *Client) call(ctx context.Context, ep endpoint, args []string, body, out any) ([]byte, error) {
+	path, err := ep.fill(args)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	hdr := map[string]string{"Accept": "application/json"}
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		if b, err = json.Marshal(body); err != nil {
 			return nil, fmt.Errorf("cannot encode the request to %s: %w", ep.path, err)
 		}
-		rd = bytes.NewReader(b)
+		hdr["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, ep.method, c.base+path, rd)
+	_, raw, err := c.send(ctx, ep.method, path, hdr, b)
 	if err != nil {
-		return nil, fmt.Errorf("cannot build the request to %s: %w", ep.path, err)
+		return nil, err
 	}
+	if out != nil {
+		if err := decodeAnswer(ep, raw, out); err != nil {
+			return nil, err
+		}
+	}
+	return raw, nil
+}
+
+// decodeAnswer decodes ep's JSON answer into out.
+func decodeAnswer(ep endpoint, raw []byte, out any) error {
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("cannot decode the server's answer to %s %s: %w", ep.method, ep.path, err)
+	}
+	return nil
+}
+
+// send sends one request to path (with its query, if any) with the given
+// headers and body (nil for none), and returns the answer and its bytes;
+// an error status is an *Error.
+func (c *Client) send(ctx context.Context, method, path string, hdr map[string]string, body []byte) (*http.Response, []byte, error) {
+	var rd io.Reader
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		rd = bytes.NewReader(body)
 	}
-	req.Header.Set("Accept", "application/json")
+	target, _, _ := strings.Cut(path, "?")
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot build the request to %s: %w", target, err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	req.Header.Set("X-Logmart-Source", "cli")
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.transportError(err)
+		return nil, nil, c.transportError(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the server's answer: %w", c.transportError(err))
+		return nil, nil, fmt.Errorf("cannot read the server's answer: %w", c.transportError(err))
 	}
 	if resp.StatusCode >= 300 {
-		return nil, errorAnswer(resp, raw)
+		return nil, nil, errorAnswer(resp, raw)
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return nil, fmt.Errorf("cannot decode the server's answer to %s %s: %w", ep.method, ep.path, err)
-		}
-	}
-	return raw, nil
+	return resp, raw, nil
 }
 
 // transportError says in one line why no answer came.

@@ -17,9 +17,14 @@ import (
 // method must be listed here, so its types are checked against the
 // OpenAPI document.
 var endpoints = map[string]endpoint{
-	"SQL":        sqlEndpoint,
-	"CreateLink": createLinkEndpoint,
-	"Link":       linkEndpoint,
+	"SQL":              sqlEndpoint,
+	"CreateLink":       createLinkEndpoint,
+	"Link":             linkEndpoint,
+	"Dashboards":       dashboardsEndpoint,
+	"DashboardYAML":    dashboardYAMLEndpoint,
+	"PutDashboardYAML": putDashboardEndpoint,
+	"Promotions":       promotionsEndpoint,
+	"RecordPromotion":  recordPromotionEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and
@@ -64,16 +69,19 @@ func TestClientMatchesOpenAPI(t *testing.T) {
 				t.Errorf("Client.%s: %s's path parameters are not all documented", name, ep.path)
 			}
 		}
-		body, hasBody := dig(op, "requestBody", "content", "application/json", "schema").(map[string]any)
-		switch {
-		case ep.body == nil && hasBody:
-			t.Errorf("Client.%s sends no body, but %s %s takes one", name, ep.method, ep.path)
-		case ep.body != nil && !hasBody:
-			t.Errorf("Client.%s sends a body, but %s %s documents none", name, ep.method, ep.path)
-		case ep.body != nil:
-			for _, p := range checkSchema(doc, reflect.TypeOf(ep.body), body, "body") {
-				t.Errorf("Client.%s: %s", name, p)
+		if _, ok := ep.body.(yamlText); ok {
+			if dig(op, "requestBody", "content", "application/yaml") == nil {
+				t.Errorf("Client.%s sends YAML, but %s %s documents no application/yaml body", name, ep.method, ep.path)
 			}
+		} else {
+			body, hasBody := dig(op, "requestBody", "content", "application/json", "schema").(map[string]any)
+			checkBody(t, doc, name, ep, body, hasBody)
+		}
+		if _, ok := ep.answer.(yamlText); ok {
+			if !yamlAnswer(op) {
+				t.Errorf("Client.%s reads YAML, but %s %s documents no application/yaml answer", name, ep.method, ep.path)
+			}
+			continue
 		}
 		answer := successSchema(op)
 		if answer == nil {
@@ -84,6 +92,31 @@ func TestClientMatchesOpenAPI(t *testing.T) {
 			t.Errorf("Client.%s: %s", name, p)
 		}
 	}
+}
+
+func checkBody(t *testing.T, doc map[string]any, name string, ep endpoint, body map[string]any, hasBody bool) {
+	t.Helper()
+	switch {
+	case ep.body == nil && hasBody:
+		t.Errorf("Client.%s sends no body, but %s %s takes one", name, ep.method, ep.path)
+	case ep.body != nil && !hasBody:
+		t.Errorf("Client.%s sends a body, but %s %s documents none", name, ep.method, ep.path)
+	case ep.body != nil:
+		for _, p := range checkSchema(doc, reflect.TypeOf(ep.body), body, "body") {
+			t.Errorf("Client.%s: %s", name, p)
+		}
+	}
+}
+
+// yamlAnswer: a 2xx answer of op documents application/yaml content.
+func yamlAnswer(op map[string]any) bool {
+	responses, _ := op["responses"].(map[string]any)
+	for c, r := range responses {
+		if strings.HasPrefix(c, "2") && dig(r, "content", "application/yaml") != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // TestCheckSchemaFindsMismatches: the checker itself names a field the
