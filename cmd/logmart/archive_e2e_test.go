@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logmart/logmart/ingest/archive"
+)
+
+// archiveObjects counts the objects under the folder archive, hidden
+// temporary files aside.
+func archiveObjects(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".ndjson.zst") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
+// TestKillNineArchivesEveryRecordOnce produces records in rounds and kills
+// the server with SIGKILL at a random moment while it archives them (once
+// the round's first objects are in the folder archive). After a last
+// start, the archive must hold no partial object and each record exactly
+// once, as the logs table does, and `archive ls --json` must count them.
+func TestKillNineArchivesEveryRecordOnce(t *testing.T) {
+	const rounds, perRound = 10, 20000
+	data := filepath.Join(t.TempDir(), "data")
+	dir := filepath.Join(data, "archive")
+	httpAddr, kafkaAddr := freePort(t), freePort(t)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 17))
+	for i := range rounds {
+		s := startServer(t, data, httpAddr, kafkaAddr)
+		before := archiveObjects(t, dir)
+		produceIDs(t, kafkaAddr, i*perRound, (i+1)*perRound)
+		for w := time.Now(); time.Since(w) < 30*time.Second; time.Sleep(5 * time.Millisecond) {
+			if archiveObjects(t, dir) > before {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
+		objs := archiveObjects(t, dir)
+		s.kill()
+		t.Logf("round %d: killed with %d archive objects", i, objs)
+	}
+	s := startServer(t, data, httpAddr, kafkaAddr)
+	defer s.stop()
+	const n = rounds * perRound
+	deadline := time.Now().Add(120 * time.Second)
+	for time.Now().Before(deadline) {
+		if s.sql(t, "SELECT count() FROM logs")[0][0].(float64) >= n {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // let a late upload, if any, land
+	row := s.sql(t, "SELECT count(), uniqExact(attributes['id']) FROM logs")[0]
+	if row[0].(float64) != n || row[1].(float64) != n {
+		t.Fatalf("logs: count %v, distinct ids %v; want %d", row[0], row[1], n)
+	}
+
+	// Every file in the archive is a complete object; no temporary file is
+	// left once the server has started again.
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if !strings.HasSuffix(d.Name(), ".ndjson.zst") {
+			return fmt.Errorf("%s is not an archive object", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := archive.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := tg.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{} // id → object
+	offsets := map[string]bool{}
+	for _, o := range objs {
+		err := archive.Scan(context.Background(), tg, o.Key, func(l archive.Line) error {
+			var rec struct{ ID string }
+			if err := json.Unmarshal([]byte(l.Raw), &rec); err != nil {
+				return fmt.Errorf("%s offset %d: %w", o.Key, l.Offset, err)
+			}
+			if prev, dup := seen[rec.ID]; dup {
+				return fmt.Errorf("record %s is archived twice: in %s and %s", rec.ID, prev, o.Key)
+			}
+			seen[rec.ID] = o.Key
+			offsets[fmt.Sprintf("%d/%d", l.Partition, l.Offset)] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err) // a partial object fails to decompress here
+		}
+	}
+	for i := range n {
+		if _, ok := seen[fmt.Sprintf("r-%d", i)]; !ok {
+			t.Fatalf("record r-%d is not archived (%d of %d are)", i, len(seen), n)
+		}
+	}
+	if len(seen) != n || len(offsets) != n {
+		t.Fatalf("archived %d ids at %d offsets, want %d", len(seen), len(offsets), n)
+	}
+
+	out, err := exec.Command(binPath, "archive", "ls", "--server", "http://"+httpAddr, "--stream", "default", "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("archive ls: %v\n%s", err, out)
+	}
+	var ls struct {
+		Days []struct {
+			Stream  string `json:"stream"`
+			Records int    `json:"records"`
+			Objects int    `json:"objects"`
+		} `json:"days"`
+	}
+	if err := json.Unmarshal(out, &ls); err != nil {
+		t.Fatalf("archive ls --json: %v\n%s", err, out)
+	}
+	records, objects := 0, 0
+	for _, d := range ls.Days {
+		records += d.Records
+		objects += d.Objects
+	}
+	if records != n || objects != len(objs) {
+		t.Fatalf("archive ls counts %d records in %d objects; the archive holds %d in %d", records, objects, n, len(objs))
+	}
+}
