@@ -18,9 +18,12 @@ type agent struct {
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64
-	dirty      bool
 	emitted    map[string]emittedRow
 	acw        map[string]int64 // interaction → after-call work last handed to it
+	// deadline is when MaxStateDuration closes a state still open, 0 when
+	// none is; open tells whether any state or session was open.
+	deadline int64
+	open     bool
 }
 
 type dnState struct {
@@ -36,6 +39,8 @@ type agentResult struct {
 	rejected []rejection
 	unknown  []string
 	acw      map[string]int64 // interaction → closed after-call work
+	deadline int64
+	open     bool
 }
 
 // agentComputer walks an agent's events for one media type.
@@ -147,6 +152,12 @@ func (c *agentComputer) media(media string, idx []int, watermark, maxDuration in
 			sessionStart = 0
 		}
 	}
+	c.out.open = c.out.open || cur != nil || sessionStart != 0
+	for _, start := range []int64{sessionStart, segStart(cur)} {
+		if start != 0 && maxDuration > 0 && watermark-start <= maxDuration && (c.out.deadline == 0 || start+maxDuration < c.out.deadline) {
+			c.out.deadline = start + maxDuration
+		}
+	}
 	if cur != nil {
 		if maxDuration > 0 && watermark-cur.start > maxDuration {
 			c.state(media, cur, cur.start+maxDuration, ReasonMaxDuration)
@@ -211,4 +222,11 @@ func (c *agentComputer) session(media string, start, end int64, dns int, closed 
 		f.DurationMs = end - start
 	}
 	c.out.rows = append(c.out.rows, f)
+}
+
+func segStart(s *segment) int64 {
+	if s == nil {
+		return 0
+	}
+	return s.start
 }

@@ -64,8 +64,8 @@ type interaction struct {
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64
-	dirty      bool
 	end        int64 // when computed as ended; 0 while open
+	deadline   int64 // when MaxStateDuration closes it, 0 when it cannot
 	emitted    map[string]emittedRow
 }
 
@@ -75,6 +75,7 @@ type ixnResult struct {
 	rejected []rejection
 	unknown  []string // directory names that did not resolve
 	end      int64
+	deadline int64
 }
 
 type rejection struct {
@@ -121,6 +122,9 @@ func computeInteraction(ix *interaction, dir *directory, acw map[string]int64, w
 	}
 	if !c.created {
 		return c.out
+	}
+	if !c.ended && maxDuration > 0 && watermark-c.fact.Start.int() <= maxDuration {
+		c.out.deadline = c.fact.Start.int() + maxDuration
 	}
 	if !c.ended && maxDuration > 0 && watermark-c.fact.Start.int() > maxDuration {
 		c.finish(c.fact.Start.int()+maxDuration, "system")

@@ -21,12 +21,16 @@ type Processor struct {
 	maxDuration int64
 	priority    []string
 
-	dir        *directory
-	ixns       map[string]*interaction
-	agents     map[string]*agent
-	tombstones map[string]int64            // evicted interaction → its end
-	acw        map[string]map[string]int64 // interaction → agent → after-call work
-	refs       map[string]map[string]bool  // directory name → entities using it while unknown
+	dir             *directory
+	ixns            map[string]*interaction
+	agents          map[string]*agent
+	tombstones      map[string]int64            // evicted interaction → its end
+	agentTombstones map[string]int64            // evicted agent → its last event time
+	acw             map[string]map[string]int64 // interaction → agent → after-call work
+	refs            map[string]map[string]bool  // directory name → entities using it while unknown
+	entRefs         map[string][]string         // entity → the unknown names it is in refs under
+	dirtyA          map[string]struct{}         // agents changed since their last computation
+	dirtyI          map[string]struct{}         // interactions changed since their last computation
 
 	watermark int64
 	sweptAt   int64
@@ -49,7 +53,11 @@ type Stats struct {
 	Agents       int              `json:"agents"`
 	Unknown      map[string]int   `json:"unknown"`
 	Watermark    Millis           `json:"watermark"`
+	// MaxEventTime is the newest event time seen.
+	MaxEventTime Millis `json:"max_event_time"`
 }
+
+func (s Stats) maxSeen() int64 { return int64(s.MaxEventTime) }
 
 // emittedRow is the last version of a fact the Processor emitted.
 type emittedRow struct {
@@ -62,18 +70,22 @@ type emittedRow struct {
 // DefaultConfig is the usual start.
 func NewProcessor(cfg Config) *Processor {
 	p := &Processor{
-		cfg:         cfg,
-		lateness:    cfg.AllowedLateness.Milliseconds(),
-		retention:   cfg.Retention.Milliseconds(),
-		maxDuration: cfg.MaxStateDuration.Milliseconds(),
-		priority:    cfg.StatePriority,
-		dir:         newDirectory(),
-		ixns:        map[string]*interaction{},
-		agents:      map[string]*agent{},
-		tombstones:  map[string]int64{},
-		acw:         map[string]map[string]int64{},
-		refs:        map[string]map[string]bool{},
-		stats:       Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
+		cfg:             cfg,
+		lateness:        cfg.AllowedLateness.Milliseconds(),
+		retention:       cfg.Retention.Milliseconds(),
+		maxDuration:     cfg.MaxStateDuration.Milliseconds(),
+		priority:        cfg.StatePriority,
+		dir:             newDirectory(),
+		ixns:            map[string]*interaction{},
+		agents:          map[string]*agent{},
+		tombstones:      map[string]int64{},
+		agentTombstones: map[string]int64{},
+		acw:             map[string]map[string]int64{},
+		refs:            map[string]map[string]bool{},
+		entRefs:         map[string][]string{},
+		dirtyA:          map[string]struct{}{},
+		dirtyI:          map[string]struct{}{},
+		stats:           Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
 	}
 	if len(p.priority) == 0 {
 		p.priority = DefaultConfig().StatePriority
@@ -86,6 +98,7 @@ func NewProcessor(cfg Config) *Processor {
 // It returns the newest event time of the record, 0 when it has none.
 func (p *Processor) Process(topic string, partition int32, offset int64, raw []byte) int64 {
 	p.stats.Records++
+	recordsTotal.WithLabelValues(topic).Inc()
 	events, err := Decode(topic, raw, p.cfg.MaxRecordBytes, p.scratch[:0])
 	p.scratch = events[:0]
 	if err != nil {
@@ -107,6 +120,9 @@ func (p *Processor) Process(topic string, partition int32, offset int64, raw []b
 // Apply adds one decoded event to the state of its interaction or agent.
 func (p *Processor) Apply(e Event) {
 	p.stats.Events++
+	if e.Time > int64(p.stats.MaxEventTime) {
+		p.stats.MaxEventTime = Millis(e.Time)
+	}
 	p.seq++
 	e.seq = p.seq
 	late := e.Time < p.watermark-p.lateness
@@ -121,6 +137,10 @@ func (p *Processor) Apply(e Event) {
 		return
 	case e.Kind.isAgentKind():
 		k := "a\x00" + e.Tenant + "\x00" + e.Agent
+		if last, gone := p.agentTombstones[k]; gone && e.Time <= last {
+			p.deadLetterEvent(&e, invalid(ReasonTooLate, "time", "agent %q was logged out for more than the %s retention before the watermark; its facts are final", e.Agent, p.cfg.Retention))
+			return
+		}
 		a := p.agents[k]
 		if a == nil {
 			a = &agent{tenant: e.Tenant, id: e.Agent, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}, acw: map[string]int64{}}
@@ -128,12 +148,13 @@ func (p *Processor) Apply(e Event) {
 		}
 		if _, dup := a.seen[e.ID]; dup {
 			p.stats.Duplicates++
+			duplicatesTotal.Inc()
 			return
 		}
 		a.seen[e.ID] = struct{}{}
 		a.events = insertSorted(a.events, e)
 		a.maxTime = max(a.maxTime, e.Time)
-		a.dirty = true
+		p.dirtyA[k] = struct{}{}
 	default:
 		k := "i\x00" + e.Tenant + "\x00" + e.Interaction
 		if _, gone := p.tombstones[k]; gone {
@@ -144,18 +165,21 @@ func (p *Processor) Apply(e Event) {
 		if ix == nil {
 			ix = &interaction{tenant: e.Tenant, id: e.Interaction, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}}
 			p.ixns[k] = ix
+			interactionsCreated.WithLabelValues(e.Media).Inc()
 		}
 		if _, dup := ix.seen[e.ID]; dup {
 			p.stats.Duplicates++
+			duplicatesTotal.Inc()
 			return
 		}
 		ix.seen[e.ID] = struct{}{}
 		ix.events = insertSorted(ix.events, e)
 		ix.maxTime = max(ix.maxTime, e.Time)
-		ix.dirty = true
+		p.dirtyI[k] = struct{}{}
 	}
 	if late {
 		p.stats.Late++
+		lateTotal.Inc()
 	}
 }
 
@@ -173,11 +197,11 @@ func insertSorted(events []Event, e Event) []Event {
 }
 
 func (p *Processor) markDirty(ent string) {
-	if ix := p.ixns[ent]; ix != nil {
-		ix.dirty = true
+	if _, ok := p.ixns[ent]; ok {
+		p.dirtyI[ent] = struct{}{}
 	}
-	if a := p.agents[ent]; a != nil {
-		a.dirty = true
+	if _, ok := p.agents[ent]; ok {
+		p.dirtyA[ent] = struct{}{}
 	}
 }
 
@@ -201,17 +225,21 @@ func (p *Processor) Flush() []Fact {
 	ready := p.watermark - p.lateness
 	p.sweep()
 	var out []Fact
-	for _, k := range sortedKeys(p.agents) {
+	for _, k := range sortedKeys(p.dirtyA) {
 		a := p.agents[k]
-		if !a.dirty || a.maxTime > ready {
+		if a == nil {
+			delete(p.dirtyA, k)
 			continue
 		}
-		a.dirty = false
+		if a.maxTime > ready {
+			continue
+		}
+		delete(p.dirtyA, k)
 		res := computeAgent(a, p.dir, p.priority, p.watermark, p.maxDuration)
 		if len(res.rejected) > 0 {
 			a.events = p.rejectEvents(a.events, res.rejected)
-			a.dirty = true // compute again without them on the next flush
 		}
+		a.deadline, a.open = res.deadline, res.open
 		p.track(k, res.unknown)
 		out = p.diff(a.emitted, res.rows, a.id, out)
 		for ixn, ms := range res.acw {
@@ -224,26 +252,29 @@ func (p *Processor) Flush() []Fact {
 				p.acw[ik] = map[string]int64{}
 			}
 			p.acw[ik][a.id] = ms
-			if ix := p.ixns[ik]; ix != nil {
-				ix.dirty = true
+			if _, ok := p.ixns[ik]; ok {
+				p.dirtyI[ik] = struct{}{}
 			}
 		}
 	}
-	for _, k := range sortedKeys(p.ixns) {
+	for _, k := range sortedKeys(p.dirtyI) {
 		ix := p.ixns[k]
-		if !ix.dirty || ix.maxTime > ready && p.acw[k] == nil {
+		if ix == nil {
+			delete(p.dirtyI, k)
 			continue
 		}
 		if ix.maxTime > ready {
 			continue
 		}
-		ix.dirty = false
+		delete(p.dirtyI, k)
 		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration)
 		if len(res.rejected) > 0 {
 			ix.events = p.rejectEvents(ix.events, res.rejected)
-			ix.dirty = true
 		}
-		ix.end = res.end
+		if ix.end == 0 && res.end != 0 {
+			interactionsEnded.Inc()
+		}
+		ix.end, ix.deadline = res.end, res.deadline
 		p.track(k, res.unknown)
 		out = p.diff(ix.emitted, res.rows, ix.id, out)
 		if len(ix.events) == 0 {
@@ -252,6 +283,15 @@ func (p *Processor) Flush() []Fact {
 	}
 	for _, f := range out {
 		p.stats.Facts[f.Table]++
+		factsTotal.WithLabelValues(f.Table).Inc()
+	}
+	stateEntities.WithLabelValues("interaction").Set(float64(len(p.ixns)))
+	stateEntities.WithLabelValues("agent").Set(float64(len(p.agents)))
+	for _, kind := range []string{CfgAgent, CfgQueue} {
+		unknownObjects.WithLabelValues(kind).Set(0)
+	}
+	for kind, n := range p.UnknownObjects() {
+		unknownObjects.WithLabelValues(kind).Set(float64(n))
 	}
 	return out
 }
@@ -267,13 +307,13 @@ func (p *Processor) sweep() {
 	p.sweptAt = p.watermark
 	for k, ix := range p.ixns {
 		switch {
-		case ix.end != 0 && p.watermark-ix.end > p.retention:
+		case ix.end != 0 && !p.isDirtyInteraction(k) && p.watermark-ix.end > p.retention:
 			p.tombstones[k] = ix.end
 			delete(p.ixns, k)
 			delete(p.acw, k)
 			p.untrack(k)
-		case ix.end == 0 && p.maxDuration > 0 && len(ix.events) > 0 && p.watermark-ix.events[0].Time > p.maxDuration:
-			ix.dirty = true
+		case ix.deadline != 0 && p.watermark > ix.deadline:
+			p.dirtyI[k] = struct{}{}
 		}
 	}
 	for k, end := range p.tombstones {
@@ -281,16 +321,42 @@ func (p *Processor) sweep() {
 			delete(p.tombstones, k)
 		}
 	}
-	for _, a := range p.agents {
-		if len(a.events) > 0 && p.maxDuration > 0 && p.watermark-a.events[len(a.events)-1].Time > p.maxDuration {
-			a.dirty = true
+	for k, a := range p.agents {
+		switch {
+		case a.deadline != 0 && p.watermark > a.deadline:
+			p.dirtyA[k] = struct{}{}
+		case !a.open && !p.isDirtyAgent(k) && p.watermark-a.maxTime > p.retention:
+			// Logged out for longer than the retention: its facts are
+			// final. A later event starts it afresh; an older one is late.
+			p.agentTombstones[k] = a.maxTime
+			delete(p.agents, k)
+			delete(p.dirtyA, k)
+			p.untrack(k)
 		}
 	}
+	for k, last := range p.agentTombstones {
+		if p.watermark-last > 2*p.retention {
+			delete(p.agentTombstones, k)
+		}
+	}
+}
+
+func (p *Processor) isDirtyInteraction(k string) bool {
+	_, ok := p.dirtyI[k]
+	return ok
+}
+
+func (p *Processor) isDirtyAgent(k string) bool {
+	_, ok := p.dirtyA[k]
+	return ok
 }
 
 // track records which unknown directory names an entity's facts used, so
 // the configuration that names them recomputes the entity.
 func (p *Processor) track(ent string, unknown []string) {
+	if len(unknown) == 0 && len(p.entRefs[ent]) == 0 {
+		return
+	}
 	p.untrack(ent)
 	for _, name := range unknown {
 		if p.refs[name] == nil {
@@ -298,17 +364,21 @@ func (p *Processor) track(ent string, unknown []string) {
 		}
 		p.refs[name][ent] = true
 	}
+	if len(unknown) > 0 {
+		p.entRefs[ent] = unknown
+	}
 }
 
 func (p *Processor) untrack(ent string) {
-	for name, ents := range p.refs {
-		if ents[ent] {
+	for _, name := range p.entRefs[ent] {
+		if ents := p.refs[name]; ents != nil {
 			delete(ents, ent)
 			if len(ents) == 0 {
 				delete(p.refs, name)
 			}
 		}
 	}
+	delete(p.entRefs, ent)
 }
 
 // UnknownObjects counts, by configuration kind, the agents and queues that
@@ -420,6 +490,7 @@ func (p *Processor) deadLetter(topic string, partition int32, offset int64, raw 
 		reason = ie.Reason
 	}
 	p.stats.Invalid[reason]++
+	invalidTotal.WithLabelValues(reason).Inc()
 	d := DeadLetter{Topic: topic, Partition: partition, Offset: offset, Reason: reason, Error: err.Error()}
 	if len(raw) > maxDeadLetterRaw {
 		raw, d.Truncated = raw[:maxDeadLetterRaw], true
