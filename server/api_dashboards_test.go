@@ -23,7 +23,8 @@ func dashboardServer(t *testing.T) *httptest.Server {
 	if err := os.WriteFile(filepath.Join(dir, "prov.yaml"), []byte(prov), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	svc := dashboards.New(dashboards.Config{Dir: dir}, storetest.Database(t), nil, nil)
+	db := storetest.Database(t)
+	svc := dashboards.New(dashboards.Config{Dir: dir}, db, nil, nil)
 	if err := svc.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,8 @@ func dashboardServer(t *testing.T) *httptest.Server {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(New(cfg, Deps{Dashboards: svc, Reload: reloads{{"dashboards", svc.Load}}}, nil).Handler())
+	promotions := dashboards.NewPromotionLog(db, map[string]dashboards.CurrentHash{dashboards.KindDashboard: svc.CurrentHash})
+	ts := httptest.NewServer(New(cfg, Deps{Dashboards: svc, Promotions: promotions, Reload: reloads{{"dashboards", svc.Load}}}, nil).Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -119,4 +121,48 @@ func TestDashboardsAPI(t *testing.T) {
 	f("DELETE", "/api/v1/dashboards/team-a", editorTok, "", 204, "", "If-Match", etag2)
 	f("GET", "/api/v1/dashboards/team-a", viewerTok, "", 404, "no dashboard")
 	f("POST", "/api/v1/dashboards/reload", editorTok, "", 403, "admin or above required")
+}
+
+// A dashboard's canonical YAML, as GET answers it, is taken back by PUT
+// unchanged (what promotion sends) and keeps its hash; a promotion is
+// recorded only for the hash the instance serves, by an editor, and every
+// bad field is a 400 naming it.
+func TestPromotionsAPI(t *testing.T) {
+	ts := dashboardServer(t)
+	f := func(method, path, token, body string, want int, wantBody string, hdr ...string) (http.Header, string) {
+		t.Helper()
+		code, h, got := dashCall(t, ts, method, path, token, body, hdr...)
+		if code != want || !strings.Contains(got, wantBody) {
+			t.Fatalf("%s %s: %d %s\nwant %d and a body with %s", method, path, code, got, want, wantBody)
+		}
+		return h, got
+	}
+	_, yml := f("GET", "/api/v1/dashboards/prov", viewerTok, "", 200, "uid: prov\n", "Accept", "application/yaml")
+	copyYAML := strings.Replace(yml, "uid: prov", "uid: copy", 1)
+	h, _ := f("PUT", "/api/v1/dashboards/copy", editorTok, copyYAML, 201, `"source":"api"`, "Content-Type", "application/yaml")
+	hash := strings.Trim(h.Get("ETag"), `"`)
+	_, back := f("GET", "/api/v1/dashboards/copy", viewerTok, "", 200, "uid: copy\n", "Accept", "application/yaml")
+	if back != copyYAML || dashboards.HashOf([]byte(back)) != hash {
+		t.Fatalf("the YAML sent came back as\n%s\nwith hash %s, not %s", back, hash, dashboards.HashOf([]byte(back)))
+	}
+
+	rec := func(kind, uid, newHash string) string {
+		return `{"kind": "` + kind + `", "uid": "` + uid + `", "from": "dev", "to": "prod", "old_hash": "", "new_hash": "` + newHash + `", "forced": false}`
+	}
+	other := strings.Repeat("ab", 32)
+	f("POST", "/api/v1/promotions", viewerTok, rec("dashboard", "copy", hash), 403, "editor or above required")
+	f("POST", "/api/v1/promotions", editorTok, rec("monitor", "copy", hash), 400, `kind: \"monitor\" is not a content kind (want dashboard)`)
+	f("POST", "/api/v1/promotions", editorTok, rec("dashboard", "copy", "abc"), 400, `new_hash: \"abc\" is not a SHA-256 in hex`)
+	f("POST", "/api/v1/promotions", editorTok, rec("dashboard", "copy", other), 400, `new_hash: dashboard \"copy\" is `+hash+" here, not "+other)
+	f("POST", "/api/v1/promotions", editorTok, rec("dashboard", "gone", hash), 404, `no dashboard \"gone\"`)
+	f("POST", "/api/v1/promotions", editorTok, `{"kind": "dashboard", "colour": 1}`, 400, "colour")
+	f("GET", "/api/v1/promotions?limit=0", viewerTok, "", 400, "limit")
+	f("GET", "/api/v1/promotions", viewerTok, "", 200, `{"promotions":[]}`)
+
+	f("POST", "/api/v1/promotions", editorTok, rec("dashboard", "copy", hash), 201, `"by":"eddie"`)
+	_, list := f("GET", "/api/v1/promotions?kind=dashboard&uid=copy", viewerTok, "", 200, `"new_hash":"`+hash+`"`)
+	if strings.Count(list, `"uid":"copy"`) != 1 {
+		t.Fatalf("promotions: %s", list)
+	}
+	f("GET", "/api/v1/promotions?uid=prov", viewerTok, "", 200, `{"promotions":[]}`)
 }
