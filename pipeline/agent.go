@@ -15,6 +15,7 @@ const (
 // changes.
 type agent struct {
 	tenant, id string
+	home       home
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64

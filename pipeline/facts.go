@@ -136,6 +136,20 @@ func (m Millis) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + m.String() + `"`), nil
 }
 
+// UnmarshalJSON reads what MarshalJSON writes.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*m = 0
+		return nil
+	}
+	t, err := time.Parse(`"2006-01-02 15:04:05.000"`, string(b))
+	if err != nil {
+		return err
+	}
+	*m = Millis(t.UnixMilli())
+	return nil
+}
+
 func (m Millis) String() string {
 	if m == 0 {
 		return ""

@@ -61,6 +61,7 @@ type visit struct {
 // order, from which its facts are computed again whenever it changes.
 type interaction struct {
 	tenant, id string
+	home       home // the input partition of its first event: its changelog partition
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64

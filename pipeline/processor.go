@@ -31,6 +31,8 @@ type Processor struct {
 	entRefs         map[string][]string         // entity → the unknown names it is in refs under
 	dirtyA          map[string]struct{}         // agents changed since their last computation
 	dirtyI          map[string]struct{}         // interactions changed since their last computation
+	touched         map[string]struct{}         // entities whose state changed since TakeChanges
+	gone            map[string]home             // entities dropped from state since TakeChanges
 
 	watermark int64
 	sweptAt   int64
@@ -83,6 +85,8 @@ func NewProcessor(cfg Config) *Processor {
 		acw:             map[string]map[string]int64{},
 		refs:            map[string]map[string]bool{},
 		entRefs:         map[string][]string{},
+		touched:         map[string]struct{}{},
+		gone:            map[string]home{},
 		dirtyA:          map[string]struct{}{},
 		dirtyI:          map[string]struct{}{},
 		stats:           Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
@@ -143,7 +147,7 @@ func (p *Processor) Apply(e Event) {
 		}
 		a := p.agents[k]
 		if a == nil {
-			a = &agent{tenant: e.Tenant, id: e.Agent, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}, acw: map[string]int64{}}
+			a = &agent{tenant: e.Tenant, id: e.Agent, home: home{e.Topic, e.Partition}, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}, acw: map[string]int64{}}
 			p.agents[k] = a
 		}
 		if _, dup := a.seen[e.ID]; dup {
@@ -155,6 +159,7 @@ func (p *Processor) Apply(e Event) {
 		a.events = insertSorted(a.events, e)
 		a.maxTime = max(a.maxTime, e.Time)
 		p.dirtyA[k] = struct{}{}
+		p.touched[k] = struct{}{}
 	default:
 		k := "i\x00" + e.Tenant + "\x00" + e.Interaction
 		if _, gone := p.tombstones[k]; gone {
@@ -163,7 +168,7 @@ func (p *Processor) Apply(e Event) {
 		}
 		ix := p.ixns[k]
 		if ix == nil {
-			ix = &interaction{tenant: e.Tenant, id: e.Interaction, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}}
+			ix = &interaction{tenant: e.Tenant, id: e.Interaction, home: home{e.Topic, e.Partition}, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}}
 			p.ixns[k] = ix
 			interactionsCreated.WithLabelValues(e.Media).Inc()
 		}
@@ -176,6 +181,7 @@ func (p *Processor) Apply(e Event) {
 		ix.events = insertSorted(ix.events, e)
 		ix.maxTime = max(ix.maxTime, e.Time)
 		p.dirtyI[k] = struct{}{}
+		p.touched[k] = struct{}{}
 	}
 	if late {
 		p.stats.Late++
@@ -235,6 +241,7 @@ func (p *Processor) Flush() []Fact {
 			continue
 		}
 		delete(p.dirtyA, k)
+		p.touched[k] = struct{}{}
 		res := computeAgent(a, p.dir, p.priority, p.watermark, p.maxDuration)
 		if len(res.rejected) > 0 {
 			a.events = p.rejectEvents(a.events, res.rejected)
@@ -267,6 +274,7 @@ func (p *Processor) Flush() []Fact {
 			continue
 		}
 		delete(p.dirtyI, k)
+		p.touched[k] = struct{}{}
 		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration)
 		if len(res.rejected) > 0 {
 			ix.events = p.rejectEvents(ix.events, res.rejected)
@@ -278,6 +286,7 @@ func (p *Processor) Flush() []Fact {
 		p.track(k, res.unknown)
 		out = p.diff(ix.emitted, res.rows, ix.id, out)
 		if len(ix.events) == 0 {
+			p.gone[k] = ix.home
 			delete(p.ixns, k)
 		}
 	}
@@ -309,6 +318,7 @@ func (p *Processor) sweep() {
 		switch {
 		case ix.end != 0 && !p.isDirtyInteraction(k) && p.watermark-ix.end > p.retention:
 			p.tombstones[k] = ix.end
+			p.gone[k] = ix.home
 			delete(p.ixns, k)
 			delete(p.acw, k)
 			p.untrack(k)
@@ -329,6 +339,7 @@ func (p *Processor) sweep() {
 			// Logged out for longer than the retention: its facts are
 			// final. A later event starts it afresh; an older one is late.
 			p.agentTombstones[k] = a.maxTime
+			p.gone[k] = a.home
 			delete(p.agents, k)
 			delete(p.dirtyA, k)
 			p.untrack(k)
