@@ -89,6 +89,11 @@ type partBatch struct {
 	arch      *archive.Batch
 	recStream string
 	recTime   int64
+	// rehydrate is set on a batch of archived records being stored again
+	// (rehydrate.go): their rows carry the job and its retention, and
+	// records that do not decode are counted rather than stored again as
+	// dead letters.
+	rehydrate *rehydrating
 
 	routes   *Router
 	decs     map[string]decoder // by format
@@ -133,7 +138,9 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 	nowMs := now.UnixMilli()
 	b.recStream, b.recTime = b.t.Stream, r.Timestamp.UnixMilli()
 	reason, err := b.decode(r, nowMs)
-	if err != nil {
+	if err != nil && b.rehydrate != nil {
+		b.rehydrate.dead++
+	} else if err != nil {
 		invalidTotal.WithLabelValues(r.Topic, reason).Inc()
 		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
 		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
@@ -265,6 +272,9 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 	if err := k.check(b.row.ts, nowMs); err != nil {
 		return ReasonOlderThanRetention, err
 	}
+	if b.rehydrate != nil && !b.rehydrate.keeps(b, r.Topic, source) {
+		return "", nil
+	}
 	b.noteTime(b.row.ts)
 	switch b.t.Table {
 	case "logs":
@@ -390,7 +400,9 @@ func (b *partBatch) write(ctx context.Context, ins Inserter) error {
 	case b.metrics != nil:
 		parts = append(parts, part{"metrics", b.metrics.block()})
 	}
-	parts = append(parts, part{"dead_letters", b.dead.block()})
+	if b.rehydrate == nil {
+		parts = append(parts, part{"dead_letters", b.dead.block()})
+	}
 	began := time.Now()
 	defer func() { b.insertTime = time.Since(began) }()
 	for _, p := range parts {
@@ -398,8 +410,12 @@ func (b *partBatch) write(ctx context.Context, ins Inserter) error {
 		if n == 0 {
 			continue
 		}
+		block, token := p.block, b.token(p.table)
+		if b.rehydrate != nil {
+			block, token = b.rehydrate.marked(block), store.DedupToken(b.rehydrate.token+"."+p.table)
+		}
 		start := time.Now()
-		if err := ins.Insert(ctx, p.table, p.block, b.token(p.table)); err != nil {
+		if err := ins.Insert(ctx, p.table, block, token); err != nil {
 			insertErrors.WithLabelValues(p.table).Inc()
 			return err
 		}

@@ -31,6 +31,10 @@ type keeping struct {
 
 // keep says how the record is kept under rule.
 func (b *partBatch) keep(r *kgo.Record, rule *StreamRule) keeping {
+	if b.rehydrate != nil {
+		// Rehydrated rows are kept for the rehydration's retention, from now.
+		return keeping{stream: rule.Name, days: b.rehydrate.days, fromIngest: true}
+	}
 	k := keeping{stream: rule.Name, days: uint32(rule.RetentionDays), fromIngest: rule.Backfill}
 	if k.days == 0 {
 		k.days = 30

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/logmart/logmart/fault"
+	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store"
@@ -58,4 +59,68 @@ func (s *Server) archiveDays(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"days": days})
+}
+
+// Rehydrations runs rehydration jobs (ingest.RehydrateJobs): stored again
+// from the archive, in the background, one per request at a time.
+type Rehydrations interface {
+	Start(req ingest.RehydrateRequest) (ingest.RehydrateJob, error)
+	Get(id string) (ingest.RehydrateJob, error)
+	Cancel(id string) (ingest.RehydrateJob, error)
+}
+
+func (s *Server) rehydrateRoutes(api *echo.Group) {
+	if s.deps.Rehydrate == nil {
+		return
+	}
+	api.POST("/archive/rehydrate", s.startRehydrate, requireRole(RoleEditor))
+	api.GET("/archive/rehydrate/:job", s.getRehydrate, requireRole(RoleViewer))
+	api.DELETE("/archive/rehydrate/:job", s.cancelRehydrate, requireRole(RoleEditor))
+}
+
+// rehydrateRange is a rehydration's range: from is required, to is now
+// when left out.
+var rehydrateRange = query.RangeRule{DefaultTo: "now"}
+
+func (s *Server) startRehydrate(c echo.Context) error {
+	var req struct {
+		Stream     string `json:"stream"`
+		From       string `json:"from"`
+		To         string `json:"to"`
+		Filter     string `json:"filter"`
+		MaxRecords int    `json:"max_records"`
+	}
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	// Rehydrated rows land in the shared tables, whatever a scope says.
+	if p, _ := s.settings(c); len(p.Scopes) > 0 {
+		return fault.New(fault.Forbidden, "token %q is scoped to part of the data; rehydration stores rows of a whole stream and is not available to scoped tokens", p.Name)
+	}
+	from, to, err := rehydrateRange.Resolve(req.From, req.To, time.Now())
+	if err != nil {
+		return err
+	}
+	job, err := s.deps.Rehydrate.Start(ingest.RehydrateRequest{Stream: strings.TrimSpace(req.Stream), From: from, To: to,
+		Filter: req.Filter, MaxRecords: req.MaxRecords})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, job)
+}
+
+func (s *Server) getRehydrate(c echo.Context) error {
+	job, err := s.deps.Rehydrate.Get(c.Param("job"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) cancelRehydrate(c echo.Context) error {
+	job, err := s.deps.Rehydrate.Cancel(c.Param("job"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, job)
 }

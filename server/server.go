@@ -62,6 +62,9 @@ type Deps struct {
 	// Archive serves /api/v1/archive/days: what the raw-record archive
 	// holds.
 	Archive ArchiveCatalog
+	// Rehydrate serves /api/v1/archive/rehydrate: jobs that store archived
+	// records again.
+	Rehydrate Rehydrations
 	// Searches serves /api/v1/searches (saved searches).
 	Searches SearchStore
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
@@ -142,6 +145,7 @@ func (s *Server) routes() {
 	s.dashboardRoutes(api)
 	s.reloadRoutes(api)
 	s.archiveRoutes(api)
+	s.rehydrateRoutes(api)
 	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))

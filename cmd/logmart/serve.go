@@ -152,6 +152,15 @@ func runServe(args []string) error {
 	)
 	go reloads.runOnSignal(ctx, hup)
 
+	// Rehydration reads the archive ingest writes; nil when it is off.
+	var rehydrate server.Rehydrations
+	if cfg.Ingest.Archive.Enabled {
+		rh, err := ingest.NewRehydrator(cfg.Ingest, st, routes, log)
+		if err != nil {
+			return err
+		}
+		rehydrate = ingest.NewRehydrateJobs(rh)
+	}
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
 			{Name: "clickhouse", Fn: st.Ping},
@@ -177,6 +186,7 @@ func runServe(args []string) error {
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),
 		Archive:    archive.NewCatalog(reads),
+		Rehydrate:  rehydrate,
 	}, log)
 
 	if !ui.ChartsAvailable() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Config says where raw records are archived.
@@ -29,11 +30,14 @@ type Config struct {
 	// larger than that is uploaded in parts, a smaller one in one request.
 	// At least 5 MiB (S3's smallest part). Default 16777216 (16 MiB).
 	PartBytes int `yaml:"part_bytes"`
+	// RehydratedTTL is how long rows rehydrated from the archive are kept,
+	// counted from their rehydration, in whole days. Default 168h (7 days).
+	RehydratedTTL time.Duration `yaml:"rehydrated_ttl"`
 }
 
 // Default returns the defaults documented on Config.
 func Default() Config {
-	return Config{PartBytes: 16 << 20}
+	return Config{PartBytes: 16 << 20, RehydratedTTL: 7 * 24 * time.Hour}
 }
 
 // minPartBytes is S3's smallest part but the last.
@@ -46,6 +50,9 @@ func (c Config) Validate() error {
 	}
 	if c.PartBytes < minPartBytes {
 		return fmt.Errorf("ingest.archive.part_bytes must be at least %d (5 MiB), got %d", minPartBytes, c.PartBytes)
+	}
+	if c.RehydratedTTL < 24*time.Hour || c.RehydratedTTL%(24*time.Hour) != 0 || c.RehydratedTTL > 3650*24*time.Hour {
+		return fmt.Errorf("ingest.archive.rehydrated_ttl must be whole days from 24h to 87600h (10 years), got %s", c.RehydratedTTL)
 	}
 	if _, err := c.location(); err != nil {
 		return err

@@ -1,3 +1,8 @@
 package apiclient
 
-func init() { endpoints["ArchiveDays"] = archiveDaysEndpoint }
+func init() {
+	endpoints["ArchiveDays"] = archiveDaysEndpoint
+	endpoints["StartRehydrate"] = startRehydrateEndpoint
+	endpoints["RehydrateJob"] = rehydrateJobEndpoint
+	endpoints["CancelRehydrate"] = cancelRehydrateEndpoint
+}
