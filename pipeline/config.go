@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,47 @@ type Config struct {
 	// MaxRecordBytes is the largest input record accepted; larger ones are
 	// dead letters (too_large). Default 65536 bytes.
 	MaxRecordBytes int `yaml:"max_record_bytes"`
+
+	// Group is the Kafka consumer group pipeline replicas share. Default
+	// "logmart-pipeline".
+	Group string `yaml:"group"`
+	// TransactionalID identifies this replica's transactions; it must be
+	// unique per replica and stable across its restarts, so a restarted
+	// replica fences its own unfinished transaction. Default
+	// "logmart-pipeline" (one replica); serve and pipeline run append the
+	// replica's instance name when several run.
+	TransactionalID string `yaml:"transactional_id"`
+	// Inputs are the topics consumed. Default every input the pipeline
+	// reads (the logmart schemas and the adapters' topics).
+	Inputs []string `yaml:"inputs"`
+	// InteractionTopic receives interaction and resource facts. Default
+	// "gsp-ixn".
+	InteractionTopic string `yaml:"interaction_topic"`
+	// AgentTopic receives agent state and session facts. Default "gsp-sm".
+	AgentTopic string `yaml:"agent_topic"`
+	// ConfigTopic receives the configuration records the facts were made
+	// with. Default "gsp-cfg".
+	ConfigTopic string `yaml:"config_topic"`
+	// DeadLetterTopic receives invalid records with their reason in
+	// headers. Default "gsp-dead".
+	DeadLetterTopic string `yaml:"dead_letter_topic"`
+	// ChangelogTopic keeps every interaction's and agent's state, compacted
+	// by key, for restarts and rebalances. Default "gsp-state".
+	ChangelogTopic string `yaml:"changelog_topic"`
+	// CommitInterval is the longest a poll waits for records before the
+	// transaction of what it has is committed: the floor of event-to-fact
+	// latency when input is sparse. Default 100ms.
+	CommitInterval time.Duration `yaml:"commit_interval"`
+	// IdleAdvance is how long without input before event time is assumed
+	// to move on with the clock, so the last facts are emitted. Default 5s.
+	IdleAdvance time.Duration `yaml:"idle_advance"`
+	// RestoreTimeout bounds reading the changelog after a restart or a
+	// rebalance. Default 2m.
+	RestoreTimeout time.Duration `yaml:"restore_timeout"`
+	// Load writes the facts into ClickHouse (interaction_facts and the
+	// others) from the fact topics, in its own consumer group
+	// (Group + "-load"). Default true.
+	Load bool `yaml:"load"`
 }
 
 // DefaultConfig returns the shipped configuration (configs/logmart.yaml).
@@ -45,6 +87,18 @@ func DefaultConfig() Config {
 		MaxStateDuration: 12 * time.Hour,
 		StatePriority:    []string{StateBusy, StateACW, StateNotReady, StateReady},
 		MaxRecordBytes:   65536,
+		Group:            "logmart-pipeline",
+		TransactionalID:  "logmart-pipeline",
+		Inputs:           InputTopics(),
+		InteractionTopic: "gsp-ixn",
+		AgentTopic:       "gsp-sm",
+		ConfigTopic:      "gsp-cfg",
+		DeadLetterTopic:  "gsp-dead",
+		ChangelogTopic:   "gsp-state",
+		CommitInterval:   100 * time.Millisecond,
+		IdleAdvance:      5 * time.Second,
+		RestoreTimeout:   2 * time.Minute,
+		Load:             true,
 	}
 }
 
@@ -61,6 +115,29 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRecordBytes < 0 {
 		return fmt.Errorf("pipeline.max_record_bytes must not be negative, got %d", c.MaxRecordBytes)
+	}
+	for _, f := range []struct{ name, v string }{
+		{"group", c.Group}, {"transactional_id", c.TransactionalID}, {"interaction_topic", c.InteractionTopic},
+		{"agent_topic", c.AgentTopic}, {"config_topic", c.ConfigTopic}, {"dead_letter_topic", c.DeadLetterTopic},
+		{"changelog_topic", c.ChangelogTopic},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("pipeline.%s must not be empty", f.name)
+		}
+	}
+	for _, t := range c.Inputs {
+		if _, ok := decoders[t]; !ok {
+			return fmt.Errorf("pipeline.inputs: %q is not a pipeline input (%s)", t, strings.Join(InputTopics(), ", "))
+		}
+	}
+	if c.CommitInterval <= 0 {
+		return fmt.Errorf("pipeline.commit_interval must be positive, got %s", c.CommitInterval)
+	}
+	if c.IdleAdvance <= 0 {
+		return fmt.Errorf("pipeline.idle_advance must be positive, got %s", c.IdleAdvance)
+	}
+	if c.RestoreTimeout <= 0 {
+		return fmt.Errorf("pipeline.restore_timeout must be positive, got %s", c.RestoreTimeout)
 	}
 	seen := map[string]bool{}
 	for _, s := range c.StatePriority {

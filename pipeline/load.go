@@ -3,10 +3,15 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/store"
 )
@@ -140,4 +145,122 @@ func factBlock(rows []any) (*store.Block, error) {
 		}
 	}
 	return &store.Block{Cols: cols}, nil
+}
+
+// Consume loads the fact topics and the dead-letter topic into ClickHouse
+// until ctx ends, in consumer group cfg.Group + "-load", reading only
+// committed transactions. Each partition's poll is one insert per table
+// with a token naming its offset range; offsets are committed after the
+// insert. A crash between the two loads the range again: with the same
+// cut the token drops it, and otherwise the tables keep one row per fact
+// id and version anyway.
+func (l *Loader) Consume(ctx context.Context, cfg Config, opts []kgo.Opt, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
+		kgo.ConsumerGroup(cfg.Group+"-load"),
+		kgo.ConsumeTopics(cfg.InteractionTopic, cfg.AgentTopic, cfg.DeadLetterTopic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.AllowAutoTopicCreation(),
+	)...)
+	if err != nil {
+		return fmt.Errorf("cannot create the fact loader's Kafka client: %w", err)
+	}
+	defer cl.Close()
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		if fs.IsClientClosed() || ctx.Err() != nil {
+			return nil
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			log.Warn("pipeline loader cannot fetch", "topic", t, "partition", p, "err", err)
+		})
+		var failed bool
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if len(fp.Records) == 0 || failed {
+				return
+			}
+			token := fmt.Sprintf("%s:%d:%d-%d", fp.Topic, fp.Partition, fp.Records[0].Offset, fp.Records[len(fp.Records)-1].Offset)
+			var err error
+			if fp.Topic == cfg.DeadLetterTopic {
+				err = l.writeDead(ctx, fp.Records, token)
+			} else {
+				err = l.writeFacts(ctx, fp.Records, token, log)
+			}
+			for err != nil && ctx.Err() == nil {
+				log.Warn("pipeline loader cannot write; retrying", "topic", fp.Topic, "partition", fp.Partition, "err", err)
+				sleep(ctx, time.Second)
+				if fp.Topic == cfg.DeadLetterTopic {
+					err = l.writeDead(ctx, fp.Records, token)
+				} else {
+					err = l.writeFacts(ctx, fp.Records, token, log)
+				}
+			}
+			failed = err != nil
+		})
+		if failed {
+			return nil
+		}
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("pipeline loader cannot commit offsets", "err", err)
+		}
+	}
+	return nil
+}
+
+func (l *Loader) writeFacts(ctx context.Context, recs []*kgo.Record, token string, log *slog.Logger) error {
+	facts := make([]Fact, 0, len(recs))
+	for _, r := range recs {
+		table := header(r, "table")
+		row, err := decodeRow(table, r.Value)
+		if err != nil {
+			log.Warn("pipeline loader skips a record that is not a fact", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+			continue
+		}
+		facts = append(facts, Fact{Table: table, Row: row})
+	}
+	return l.Write(ctx, facts, token)
+}
+
+func (l *Loader) writeDead(ctx context.Context, recs []*kgo.Record, token string) error {
+	now := time.Now().UnixMilli()
+	b := &store.Block{Cols: []store.BlockColumn{
+		&store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"},
+		store.Strings("reason"), store.Strings("error"), store.Strings("raw"),
+		&store.UInt32Column{Name: "raw_size"}, &store.UInt32Column{Name: "truncated"},
+		store.Strings("kafka_topic"), &store.Int32Column{Name: "kafka_partition"}, &store.Int64Column{Name: "kafka_offset"},
+	}}
+	for _, r := range recs {
+		part, _ := strconv.Atoi(header(r, "partition"))
+		off, _ := strconv.ParseInt(header(r, "offset"), 10, 64)
+		b.Cols[0].(*store.Int64Column).Append(now)
+		b.Cols[1].(*store.StringColumn).Append(header(r, "reason"))
+		b.Cols[2].(*store.StringColumn).Append(header(r, "error"))
+		b.Cols[3].(*store.StringColumn).AppendBytes(r.Value)
+		b.Cols[4].(*store.UInt32Column).Append(uint32(len(r.Value)))
+		var trunc uint32
+		if len(r.Value) >= maxDeadLetterRaw {
+			trunc = 1
+		}
+		b.Cols[5].(*store.UInt32Column).Append(trunc)
+		b.Cols[6].(*store.StringColumn).Append(header(r, "topic"))
+		b.Cols[7].(*store.Int32Column).Append(int32(part))
+		b.Cols[8].(*store.Int64Column).Append(off)
+	}
+	if err := l.st.Insert(ctx, "dead_letters", b, store.DedupToken(token)); err != nil {
+		return fmt.Errorf("cannot load %d dead letters: %w", len(recs), err)
+	}
+	return nil
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }

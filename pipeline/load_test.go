@@ -6,14 +6,13 @@ import (
 	"testing"
 
 	"github.com/logmart/logmart/store"
-	"github.com/logmart/logmart/store/storetest"
 )
 
 // TestLoadedCorrectionReplacesRow runs late_correction's call through the
 // Processor into the fact tables: the *_latest views show one row per fact,
 // at the correcting version, and an open state's end as NULL.
 func TestLoadedCorrectionReplacesRow(t *testing.T) {
-	st := storetest.Database(t)
+	st := testDatabase(t)
 	ctx := context.Background()
 	l := NewLoader(st)
 	cfg := DefaultConfig()

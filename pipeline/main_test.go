@@ -15,3 +15,9 @@ var testStore *chdb.Engine
 func TestMain(m *testing.M) {
 	storetest.Main(m, "pipeline_test", func(st *chdb.Engine) { testStore = st })
 }
+
+// testDatabase is a fresh database on the engine, for a test's own rows.
+func testDatabase(t *testing.T) *chdb.Engine {
+	t.Helper()
+	return storetest.Database(t)
+}

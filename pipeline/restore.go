@@ -1,0 +1,216 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// restore builds a Processor for the assigned partitions: the whole
+// configuration seen so far, then the changelog records whose home is one
+// of parts, read to the changelog's end.
+func (r *Runner) restore(ctx context.Context, cl *kgo.Client, parts map[home]bool, configs []*kgo.Record) (*Processor, error) {
+	p := NewProcessor(r.cfg)
+	for _, rec := range configs {
+		p.Process(TopicConfig, rec.Partition, rec.Offset, rec.Value)
+	}
+	r.mu.Lock()
+	r.status.Restores++
+	r.status.Partitions = map[string]int{}
+	for h := range parts {
+		r.status.Partitions[h.Topic]++
+	}
+	r.mu.Unlock()
+	if len(parts) == 0 {
+		return p, nil
+	}
+	ends, err := listEnds(ctx, cl, r.cfg.ChangelogTopic)
+	if err != nil {
+		return nil, err
+	}
+	n := int32(len(ends))
+	want := map[int32]kgo.Offset{}
+	for h := range parts {
+		cp := h.Partition % n
+		if ends[cp] > 0 {
+			want[cp] = kgo.NewOffset().AtStart()
+		}
+	}
+	if len(want) == 0 {
+		return p, nil
+	}
+	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, r.opts...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.cfg.ChangelogTopic: want}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(200*time.Millisecond),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the changelog %s: %w", r.cfg.ChangelogTopic, err)
+	}
+	defer rd.Close()
+	// A partition is read when a record at its end offset's last data
+	// position is seen, or when fetches bring it nothing twice in a row
+	// (commit markers and aborted batches end it with no record).
+	empty := map[int32]int{}
+	restored := 0
+	deadline := time.Now().Add(r.cfg.RestoreTimeout)
+	for len(want) > 0 {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("cannot read the changelog %s to its end within %s", r.cfg.ChangelogTopic, r.cfg.RestoreTimeout)
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := rd.PollFetches(pollCtx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var restoreErr error
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if _, open := want[fp.Partition]; !open {
+				return
+			}
+			if len(fp.Records) == 0 {
+				if empty[fp.Partition]++; empty[fp.Partition] >= 2 {
+					delete(want, fp.Partition)
+				}
+				return
+			}
+			empty[fp.Partition] = 0
+			for _, rec := range fp.Records {
+				t, part, ok := ParseChangelogKey(rec.Key)
+				if !ok || !parts[home{t, part}] {
+					continue
+				}
+				if err := p.Restore(rec.Key, rec.Value); err != nil && restoreErr == nil {
+					restoreErr = err
+				}
+				restored++
+			}
+			if last := fp.Records[len(fp.Records)-1].Offset; last+2 >= ends[fp.Partition] {
+				delete(want, fp.Partition)
+			}
+		})
+		if restoreErr != nil {
+			return nil, restoreErr
+		}
+	}
+	r.log.Info("pipeline state restored", "partitions", len(parts), "records", restored,
+		"interactions", len(p.ixns), "agents", len(p.agents))
+	return p, nil
+}
+
+// listEnds returns the committed end offset of every partition of topic,
+// creating the topic when it does not exist yet.
+func listEnds(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	meta.Topics = append(meta.Topics, mt)
+	meta.AllowAutoTopicCreation = true
+	var parts []int32
+	for attempt := 0; ; attempt++ {
+		resp, err := meta.RequestWith(ctx, cl)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the metadata of %s: %w", topic, err)
+		}
+		parts = parts[:0]
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				parts = append(parts, p.Partition)
+			}
+		}
+		if len(parts) > 0 || attempt == 20 {
+			break
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("topic %s has no partitions", topic)
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = 1
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	for _, p := range parts {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = p
+		rp.Timestamp = -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the offsets of %s: %w", topic, err)
+	}
+	ends := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			ends[p.Partition] = p.Offset
+		}
+	}
+	return ends, nil
+}
+
+// configReader reads the whole configuration topic, outside any group, so
+// every replica knows every agent and queue.
+type configReader struct {
+	opts []kgo.Opt
+	mu   sync.Mutex
+	recs []*kgo.Record // all records read
+	next int           // the first not yet taken
+	cl   *kgo.Client
+}
+
+func newConfigReader(opts []kgo.Opt) *configReader { return &configReader{opts: opts} }
+
+func (c *configReader) run(ctx context.Context) {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, c.opts...),
+		kgo.ConsumeTopics(TopicConfig),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+	)...)
+	if err != nil {
+		return
+	}
+	c.mu.Lock()
+	c.cl = cl
+	c.mu.Unlock()
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		if fs.IsClientClosed() {
+			return
+		}
+		c.mu.Lock()
+		fs.EachRecord(func(r *kgo.Record) { c.recs = append(c.recs, r) })
+		c.mu.Unlock()
+	}
+}
+
+// take returns the records read since the last take.
+func (c *configReader) take() []*kgo.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.recs[c.next:]
+	c.next = len(c.recs)
+	return out
+}
+
+// all returns every record read, and counts them as taken.
+func (c *configReader) all() []*kgo.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.next = len(c.recs)
+	return append([]*kgo.Record(nil), c.recs...)
+}
+
+func (c *configReader) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl != nil {
+		c.cl.Close()
+	}
+}
