@@ -21,6 +21,7 @@ import (
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/pipeline"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store"
@@ -46,6 +47,9 @@ type Config struct {
 	// Dashboards configures the dashboards served: the folder provisioned
 	// read-only at start and on reload.
 	Dashboards dashboards.Config `yaml:"dashboards"`
+	// Pipeline configures the contact-center stream processor that serve
+	// runs (and `logmart pipeline run` runs alone).
+	Pipeline pipeline.Config `yaml:"pipeline"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -89,6 +93,7 @@ func Default() Config {
 		Templates:  query.DefaultConfig(),
 		Links:      query.DefaultLinkConfig(),
 		Dashboards: dashboards.DefaultConfig(),
+		Pipeline:   pipeline.DefaultConfig(),
 	}
 }
 
@@ -319,6 +324,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Links.Validate(); err != nil {
+		return err
+	}
+	if err := c.Pipeline.Validate(); err != nil {
 		return err
 	}
 	if err := c.Dashboards.Validate(); err != nil {
