@@ -35,6 +35,7 @@ var commands = []command{
 	{"dashboards", "lint dashboards (dashboards lint) against the templates and the engine", runDashboards},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
 	{"archive", "list the raw-record archive (archive ls)", runArchive},
+	{"pipeline", "run the contact-center pipeline alone (pipeline run)", runPipeline},
 	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},
 }

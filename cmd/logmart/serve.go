@@ -199,6 +199,10 @@ func runServe(args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
 	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
+	if cfg.Pipeline.Enabled {
+		cfg.Pipeline.TransactionalID += "-" + cfg.Ingest.InstanceID
+		startPipeline(runCtx, &wg, cfg, st, kopts, log)
+	}
 	if *withDemo {
 		wg.Add(1)
 		go func() {
