@@ -186,27 +186,28 @@ func Promote(ctx context.Context, kind string, from, to Env, uids []string, opts
 	}
 	// Both ends answer before anything is written, so an unreachable
 	// instance is one error rather than one per item.
-	if _, err := to.Hashes(ctx, kind); err != nil {
+	dstHashes, err := to.Hashes(ctx, kind)
+	if err != nil {
 		return nil, fmt.Errorf("cannot list the %ss of %s: %w", kind, to.Name, err)
 	}
-	var list []string
-	if len(uids) > 0 {
-		if _, err := from.Hashes(ctx, kind); err != nil {
-			return nil, fmt.Errorf("cannot list the %ss of %s: %w", kind, from.Name, err)
-		}
-		list = uids
-	} else {
-		h, err := from.Hashes(ctx, kind)
-		if err != nil {
-			return nil, fmt.Errorf("cannot list the %ss of %s: %w", kind, from.Name, err)
-		}
-		for uid := range h {
+	srcHashes, err := from.Hashes(ctx, kind)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the %ss of %s: %w", kind, from.Name, err)
+	}
+	list := uids
+	if len(list) == 0 {
+		for uid := range srcHashes {
 			list = append(list, uid)
 		}
 		sort.Strings(list)
 	}
 	out := make([]Outcome, 0, len(list))
 	for _, uid := range list {
+		// Equal hashes in the listings: nothing to read or write.
+		if h := srcHashes[uid]; h != "" && h == dstHashes[uid] {
+			out = append(out, Outcome{UID: uid, Action: OutcomeUnchanged, OldHash: h, NewHash: h})
+			continue
+		}
 		out = append(out, promoteOne(ctx, kind, from, to, uid, opts))
 	}
 	return out, nil
