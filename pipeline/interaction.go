@@ -77,6 +77,7 @@ type ixnResult struct {
 	unknown  []string // directory names that did not resolve
 	end      int64
 	deadline int64
+	pending  bool // no created event yet: nothing computed
 }
 
 type rejection struct {
@@ -97,7 +98,7 @@ type ixnComputer struct {
 	out             ixnResult
 }
 
-func computeInteraction(ix *interaction, dir *directory, acw map[string]int64, watermark, maxDuration int64) ixnResult {
+func computeInteraction(ix *interaction, dir *directory, acw map[string]int64, watermark, maxDuration, retention int64) ixnResult {
 	c := &ixnComputer{ix: ix, dir: dir, acw: acw}
 	c.fact = InteractionFact{ID: ix.id, Tenant: ix.tenant}
 	createdAt := int64(-1)
@@ -106,6 +107,13 @@ func computeInteraction(ix *interaction, dir *directory, acw map[string]int64, w
 			createdAt = e.Time
 			break
 		}
+	}
+	if createdAt < 0 && len(ix.events) > 0 && watermark-ix.events[0].Time <= retention {
+		// Its created event may still come: wait for it until the
+		// retention, instead of setting the others aside.
+		c.out.deadline = ix.events[0].Time + retention
+		c.out.pending = true
+		return c.out
 	}
 	for i := range ix.events {
 		e := &ix.events[i]

@@ -275,7 +275,7 @@ func (p *Processor) Flush() []Fact {
 		}
 		delete(p.dirtyI, k)
 		p.touched[k] = struct{}{}
-		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration)
+		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration, p.retention)
 		if len(res.rejected) > 0 {
 			ix.events = p.rejectEvents(ix.events, res.rejected)
 		}
