@@ -29,12 +29,22 @@
 //
 // An ended interaction's events are kept for Config.Retention after its
 // end, then dropped; an event for it after that is a dead letter
-// (too_late). States open longer than Config.MaxStateDuration are closed at
+// (too_late). An event that does not fit its entity's sequence (a hold of
+// a party not connected) is skipped, and kept for the retention past its
+// own time, since a late event may still explain it; then it becomes a
+// dead letter (impossible_sequence). So do the events of an interaction
+// whose created event never arrives. States open longer than Config.MaxStateDuration are closed at
 // that length and reopened if their end arrives.
 //
 // Agents and queues are found in the configuration (gca-cfg) by id, login
 // or address. Facts for one not configured yet carry the placeholder key
 // "unknown:<name>"; its configuration arriving recomputes them.
+//
+// # Truth
+//
+// internal/demo.SimulateContactCenter generates a contact center's records
+// with disorder, lateness, duplicates and malformed records, and the facts
+// it knows they mean; TestSimulatorTruth compares them row by row.
 //
 // # Scenarios
 //

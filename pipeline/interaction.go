@@ -309,7 +309,9 @@ func (c *ixnComputer) apply(e *Event) error {
 		}
 		c.close(v, t, ResultTransferred, "")
 		c.fact.Transfers++
-		if tv := c.active(e.Target); tv == nil {
+		// The next agent offered the call receives the transfer, unless
+		// the target is an agent already on it (a consultation).
+		if tv := c.active(e.Target); tv == nil || e.Target.Type != PartyAgent {
 			c.pendingTransfer = true
 		}
 		if e.Target.Type == PartyExternal || !c.anyActive() && e.Target.Type == "" {

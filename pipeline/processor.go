@@ -243,10 +243,11 @@ func (p *Processor) Flush() []Fact {
 		delete(p.dirtyA, k)
 		p.touched[k] = struct{}{}
 		res := computeAgent(a, p.dir, p.priority, p.watermark, p.maxDuration)
+		var again int64
 		if len(res.rejected) > 0 {
-			a.events = p.rejectEvents(a.events, res.rejected)
+			a.events, again = p.rejectEvents(a.events, res.rejected)
 		}
-		a.deadline, a.open = res.deadline, res.open
+		a.deadline, a.open = earliest(res.deadline, again), res.open
 		p.track(k, res.unknown)
 		out = p.diff(a.emitted, res.rows, a.id, out)
 		for ixn, ms := range res.acw {
@@ -276,13 +277,14 @@ func (p *Processor) Flush() []Fact {
 		delete(p.dirtyI, k)
 		p.touched[k] = struct{}{}
 		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration, p.retention)
+		var again int64
 		if len(res.rejected) > 0 {
-			ix.events = p.rejectEvents(ix.events, res.rejected)
+			ix.events, again = p.rejectEvents(ix.events, res.rejected)
 		}
 		if ix.end == 0 && res.end != 0 {
 			interactionsEnded.Inc()
 		}
-		ix.end, ix.deadline = res.end, res.deadline
+		ix.end, ix.deadline = res.end, earliest(res.deadline, again)
 		p.track(k, res.unknown)
 		out = p.diff(ix.emitted, res.rows, ix.id, out)
 		if len(ix.events) == 0 {
@@ -316,14 +318,14 @@ func (p *Processor) sweep() {
 	p.sweptAt = p.watermark
 	for k, ix := range p.ixns {
 		switch {
+		case ix.deadline != 0 && p.watermark > ix.deadline:
+			p.dirtyI[k] = struct{}{}
 		case ix.end != 0 && !p.isDirtyInteraction(k) && p.watermark-ix.end > p.retention:
 			p.tombstones[k] = ix.end
 			p.gone[k] = ix.home
 			delete(p.ixns, k)
 			delete(p.acw, k)
 			p.untrack(k)
-		case ix.deadline != 0 && p.watermark > ix.deadline:
-			p.dirtyI[k] = struct{}{}
 		}
 	}
 	for k, end := range p.tombstones {
@@ -415,11 +417,27 @@ func cut0(s string) (string, string, bool) {
 	return s, "", false
 }
 
-func (p *Processor) rejectEvents(events []Event, rejected []rejection) []Event {
+// rejectEvents handles the events a computation could not fit in their
+// entity's sequence. A late event may yet explain one (a hold whose
+// answer arrives later), so it stays, skipped, until the watermark is the
+// retention past it; then it becomes a dead letter and leaves. It returns
+// the events kept and when to look at the entity again (0: no need).
+func (p *Processor) rejectEvents(events []Event, rejected []rejection) ([]Event, int64) {
 	drop := make(map[int]bool, len(rejected))
+	var again int64
 	for _, r := range rejected {
-		drop[r.index] = true
-		p.deadLetterEvent(&events[r.index], r.err)
+		e := &events[r.index]
+		if p.watermark-e.Time > p.retention {
+			drop[r.index] = true
+			p.deadLetterEvent(e, r.err)
+			continue
+		}
+		if at := e.Time + p.retention + 1; again == 0 || at < again {
+			again = at
+		}
+	}
+	if len(drop) == 0 {
+		return events, again
 	}
 	kept := events[:0]
 	for i, e := range events {
@@ -427,7 +445,14 @@ func (p *Processor) rejectEvents(events []Event, rejected []rejection) []Event {
 			kept = append(kept, e)
 		}
 	}
-	return kept
+	return kept, again
+}
+
+func earliest(a, b int64) int64 {
+	if a == 0 || b != 0 && b < a {
+		return b
+	}
+	return a
 }
 
 // diff compares freshly computed rows with what was emitted for an entity
