@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -17,6 +18,7 @@ type Batch struct {
 	cur      *group // the group the last record went to: the next one nearly always does too
 	ingestMs int64
 	ingest   []byte // ingestMs formatted
+	line     []byte // the line being written, before it is copied to its group
 }
 
 // group is one object's worth of lines.
@@ -27,7 +29,42 @@ type group struct {
 	records     int
 	oldest      int64 // ms
 	newest      int64
-	buf         []byte
+	size        int      // bytes of lines
+	chunks      [][]byte // the lines, in chunks of chunkSize
+}
+
+// chunkSize is the size of the chunks lines are kept in. A group's lines
+// are a stream of chunks rather than one buffer, so a growing batch never
+// copies what it holds: in one buffer, growing it was a third of the
+// archive's CPU.
+const chunkSize = 1 << 20
+
+// chunkPool keeps the chunks of batches already compressed.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// write appends p to the group's chunks.
+func (g *group) write(p []byte) {
+	g.size += len(p)
+	for len(p) > 0 {
+		n := len(g.chunks)
+		if n == 0 || len(g.chunks[n-1]) >= cap(g.chunks[n-1]) {
+			g.chunks = append(g.chunks, (*chunkPool.Get().(*[]byte))[:0])
+			n++
+		}
+		c := g.chunks[n-1]
+		k := min(len(p), cap(c)-len(c))
+		g.chunks[n-1] = append(c, p[:k]...)
+		p = p[k:]
+	}
+}
+
+// release hands the chunks back.
+func (g *group) release() {
+	for _, c := range g.chunks {
+		c = c[:0]
+		chunkPool.Put(&c)
+	}
+	g.chunks = nil
 }
 
 // hourMs is an hour in milliseconds.
@@ -69,7 +106,21 @@ func (b *Batch) Add(stream string, ts int64, r *kgo.Record, nowMs int64) {
 	g.last = r.Offset
 	g.records++
 	g.oldest, g.newest = min(g.oldest, ts), max(g.newest, ts)
-	g.buf = appendLine(g.buf, stream, ts, r, b.ingest)
+	// Written in place when the chunk has room for the longest the line
+	// can be (every byte escaped as \u00XX), else built aside and copied.
+	bound := 6*(len(r.Value)+len(stream)+len(r.Topic)) + 512
+	for _, h := range r.Headers {
+		bound += 6 * (len(h.Key) + len(h.Value) + 3)
+	}
+	if n := len(g.chunks); n > 0 && cap(g.chunks[n-1])-len(g.chunks[n-1]) >= bound {
+		c := g.chunks[n-1]
+		at := len(c)
+		g.chunks[n-1] = appendLine(c, stream, ts, r, b.ingest)
+		g.size += len(g.chunks[n-1]) - at
+		return
+	}
+	b.line = appendLine(b.line[:0], stream, ts, r, b.ingest)
+	g.write(b.line)
 }
 
 // Records is the number of records added.
@@ -105,9 +156,23 @@ func Key(stream string, hourStart time.Time, topic string, partition int32, firs
 		stream, t.Format(time.DateOnly), t.Hour(), topic, partition, first, last)
 }
 
-// encoder compresses objects. EncodeAll may be called from several
-// goroutines; each call uses one of the encoder's workers.
-var encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(true))
+// encoder compresses chunks; EncodeAll may be called from many
+// goroutines at once, each call encoding in its caller's goroutine.
+var encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderCRC(true))
+
+// compress is the group's lines as zstd frames, one per chunk, one after
+// the other: a valid zstd stream that every reader (zstd, ClickHouse's
+// file() and s3()) reads as the lines. A frame per chunk spares the
+// streaming encoder's copy of every byte into its window. The fastest
+// level: on bench ingest's lines its objects were as small as the
+// default level's (42.9 against 42.7 bytes a line) for less CPU.
+func (g *group) compress() []byte {
+	out := make([]byte, 0, g.size/6+1024)
+	for _, c := range g.chunks {
+		out = encoder.EncodeAll(c, out)
+	}
+	return out
+}
 
 // Objects compresses the gathered lines, one object per stream and hour,
 // and releases the lines. topic and partition name the batch's partition.
@@ -119,10 +184,10 @@ func (b *Batch) Objects(topic string, partition int32) []Object {
 			Key:    Key(g.stream, start, topic, partition, g.first, g.last),
 			Stream: g.stream, Day: start.Format(time.DateOnly), Hour: start.Hour(),
 			Topic: topic, Partition: partition, First: g.first, Last: g.last,
-			Records: g.records, RawBytes: len(g.buf), Oldest: g.oldest, Newest: g.newest,
-			Body: encoder.EncodeAll(g.buf, make([]byte, 0, len(g.buf)/4)),
+			Records: g.records, RawBytes: g.size, Oldest: g.oldest, Newest: g.newest,
+			Body: g.compress(),
 		})
-		g.buf = nil
+		g.release()
 	}
 	b.groups, b.cur = nil, nil
 	return out

@@ -57,7 +57,7 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 // time already formatted (the same for every record of a poll).
 func appendLine(dst []byte, stream string, ts int64, r *kgo.Record, ingest []byte) []byte {
 	dst = append(dst, `{"time":"`...)
-	dst = time.UnixMilli(ts).UTC().AppendFormat(dst, timeLayout)
+	dst = appendTime(dst, ts)
 	dst = append(dst, `","stream":`...)
 	dst = appendString(dst, stream)
 	dst = append(dst, `,"topic":`...)
@@ -67,7 +67,7 @@ func appendLine(dst []byte, stream string, ts int64, r *kgo.Record, ingest []byt
 	dst = append(dst, `,"offset":`...)
 	dst = appendInt(dst, r.Offset)
 	dst = append(dst, `,"kafka_time":"`...)
-	dst = r.Timestamp.UTC().AppendFormat(dst, timeLayout)
+	dst = appendTime(dst, r.Timestamp.UnixMilli())
 	dst = append(dst, `","ingest_time":"`...)
 	dst = append(dst, ingest...)
 	dst = append(dst, '"')
@@ -100,6 +100,26 @@ func appendLine(dst []byte, stream string, ts int64, r *kgo.Record, ingest []byt
 	dst = base64.StdEncoding.AppendEncode(dst, r.Value)
 	return append(dst, `","raw_base64":true}`+"\n"...)
 }
+
+// appendTime appends ms as timeLayout does, for years 0 to 9999, in
+// arithmetic rather than AppendFormat, which took 6% of ingest's CPU for
+// the two times of every line.
+func appendTime(dst []byte, ms int64) []byte {
+	day := ms / dayMs
+	if ms < 0 && ms%dayMs != 0 {
+		day--
+	}
+	y, mo, d := time.UnixMilli(day * dayMs).UTC().Date()
+	dst = append(dst, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	in := ms - day*dayMs
+	h, m, sec, milli := in/3_600_000, in/60_000%60, in/1000%60, in%1000
+	return append(dst, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10), 'Z')
+}
+
+// dayMs is a day in milliseconds.
+const dayMs = 24 * hourMs
 
 func appendInt(dst []byte, v int64) []byte {
 	var buf [20]byte
