@@ -30,6 +30,8 @@ func runBench(args []string) error {
 		return runBenchQuery(args[1:])
 	case "trust":
 		return runBenchTrust(args[1:])
+	case "pipeline":
+		return runBenchPipeline(args[1:])
 	default:
 		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, trust", args[0])}
 	}
@@ -49,6 +51,7 @@ func runBenchIngest(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file when the last record is acknowledged, the moment of largest backlog (go tool pprof; -sample_index=alloc_space shows what the run allocated)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
+	withArchive := fs.Bool("archive", false, "also archive every record to the folder archive under --data, as serve does by default (ingest.archive; default false: ClickHouse only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -76,7 +79,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, Lines: *lines, MaxConcurrentInserts: *inserts}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, Lines: *lines, MaxConcurrentInserts: *inserts, Archive: *withArchive}
 	for _, p := range []struct {
 		path string
 		to   *io.Writer
@@ -151,6 +154,12 @@ func printIngestResult(r bench.IngestResult, partitions, batchRows, rate int) {
 			}
 		}
 		row("  batches cut by", "%s", strings.Join(cuts, ", "))
+	}
+	if r.ArchiveBytes > 0 {
+		row("archive", "%.1f bytes a line (%s of zstd NDJSON objects)", float64(r.ArchiveBytes)/float64(r.Events), mib(r.ArchiveBytes))
+	}
+	if r.TableBytes > 0 {
+		row("clickhouse", "%.1f bytes a line (%s of logs parts on disk at the end)", float64(r.TableBytes)/float64(r.Events), mib(r.TableBytes))
 	}
 	row("count check", "ok: %d rows, one per record", r.Events)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -78,6 +79,10 @@ type IngestOptions struct {
 	// Seed seeds the log line generator, so runs produce the same bytes.
 	// Default 1.
 	Seed uint64
+	// Archive writes every record to the folder archive Data/archive as
+	// well, as serve does by default (ingest.archive). Default false: the
+	// ClickHouse path alone, as the bench measured before the archive.
+	Archive bool
 	// CPUProfile, when not nil, receives a pprof CPU profile of the measured
 	// phase, from the first produce to the last row queryable. It covers the
 	// whole process (producer, broker, ingester, engine); time in the
@@ -162,6 +167,11 @@ type IngestResult struct {
 	GCCPUSeconds       float64 `json:"-"`
 	ScavengeCPUSeconds float64 `json:"-"`
 	PageFaults         int64   `json:"-"`
+	// ArchiveBytes is the size of the archive's objects at the end (with
+	// IngestOptions.Archive), TableBytes the logs table's active parts on
+	// disk then (merges may still shrink them).
+	ArchiveBytes int64 `json:"-"`
+	TableBytes   int64 `json:"-"`
 }
 
 // InsertStats sums the ingester's writes to the logs table, read from its
@@ -293,6 +303,9 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	icfg.Topics = []ingest.TopicConfig{{Topic: benchTopic, Table: "logs", Format: "json", Stream: "default"}}
 	icfg.Batch.Rows = opts.BatchRows
 	icfg.MaxConcurrentInserts = opts.MaxConcurrentInserts
+	if opts.Archive {
+		icfg.Archive.Enabled, icfg.Archive.URL = true, filepath.Join(data, "archive")
+	}
 	ing, err := ingest.New(icfg, st, kopts, nil, log)
 	if err != nil {
 		return res, err
@@ -340,7 +353,32 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		vis:     make([][]visStep, opts.Partitions),
 		written: written,
 	}
-	return r.measure(ctx, ingDone)
+	res, err = r.measure(ctx, ingDone)
+	if err != nil {
+		return res, err
+	}
+	if opts.Archive {
+		res.ArchiveBytes = folderBytes(filepath.Join(data, "archive"))
+	}
+	sizes, err := st.Query(ctx, store.Query{SQL: "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = currentDatabase() AND table = 'logs' AND active"})
+	if err == nil && len(sizes.Rows) == 1 {
+		res.TableBytes = int64(store.CellUint64(sizes.Rows[0][0]))
+	}
+	return res, nil
+}
+
+// folderBytes sums the sizes of the files under dir.
+func folderBytes(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 // checkEmpty accepts a folder that is empty or does not exist.
