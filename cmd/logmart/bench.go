@@ -30,8 +30,6 @@ func runBench(args []string) error {
 		return runBenchQuery(args[1:])
 	case "trust":
 		return runBenchTrust(args[1:])
-	case "pipeline":
-		return runBenchPipeline(args[1:])
 	default:
 		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, trust", args[0])}
 	}
