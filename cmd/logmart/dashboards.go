@@ -67,13 +67,17 @@ commands:
            (--from ENV --to ENV [--force] [--dry-run] [UID...])
   verify   the hash of every dashboard in every environment; exits 1 on
            drift ([--envs dev,test,prod] [--json])
+  import-grafana
+           convert a Grafana dashboard (ClickHouse data source, rawSql) into
+           a dashboard and its templates, listing what did not convert
+           ([--out configs] FILE.json)
 
 The environments come from configs/environments.yaml (--environments);
 each one's API token from the variable its token_env names.
 run 'logmart dashboards <command> -h' for its flags
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: lint, diff, promote or verify")}
+			return usageError{errors.New("name a command: lint, diff, promote, verify or import-grafana")}
 		}
 		return nil
 	}
@@ -86,8 +90,10 @@ run 'logmart dashboards <command> -h' for its flags
 		return runDashboardsPromote(args[1:])
 	case "verify":
 		return runDashboardsVerify(args[1:])
+	case "import-grafana":
+		return runDashboardsImportGrafana(args[1:])
 	}
-	return usageError{fmt.Errorf("unknown dashboards command %q (want lint, diff, promote or verify)", args[0])}
+	return usageError{fmt.Errorf("unknown dashboards command %q (want lint, diff, promote, verify or import-grafana)", args[0])}
 }
 
 // runDashboardsLint boots the embedded engine on a temporary folder,
