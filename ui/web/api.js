@@ -139,18 +139,18 @@ async function errorMessage(res) {
   return `HTTP ${res.status} ${res.statusText}`.trim();
 }
 
-/**
- * api calls path (e.g. "/api/v1/logs?…") and resolves to the decoded JSON
- * body. body, when given, is sent as JSON. Rejects with ApiError, or with the
- * AbortError when signal aborts.
- */
-export async function api(path, { method = 'GET', body, signal } = {}) {
+// send makes one request, asking for a token on a 401 and retrying with
+// it, and resolves to the Response when it is 2xx; it rejects with ApiError
+// (or the AbortError when signal aborts). statement, when set, is sent as
+// X-Logmart-Statement: the id /api/v1/statements follows and cancels.
+async function send(path, { method = 'GET', body, signal, statement, accept = 'application/json' } = {}) {
   for (;;) {
     const token = getToken();
     // X-Logmart-Source tags the query audit log with where a query came from.
-    const headers = { Accept: 'application/json', 'X-Logmart-Source': 'ui' };
+    const headers = { Accept: accept, 'X-Logmart-Source': 'ui' };
     if (token) headers.Authorization = 'Bearer ' + token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (statement) headers['X-Logmart-Statement'] = statement;
     let res;
     try {
       res = await fetch(path, {
@@ -175,15 +175,54 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
       throw new ApiError(401, 'authentication required: ' + msg);
     }
     if (!res.ok) throw new ApiError(res.status, await errorMessage(res));
-    if (res.status === 204) return null;
-    const text = await res.text();
-    if (!text) return null;
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new ApiError(res.status, 'the server sent a response that is not JSON: ' + text.slice(0, 200));
-    }
+    return res;
   }
+}
+
+/**
+ * api calls path (e.g. "/api/v1/logs?…") and resolves to the decoded JSON
+ * body. body, when given, is sent as JSON; statement names the run for
+ * progress and cancel (see runs.js). Rejects with ApiError, or with the
+ * AbortError when signal aborts.
+ */
+export async function api(path, opts = {}) {
+  const res = await send(path, opts);
+  if (res.status === 204) return null;
+  const text = await res.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, 'the server sent a response that is not JSON: ' + text.slice(0, 200));
+  }
+}
+
+/**
+ * download asks path for a file (an export: ?format=csv|json|ndjson) and
+ * saves it under the name the server gives. The server streams it; a
+ * download cut off midway rejects instead of saving a part that looks
+ * whole. Resolves to {name, bytes}.
+ */
+export async function download(path, opts = {}) {
+  const res = await send(path, { ...opts, accept: '*/*' });
+  let blob;
+  try {
+    blob = await res.blob();
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(res.status, 'the export was cut off before it ended: ' + (e && e.message ? e.message : e));
+  }
+  const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
+  const name = m ? m[1] : 'logmart-export';
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return { name, bytes: blob.size };
 }
 
 /** query builds "?a=1&b=2" from an object, skipping empty values. */

@@ -6,6 +6,7 @@
 import { api, ApiError, getToken, query, setToken, setTokenPrompt, signIn, tokenRemembered } from './api.js';
 import { h, replace, errorBox } from './dom.js';
 import { browserZone, offsetLabel, setZone, zoneSetting } from './clock.js';
+import { installKeys } from './keys.js';
 
 // Routes in nav order. New pages (Dashboards, Budgets, …) are one entry
 // each. roles limits who sees the entry and the page; redirect(params) names
@@ -14,6 +15,7 @@ const ROUTES = [
   { path: '/', title: 'Overview', icon: '◧', load: () => import('./pages/overview.js') },
   { path: '/logs', title: 'Logs', icon: '☰', load: () => import('./pages/logs.js') },
   { path: '/explore', title: 'Explore', icon: '◇', load: () => import('./pages/explore.js') },
+  { path: '/saved', title: 'Saved', icon: '☆', load: () => import('./pages/saved.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
   // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks
   // (with their ?sql=) land there.
@@ -284,6 +286,7 @@ window.addEventListener('logmart:token', showSignout);
 
 async function start() {
   setupZone();
+  installKeys(document.getElementById('main'));
   refreshHealth();
   setInterval(refreshHealth, 10000);
   // Identity first, so role-gated entries are right on first paint; pages

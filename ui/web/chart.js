@@ -53,7 +53,10 @@ const GRID = 'rgba(255,255,255,0.07)';
  * data-zone the zone, for tests and screen readers.
  */
 export class TimeChart {
-  constructor(container, { height = 170, bars = false, stacked = false, yLabel = '', unit = '' } = {}) {
+  constructor(container, { height = 170, bars = false, stacked = false, yLabel = '', unit = '', onZoom = null } = {}) {
+    // onZoom(fromMs, toMs), when set, lets the user drag across the chart,
+    // or click a bar, to ask for that part of the range.
+    this.onZoom = onZoom;
     this.el = container;
     this.el.classList.add('chart');
     this.height = height;
@@ -69,9 +72,11 @@ export class TimeChart {
   }
 
   /** set draws xs (unix seconds) against series = [{label, stroke, fill,
-   * values}]; opts.partialFrom marks buckets still filling. */
-  async set(xs, series, { partialFrom = null } = {}) {
+   * values}]; opts.partialFrom marks buckets still filling, and opts.step
+   * (seconds) is a bucket's width when the buckets are not all there. */
+  async set(xs, series, { partialFrom = null, step = null } = {}) {
     this.partialFrom = partialFrom;
+    this.step = step;
     const uPlot = await loadUPlot();
     if (this.destroyed) return;
     if (!uPlot) {
@@ -128,10 +133,11 @@ export class TimeChart {
       padding: [8, 8, 0, 0],
       // Ticks fall on the zone's whole hours and days.
       tzDate: (ts) => (utc ? uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : new Date(ts * 1000)),
-      cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+      cursor: { drag: { x: Boolean(this.onZoom), y: false, setScale: false }, points: { size: 6 } },
+      select: { show: Boolean(this.onZoom) },
       legend: { live: true },
       scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
-      hooks: { drawClear: [(u) => this.shadePartial(u)] },
+      hooks: { drawClear: [(u) => this.shadePartial(u)], setSelect: [(u) => this.zoomTo(u)] },
       axes: [
         {
           stroke: AXIS,
@@ -175,6 +181,11 @@ export class TimeChart {
       ],
     };
     this.plot = new uPlot(opts, data, this.el);
+    if (this.onZoom) {
+      this.el.classList.add('chart-zoom');
+      this.plot.over.title = 'drag across, or click a bar, to zoom in';
+      this.plot.over.addEventListener('click', () => this.zoomBar());
+    }
     this.el.appendChild(h('div', { class: 'chart-empty-note', text: 'no data in this range' }));
     if (!this.ro && 'ResizeObserver' in window) {
       let last = width;
@@ -187,6 +198,31 @@ export class TimeChart {
       });
       this.ro.observe(this.el);
     }
+  }
+
+  // zoomTo hands a dragged selection to onZoom.
+  zoomTo(u) {
+    if (!this.onZoom || u.select.width < 3) return;
+    const from = u.posToVal(u.select.left, 'x');
+    const to = u.posToVal(u.select.left + u.select.width, 'x');
+    u.setSelect({ left: 0, width: 0, top: 0, height: 0 }, false);
+    this.dragged = true;
+    this.onZoom(Math.floor(from * 1000), Math.ceil(to * 1000));
+  }
+
+  // zoomBar hands the bucket under the cursor to onZoom on a click that
+  // was not the end of a drag.
+  zoomBar() {
+    if (this.dragged) {
+      this.dragged = false;
+      return;
+    }
+    const u = this.plot;
+    const idx = u && u.cursor.idx;
+    const xs = u && u.data[0];
+    if (idx == null || !xs || !xs.length) return;
+    const step = this.step || (xs.length > 1 ? xs[1] - xs[0] : 60);
+    this.onZoom(xs[idx] * 1000, (xs[idx] + step) * 1000);
   }
 
   // shadePartial greys the buckets still filling (from partialFrom on), so

@@ -13,6 +13,16 @@ export const LEVEL_STYLES = [
   { match: ['trace'], stroke: '#5f6b7a', fill: '#272d36' },
 ];
 
+// OTHER is the style of a level none of LEVEL_STYLES names.
+const OTHER = { stroke: '#3fb59b', fill: '#1f443e' };
+
+/** levelStyle is a level's {stroke, fill}: levels stack most severe at
+ * the bottom, in their semantic colours. */
+export function levelStyle(level) {
+  const i = levelRank(level);
+  return i < LEVEL_STYLES.length ? LEVEL_STYLES[i] : OTHER;
+}
+
 const STATUS = { 1: '#8b96a5', 2: '#3fb950', 3: '#5b9dff', 4: '#e5a93d', 5: '#f2555a' };
 
 /** levelRank orders levels most severe first; unknown levels last. */

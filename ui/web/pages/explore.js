@@ -7,13 +7,18 @@
 // The state lives in the URL (?t=<id>&range=1h&p.<name>=<value>&run=1), so
 // a run can be bookmarked and Back returns to the previous one.
 
-import { api, ApiError, query } from '../api.js';
+import { api, ApiError, download, query } from '../api.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { timeRangePicker } from '../timerange.js';
 import { statsText } from '../table.js';
 import { renderResult, sqlDisclosure } from '../result.js';
 import { paramError, paramField, readParams } from '../params.js';
 import { exploreURL, showShareForm } from '../share.js';
+import { startRun } from '../runs.js';
+import { saveSearchForm, savedSearchMenu } from '../saved.js';
+import { timeZone } from '../clock.js';
+import { exportButtons } from '../exports.js';
+
 
 // rangeError reads the server's `from: …` and `to: …` 400s.
 function rangeError(message) {
@@ -32,7 +37,7 @@ export function mount(el, ctx) {
     h('a', { href: '/explore', 'data-nav': true, role: 'tab', class: mode === 'templates' ? 'tab active' : 'tab', 'aria-selected': String(mode === 'templates'), text: 'Templates' }),
     canSQL ? h('a', { href: '/explore?mode=sql', 'data-nav': true, role: 'tab', class: mode === 'sql' ? 'tab active' : 'tab', 'aria-selected': String(mode === 'sql'), text: 'Ad-hoc SQL' }) : null);
   const stats = h('div', { class: 'stats', 'aria-live': 'polite' });
-  const head = h('div', { class: 'page-head' }, h('h1', { text: 'Explore' }), tabs, h('span', { class: 'spacer' }), stats);
+  const head = h('div', { class: 'page-head' }, h('h1', { text: 'Explore' }), tabs, savedSearchMenu('explore', ctx.navigate), h('span', { class: 'spacer' }), stats);
   if (mode === 'sql') {
     if (canSQL) return mountSQL(el, ctx, head, stats);
     replace(el, head, errorBox(`ad-hoc SQL needs the editor or admin role; you are signed in as ${role}`));
@@ -98,14 +103,18 @@ export function mount(el, ctx) {
     const rangeErr = h('span', { class: 'field-error range-error', role: 'alert' });
     const run = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Run' });
     const share = h('button', { type: 'button', class: 'btn', text: 'Share', disabled: true, title: 'Run the template first' });
+    let lastBody = null;
+    const exports = exportButtons((format) => download('/api/v1/query' + query({ format, tz: timeZone() }), { method: 'POST', body: lastBody }), stats);
+    const saveBox = h('span', { class: 'save-box' });
+    const saveBtn = h('button', { type: 'button', class: 'btn btn-small', text: 'Save search', onclick: () => saveSearchForm(saveBox, 'explore', () => location.search) });
     const sharePanel = h('div', { class: 'share-panel', hidden: true });
     const problem = h('div', { class: 'problem' });
     const results = h('div', { class: 'results' });
     const sqlBox = h('div', { class: 'sql-box' });
     const pinned = Number(spec.version) !== Number(t.version) ? Number(spec.version) : 0;
-    const form = h('form', { class: 'param-form', novalidate: true },
+    const form = h('form', { class: 'param-form', novalidate: true, 'data-primary': true },
       fields.length ? h('div', { class: 'fields' }, fields.map((f) => f.el)) : h('p', { class: 'muted', text: 'This template has no parameters besides the time range.' }),
-      h('div', { class: 'toolbar' }, range.el, run, share, rangeErr));
+      h('div', { class: 'toolbar' }, range.el, run, share, exports.el, saveBtn, saveBox, rangeErr));
     replace(detail,
       h('div', { class: 'tmpl-head' },
         h('h2', { class: 'tmpl-name', text: t.title || t.id }),
@@ -145,14 +154,25 @@ export function mount(el, ctx) {
       const body = { template: t.id, params: read.params, from: rr.from, to: rr.to };
       if (pinned) body.version = pinned;
       if (runCtrl) runCtrl.abort();
-      const mine = (runCtrl = new AbortController());
+      const mine = (runCtrl = startRun(stats, {
+        onCancel: () => {
+          runCtrl = null;
+          run.disabled = false;
+          results.classList.remove('stale');
+          stats.textContent = 'cancelled';
+          el.dataset.state = 'cancelled';
+        },
+      }));
       el.dataset.state = 'loading';
       run.disabled = true;
       stats.textContent = 'running…';
       results.classList.add('stale');
       try {
-        const res = (await api('/api/v1/query', { method: 'POST', body, signal: mine.signal })) || {};
+        const res = (await api('/api/v1/query', { method: 'POST', body, signal: mine.signal, statement: mine.statement })) || {};
         if (mine !== runCtrl) return;
+        mine.finish();
+        lastBody = body;
+        exports.enable(true);
         if (view) view.destroy();
         // The answer states the range it ran over as absolute times.
         const ran = res.from && res.to ? { from: res.from, to: res.to } : rr;
@@ -168,6 +188,8 @@ export function mount(el, ctx) {
         el.dataset.state = 'done';
       } catch (e) {
         if (e.name === 'AbortError') return;
+        mine.finish();
+        exports.enable(false);
         replace(stats);
         const pe = e instanceof ApiError && e.status === 400 ? paramError(e.message) : null;
         const field = pe && fields.find((f) => f.name === pe.name);
@@ -281,8 +303,10 @@ function mountSQL(el, ctx, head, stats) {
   editor.value = ctx.params.get('sql') || loadDraft() || EXAMPLE;
   const run = h('button', { type: 'submit', class: 'btn btn-primary', text: 'Run' });
   const results = h('div', { class: 'results' }, notice('Read-only ClickHouse SQL, with your role\'s time and row limits. A (time, series, value) or (time, numbers…) result is also charted.'));
-  const form = h('form', { class: 'sql-form' }, editor,
-    h('div', { class: 'toolbar' }, run, h('span', { class: 'muted', text: 'Ctrl+Enter to run' })));
+  let lastSQL = '';
+  const exports = exportButtons((format) => download('/api/v1/sql' + query({ format, tz: timeZone() }), { method: 'POST', body: { sql: lastSQL } }), stats);
+  const form = h('form', { class: 'sql-form', 'data-primary': true }, editor,
+    h('div', { class: 'toolbar' }, run, h('span', { class: 'muted', text: 'Ctrl+Enter to run' }), h('span', { class: 'spacer' }), exports.el));
   replace(el, head, form, results);
   let ctrl = null;
   let view = null;
@@ -295,14 +319,25 @@ function mountSQL(el, ctx, head, stats) {
     }
     saveDraft(editor.value);
     if (ctrl) ctrl.abort();
-    const mine = (ctrl = new AbortController());
+    const mine = (ctrl = startRun(stats, {
+      onCancel: () => {
+        ctrl = null;
+        run.disabled = false;
+        results.classList.remove('stale');
+        stats.textContent = 'cancelled';
+        el.dataset.state = 'cancelled';
+      },
+    }));
     el.dataset.state = 'loading';
     run.disabled = true;
     stats.textContent = 'running…';
     results.classList.add('stale');
     try {
-      const res = (await api('/api/v1/sql', { method: 'POST', body: { sql }, signal: mine.signal })) || {};
+      const res = (await api('/api/v1/sql', { method: 'POST', body: { sql }, signal: mine.signal, statement: mine.statement })) || {};
       if (mine !== ctrl) return;
+      mine.finish();
+      lastSQL = sql;
+      exports.enable(true);
       if (view) view.destroy();
       view = renderResult(res, 'auto');
       replace(results, view.node);
@@ -310,6 +345,8 @@ function mountSQL(el, ctx, head, stats) {
       el.dataset.state = 'done';
     } catch (e) {
       if (e.name === 'AbortError') return;
+      mine.finish();
+      exports.enable(false);
       if (view) view.destroy();
       view = null;
       replace(stats);

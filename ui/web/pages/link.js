@@ -3,14 +3,15 @@
 // rerun of exactly that request, and the frozen result when the link has
 // one. Says so when the range's data is no longer in the hot store.
 
-import { api, ApiError, query } from '../api.js';
+import { api, ApiError, download, query } from '../api.js';
+import { exportButtons } from '../exports.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { statsText } from '../table.js';
 import { cell } from '../format.js';
 import { renderResult, sqlDisclosure } from '../result.js';
 import { paramsURL } from '../params.js';
 import { copyRow, exploreURL, fmtRange } from '../share.js';
-import { fmtTime, zoneLabel } from '../clock.js';
+import { fmtTime, timeZone, zoneLabel } from '../clock.js';
 
 const GONE = 'Data for this range is no longer in the hot store: it is older than the streams\' retention.';
 const PARTIAL = 'Part of this range is older than some streams\' retention; their rows are no longer in the hot store.';
@@ -62,11 +63,12 @@ export function mount(el, ctx) {
     if (link.snapshot_expired) notices.appendChild(notice(link.snapshot_expired, 'snapshot-expired'));
 
     const liveStats = h('span', { class: 'stats', 'aria-live': 'polite' });
+    const exports = exportButtons((format) => download('/api/v1/links/' + encodeURIComponent(id) + '/run' + query({ format, tz: timeZone() }), { method: 'POST' }), liveStats);
     const live = h('div', { class: 'results', 'data-result': 'live' }, notice('Running the pinned query…'));
     const liveSQL = h('div');
     const sections = [
       h('section', { class: 'link-section' },
-        h('div', { class: 'section-head' }, h('h2', { text: 'Live result' }), h('span', { class: 'muted', text: 'rerun now with your access' }), h('span', { class: 'spacer' }), liveStats),
+        h('div', { class: 'section-head' }, h('h2', { text: 'Live result' }), h('span', { class: 'muted', text: 'rerun now with your access' }), h('span', { class: 'spacer' }), exports.el, liveStats),
         live, liveSQL),
     ];
     const snap = link.snapshot;
@@ -109,6 +111,7 @@ export function mount(el, ctx) {
       replace(live, v.node);
       replace(liveSQL, sqlDisclosure(res.sql));
       liveStats.textContent = statsText(res);
+      exports.enable(true);
       const rows = Array.isArray(res.rows) ? res.rows.length : 0;
       if (rows === 0 && snap && (snap.rows || []).length > 0 && !notices.querySelector('[data-notice="hot"]')) {
         notices.appendChild(h('div', { class: 'warn-box', 'data-notice': 'hot',

@@ -10,19 +10,12 @@ import { TimeChart } from '../chart.js';
 import { dataTable } from '../table.js';
 import { int, compact, bytes, ago, clock } from '../format.js';
 import { fmtTime, zoneLabel } from '../clock.js';
-import { LEVEL_STYLES, levelRank } from '../colours.js';
+import { levelRank, levelStyle } from '../colours.js';
 
 const MINUTES = 15;
 const REFRESH_MS = 10000;
 
-// Levels stack most severe at the bottom, in their semantic colours.
-const OTHER = { stroke: '#3fb59b', fill: '#1f443e' };
 const TABLES = { logs: 'Logs', events: 'Events', metrics: 'Metrics' };
-
-function levelStyle(level) {
-  const i = levelRank(level);
-  return i < LEVEL_STYLES.length ? LEVEL_STYLES[i] : OTHER;
-}
 
 // timeline returns evenly spaced bucket starts covering the window, so charts
 // show the whole range even when some buckets are empty.
