@@ -17,9 +17,9 @@ import (
 func runBench(args []string) error {
 	setMemoryDefaults()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query|trust [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n  trust      50 clients with tokens mixing good, failing and hostile statements: latency, wrong answers and 5xx\n\nrun 'logmart bench <name> -h' for its flags\n")
+		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query|trust|pipeline [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n  trust      50 clients with tokens mixing good, failing and hostile statements: latency, wrong answers and 5xx\n  pipeline   simulated contact-center records through the pipeline with transactions: events per second per core, and produced-to-queryable fact latency\n\nrun 'logmart bench <name> -h' for its flags\n")
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query|trust")}
+			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query|trust|pipeline")}
 		}
 		return nil
 	}
@@ -30,8 +30,10 @@ func runBench(args []string) error {
 		return runBenchQuery(args[1:])
 	case "trust":
 		return runBenchTrust(args[1:])
+	case "pipeline":
+		return runBenchPipeline(args[1:])
 	default:
-		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, trust", args[0])}
+		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, trust, pipeline", args[0])}
 	}
 }
 

@@ -38,6 +38,9 @@ type ContactCenterConfig struct {
 	// MalformedShare is the share of extra records that are not valid at
 	// all. Default 0.
 	MalformedShare float64
+	// CallPrefix starts every call id, so two simulations can share
+	// topics. Default "call-".
+	CallPrefix string
 }
 
 // ContactCenterRecord is one record to produce, in delivery order.
@@ -97,6 +100,9 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 	if cfg.LateBy <= 0 {
 		cfg.LateBy = 2 * time.Minute
 	}
+	if cfg.CallPrefix == "" {
+		cfg.CallPrefix = "call-"
+	}
 	s := &ccSim{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), tenant: tenants[0]}
 	t0 := cfg.Start.UnixMilli()
 	for i := range cfg.Agents {
@@ -115,7 +121,7 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 	at := t0 + 60_000
 	for i := range cfg.Calls {
 		at += int64(s.r.ExpFloat64() * float64(cfg.MeanGap.Milliseconds()))
-		s.call("call-"+strconv.Itoa(i), at)
+		s.call(cfg.CallPrefix+strconv.Itoa(i), at)
 	}
 	end := s.lastEvt
 	for _, a := range s.agents {
