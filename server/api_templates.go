@@ -114,11 +114,16 @@ func (s *Server) runTemplate(c echo.Context) error {
 	if done, err := exportResult(c, run.Template, run.Result); done {
 		return err
 	}
+	return c.JSON(http.StatusOK, templateRunOut(run))
+}
+
+// templateRunOut is a run's answer, as POST /api/v1/query gives it.
+func templateRunOut(run *query.TemplateRun) templateRunJSON {
 	out := templateRunJSON{resultJSON: toJSON(run.Result), SQL: run.SQL, Visualization: run.Visualization, Chart: run.Chart,
 		Params: run.Params, From: run.From, To: run.To, Cached: run.Cached}
 	if out.Columns == nil {
 		out.Columns = []store.Column{}
 	}
 	out.Template.ID, out.Template.Version, out.Template.Title = run.Template, run.Version, run.Title
-	return c.JSON(http.StatusOK, out)
+	return out
 }

@@ -152,6 +152,7 @@ func (s *Server) routes() {
 	}
 	s.statementRoutes(api)
 	s.searchRoutes(api)
+	s.panelRoutes(api)
 }
 
 // Handler is the server's http.Handler, for tests and embedding.
