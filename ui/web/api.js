@@ -201,10 +201,11 @@ export async function api(path, opts = {}) {
  * download asks path for a file (an export: ?format=csv|json|ndjson) and
  * saves it under the name the server gives. The server streams it; a
  * download cut off midway rejects instead of saving a part that looks
- * whole. Resolves to {name, bytes}.
+ * whole; opts.filename names a file the server does not. Resolves to
+ * {name, bytes}.
  */
 export async function download(path, opts = {}) {
-  const res = await send(path, { ...opts, accept: '*/*' });
+  const res = await send(path, { ...opts, accept: opts.accept || '*/*' });
   let blob;
   try {
     blob = await res.blob();
@@ -213,7 +214,7 @@ export async function download(path, opts = {}) {
     throw new ApiError(res.status, 'the export was cut off before it ended: ' + (e && e.message ? e.message : e));
   }
   const m = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') || '');
-  const name = m ? m[1] : 'logmart-export';
+  const name = m ? m[1] : opts.filename || 'logmart-export';
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

@@ -15,6 +15,8 @@ const ROUTES = [
   { path: '/', title: 'Overview', icon: '◧', load: () => import('./pages/overview.js') },
   { path: '/logs', title: 'Logs', icon: '☰', load: () => import('./pages/logs.js') },
   { path: '/explore', title: 'Explore', icon: '◇', load: () => import('./pages/explore.js') },
+  { path: '/dashboards', title: 'Dashboards', icon: '▦', load: () => import('./pages/dashboards.js') },
+  { path: '/d', prefix: true, nav: false, title: 'Dashboard', load: () => import('./pages/dashboard.js') },
   { path: '/saved', title: 'Saved', icon: '☆', load: () => import('./pages/saved.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
   // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks

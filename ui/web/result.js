@@ -216,9 +216,11 @@ function barList(bars) {
  * chart (timeseries, when the shape allows), bars, a single stat, or a
  * table; charts and stats keep the table below. range ({from, to}) is the
  * run's time range, for the chart's axis; chart is the template's chart
- * spec ({x, y, series}), when it names columns. Returns {node, destroy}.
+ * spec ({x, y, series}), when it names columns. table: false leaves the
+ * table out below a chart, bars or a stat (dashboard panels, which inspect
+ * their data on request). Returns {node, destroy}.
  */
-export function renderResult(res, visualization, range, chart) {
+export function renderResult(res, visualization, range, chart, { table = true } = {}) {
   const cols = Array.isArray(res.columns) ? res.columns : [];
   const rows = Array.isArray(res.rows) ? res.rows : [];
   const spec = chart || res.chart || null;
@@ -251,9 +253,11 @@ export function renderResult(res, visualization, range, chart) {
       const bars = barRows(res, spec);
       if (bars && bars.rows.length) parts.push(barList(bars));
     }
-    const shown = rows.length > MAX_TABLE_ROWS ? { columns: cols, rows: rows.slice(0, MAX_TABLE_ROWS) } : res;
-    parts.push(resultTable(shown));
-    if (rows.length > MAX_TABLE_ROWS) parts.push(notice(`showing the first ${MAX_TABLE_ROWS} of ${rows.length} rows`));
+    if (table || parts.length === 0) {
+      const shown = rows.length > MAX_TABLE_ROWS ? { columns: cols, rows: rows.slice(0, MAX_TABLE_ROWS) } : res;
+      parts.push(resultTable(shown));
+      if (rows.length > MAX_TABLE_ROWS) parts.push(notice(`showing the first ${MAX_TABLE_ROWS} of ${rows.length} rows`));
+    }
   }
   return {
     node: h('div', { class: 'result-view', 'data-visualization': visualization || 'table' }, parts),
