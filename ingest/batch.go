@@ -200,7 +200,7 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 			}
 		}
 		for _, s := range b.samples {
-			b.metrics.add(s, k.stream, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
+			b.metrics.add(s, k, nowMs, r.Topic, r.Partition, r.Offset)
 			b.noteTime(s.ts)
 		}
 		return "", nil
@@ -260,12 +260,13 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		if b.t.Table == "events" && rule.Name == "default" && b.t.Stream != "" {
 			rule = b.routes.Named(b.t.Stream)
 			if rule.Name != b.t.Stream {
-				rule = &StreamRule{Name: b.t.Stream, RetentionDays: rule.RetentionDays, Backfill: rule.Backfill}
+				rule = rule.renamed(b.t.Stream)
 			}
 		}
 	} else if rule = b.routes.Named(stream); rule.Name != stream {
-		// A stream streams.yaml does not list takes the default's retention.
-		rule = &StreamRule{Name: stream, RetentionDays: rule.RetentionDays, Backfill: rule.Backfill}
+		// A stream streams.yaml does not list takes the default's retention
+		// and tiers.
+		rule = rule.renamed(stream)
 	}
 	k := b.keep(r, rule)
 	b.recStream, b.recTime = k.stream, b.row.ts
@@ -278,9 +279,9 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 	b.noteTime(b.row.ts)
 	switch b.t.Table {
 	case "logs":
-		b.logs.add(&b.row, k.stream, source, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
+		b.logs.add(&b.row, k, source, nowMs, r.Topic, r.Partition, r.Offset)
 	case "events":
-		b.events.add(&b.row, r.Value, k.stream, source, k.days, k.fromIngest, nowMs, r.Topic, r.Partition, r.Offset)
+		b.events.add(&b.row, r.Value, k, source, nowMs, r.Topic, r.Partition, r.Offset)
 	}
 	return "", nil
 }

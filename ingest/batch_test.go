@@ -181,7 +181,7 @@ func TestNewColumnsSizedLikeTheLastBatch(t *testing.T) {
 	row := logRow{ts: 1, service: "svc", host: "h", level: "info", body: "a body of some length", traceID: "0123456789abcdef",
 		attrs: []attr{{"region", "eu-west-1"}, {"user", "someone"}}}
 	for i := range 1000 {
-		last.add(&row, "default", "logs", 30, false, 2, "logs", 0, int64(i))
+		last.add(&row, keeping{stream: "default", days: 30}, "logs", 2, "logs", 0, int64(i))
 	}
 	c := newLogColumns()
 	c.grow(last.sizes())
@@ -190,7 +190,7 @@ func TestNewColumnsSizedLikeTheLastBatch(t *testing.T) {
 	}
 	before := caps()
 	for i := range 1000 {
-		c.add(&row, "default", "logs", 30, false, 2, "logs", 0, int64(i))
+		c.add(&row, keeping{stream: "default", days: 30}, "logs", 2, "logs", 0, int64(i))
 	}
 	after := caps()
 	if before[0] != after[0] || before[1] != after[1] || before[2] != after[2] {

@@ -19,6 +19,7 @@ type logColumns struct {
 	body, trace           store.StringColumn
 	attrs                 store.MapColumn
 	retention, fromIngest store.UInt32Column
+	warm, cold            store.UInt32Column
 	partition             store.Int32Column
 	offset                store.Int64Column
 }
@@ -32,6 +33,7 @@ func newLogColumns() *logColumns {
 	c.trace.Name, c.topic.Name, c.attrs.Name = "trace_id", "kafka_topic", "attributes"
 	c.retention = store.UInt32Column{Name: "retention_days"}
 	c.fromIngest = store.UInt32Column{Name: "retention_from_ingest"}
+	c.warm, c.cold = store.UInt32Column{Name: "warm_after_days"}, store.UInt32Column{Name: "cold_after_days"}
 	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
 	return c
 }
@@ -44,9 +46,9 @@ func flag(b bool) uint32 {
 	return 0
 }
 
-func (c *logColumns) add(r *logRow, stream, source string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
+func (c *logColumns) add(r *logRow, k keeping, source string, ingestMs int64, topic string, partition int32, offset int64) {
 	c.ts.Append(r.ts)
-	c.stream.Append(stream)
+	c.stream.Append(k.stream)
 	c.source.Append(source)
 	c.service.Append(r.service)
 	c.host.Append(r.host)
@@ -58,8 +60,10 @@ func (c *logColumns) add(r *logRow, stream, source string, retention uint32, fro
 	}
 	c.attrs.EndRow()
 	c.ingest.Append(ingestMs)
-	c.retention.Append(retention)
-	c.fromIngest.Append(flag(fromIngest))
+	c.retention.Append(k.days)
+	c.fromIngest.Append(flag(k.fromIngest))
+	c.warm.Append(k.warm)
+	c.cold.Append(k.cold)
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -146,6 +150,8 @@ func (c *logColumns) grow(z logSizes) {
 	c.offset.Data = slices.Grow(c.offset.Data, z.rows)
 	c.retention.Data = slices.Grow(c.retention.Data, z.rows)
 	c.fromIngest.Data = slices.Grow(c.fromIngest.Data, z.rows)
+	c.warm.Data = slices.Grow(c.warm.Data, z.rows)
+	c.cold.Data = slices.Grow(c.cold.Data, z.rows)
 	c.partition.Data = slices.Grow(c.partition.Data, z.rows)
 	for _, lc := range []*store.LowCardinalityColumn{&c.stream, &c.source, &c.service, &c.host, &c.level, &c.topic} {
 		lc.Grow(z.rows)
@@ -155,7 +161,7 @@ func (c *logColumns) grow(z logSizes) {
 
 func (c *logColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.stream, &c.source, &c.service, &c.host, &c.level,
-		&c.body, &c.attrs, &c.trace, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
+		&c.body, &c.attrs, &c.trace, &c.ingest, &c.retention, &c.fromIngest, &c.warm, &c.cold, &c.topic, &c.partition, &c.offset}}
 }
 
 // eventColumns is a columnar batch for the events table.
@@ -166,6 +172,7 @@ type eventColumns struct {
 	body                         store.StringColumn
 	attrs                        store.MapColumn
 	retention, fromIngest        store.UInt32Column
+	warm, cold                   store.UInt32Column
 	partition                    store.Int32Column
 	offset                       store.Int64Column
 }
@@ -177,14 +184,15 @@ func newEventColumns() *eventColumns {
 	c.typ.Name, c.stream.Name, c.source.Name, c.service.Name = "type", "stream", "source", "service"
 	c.tenant.Name, c.body.Name, c.topic.Name, c.attrs.Name = "tenant", "body", "kafka_topic", "attributes"
 	c.retention.Name, c.fromIngest.Name = "retention_days", "retention_from_ingest"
+	c.warm.Name, c.cold.Name = "warm_after_days", "cold_after_days"
 	c.partition.Name, c.offset.Name = "kafka_partition", "kafka_offset"
 	return c
 }
 
-func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
+func (c *eventColumns) add(r *logRow, raw []byte, k keeping, source string, ingestMs int64, topic string, partition int32, offset int64) {
 	c.ts.Append(r.ts)
 	c.typ.Append(r.eventType)
-	c.stream.Append(stream)
+	c.stream.Append(k.stream)
 	c.source.Append(source)
 	c.service.Append(r.service)
 	c.tenant.Append(r.tenant)
@@ -200,8 +208,10 @@ func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, retenti
 	}
 	c.attrs.EndRow()
 	c.ingest.Append(ingestMs)
-	c.retention.Append(retention)
-	c.fromIngest.Append(flag(fromIngest))
+	c.retention.Append(k.days)
+	c.fromIngest.Append(flag(k.fromIngest))
+	c.warm.Append(k.warm)
+	c.cold.Append(k.cold)
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -209,7 +219,7 @@ func (c *eventColumns) add(r *logRow, raw []byte, stream, source string, retenti
 
 func (c *eventColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.ts, &c.typ, &c.stream, &c.source, &c.service, &c.tenant,
-		&c.attrs, &c.body, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
+		&c.attrs, &c.body, &c.ingest, &c.retention, &c.fromIngest, &c.warm, &c.cold, &c.topic, &c.partition, &c.offset}}
 }
 
 // metricColumns is a columnar batch for the metrics table.
@@ -221,6 +231,7 @@ type metricColumns struct {
 	value               store.Float64Column
 	retention           store.UInt32Column
 	fromIngest          store.UInt32Column
+	warm, cold          store.UInt32Column
 	partition           store.Int32Column
 	offset              store.Int64Column
 }
@@ -233,10 +244,11 @@ func newMetricColumns() *metricColumns {
 	c.ingest = store.Int64Column{Name: "ingest_time", Type: "DateTime64(3)"}
 	c.value.Name, c.partition.Name, c.offset.Name = "value", "kafka_partition", "kafka_offset"
 	c.retention.Name, c.fromIngest.Name = "retention_days", "retention_from_ingest"
+	c.warm.Name, c.cold.Name = "warm_after_days", "cold_after_days"
 	return c
 }
 
-func (c *metricColumns) add(s sample, stream string, retention uint32, fromIngest bool, ingestMs int64, topic string, partition int32, offset int64) {
+func (c *metricColumns) add(s sample, k keeping, ingestMs int64, topic string, partition int32, offset int64) {
 	c.name.Append(s.name)
 	keys := make([]string, 0, len(s.labels))
 	for k := range s.labels {
@@ -256,10 +268,12 @@ func (c *metricColumns) add(s sample, stream string, retention uint32, fromInges
 	c.fingerprint.Append(h.Sum64())
 	c.ts.Append(s.ts)
 	c.value.Append(s.value)
-	c.stream.Append(stream)
+	c.stream.Append(k.stream)
 	c.ingest.Append(ingestMs)
-	c.retention.Append(retention)
-	c.fromIngest.Append(flag(fromIngest))
+	c.retention.Append(k.days)
+	c.fromIngest.Append(flag(k.fromIngest))
+	c.warm.Append(k.warm)
+	c.cold.Append(k.cold)
 	c.topic.Append(topic)
 	c.partition.Append(partition)
 	c.offset.Append(offset)
@@ -267,7 +281,7 @@ func (c *metricColumns) add(s sample, stream string, retention uint32, fromInges
 
 func (c *metricColumns) block() *store.Block {
 	return &store.Block{Cols: []store.BlockColumn{&c.name, &c.labels, &c.fingerprint, &c.ts, &c.value,
-		&c.stream, &c.ingest, &c.retention, &c.fromIngest, &c.topic, &c.partition, &c.offset}}
+		&c.stream, &c.ingest, &c.retention, &c.fromIngest, &c.warm, &c.cold, &c.topic, &c.partition, &c.offset}}
 }
 
 // deadColumns is a columnar batch for the dead_letters table.

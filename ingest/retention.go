@@ -27,6 +27,9 @@ type keeping struct {
 	stream     string
 	days       uint32
 	fromIngest bool
+	// warm and cold are the days after which the rows move to the warm and
+	// cold tiers (0: never), counted as days is (tiers.go).
+	warm, cold uint32
 }
 
 // keep says how the record is kept under rule.
@@ -35,7 +38,8 @@ func (b *partBatch) keep(r *kgo.Record, rule *StreamRule) keeping {
 		// Rehydrated rows are kept for the rehydration's retention, from now.
 		return keeping{stream: rule.Name, days: b.rehydrate.days, fromIngest: true}
 	}
-	k := keeping{stream: rule.Name, days: uint32(rule.RetentionDays), fromIngest: rule.Backfill}
+	k := keeping{stream: rule.Name, days: uint32(rule.RetentionDays), fromIngest: rule.Backfill,
+		warm: uint32(rule.warmDays), cold: uint32(rule.coldDays)}
 	if k.days == 0 {
 		k.days = 30
 	}

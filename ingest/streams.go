@@ -53,6 +53,20 @@ type StreamRule struct {
 	Format string `yaml:"format" json:"format,omitempty"`
 	// Description says what the stream holds, for people.
 	Description string `yaml:"description" json:"description,omitempty"`
+	// Hot, WarmAfter, ColdAfter and DeleteAfter place the stream's rows on
+	// storage tiers by age, counted as the retention is (tiers.go).
+	Hot         string `yaml:"hot" json:"hot,omitempty"`
+	WarmAfter   string `yaml:"warm_after" json:"warm_after,omitempty"`
+	ColdAfter   string `yaml:"cold_after" json:"cold_after,omitempty"`
+	DeleteAfter string `yaml:"delete_after" json:"delete_after,omitempty"`
+
+	warmDays, coldDays int // from the above, by compileTiers
+}
+
+// renamed is the rule for a stream that streams.yaml does not list but a
+// record names: this rule's retention and tiers under that name.
+func (r *StreamRule) renamed(name string) *StreamRule {
+	return &StreamRule{Name: name, RetentionDays: r.RetentionDays, Backfill: r.Backfill, warmDays: r.warmDays, coldDays: r.coldDays}
 }
 
 // RouteEnv is what a stream rule sees of a record.
@@ -127,6 +141,9 @@ func CompileStreams(f StreamsFile) (*Router, error) {
 			return nil, fmt.Errorf("%s: name is used twice", where)
 		}
 		seen[s.Name] = true
+		if err := s.compileTiers(); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		if s.RetentionDays == 0 {
 			s.RetentionDays = 30
 		}

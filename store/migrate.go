@@ -62,6 +62,13 @@ func render(sql, cluster string) string {
 // statements may be guarded this way.
 const requiresPrefix = "-- requires merge_tree_setting "
 
+// requiresPolicyPrefix makes the next statement depend on a storage
+// policy of the engine's config: where the policy is not defined the
+// statement is skipped, with a warning, rather than failing the
+// migration. Only statements that place data on the policy's volumes may
+// be guarded this way (step 0017, the tiers).
+const requiresPolicyPrefix = "-- requires storage_policy "
+
 // splitStatements splits a schema file on semicolons that end a line,
 // dropping comment-only lines but for requiresPrefix lines, which stay at the
 // head of their statement. Schema files hold no string literals with such
@@ -71,7 +78,7 @@ func splitStatements(sql string) []string {
 	var cur strings.Builder
 	for _, line := range strings.Split(sql, "\n") {
 		t := strings.TrimSpace(line)
-		if t == "" || strings.HasPrefix(t, "--") && !strings.HasPrefix(t, requiresPrefix) {
+		if t == "" || strings.HasPrefix(t, "--") && !strings.HasPrefix(t, requiresPrefix) && !strings.HasPrefix(t, requiresPolicyPrefix) {
 			continue
 		}
 		cur.WriteString(line)
@@ -120,7 +127,7 @@ func Migrate(ctx context.Context, s Store, log *slog.Logger) error {
 			if ok, err := Supported(ctx, s, st); err != nil {
 				return fmt.Errorf("cannot apply schema step %04d_%s: %w", m.Version, m.Name, err)
 			} else if !ok {
-				log.Warn("schema step statement skipped: this ClickHouse does not know its setting", "version", m.Version, "statement", st)
+				log.Warn("schema step statement skipped: this ClickHouse does not know its setting, or has no such storage policy in its config", "version", m.Version, "statement", st)
 				continue
 			}
 			if err := s.Exec(ctx, Query{SQL: st}); err != nil {
@@ -139,10 +146,21 @@ func Migrate(ctx context.Context, s Store, log *slog.Logger) error {
 }
 
 // Supported reports whether the ClickHouse behind s knows the MergeTree
-// setting a statement requires (see requiresPrefix); statements without the
+// setting a statement requires (see requiresPrefix), or has the storage
+// policy it requires (requiresPolicyPrefix); statements without such a
 // line are always supported.
 func Supported(ctx context.Context, s Store, statement string) (bool, error) {
 	first, _, _ := strings.Cut(statement, "\n")
+	if policy, ok := strings.CutPrefix(strings.TrimSpace(first), requiresPolicyPrefix); ok {
+		res, err := s.Query(ctx, Query{
+			SQL:    "SELECT count() FROM system.storage_policies WHERE policy_name = {n:String}",
+			Params: map[string]string{"n": strings.TrimSpace(policy)},
+		})
+		if err != nil {
+			return false, fmt.Errorf("cannot look up storage policy %q: %w", policy, err)
+		}
+		return len(res.Rows) == 1 && fmt.Sprint(res.Rows[0][0]) != "0", nil
+	}
 	name, ok := strings.CutPrefix(strings.TrimSpace(first), requiresPrefix)
 	if !ok {
 		return true, nil

@@ -33,7 +33,8 @@ type Config struct {
 	// Path is the data directory the engine persists to. Set from --data.
 	Path string `yaml:"-"`
 	// ConfigFile is a ClickHouse server config (XML or YAML) passed at boot,
-	// for storage policies (hot/warm/cold disks). Empty: none.
+	// for storage policies (hot/warm/cold disks). Empty: one logmart
+	// generates, with the tier policy logmart_tiers (tiers.go).
 	ConfigFile string `yaml:"config_file"`
 	// Connections is how many read-write connections run statements at once.
 	// One connection serializes its statements; more let a slow statement run
@@ -146,9 +147,13 @@ func Open(cfg Config, database string, log *slog.Logger) (*Engine, error) {
 			}
 		}
 		args := []string{"--path=" + path, "--user_files_path=" + confined[0] + "/", "--user_scripts_path=" + confined[1] + "/"}
-		if cfg.ConfigFile != "" {
-			args = append(args, "--config-file="+cfg.ConfigFile)
+		conf := cfg.ConfigFile
+		if conf == "" {
+			if conf, err = writeTierConfig(path); err != nil {
+				return nil, err
+			}
 		}
+		args = append(args, "--config-file="+conf)
 		saved := saveSignals()
 		keeper, err = connect(l, args)
 		restoreSignals(saved)
