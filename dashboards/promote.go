@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -40,6 +41,101 @@ type Instance interface {
 	// Record records a promotion into the instance; the instance sets who
 	// and when.
 	Record(ctx context.Context, p Promotion) error
+	// DependencyHash returns the hash of a versioned item the instance
+	// holds (a template version), or "" and no error when it has none.
+	DependencyHash(ctx context.Context, dep Dependency) (string, error)
+}
+
+// KindTemplate is the content kind of query template versions: today a
+// dependency of dashboards, provisioned from files on every instance.
+const KindTemplate = "template"
+
+// Dependency is a versioned item that an item of content needs on the
+// instance it is promoted to: a dashboard's template versions. A version
+// is never overwritten, so promotion copies none: it checks the target
+// holds each one with the source's hash.
+type Dependency struct {
+	Kind    string
+	ID      string
+	Version uint32
+}
+
+func (d Dependency) String() string { return fmt.Sprintf("%s %s v%d", d.Kind, d.ID, d.Version) }
+
+// dependencies reads the dependencies of an item's body, per kind.
+var dependencies = map[string]func(body []byte) ([]Dependency, error){
+	KindDashboard: func(body []byte) ([]Dependency, error) {
+		d, _, err := Decode(body, "")
+		if err != nil {
+			return nil, err
+		}
+		var out []Dependency
+		for _, r := range d.Templates() {
+			out = append(out, Dependency{Kind: KindTemplate, ID: r.ID, Version: r.Version})
+		}
+		return out, nil
+	},
+}
+
+// DependencyState is one dependency's hash on two instances.
+type DependencyState struct {
+	Dependency
+	FromHash, ToHash string // "" where the instance lacks it
+}
+
+// dependencyStates reads the hashes, on both instances, of what the
+// bodies need (either body may be nil).
+func dependencyStates(ctx context.Context, kind string, from, to Env, bodies ...[]byte) ([]DependencyState, error) {
+	read := dependencies[kind]
+	if read == nil {
+		return nil, nil
+	}
+	seen := map[Dependency]bool{}
+	var out []DependencyState
+	for _, b := range bodies {
+		if b == nil {
+			continue
+		}
+		deps, err := read(b)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range deps {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			s := DependencyState{Dependency: d}
+			if s.FromHash, err = from.DependencyHash(ctx, d); err != nil {
+				return nil, fmt.Errorf("cannot read %s on %s: %w", d, from.Name, err)
+			}
+			if s.ToHash, err = to.DependencyHash(ctx, d); err != nil {
+				return nil, fmt.Errorf("cannot read %s on %s: %w", d, to.Name, err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// dependencyConflict says why the target cannot take an item whose
+// dependencies are deps, or is nil.
+func dependencyConflict(deps []DependencyState, from, to string) error {
+	var msgs []string
+	for _, d := range deps {
+		switch {
+		case d.FromHash == "":
+			msgs = append(msgs, fmt.Sprintf("%s is missing on %s itself", d.Dependency, from))
+		case d.ToHash == "":
+			msgs = append(msgs, fmt.Sprintf("%s is missing on %s (deploy it there first; %s has %s)", d.Dependency, to, from, d.FromHash))
+		case d.ToHash != d.FromHash:
+			msgs = append(msgs, fmt.Sprintf("%s differs: %s has %s, %s has %s (a version is never overwritten: give the changed one a new version)", d.Dependency, from, d.FromHash, to, d.ToHash))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Env is an Instance under its environment's name.
@@ -98,8 +194,13 @@ func uidsOf(ctx context.Context, kind string, uids []string, envs ...Env) ([]str
 type Difference struct {
 	UID              string
 	FromHash, ToHash string // "" where the instance has none
-	Diff             string // unified diff of the canonical forms; "" when equal
+	// Diff is a unified diff from the target's canonical form to the
+	// source's: the change promote would make; "" when they are equal.
+	Diff             string
 	FromName, ToName string
+	// Dependencies are the hashes on both instances of what either copy
+	// needs (a dashboard's template versions).
+	Dependencies []DependencyState
 }
 
 // Same reports whether both instances hold the item with one hash.
@@ -137,6 +238,9 @@ func Diff(ctx context.Context, kind string, from, to Env, uids []string) ([]Diff
 			// From the target's copy to the source's: the change promote
 			// would make.
 			d.Diff = UnifiedDiff(to.Name+"/"+uid, from.Name+"/"+uid, string(bb), string(ab))
+		}
+		if d.Dependencies, err = dependencyStates(ctx, kind, from, to, ab, bb); err != nil {
+			return nil, err
 		}
 		out = append(out, d)
 	}
@@ -248,6 +352,15 @@ func promoteOne(ctx context.Context, kind string, from, to Env, uid string, opts
 			}
 			o.Forced = true
 		}
+	}
+	deps, err := dependencyStates(ctx, kind, from, to, src.Body)
+	if err != nil {
+		o.Err = err
+		return o
+	}
+	if err := dependencyConflict(deps, from.Name, to.Name); err != nil {
+		o.Err = fmt.Errorf("%s %s cannot go to %s: %w", kind, quoteUID(uid), to.Name, err)
+		return o
 	}
 	o.Action = OutcomeCreated
 	if dst != nil {

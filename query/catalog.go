@@ -299,6 +299,10 @@ type TemplateInfo struct {
 	Chart *ChartSpec `json:"chart,omitempty"`
 	// Versions are every version that can run, oldest first.
 	Versions []uint32 `json:"versions"`
+	// Hash fingerprints this version's SQL and parameters: two instances
+	// holding one version with different hashes hold different
+	// templates, which dashboard promotion refuses to paper over.
+	Hash string `json:"hash"`
 	// SQL is the template's statement as written (placeholders and
 	// {{if}} blocks), in single-template answers only.
 	SQL string `json:"sql,omitempty"`
@@ -353,7 +357,7 @@ func (c *Catalog) Info(ctx context.Context, id string, version uint32, s store.S
 
 func (c *Catalog) info(ctx context.Context, t *Template, s store.Settings) TemplateInfo {
 	info := TemplateInfo{ID: t.ID, Version: uint32(t.Version), Title: t.Title, Description: t.Description, Owner: t.Owner,
-		Tags: t.Tags, Visualization: t.Visualization, Chart: t.Chart, Params: []ParamInfo{}}
+		Tags: t.Tags, Visualization: t.Visualization, Chart: t.Chart, Params: []ParamInfo{}, Hash: t.Hash}
 	if info.Tags == nil {
 		info.Tags = []string{}
 	}

@@ -113,6 +113,20 @@ func (a apiInstance) Record(ctx context.Context, p dashboards.Promotion) error {
 	return a.wrap(err)
 }
 
+func (a apiInstance) DependencyHash(ctx context.Context, dep dashboards.Dependency) (string, error) {
+	if dep.Kind != dashboards.KindTemplate {
+		return "", fmt.Errorf("the CLI cannot read %s", dep)
+	}
+	t, err := a.cl.Template(ctx, dep.ID, dep.Version)
+	if apiclient.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", a.wrap(err)
+	}
+	return t.Hash, nil
+}
+
 // envFlags are the flags every command that talks to environments shares.
 type envFlags struct {
 	file    *string
@@ -223,6 +237,19 @@ func writeDiff(w io.Writer, ds []dashboards.Difference, from, to string) error {
 			fmt.Fprintf(w, "~ %s: differs: %s has %s, %s has %s\n", d.UID, from, d.FromHash, to, d.ToHash)
 		}
 		fmt.Fprint(w, indent(d.Diff))
+	}
+	for _, d := range ds {
+		for _, dep := range d.Dependencies {
+			switch {
+			case dep.FromHash == dep.ToHash && dep.FromHash != "":
+			case dep.ToHash == "":
+				fmt.Fprintf(w, "! %s needs %s, which %s lacks (%s has %s)\n", d.UID, dep.Dependency, to, from, dashboards.ShortHash(dep.FromHash))
+			case dep.FromHash == "":
+				fmt.Fprintf(w, "! %s needs %s, which %s lacks (%s has %s)\n", d.UID, dep.Dependency, from, to, dashboards.ShortHash(dep.ToHash))
+			default:
+				fmt.Fprintf(w, "! %s needs %s, which differs: %s has %s, %s has %s\n", d.UID, dep.Dependency, from, dep.FromHash, to, dep.ToHash)
+			}
+		}
 	}
 	_, err := fmt.Fprintf(w, "%d identical, %d differ, %d only on %s, %d only on %s\n", same, differ, onlyFrom, from, onlyTo, to)
 	return err

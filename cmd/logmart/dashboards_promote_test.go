@@ -25,6 +25,13 @@ type instance struct {
 // environment variable as the environments file will name it.
 func startInstance(t *testing.T, root, name string) *instance {
 	t.Helper()
+	return startInstanceWith(t, root, name, "../../configs/templates", "../../configs/dashboards")
+}
+
+// startInstanceWith starts an instance on the given template and dashboard
+// folders.
+func startInstanceWith(t *testing.T, root, name, templates, dashboards string) *instance {
+	t.Helper()
 	dir := filepath.Join(root, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -48,7 +55,7 @@ templates:
   dir: %s
 dashboards:
   dir: %s
-`, name, tokenEnv, abs("../../configs/streams.yaml"), abs("../../configs/templates"), abs("../../configs/dashboards"))
+`, name, tokenEnv, abs("../../configs/streams.yaml"), abs(templates), abs(dashboards))
 	cfgFile := filepath.Join(dir, "logmart.yaml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -371,4 +378,88 @@ func TestDashboardsPromotionBadInput(t *testing.T) {
 	f("--from and --to are both dev", "promote", "--from", "dev", "--to", "dev")
 	write("environments:\n  - {name: dev, url: 'http://a:1', token_env: T, token: abc}\n")
 	f(envFile+":2: environments[0].token: a secret never sits in this file", "verify")
+}
+
+// A dashboard is promoted only to an instance that holds every template
+// version it runs with the source's hash: diff names each one missing or
+// different, and promote refuses, naming them, and writes nothing.
+func TestDashboardsPromotionNeedsTheTemplates(t *testing.T) {
+	root := t.TempDir()
+	dev := startInstance(t, root, "dev")
+	// stale: errors_by_service v1 changed without a new version, and
+	// log_volume_by_level missing.
+	tdir := filepath.Join(root, "stale-templates")
+	if err := os.MkdirAll(tdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := filepath.Glob("../../configs/templates/*.yaml")
+	for _, f := range shipped {
+		if filepath.Base(f) == "log_volume_by_level.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "errors_by_service.yaml" {
+			b = []byte(strings.Replace(string(b), "count() AS errors", "count() AS errors -- changed in place", 1))
+		}
+		if err := os.WriteFile(filepath.Join(tdir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := startInstanceWith(t, root, "stale", tdir, t.TempDir())
+	envFile := filepath.Join(root, "environments.yaml")
+	env := fmt.Sprintf("environments:\n  - {name: dev, url: 'http://%s', token_env: LOGMART_E2E_DEV_TOKEN}\n  - {name: stale, url: 'http://%s', token_env: LOGMART_E2E_STALE_TOKEN}\n", dev.http, stale.http)
+	if err := os.WriteFile(envFile, []byte(env), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body := `uid: deps
+title: Needs two templates
+panels:
+  - title: Errors
+    template: {id: errors_by_service, version: 1}
+    grid: {x: 0, y: 0, w: 12, h: 8}
+  - title: Volume
+    template: {id: log_volume_by_level, version: 1}
+    grid: {x: 12, y: 0, w: 12, h: 8}
+`
+	if code, _, b := dev.call(t, "PUT", "/api/v1/dashboards/deps", "application/yaml", body); code != http.StatusCreated {
+		t.Fatalf("create on dev: %d %s", code, b)
+	}
+	hashOf := func(in *instance, id string) string {
+		t.Helper()
+		code, _, b := in.call(t, "GET", "/api/v1/templates/"+id+"?version=1", "", "")
+		if code != http.StatusOK {
+			t.Fatalf("%s: template %s: %d %s", in.name, id, code, b)
+		}
+		var v struct{ Hash string }
+		if err := json.Unmarshal([]byte(b), &v); err != nil || len(v.Hash) != 64 {
+			t.Fatalf("%s: template %s answered %s", in.name, id, b)
+		}
+		return v.Hash
+	}
+	devErrors, staleErrors, devVolume := hashOf(dev, "errors_by_service"), hashOf(stale, "errors_by_service"), hashOf(dev, "log_volume_by_level")
+	run := func(args ...string) (string, string, error) {
+		cmd := exec.Command(binPath, append([]string{"dashboards", args[0], "--environments", envFile}, args[1:]...)...)
+		var o, e strings.Builder
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		return o.String(), e.String(), err
+	}
+	out, errOut, err := run("diff", "--from", "dev", "--to", "stale", "deps")
+	if err != nil ||
+		!strings.Contains(out, "! deps needs template errors_by_service v1, which differs: dev has "+devErrors+", stale has "+staleErrors) ||
+		!strings.Contains(out, "! deps needs template log_volume_by_level v1, which stale lacks (dev has "+devVolume[:12]+")") {
+		t.Fatalf("diff: %v\n%s%s", err, out, errOut)
+	}
+	out, errOut, err = run("promote", "--from", "dev", "--to", "stale", "deps")
+	want := `dashboard "deps" cannot go to stale: template errors_by_service v1 differs: dev has ` + devErrors + ", stale has " + staleErrors +
+		" (a version is never overwritten: give the changed one a new version); template log_volume_by_level v1 is missing on stale (deploy it there first; dev has " + devVolume + ")"
+	if err == nil || !strings.Contains(errOut, want) {
+		t.Fatalf("promote: %v\n%s%s\nwant %s", err, out, errOut, want)
+	}
+	if b, _ := stale.canonical(t, "deps"); b != "" {
+		t.Fatal("a refused promote wrote the dashboard")
+	}
 }

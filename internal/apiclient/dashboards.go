@@ -166,3 +166,32 @@ func (c *Client) RecordPromotion(ctx context.Context, req PromotionRequest) (*Pr
 func etag(resp *http.Response) string {
 	return strings.Trim(strings.TrimPrefix(strings.TrimSpace(resp.Header.Get("ETag")), "W/"), `"`)
 }
+
+// TemplateVersion is the part of GET /api/v1/templates/{id}'s answer that
+// promotion reads: which version, and its hash.
+type TemplateVersion struct {
+	ID      string `json:"id"`
+	Version uint32 `json:"version"`
+	Hash    string `json:"hash"`
+}
+
+var templateEndpoint = endpoint{http.MethodGet, "/api/v1/templates/{id}", nil, TemplateVersion{}}
+
+// Template reads one template version's hash; a version the server lacks
+// is an *Error with status 404 (IsNotFound).
+func (c *Client) Template(ctx context.Context, id string, version uint32) (*TemplateVersion, error) {
+	path, err := templateEndpoint.fill([]string{id})
+	if err != nil {
+		return nil, err
+	}
+	path += "?version=" + strconv.FormatUint(uint64(version), 10)
+	_, raw, err := c.send(ctx, templateEndpoint.method, path, map[string]string{"Accept": "application/json"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out TemplateVersion
+	if err := decodeAnswer(templateEndpoint, raw, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

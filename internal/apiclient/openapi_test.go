@@ -25,6 +25,7 @@ var endpoints = map[string]endpoint{
 	"PutDashboardYAML": putDashboardEndpoint,
 	"Promotions":       promotionsEndpoint,
 	"RecordPromotion":  recordPromotionEndpoint,
+	"Template":         templateEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and
