@@ -150,6 +150,10 @@ func (p *Processor) Apply(e Event) {
 			a = &agent{tenant: e.Tenant, id: e.Agent, home: home{e.Topic, e.Partition}, seen: map[string]struct{}{}, emitted: map[string]emittedRow{}, acw: map[string]int64{}}
 			p.agents[k] = a
 		}
+		if e.Time < a.foldedAt {
+			p.deadLetterEvent(&e, invalid(ReasonTooLate, "time", "agent %q's events before %s are final (more than the %s retention before the watermark)", e.Agent, Millis(a.foldedAt), p.cfg.Retention))
+			return
+		}
 		if _, dup := a.seen[e.ID]; dup {
 			p.stats.Duplicates++
 			duplicatesTotal.Inc()
@@ -264,6 +268,11 @@ func (p *Processor) Flush() []Fact {
 				p.dirtyI[ik] = struct{}{}
 			}
 		}
+		// After the diff: the facts that ended before the cutoff were
+		// emitted, and are final.
+		if cutoff := p.watermark - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
+			foldAgent(a, p.priority, cutoff)
+		}
 	}
 	for _, k := range sortedKeys(p.dirtyI) {
 		ix := p.ixns[k]
@@ -306,6 +315,10 @@ func (p *Processor) Flush() []Fact {
 	}
 	return out
 }
+
+// foldAfter is how many events an agent keeps before the ones older than
+// the retention are folded into its base state.
+const foldAfter = 64
 
 // sweepEvery is how often, in event time, Flush looks at every entity for
 // states past MaxStateDuration and interactions past Retention.

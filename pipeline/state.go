@@ -41,6 +41,9 @@ type snapshot struct {
 	Open     bool             `json:"open,omitempty"`
 	ACW      map[string]int64 `json:"acw,omitempty"`
 	Emitted  []emittedJSON    `json:"emitted"`
+	// Base and FoldedAt are a folded agent's state at its fold point.
+	Base     map[string]*mediaBase `json:"base,omitempty"`
+	FoldedAt int64                 `json:"folded_at,omitempty"`
 }
 
 type emittedJSON struct {
@@ -76,11 +79,11 @@ func (p *Processor) TakeChanges() ([]StateChange, error) {
 		var snap *snapshot
 		if ix := p.ixns[k]; ix != nil {
 			snap = &snapshot{Kind: "i", Tenant: ix.tenant, ID: ix.id, Home: ix.home, Events: ix.events, MaxTime: ix.maxTime,
-				End: ix.end, Deadline: ix.deadline}
+				End: ix.end, Deadline: ix.deadline, ACW: p.acw[k]}
 			snap.Seen, snap.Emitted = seenList(ix.seen), emittedList(ix.emitted)
 		} else if a := p.agents[k]; a != nil {
 			snap = &snapshot{Kind: "a", Tenant: a.tenant, ID: a.id, Home: a.home, Events: a.events, MaxTime: a.maxTime,
-				Deadline: a.deadline, Open: a.open, ACW: a.acw}
+				Deadline: a.deadline, Open: a.open, ACW: a.acw, Base: a.base, FoldedAt: a.foldedAt}
 			snap.Seen, snap.Emitted = seenList(a.seen), emittedList(a.emitted)
 		} else {
 			continue // left state: in gone
@@ -161,6 +164,16 @@ func (p *Processor) Restore(key, value []byte) error {
 	case "i":
 		p.ixns[k] = &interaction{tenant: s.Tenant, id: s.ID, home: s.Home, events: s.Events, seen: seen, maxTime: s.MaxTime,
 			end: s.End, deadline: s.Deadline, emitted: emitted}
+		// The after-call work it was computed with: the agents' own
+		// record of it may be folded away by now.
+		for agent, ms := range s.ACW {
+			if p.acw[k] == nil {
+				p.acw[k] = map[string]int64{}
+			}
+			if _, ok := p.acw[k][agent]; !ok {
+				p.acw[k][agent] = ms
+			}
+		}
 		// Computed again at the next flush, which finds the agents and
 		// queues it names that the configuration does not know yet; the
 		// changelog does not keep them. Unchanged facts are not emitted.
@@ -170,7 +183,7 @@ func (p *Processor) Restore(key, value []byte) error {
 			s.ACW = map[string]int64{}
 		}
 		p.agents[k] = &agent{tenant: s.Tenant, id: s.ID, home: s.Home, events: s.Events, seen: seen, maxTime: s.MaxTime,
-			deadline: s.Deadline, open: s.Open, acw: s.ACW, emitted: emitted}
+			deadline: s.Deadline, open: s.Open, acw: s.ACW, emitted: emitted, base: s.Base, foldedAt: s.FoldedAt}
 		for ixn, ms := range s.ACW {
 			ik := "i\x00" + s.Tenant + "\x00" + ixn
 			if p.acw[ik] == nil {
