@@ -49,6 +49,17 @@ func init() {
 	prometheus.MustRegister(archiveObjects, archiveBytes, archiveRecords, archiveErrors, archiveSeconds)
 }
 
+// ArchiveReady answers nil when the archive is off or can be written, for
+// /readyz and for serve to check at start: ingest holds back while the
+// archive cannot be written, so a wrong bucket or credentials should be
+// one clear line rather than partitions that stall.
+func (g *Ingester) ArchiveReady(ctx context.Context) error {
+	if g.arch == nil {
+		return nil
+	}
+	return g.arch.Ping(ctx)
+}
+
 // archive uploads the batch's archive objects and records them in the
 // manifest, retrying until both succeed or the Ingester stops. A batch
 // without records for the archive (the archive is off) passes.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -141,5 +142,53 @@ func TestKillNineArchivesEveryRecordOnce(t *testing.T) {
 	}
 	if records != n || objects != len(objs) {
 		t.Fatalf("archive ls counts %d records in %d objects; the archive holds %d in %d", records, objects, n, len(objs))
+	}
+
+	// Rehydrating the day while its rows are all stored stores nothing.
+	out, err = exec.Command(binPath, "archive", "rehydrate", "--server", "http://"+httpAddr, "--stream", "default",
+		"--from", "now-1d", "--to", "now+1h", "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("archive rehydrate: %v\n%s", err, out)
+	}
+	var job struct {
+		State    string `json:"state"`
+		Progress struct {
+			Records       int `json:"records"`
+			Stored        int `json:"rows_stored"`
+			AlreadyStored int `json:"already_stored"`
+		} `json:"progress"`
+	}
+	if err := json.Unmarshal(out, &job); err != nil {
+		t.Fatalf("archive rehydrate --json: %v\n%s", err, out)
+	}
+	if job.State != "done" || job.Progress.Stored != 0 || job.Progress.AlreadyStored != n {
+		t.Fatalf("rehydrating what logs holds: %s", out)
+	}
+	if got := s.sql(t, "SELECT count() FROM logs")[0][0].(float64); got != n {
+		t.Fatalf("logs holds %v rows after the rehydration, want %d", got, n)
+	}
+}
+
+// TestServeRefusesAnUnreachableArchive: an archive bucket nobody answers
+// for stops serve at start with one line naming it, instead of a server
+// whose partitions stall waiting for it.
+func TestServeRefusesAnUnreachableArchive(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "logmart.yaml")
+	yaml := "ingest:\n  archive: {enabled: true, url: s3://nope/logs, endpoint: \"http://" + freePort(t) + "\", path_style: true, region: eu-west-1}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binPath, "serve", "--config", cfg, "--data", filepath.Join(dir, "data"),
+		"--http-addr", freePort(t), "--kafka-addr", freePort(t))
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("serve started with an unreachable archive:\n%s", out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "logmart serve: cannot reach the archive bucket s3://nope/logs/") || !strings.HasSuffix(last, "(ingest.archive)") {
+		t.Fatalf("last line %q; output:\n%s", last, out)
 	}
 }

@@ -130,6 +130,12 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
+	// Ingest holds back while its archive cannot be written: a wrong
+	// bucket, endpoint or credentials is one line now rather than
+	// partitions that stall.
+	if err := ing.ArchiveReady(ctx); err != nil {
+		return fmt.Errorf("%w (ingest.archive)", err)
+	}
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	// Reads on callers' behalf count against their role's statement budget.
@@ -168,6 +174,8 @@ func runServe(args []string) error {
 			{Name: "kafka", Fn: func(ctx context.Context) error { return kafka.Ping(ctx, admin) }},
 			// Fails while a partition's writes keep failing (stalled).
 			{Name: "ingest", Fn: ing.Ready},
+			// Fails while the archive cannot be written (ingest waits for it).
+			{Name: "archive", Fn: ing.ArchiveReady},
 		},
 		UI:       ui.Handler(),
 		SQL:      runner,

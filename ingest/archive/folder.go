@@ -46,6 +46,16 @@ func OpenFolder(dir string) (*Folder, error) {
 
 func (f *Folder) String() string { return f.dir }
 
+// Ping writes and removes a temporary file in the folder.
+func (f *Folder) Ping(context.Context) error {
+	tmp, err := os.CreateTemp(f.dir, tmpPrefix+"ping-*")
+	if err != nil {
+		return fmt.Errorf("cannot write to the archive folder %q: %w", f.dir, err)
+	}
+	_ = tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // path turns a key into a path under the folder, refusing keys that would
 // leave it.
 func (f *Folder) path(key string) (string, error) {

@@ -60,6 +60,15 @@ func openS3(ctx context.Context, cfg Config, loc location) (*S3, error) {
 
 func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 
+// Ping asks for the bucket (HeadBucket): an unreachable endpoint, a
+// missing bucket or refused credentials fail it.
+func (s *S3) Ping(ctx context.Context) error {
+	if _, err := s.cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
+		return fmt.Errorf("cannot reach the archive bucket %s: %w", s.String(), err)
+	}
+	return nil
+}
+
 // Put uploads body in one request, or as a multipart upload when it is
 // larger than a part. Either way S3 shows the object only once the upload
 // is complete; a multipart upload that fails is aborted.

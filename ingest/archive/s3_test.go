@@ -5,6 +5,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -121,5 +123,40 @@ func TestS3Unreachable(t *testing.T) {
 	other := openFakeS3(t, f, "s3://no-such-bucket")
 	if err := other.Put(ctx, "k", []byte("x")); err == nil || !strings.Contains(err.Error(), "NoSuchBucket") {
 		t.Fatalf("Put to a missing bucket: %v", err)
+	}
+}
+
+// TestPing: a reachable bucket and a writable folder answer nil; a
+// missing bucket, a store that fails and a folder that cannot be written
+// name what is wrong.
+func TestPing(t *testing.T) {
+	ctx := context.Background()
+	f := archivetest.NewS3(t, "b")
+	if err := openFakeS3(t, f, "s3://b/x").Ping(ctx); err != nil {
+		t.Errorf("Ping of a reachable bucket: %v", err)
+	}
+	if err := openFakeS3(t, f, "s3://nope").Ping(ctx); err == nil || !strings.Contains(err.Error(), "cannot reach the archive bucket s3://nope/") {
+		t.Errorf("Ping of a missing bucket: %v", err)
+	}
+	f.SetFail(func(*http.Request) bool { return true })
+	if err := openFakeS3(t, f, "s3://b/x").Ping(ctx); err == nil {
+		t.Error("Ping of a failing store succeeded")
+	}
+	dir := t.TempDir()
+	fo, err := OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fo.Ping(ctx); err != nil {
+		t.Errorf("Ping of a writable folder: %v", err)
+	}
+	// A folder that became a file (or a mount that went away) cannot be
+	// written, whoever runs the test.
+	gone := &Folder{dir: filepath.Join(dir, "file")}
+	if err := os.WriteFile(gone.dir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.Ping(ctx); err == nil || !strings.Contains(err.Error(), "cannot write to the archive folder") {
+		t.Errorf("Ping of a folder that is a file: %v", err)
 	}
 }

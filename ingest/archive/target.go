@@ -22,6 +22,9 @@ type Target interface {
 	// String names the target for logs and errors (a folder, or
 	// s3://bucket/prefix).
 	String() string
+	// Ping answers nil when objects can be written: the folder is
+	// writable, or the bucket answers with these credentials.
+	Ping(ctx context.Context) error
 }
 
 // ObjectInfo is one listed object.
