@@ -47,13 +47,17 @@ func Migrations(cluster string) ([]Migration, error) {
 	return out, nil
 }
 
+// render fills a step's placeholders: {{on_cluster}}, {{merge_tree}} and
+// {{replacing_merge_tree}} (its replicated twin on a cluster, for tables
+// whose rows are corrected by a higher version, like the pipeline's facts).
 func render(sql, cluster string) string {
-	onCluster, mergeTree := "", "MergeTree"
+	onCluster, mergeTree, replacing := "", "MergeTree", "ReplacingMergeTree"
 	if cluster != "" {
 		onCluster = "ON CLUSTER `" + cluster + "`"
 		mergeTree = "ReplicatedMergeTree"
+		replacing = "ReplicatedReplacingMergeTree"
 	}
-	return strings.NewReplacer("{{on_cluster}}", onCluster, "{{merge_tree}}", mergeTree).Replace(sql)
+	return strings.NewReplacer("{{on_cluster}}", onCluster, "{{merge_tree}}", mergeTree, "{{replacing_merge_tree}}", replacing).Replace(sql)
 }
 
 // requiresPrefix starts a schema line that makes the next statement depend
