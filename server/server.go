@@ -67,6 +67,9 @@ type Deps struct {
 	Rehydrate Rehydrations
 	// Searches serves /api/v1/searches (saved searches).
 	Searches SearchStore
+	// Pipeline serves /api/v1/pipeline/status; nil where this server runs
+	// no pipeline.
+	Pipeline PipelineStatus
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -145,6 +148,7 @@ func (s *Server) routes() {
 	s.dashboardRoutes(api)
 	s.reloadRoutes(api)
 	s.archiveRoutes(api)
+	s.pipelineRoutes(api)
 	s.rehydrateRoutes(api)
 	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {

@@ -84,7 +84,8 @@ func runPipeline(args []string) error {
 		}
 	}
 	var wg sync.WaitGroup
-	r := startPipeline(ctx, &wg, cfg, st, kopts, log)
+	r := pipeline.NewRunner(cfg.Pipeline, kopts, log)
+	startPipeline(ctx, &wg, r, cfg, st, kopts, log)
 	log.Info("pipeline is running", "group", cfg.Pipeline.Group, "transactional_id", cfg.Pipeline.TransactionalID, "brokers", cfg.Kafka.Brokers, "load", cfg.Pipeline.Load)
 	wg.Wait()
 	if s := r.Status(); s.LastError != "" && ctx.Err() == nil {
@@ -93,11 +94,10 @@ func runPipeline(args []string) error {
 	return nil
 }
 
-// startPipeline runs the pipeline's runner and, when cfg.Pipeline.Load and
-// st is set, its fact loader, until ctx ends; wg waits for both. A failure
-// is logged, never fatal to the process that hosts them (serve).
-func startPipeline(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, st store.Store, kopts []kgo.Opt, log *slog.Logger) *pipeline.Runner {
-	r := pipeline.NewRunner(cfg.Pipeline, kopts, log)
+// startPipeline runs r and, when cfg.Pipeline.Load and st is set, the
+// fact loader, until ctx ends; wg waits for both. A failure is logged,
+// never fatal to the process that hosts them (serve).
+func startPipeline(ctx context.Context, wg *sync.WaitGroup, r *pipeline.Runner, cfg config.Config, st store.Store, kopts []kgo.Opt, log *slog.Logger) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -114,5 +114,4 @@ func startPipeline(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, s
 			}
 		}()
 	}
-	return r
 }

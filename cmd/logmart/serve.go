@@ -22,6 +22,7 @@ import (
 	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/ingest/kafka"
 	"github.com/logmart/logmart/internal/demo"
+	"github.com/logmart/logmart/pipeline"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store"
@@ -167,6 +168,14 @@ func runServe(args []string) error {
 		}
 		rehydrate = ingest.NewRehydrateJobs(rh)
 	}
+	// The pipeline runs beside ingest; its status is served either way.
+	var pipe *pipeline.Runner
+	var pipeStatus server.PipelineStatus
+	if cfg.Pipeline.Enabled {
+		cfg.Pipeline.TransactionalID += "-" + cfg.Ingest.InstanceID
+		pipe = pipeline.NewRunner(cfg.Pipeline, kopts, log)
+		pipeStatus = pipe
+	}
 	srv := server.New(cfg.Server, server.Deps{
 		Checks: []server.Check{
 			{Name: "clickhouse", Fn: st.Ping},
@@ -195,6 +204,7 @@ func runServe(args []string) error {
 		Searches:   query.NewSearches(st),
 		Archive:    archive.NewCatalog(reads),
 		Rehydrate:  rehydrate,
+		Pipeline:   pipeStatus,
 	}, log)
 
 	if !ui.ChartsAvailable() {
@@ -207,9 +217,8 @@ func runServe(args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
 	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
-	if cfg.Pipeline.Enabled {
-		cfg.Pipeline.TransactionalID += "-" + cfg.Ingest.InstanceID
-		startPipeline(runCtx, &wg, cfg, st, kopts, log)
+	if pipe != nil {
+		startPipeline(runCtx, &wg, pipe, cfg, st, kopts, log)
 	}
 	if *withDemo {
 		wg.Add(1)
