@@ -64,7 +64,7 @@ commands:
            by line where they differ (--from ENV --to ENV [UID...])
   promote  copy dashboards byte for byte from one environment to another,
            refusing to overwrite a local edit without --force
-           (--from ENV --to ENV [--force] [--dry-run] [UID...])
+           (--from ENV --to ENV [--force] [--dry-run] [UID...|--all])
   verify   the hash of every dashboard in every environment; exits 1 on
            drift ([--envs dev,test,prod] [--json])
   import-grafana

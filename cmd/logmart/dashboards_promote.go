@@ -269,8 +269,12 @@ func runDashboardsPromote(args []string) error {
 	to := fs.String("to", "", "environment to copy to (required)")
 	force := fs.Bool("force", false, "overwrite a dashboard edited on the target since it was last promoted there")
 	dry := fs.Bool("dry-run", false, "say what would be created, replaced or refused, and write nothing")
+	all := fs.Bool("all", false, "every dashboard of --from (what no uid means too; it cannot be combined with uids)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *all && len(ef.selected(fs)) > 0 {
+		return usageError{errors.New("--all promotes every dashboard: give it or uids, not both")}
 	}
 	envs, err := ef.envs()
 	if err != nil {

@@ -237,7 +237,7 @@ func TestDashboardsPromotion(t *testing.T) {
 	}
 
 	// A second run changes nothing and says so; nothing more is recorded.
-	out = mustRun("promote", "--from", "dev", "--to", "test")
+	out = mustRun("promote", "--from", "dev", "--to", "test", "--all")
 	if !strings.Contains(out, "checkout: unchanged, test already has "+devHash) || !strings.Contains(out, "nothing to do: test already holds dev's") {
 		t.Fatalf("second promote:\n%s", out)
 	}
@@ -376,6 +376,7 @@ func TestDashboardsPromotionBadInput(t *testing.T) {
 	f("environment gone: cannot reach the server at http://"+gone, "promote", "--from", "dev", "--to", "gone")
 	f("environment gone: cannot reach the server at http://"+gone, "verify", "--envs", "dev,gone")
 	f("--from and --to are both dev", "promote", "--from", "dev", "--to", "dev")
+	f("--all promotes every dashboard: give it or uids, not both", "promote", "--from", "dev", "--to", "gone", "--all", "x")
 	write("environments:\n  - {name: dev, url: 'http://a:1', token_env: T, token: abc}\n")
 	f(envFile+":2: environments[0].token: a secret never sits in this file", "verify")
 }
