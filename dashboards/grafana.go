@@ -280,16 +280,17 @@ func (imp *importer) panel(p grafanaPanel, row string) {
 	if len(id) > 64 {
 		id = fmt.Sprintf("%s_p%d", imp.prefix[:40], p.ID)
 	}
-	tpl := ImportedTemplate{ID: id, Title: p.Title, Visualization: templateVisualizations[vis], SQL: strings.TrimSpace(sql) + "\n",
+	title := p.Title
+	if strings.TrimSpace(title) == "" {
+		title = fmt.Sprintf("Panel %d", p.ID)
+	}
+	tpl := ImportedTemplate{ID: id, Title: title, Visualization: templateVisualizations[vis], SQL: strings.TrimSpace(sql) + "\n",
 		Description: fmt.Sprintf("Converted from Grafana panel %d (%s) of %q.", p.ID, p.Type, imp.d.Title)}
 	if p.Description != "" {
 		tpl.Description += " " + p.Description
 	}
-	panel := Panel{Title: p.Title, Description: p.Description, Template: TemplateRef{ID: id, Version: 1}, Grid: p.GridPos, Row: row,
+	panel := Panel{Title: title, Description: p.Description, Template: TemplateRef{ID: id, Version: 1}, Grid: p.GridPos, Row: row,
 		Visualization: Visualization{Type: vis, Options: imp.options(p)}}
-	if panel.Title == "" {
-		panel.Title = fmt.Sprintf("Panel %d", p.ID)
-	}
 	if panel.Grid.W == 0 || panel.Grid.H == 0 {
 		panel.Grid.W, panel.Grid.H = 12, 8
 		imp.note(p, "it had no size; placed as 12×8")

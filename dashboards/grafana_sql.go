@@ -37,6 +37,9 @@ var (
 	varRe = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)(?::([A-Za-z0-9_]+))?\}|\[\[([A-Za-z0-9_]+)(?::([A-Za-z0-9_]+))?\]\]|\$([A-Za-z0-9_]+)`)
 	// inListRe is "IN (" or "IN(" just before a reference.
 	inListRe = regexp.MustCompile(`(?i)\bIN\s*\(\s*$`)
+	// inFilterRe is a whole "column IN (" (or "f(column) IN (") just
+	// before a reference, and not NOT IN.
+	inFilterRe = regexp.MustCompile(`(?i)(^|[\s(])([A-Za-z_][A-Za-z0-9_.]*(?:\([^()]*\))?)\s+IN\s*\(\s*$`)
 )
 
 func (tr *sqlTranslator) translate(sql string) (string, error) {
@@ -239,7 +242,18 @@ func (tr *sqlTranslator) variables(sql string, optional bool) (string, error) {
 		start, end := loc[0], loc[1]
 		before, after := sql[:start], sql[end:]
 		var typ, placeholder string
+		opt := optional
+		filter := inFilterRe.FindStringSubmatchIndex(before)
 		switch {
+		case filter != nil && v.IncludeAll && !optional && strings.HasPrefix(strings.TrimLeft(after, " \t\n"), ")") &&
+			!strings.EqualFold(before[filter[4]:filter[5]], "NOT"):
+			// col IN ($v) of a variable with "All": Grafana's All is every
+			// value, so no value (All) is no filter, as $__conditionalAll.
+			start = filter[4]
+			end += strings.Index(after, ")") + 1
+			typ = "list(string)"
+			placeholder = fmt.Sprintf("{{if .%s}}%s IN {%s:Array(String)}{{else}}1=1{{end}}", name, before[filter[4]:filter[5]], name)
+			opt = true
 		case inListRe.MatchString(before) && strings.HasPrefix(strings.TrimLeft(after, " \t\n"), ")"):
 			start = inListRe.FindStringIndex(before)[0]
 			end += strings.Index(after, ")") + 1
@@ -277,7 +291,7 @@ func (tr *sqlTranslator) variables(sql string, optional bool) (string, error) {
 		}
 		use.list = use.list || typ == "list(string)"
 		use.value = use.value || typ != "list(string)"
-		if !optional {
+		if !opt {
 			// Outside $__conditionalAll the statement needs a value.
 			use.needed = true
 			def := textValues(v.Current.Value)

@@ -48,7 +48,10 @@ func TestGrafanaMacros(t *testing.T) {
 	f("$__conditionalAll(s IN ($svc), $svc)", "{{if .svc}}s IN {svc:Array(String)}{{else}}1=1{{end}}")
 	f("level = '$level' AND level = '${level}' AND level = [[level]]x", "error: variable $level is spliced into the SQL unquoted (as a name or SQL text); logmart binds values only as parameters: quote it ('$level') or use IN ($level)")
 	f("level = '$level' AND l2 = ${level:singlequote}", "level = {level:String} AND l2 = {level:String}")
-	f("s IN (${svc:singlequote}) LIMIT $n", "s IN {svc:Array(String)} LIMIT {n:Int64}")
+	// IN ($v) of a variable with All is no filter when All (no value) is
+	// chosen, as $__conditionalAll would write it; NOT IN keeps the list.
+	f("s IN (${svc:singlequote}) LIMIT $n", "{{if .svc}}s IN {svc:Array(String)}{{else}}1=1{{end}} LIMIT {n:Int64}")
+	f("lower(s) IN ($svc) AND t NOT IN ($svc)", "{{if .svc}}lower(s) IN {svc:Array(String)}{{else}}1=1{{end}} AND t NOT IN {svc:Array(String)}")
 	f("x > $ratio", "x > {ratio:Float64}")
 	f("ORDER BY $col", "error: variable $col is spliced into the SQL unquoted (as a name or SQL text); logmart binds values only as parameters: quote it ('$col') or use IN ($col)")
 	f("s = '$svc'", "error: multi-value variable $svc is used as one value; use it as IN ($svc)")
