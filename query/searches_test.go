@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,8 +79,14 @@ func TestLinksListAndDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	mine, err := links.List(ctx, "alice")
-	if err != nil || len(mine) == 0 || mine[0].ID != l.ID || mine[0].Title != "to delete" || !mine[0].From.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) {
+	i := slices.IndexFunc(mine, func(s LinkSummary) bool { return s.ID == l.ID })
+	if err != nil || i < 0 || mine[i].Title != "to delete" || !mine[i].From.Equal(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) || mine[i].CreatedBy != "alice" {
 		t.Fatalf("alice's links = %+v, %v", mine, err)
+	}
+	for _, s := range mine {
+		if s.CreatedBy != "alice" {
+			t.Fatalf("alice's list has %s's link %s", s.CreatedBy, s.ID)
+		}
 	}
 	if bobs, _ := links.List(ctx, "bob"); len(bobs) != 0 {
 		t.Fatalf("bob lists alice's links: %+v", bobs)

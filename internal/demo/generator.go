@@ -52,6 +52,8 @@ type Generator struct {
 	attack     attack
 	attackTill time.Time
 	nextAttack time.Time
+
+	deploysNext int // index of the next service whose last deploy is due; len(services) once all are out
 }
 
 // Incident windows and brute-force episodes, in simulated time.
@@ -95,6 +97,14 @@ func NewGenerator(cfg Config) *Generator {
 // Next returns the next record and advances the simulated clock by one
 // step. The Value is freshly allocated and owned by the caller.
 func (g *Generator) Next() Record {
+	if g.deploysNext < len(services) {
+		// A run opens with each service's last deploy (deploys.go), stamped
+		// in the past; the simulated clock does not move for them.
+		si := g.deploysNext
+		g.deploysNext++
+		at := g.cfg.Start.Add(-DeployAge(services[si].name))
+		return Record{Topic: g.cfg.EventsTopic, Key: services[si].name, Value: appendDeploy(make([]byte, 0, 192), si, at), Timestamp: at, ContentType: ContentTypeJSON}
+	}
 	now := g.now
 	g.now = g.now.Add(g.step)
 	g.advance(now)

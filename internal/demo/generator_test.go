@@ -184,6 +184,14 @@ func TestGeneratorTraffic(t *testing.T) {
 		metricsFamilies              = map[string]bool{}
 		trail                        = map[string]int{}
 	)
+	// A run opens with each service's last deploy, stamped in the past.
+	for range services {
+		if rec := g.Next(); rec.Topic != "events" || rec.Key == "" {
+			t.Fatalf("opening record %+v, want a deploy event", rec)
+		} else {
+			checkDeploy(t, rec.Value)
+		}
+	}
 	for i := range n {
 		rec := g.Next()
 		if want := testStart.Add(time.Duration(i) * step); rec.Topic != "metrics" && !rec.Timestamp.Equal(want) {

@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"strings"
@@ -117,6 +118,8 @@ func TestRun(t *testing.T) {
 			events++
 			if bytes.HasPrefix(r.Value, []byte(`{"eventVersion"`)) {
 				checkCloudTrail(t, string(r.Key), r.Value)
+			} else if bytes.Contains(r.Value, []byte(`"type":"deploy"`)) {
+				checkDeploy(t, r.Value)
 			} else {
 				checkEvent(t, r.Value)
 			}
@@ -229,4 +232,18 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.SetBytes(st.Bytes / int64(max(1, b.N)))
 	b.ReportMetric(float64(st.Records())/st.Elapsed.Seconds(), "records/s")
+}
+
+// checkDeploy checks a deploy event: its service, a version and a time in
+// the past.
+func checkDeploy(t testing.TB, v []byte) {
+	t.Helper()
+	var e struct {
+		Timestamp time.Time `json:"timestamp"`
+		Service   string    `json:"service"`
+		Version   string    `json:"version"`
+	}
+	if err := json.Unmarshal(v, &e); err != nil || e.Service == "" || !strings.HasPrefix(e.Version, "v1.") || !e.Timestamp.Before(testStart) {
+		t.Fatalf("deploy event %s (%v)", v, err)
+	}
 }

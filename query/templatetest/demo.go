@@ -66,7 +66,11 @@ func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
 	accounts, _ := json.Marshal(demo.CloudTrailAccounts()) // strings always encode
 	params["accounts"] = string(accounts)
 	// Lists travel as JSON text in bound parameters, read with JSONExtract.
-	for k, v := range map[string]any{"services": services, "streams": streams, "hosts": hosts, "tenants": demo.Tenants(),
+	deployed := make([]int64, len(services)) // each service's last deploy, Unix ms
+	for i, s := range services {
+		deployed[i] = end.Add(-demo.DeployAge(s)).UnixMilli()
+	}
+	for k, v := range map[string]any{"services": services, "streams": streams, "hosts": hosts, "tenants": demo.Tenants(), "deployed": deployed,
 		"template_params": map[string]string{"service": services[0]}} {
 		b, _ := json.Marshal(v) // strings always encode
 		params[k] = string(b)
@@ -158,6 +162,15 @@ FROM (
     services[intDiv(number, 2) % length(services) + 1] AS service,
     map('service', service) AS labels, number
   FROM numbers(` + fmt.Sprint(MetricRows) + `)
+)`,
+		// Each service's last deploy, as the demo's opening events.
+		`INSERT INTO events (timestamp, type, stream, source, service, tenant, attributes, body, ingest_time)
+SETTINGS insert_deduplicate = 0
+SELECT fromUnixTimestamp64Milli(ts), 'deploy', stream, 'demo', service, '', map('version', concat('v1.', toString(i)), 'actor', 'ci'), '', now64(3)
+FROM (
+  SELECT arrayJoin(arrayZip(JSONExtract({services:String}, 'Array(String)'), JSONExtract({streams:String}, 'Array(String)'),
+    JSONExtract({deployed:String}, 'Array(Int64)'), range(length(JSONExtract({services:String}, 'Array(String)'))))) AS d,
+    d.1 AS service, d.2 AS stream, d.3 AS ts, d.4 AS i
 )`,
 		`INSERT INTO dead_letters (ingest_time, reason, error, raw, raw_size, truncated, kafka_topic, kafka_partition, kafka_offset)
 SETTINGS insert_deduplicate = 0

@@ -34,7 +34,7 @@ func TestInsertDemoFollowsTheDemoWorld(t *testing.T) {
 		}
 		return r.Rows
 	}
-	for table, want := range map[string]int{"logs": LogRows, "events": EventRows + CloudTrailRows, "metrics": MetricRows, "dead_letters": DeadLetterRows, "query_log": QueryLogRows} {
+	for table, want := range map[string]int{"logs": LogRows, "events": EventRows + CloudTrailRows + len(demo.Services()), "metrics": MetricRows, "dead_letters": DeadLetterRows, "query_log": QueryLogRows} {
 		if got := fmt.Sprint(rows("SELECT count() FROM " + table)[0][0]); got != fmt.Sprint(want) {
 			t.Errorf("%s: %s rows, want %d", table, got, want)
 		}
