@@ -353,6 +353,14 @@ func (imp *importer) variables(list []grafanaVar) {
 	for _, v := range list {
 		name := imp.names[v.Name]
 		use, ok := imp.used[name]
+		switch {
+		case v.Type == "datasource":
+			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: a data source picker; logmart panels query the instance's own ClickHouse", v.Name))
+			continue
+		case v.Type == "adhoc":
+			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: ad hoc filters have no logmart counterpart", v.Name))
+			continue
+		}
 		if !ok {
 			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: no converted panel uses it", v.Name))
 			continue
@@ -389,6 +397,9 @@ func (imp *importer) variables(list []grafanaVar) {
 		default:
 			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: Grafana's %s variables have no logmart counterpart", v.Name, v.Type))
 			continue
+		}
+		if v.Multi && use.value {
+			imp.out.Notes = append(imp.out.Notes, fmt.Sprintf("variable %q: takes one value: a panel uses it as one ('$%s'), as Grafana only runs with one chosen", v.Name, v.Name))
 		}
 		if lv.Kind == KindCustom {
 			lv.Multi = v.Multi && use.list && !use.value

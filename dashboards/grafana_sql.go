@@ -258,11 +258,13 @@ func (tr *sqlTranslator) variables(sql string, optional bool) (string, error) {
 			start = inListRe.FindStringIndex(before)[0]
 			end += strings.Index(after, ")") + 1
 			typ, placeholder = "list(string)", "IN {"+name+":Array(String)}"
-		case v.Multi:
-			return "", fmt.Errorf("multi-value variable $%s is used as one value; use it as IN ($%s)", raw, raw)
 		case strings.HasSuffix(before, "'") && strings.HasPrefix(after, "'"):
+			// Grafana quotes a multi variable's values as 'a','b', which
+			// only runs with one chosen: bound as one value.
 			start, end = start-1, end+1
 			typ, placeholder = "string", "{"+name+":String}"
+		case v.Multi:
+			return "", fmt.Errorf("multi-value variable $%s is used as one value; use it as IN ($%s)", raw, raw)
 		case format == "singlequote" || format == "sqlstring":
 			typ, placeholder = "string", "{"+name+":String}"
 		default:
