@@ -353,11 +353,11 @@ func (imp *importer) variables(list []grafanaVar) {
 	for _, v := range list {
 		name := imp.names[v.Name]
 		use, ok := imp.used[name]
-		switch {
-		case v.Type == "datasource":
+		switch v.Type {
+		case "datasource":
 			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: a data source picker; logmart panels query the instance's own ClickHouse", v.Name))
 			continue
-		case v.Type == "adhoc":
+		case "adhoc":
 			imp.out.Skipped = append(imp.out.Skipped, fmt.Sprintf("variable %q: ad hoc filters have no logmart counterpart", v.Name))
 			continue
 		}
