@@ -47,3 +47,39 @@ func runBenchQuery(args []string) error {
 		res.Clients, res.Panels, res.ConcurrentRequests, res.ConcurrentErrors, res.ConcurrentP50Ms, res.ConcurrentP95Ms, res.ConcurrentMaxMs, res.ConcurrentEngineRun)
 	return nil
 }
+
+func runBenchDashboard(args []string) error {
+	setMemoryDefaults()
+	fs := newFlags("bench dashboard")
+	rows := fs.Int("rows", 10_000_000, "log rows to generate (demo-shaped, last 24 h)")
+	clients := fs.Int("clients", 50, "viewers opening the dashboard at once")
+	rounds := fs.Int("rounds", 5, "times the viewers open it, a round after the other")
+	uid := fs.String("uid", "service-health", "the dashboard to open")
+	dashDir := fs.String("dashboards", "configs/dashboards", "folder of the dashboards")
+	tmplDir := fs.String("templates", "configs/templates", "folder of the templates")
+	data := fs.String("data", "", "engine folder (default: a temporary one, removed after)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var log = logger()
+	if *asJSON {
+		log = nil
+	}
+	res, err := bench.Dashboard(ctx, bench.DashboardOptions{Rows: *rows, Clients: *clients, Rounds: *rounds, UID: *uid,
+		DashboardsDir: *dashDir, TemplatesDir: *tmplDir, Data: *data, Log: log})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("%d rows; %d viewers open %s (%d panels) at once, %d rounds: %d loads, %d failed\n",
+		res.Rows, res.Clients, res.UID, res.Panels, res.Rounds, res.Loads, res.Errors)
+	fmt.Printf("time to all panels: p50 %.1f ms, p95 %.1f ms, max %.1f ms (first round p50 %.1f ms, p95 %.1f ms)\n",
+		res.P50Ms, res.P95Ms, res.MaxMs, res.FirstP50Ms, res.FirstP95Ms)
+	fmt.Printf("engine runs: %d, %.2f per load\n", res.EngineRuns, res.EngineRunsPerLoad)
+	return nil
+}
