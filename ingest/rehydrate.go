@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -238,29 +239,42 @@ func (r *Rehydrator) Run(ctx context.Context, req RehydrateRequest, progress fun
 	return p, nil
 }
 
-// object rehydrates the records of one archive object in the range.
+// errEnough stops reading an object once MaxRecords are taken.
+var errEnough = errors.New("max records reached")
+
+// objectRange reads the topic, partition and offsets an object's name
+// carries (archive.Key): <topic>-<partition>-<first>-<last>.ndjson.zst
+// after the last slash; topic names may hold '-' themselves.
+func objectRange(key string) (topic string, partition int32, first, last int64, ok bool) {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	name, ok = strings.CutSuffix(name, ".ndjson.zst")
+	parts := strings.Split(name, "-")
+	if !ok || len(parts) < 4 {
+		return "", 0, 0, 0, false
+	}
+	n := len(parts)
+	p, err1 := strconv.ParseInt(parts[n-3], 10, 32)
+	f, err2 := strconv.ParseInt(parts[n-2], 10, 64)
+	l, err3 := strconv.ParseInt(parts[n-1], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || f > l {
+		return "", 0, 0, 0, false
+	}
+	return strings.Join(parts[:n-3], "-"), int32(p), f, l, true
+}
+
+// object rehydrates the records of one archive object in the range,
+// reading it once: the offsets its name carries say which rows to look
+// up before its lines are read.
 func (r *Rehydrator) object(ctx context.Context, req RehydrateRequest, key string, h *rehydrating, p *RehydrateProgress) error {
-	var lines []archive.Line
-	from, to := req.From.UnixMilli(), req.To.UnixMilli()
-	err := archive.Scan(ctx, r.arch, key, func(l archive.Line) error {
-		if ms := l.Time.UnixMilli(); ms < from || ms >= to || l.Stream != req.Stream {
-			return nil
-		}
-		lines = append(lines, l)
-		return nil
-	})
-	if err != nil {
-		return err
+	topic, partition, first, last, ok := objectRange(key)
+	if !ok {
+		return fmt.Errorf("archive object %q is not named <topic>-<partition>-<first offset>-<last offset>.ndjson.zst", key)
 	}
-	if len(lines) == 0 {
-		return nil
-	}
-	topic, partition := lines[0].Topic, lines[0].Partition
 	t, ok := r.topics[topic]
 	if !ok {
 		return fault.New(fault.BadInput, "archive object %s holds records of topic %q, which ingest.topics no longer lists: its table and format are unknown", key, topic)
 	}
-	stored, err := r.storedOffsets(ctx, t.Table, topic, partition, lines[0].Offset, lines[len(lines)-1].Offset)
+	stored, err := r.storedOffsets(ctx, t.Table, topic, partition, first, last)
 	if err != nil {
 		return err
 	}
@@ -268,21 +282,26 @@ func (r *Rehydrator) object(ctx context.Context, req RehydrateRequest, key strin
 	defer b.release()
 	b.rehydrate = h
 	now := time.Now()
+	from, to := req.From.UnixMilli(), req.To.UnixMilli()
 	var taken []int64
-	for _, l := range lines {
+	var headers []kgo.RecordHeader
+	err = archive.Scan(ctx, r.arch, key, func(l archive.Line) error {
+		if ms := l.Time.UnixMilli(); ms < from || ms >= to || l.Stream != req.Stream {
+			return nil
+		}
 		if req.MaxRecords > 0 && p.Records+p.AlreadyStored >= req.MaxRecords {
 			p.Truncated = true
-			break
+			return errEnough
 		}
 		if _, found := slices.BinarySearch(stored, l.Offset); found {
 			p.AlreadyStored++
-			continue
+			return nil
 		}
 		v, err := l.Value()
 		if err != nil {
 			return err
 		}
-		headers := make([]kgo.RecordHeader, 0, len(l.Headers)+1)
+		headers = headers[:0]
 		for k, v := range l.Headers {
 			if k != HeaderStream {
 				headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
@@ -290,11 +309,15 @@ func (r *Rehydrator) object(ctx context.Context, req RehydrateRequest, key strin
 		}
 		headers = append(headers, kgo.RecordHeader{Key: HeaderStream, Value: []byte(l.Stream)})
 		filtered, dead := h.filtered, h.dead
-		b.add(&kgo.Record{Topic: topic, Partition: partition, Offset: l.Offset, Timestamp: l.KafkaTime, Value: v, Headers: headers}, now)
+		b.add(&kgo.Record{Topic: l.Topic, Partition: partition, Offset: l.Offset, Timestamp: l.KafkaTime, Value: v, Headers: headers}, now)
 		if h.filtered == filtered && h.dead == dead {
 			p.Records++
 			taken = append(taken, l.Offset)
 		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return err
 	}
 	p.Filtered += h.filtered
 	p.Undecodable += h.dead

@@ -340,3 +340,51 @@ func BenchmarkBatch(b *testing.B) {
 	b.ReportMetric(float64(size)/float64(len(recs)), "bytes/line")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/line")
 }
+
+// TestParseLine: lines of appendLine's layout read by its scanner equal
+// what encoding/json reads from them; lines in any other layout are read
+// by encoding/json.
+func TestParseLine(t *testing.T) {
+	at := time.Date(2026, 3, 1, 2, 3, 4, 5e6, time.UTC)
+	for _, v := range []string{`{"a":1}`, "tab\tquote\" back\\ nl\n \x01 é 😀", "", "\xff\xfe"} {
+		r := &kgo.Record{Topic: "logs", Partition: 2, Offset: 99, Timestamp: at, Value: []byte(v),
+			Headers: []kgo.RecordHeader{{Key: "k", Value: []byte("v\"")}}}
+		line := appendLine(nil, "s", at.UnixMilli(), r, []byte(at.Format(timeLayout)))
+		own, ok := parseOwn(line)
+		if !ok {
+			t.Fatalf("the scanner refused its own line %q", line)
+		}
+		var want Line
+		if err := json.Unmarshal(line, &want); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(own) != fmt.Sprint(want) {
+			t.Errorf("line %q: scanner %+v, encoding/json %+v", line, own, want)
+		}
+	}
+	f := func(line, wantRaw string, scanned bool) {
+		t.Helper()
+		if _, ok := parseOwn([]byte(line)); ok != scanned {
+			t.Errorf("the scanner took %s: %v, want %v", line, ok, scanned)
+		}
+		l, err := ParseLine([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Raw != wantRaw || l.Offset != 7 {
+			t.Errorf("%s: raw %q offset %d", line, l.Raw, l.Offset)
+		}
+	}
+	f(`{"offset":7,"raw":"x","time":"2026-03-01T02:03:04.005Z"}`, "x", false)
+	f(`{"time":"2026-03-01T02:03:04.005Z","stream":"s","topic":"t","partition":0,"offset":7,"kafka_time":"2026-03-01T02:03:04.005Z","ingest_time":"2026-03-01T02:03:04.005Z","raw":"a\/b \ud83d\ude00"}`, "a/b 😀", false)
+	f(`{"time":"2026-03-01T02:03:04.005Z","stream":"s","topic":"t","partition":0,"offset":7,"kafka_time":"2026-03-01T02:03:04.005Z","ingest_time":"2026-03-01T02:03:04.005Z","raw":"\u00e9"}`, "é", true)
+	if _, err := ParseLine([]byte(`{"time":"2026-13-01T02:03:04.005Z","offset":7,"raw":"x"}`)); err == nil {
+		t.Error("a line of month 13 parsed")
+	}
+	if _, ok := parseOwn([]byte(`{"time":"2026-02-30T02:03:04.005Z","stream":"s","topic":"t","partition":0,"offset":7,"kafka_time":"2026-03-01T02:03:04.005Z","ingest_time":"2026-03-01T02:03:04.005Z","raw":"x"}`)); ok {
+		t.Error("the scanner took February 30")
+	}
+	if _, err := ParseLine([]byte(`{"time":`)); err == nil {
+		t.Error("a cut line parsed")
+	}
+}

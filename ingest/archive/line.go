@@ -2,7 +2,6 @@ package archive
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -38,15 +37,6 @@ func (l *Line) Value() ([]byte, error) {
 		return nil, fmt.Errorf("archived record %s/%d/%d: raw is not base64: %w", l.Topic, l.Partition, l.Offset, err)
 	}
 	return v, nil
-}
-
-// ParseLine reads one NDJSON line.
-func ParseLine(b []byte) (Line, error) {
-	var l Line
-	if err := json.Unmarshal(b, &l); err != nil {
-		return l, fmt.Errorf("cannot read archived line: %w", err)
-	}
-	return l, nil
 }
 
 // timeLayout is the times' format: RFC 3339 in UTC with milliseconds,
