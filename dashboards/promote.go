@@ -400,9 +400,13 @@ type VerifyRow struct {
 	// Hashes maps each environment's name to the item's hash there, ""
 	// where the instance does not have it.
 	Hashes map[string]string `json:"hashes"`
-	// Drift is true when the hashes are not all the same, or an instance
-	// lacks the item.
+	// Drift is true when the hashes are not all the same, an instance
+	// lacks the item, or the instances hold one of its dependencies (a
+	// template version) with different hashes or not at all: the same
+	// dashboard over a different template shows something else.
 	Drift bool `json:"drift"`
+	// Dependencies names each dependency that drifts, and how.
+	Dependencies []string `json:"-"`
 }
 
 // Verify reads the hash of every item of kind (uids, or all that any
@@ -423,7 +427,51 @@ func Verify(ctx context.Context, kind string, envs []Env, uids []string) ([]Veri
 				r.Drift = true
 			}
 		}
+		if !r.Drift {
+			if r.Dependencies, err = dependencyDrift(ctx, kind, envs, uid); err != nil {
+				return nil, err
+			}
+			r.Drift = len(r.Dependencies) > 0
+		}
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// dependencyDrift compares, across envs, the hashes of the dependencies of
+// an item every env holds with one hash.
+func dependencyDrift(ctx context.Context, kind string, envs []Env, uid string) ([]string, error) {
+	read := dependencies[kind]
+	if read == nil || len(envs) < 2 {
+		return nil, nil
+	}
+	it, err := get(ctx, envs[0], kind, uid)
+	if err != nil || it == nil {
+		return nil, err
+	}
+	deps, err := read(it.Body)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range deps {
+		var parts []string
+		drift := false
+		first := ""
+		for i, e := range envs {
+			h, err := e.DependencyHash(ctx, d)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read %s on %s: %w", d, e.Name, err)
+			}
+			if i == 0 {
+				first = h
+			}
+			drift = drift || h == "" || h != first
+			parts = append(parts, e.Name+" "+ShortHash(h))
+		}
+		if drift {
+			out = append(out, fmt.Sprintf("%s: %s", d, strings.Join(parts, ", ")))
+		}
 	}
 	return out, nil
 }

@@ -380,7 +380,10 @@ func runDashboardsVerify(args []string) error {
 	}
 	var drift []string
 	for _, r := range rows {
-		if r.Drift {
+		switch {
+		case r.Drift && len(r.Dependencies) > 0:
+			drift = append(drift, fmt.Sprintf("%s (same hash, but %s)", r.UID, strings.Join(r.Dependencies, "; ")))
+		case r.Drift:
 			drift = append(drift, r.UID)
 		}
 	}
@@ -412,4 +415,9 @@ func writeVerifyTable(w io.Writer, rows []dashboards.VerifyRow, envs []dashboard
 		fmt.Fprintf(tw, "\t%s\n", mark)
 	}
 	tw.Flush()
+	for _, r := range rows {
+		for _, d := range r.Dependencies {
+			fmt.Fprintf(w, "%s needs %s\n", r.UID, d)
+		}
+	}
 }

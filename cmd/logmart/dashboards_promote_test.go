@@ -463,4 +463,19 @@ panels:
 	if b, _ := stale.canonical(t, "deps"); b != "" {
 		t.Fatal("a refused promote wrote the dashboard")
 	}
+
+	// One dashboard with one hash on both, over a template version that
+	// differs: verify reports drift, naming the template, and exits 1.
+	same := "uid: same\ntitle: Same\npanels:\n  - title: Errors\n    template: {id: errors_by_service, version: 1}\n    grid: {x: 0, y: 0, w: 24, h: 8}\n"
+	for _, in := range []*instance{dev, stale} {
+		if code, _, b := in.call(t, "PUT", "/api/v1/dashboards/same", "application/yaml", same); code != http.StatusCreated {
+			t.Fatalf("create on %s: %d %s", in.name, code, b)
+		}
+	}
+	_, devHash := dev.canonical(t, "same")
+	out, errOut, err = run("verify", "--json", "--uid", "same")
+	if err == nil || out != `{"dashboards":[{"uid":"same","hashes":{"dev":"`+devHash+`","stale":"`+devHash+`"},"drift":true}]}`+"\n" ||
+		!strings.Contains(errOut, "drift in 1 of 1 dashboard(s): same (same hash, but template errors_by_service v1: dev "+devErrors[:12]+", stale "+staleErrors[:12]+")") {
+		t.Fatalf("verify over a drifted template: %v\n%s%s", err, out, errOut)
+	}
 }
