@@ -47,11 +47,20 @@ async function drawn(page) {
   return page.$$eval('.dash-panel', (ps) => ps.map((p) => ({ title: p.querySelector('.panel-title').textContent, state: p.dataset.state, error: p.querySelector('.error-text')?.textContent || '' })));
 }
 
-test('the list shows every dashboard by folder, and the search filters it', async (t) => {
+test('the list shows every dashboard by folder, the promotions, and the search filters it', async (t) => {
+  const d = (await getJSON(base + '/api/v1/dashboards/deploy-freshness')).body;
+  const rec = await fetch(base + '/api/v1/promotions', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ kind: 'dashboard', uid: 'deploy-freshness', from: 'dev', to: 'prod', old_hash: '', new_hash: d.hash, forced: false }) });
+  assert.ok(rec.ok, `recording a promotion: ${rec.status} ${await rec.text()}`);
   const page = await openPage(t);
   await page.goto(base + '/dashboards');
   await page.waitForSelector('.dash-list[data-loaded="true"]');
   assert.equal(await page.locator('.dash-item').count(), dashboards.length);
+  await page.locator('[data-list="promotions"] tr[data-uid="deploy-freshness"]').waitFor();
+  await page.goto(base + '/d/deploy-freshness');
+  await page.waitForFunction(() => /promoted from dev/.test(document.querySelector('.dash-promoted')?.textContent || ''));
+  await page.goto(base + '/dashboards');
+  await page.waitForSelector('.dash-list[data-loaded="true"]');
   await page.fill('input[name="q"]', 'security');
   assert.ok(await page.locator('.dash-item').count() >= 1);
   assert.ok(await page.locator('.dash-item').count() < dashboards.length);

@@ -10,7 +10,7 @@
 import { api, download, query } from '../api.js';
 import { h, replace, errorBox, notice } from '../dom.js';
 import { timeRangePicker, RANGES } from '../timerange.js';
-import { timeZone } from '../clock.js';
+import { fmtTime, timeZone, zoneLabel } from '../clock.js';
 import { statsText, resultTable } from '../table.js';
 import { renderResult, sqlDisclosure } from '../result.js';
 import { exploreURL, showShareForm } from '../share.js';
@@ -82,6 +82,12 @@ export function mount(el, ctx) {
     refresh.addEventListener('change', () => ctx.navigate(state()));
 
     const readOnly = entry.source === 'file';
+    // promoted says where this copy last came from, when it was promoted.
+    const promoted = h('p', { class: 'muted dash-promoted' });
+    api('/api/v1/promotions' + query({ kind: 'dashboard', uid, limit: 1 }), { signal: ctrl.signal }).then((res) => {
+      const last = res && res.promotions && res.promotions[0];
+      if (last) promoted.textContent = `promoted from ${last.from} by ${last.by || 'someone'} at ${fmtTime(last.at)} ${zoneLabel()}${last.new_hash === entry.hash ? '' : ' — changed here since'}`;
+    }, () => {});
     const actions = h('span', { class: 'dash-actions' },
       h('button', { type: 'button', class: 'btn btn-small', text: 'Export YAML', onclick: () => exportYAML(uid) }),
       h('button', { type: 'button', class: 'btn btn-small', text: 'Save as a copy', onclick: () => saveCopy(d, ctx) }));
@@ -95,6 +101,7 @@ export function mount(el, ctx) {
         h('span', { class: 'muted mono', title: readOnly ? `provisioned from ${entry.file || 'a file'}: read-only here; export or save a copy to change it` : 'saved through the API', text: `hash ${String(entry.hash).slice(0, 12)}` }),
         actions),
       d.description ? h('p', { class: 'muted dash-desc', text: d.description }) : null,
+      promoted,
       form,
       panelsArea(d));
 

@@ -3,7 +3,7 @@
 // in the URL (?q=…&tag=…).
 
 import { api, query } from '../api.js';
-import { h, replace, errorBox, notice } from '../dom.js';
+import { h, replace, errorBox, notice, card } from '../dom.js';
 import { fmtTime, zoneLabel } from '../clock.js';
 
 export function mount(el, ctx) {
@@ -12,8 +12,10 @@ export function mount(el, ctx) {
   search.value = p.get('q') || '';
   const tags = h('div', { class: 'chips tag-filter', 'aria-label': 'Tags' });
   const list = h('div', { class: 'dash-list' }, notice('Loading dashboards…'));
+  const promos = h('div', { class: 'promotions', 'data-list': 'promotions' });
   replace(el, h('div', { class: 'page-head' }, h('h1', { text: 'Dashboards' })),
-    h('form', { class: 'toolbar', role: 'search', 'data-primary': true }, search), tags, list);
+    h('form', { class: 'toolbar', role: 'search', 'data-primary': true }, search), tags, list,
+    card('Recent promotions', promos));
   let all = [];
   let tag = p.get('tag') || '';
 
@@ -59,7 +61,29 @@ export function mount(el, ctx) {
   }, (e) => {
     if (e.name !== 'AbortError') replace(list, errorBox('cannot list dashboards: ' + e.message));
   });
+  api('/api/v1/promotions' + query({ limit: 20 }), { signal: ctrl.signal }).then((res) => {
+    replace(promos, promotionsTable((res && res.promotions) || []));
+  }, (e) => {
+    if (e.name !== 'AbortError') replace(promos, errorBox('cannot list promotions: ' + e.message));
+  });
   search.addEventListener('input', () => { sync(); draw(); });
   search.form.addEventListener('submit', (ev) => ev.preventDefault());
   return () => ctrl.abort();
+}
+
+/** promotionsTable lists promotions into this instance, newest first:
+ * what came from where, the hashes before and after, who and when. */
+export function promotionsTable(list) {
+  if (list.length === 0) return notice('Nothing has been promoted to this instance yet (logmart dashboards promote).');
+  const short = (x) => (x ? String(x).slice(0, 12) : '—');
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'data' },
+    h('thead', null, h('tr', null, ['Kind', 'UID', 'From → to', 'Hash before → after', 'Forced', 'By', `When (${zoneLabel()})`].map((t) => h('th', { text: t })))),
+    h('tbody', null, list.map((p) => h('tr', { 'data-uid': p.uid },
+      h('td', { text: p.kind }),
+      h('td', null, p.kind === 'dashboard' ? h('a', { href: '/d/' + encodeURIComponent(p.uid), 'data-nav': true, class: 'mono', text: p.uid }) : h('span', { class: 'mono', text: p.uid })),
+      h('td', { text: `${p.from} → ${p.to}` }),
+      h('td', { class: 'mono', title: `${p.old_hash || 'none'} → ${p.new_hash}`, text: `${short(p.old_hash)} → ${short(p.new_hash)}` }),
+      h('td', { class: p.forced ? 'errors' : null, text: p.forced ? 'forced' : '' }),
+      h('td', { text: p.by || '' }),
+      h('td', { class: 'mono', text: fmtTime(p.at) }))))));
 }
