@@ -81,5 +81,8 @@ func runBenchDashboard(args []string) error {
 	fmt.Printf("time to all panels: p50 %.1f ms, p95 %.1f ms, max %.1f ms (first round p50 %.1f ms, p95 %.1f ms)\n",
 		res.P50Ms, res.P95Ms, res.MaxMs, res.FirstP50Ms, res.FirstP95Ms)
 	fmt.Printf("engine runs: %d, %.2f per load\n", res.EngineRuns, res.EngineRunsPerLoad)
+	for i, p := range res.RoundP95Ms {
+		fmt.Printf("round %d: p95 %.1f ms, %d engine runs\n", i+1, p, res.RoundRuns[i])
+	}
 	return nil
 }

@@ -55,6 +55,12 @@ type DashboardResult struct {
 	MaxMs      float64 `json:"load_max_ms"`
 	FirstP50Ms float64 `json:"first_round_p50_ms"`
 	FirstP95Ms float64 `json:"first_round_p95_ms"`
+	// RoundP95Ms is each round's p95, and RoundRuns the engine runs it
+	// caused: a round that ran none was served from the result cache, one
+	// that ran some waited for them (the first, and each time the relative
+	// range rolled into a new cache window).
+	RoundP95Ms []float64 `json:"round_p95_ms"`
+	RoundRuns  []int     `json:"round_engine_runs"`
 	// EngineRuns are the panel runs that reached the engine (result cache
 	// misses); per load, identical panels shared by viewers count once.
 	EngineRuns        int     `json:"engine_runs"`
@@ -124,7 +130,11 @@ func Dashboard(ctx context.Context, o DashboardOptions) (DashboardResult, error)
 	)
 	runs0 := engineRuns()
 	for round := range o.Rounds {
-		var wg sync.WaitGroup
+		var (
+			wg    sync.WaitGroup
+			these []time.Duration
+		)
+		before := engineRuns()
 		for range o.Clients {
 			wg.Add(1)
 			go func() {
@@ -138,12 +148,17 @@ func Dashboard(ctx context.Context, o DashboardOptions) (DashboardResult, error)
 					return
 				}
 				all = append(all, d)
+				these = append(these, d)
 				if round == 0 {
 					first = append(first, d)
 				}
 			}()
 		}
 		wg.Wait()
+		res.RoundRuns = append(res.RoundRuns, engineRuns()-before)
+		if len(these) > 0 {
+			res.RoundP95Ms = append(res.RoundP95Ms, ms1(pct(these, 95)))
+		}
 	}
 	if len(all) == 0 {
 		return res, fmt.Errorf("every load of %s failed", o.UID)
