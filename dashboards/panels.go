@@ -31,8 +31,9 @@ type PanelRun struct {
 // leaves its parameter unset: no filter. Values outside a custom or
 // interval variable's list, several values for a single-valued variable,
 // and unknown variables are refused, naming the variable; the template
-// checks the rest (types, enum values) when the panel runs.
-func (d *Dashboard) PanelValues(i int, vars map[string][]string, paramType func(name string) string) (*PanelRun, error) {
+// checks the rest (types, enum values) when the panel runs. Literal text
+// and constants take the instance's variables for their ${name}s.
+func (d *Dashboard) PanelValues(i int, vars map[string][]string, paramType func(name string) string, instance map[string]string) (*PanelRun, error) {
 	if i < 0 || i >= len(d.Panels) {
 		return nil, fault.New(fault.NotFound, "dashboard %s has no panel %d (it has %d)", d.UID, i, len(d.Panels))
 	}
@@ -54,6 +55,9 @@ func (d *Dashboard) PanelValues(i int, vars map[string][]string, paramType func(
 	for name, bound := range p.Params {
 		b := ParseBinding(bound)
 		if b.Var == "" {
+			if text, ok := b.Literal.(string); ok {
+				b.Literal = ExpandInstance(text, instance)
+			}
 			run.Values[name] = b.Literal
 			continue
 		}
@@ -64,6 +68,9 @@ func (d *Dashboard) PanelValues(i int, vars map[string][]string, paramType func(
 		vals, given := vars[v.Name]
 		if !given || v.Kind == KindConstant {
 			vals = v.Default
+		}
+		if v.Kind == KindConstant && len(vals) > 0 {
+			vals = []string{ExpandInstance(vals[0], instance)}
 		}
 		if len(vals) == 0 || slices.Contains(vals, AllValue) || (len(vals) == 1 && vals[0] == "" && v.Kind != KindConstant) {
 			continue

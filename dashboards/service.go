@@ -24,15 +24,31 @@ type Config struct {
 	// read at start and on reload, read-only in the API. Default
 	// configs/dashboards.
 	Dir string `yaml:"dir"`
+	// InstanceVariables are what differs between this instance and the
+	// others a dashboard is promoted to (env: prod, region: eu-west-1).
+	// A dashboard writes ${name}; the instance resolves it when the
+	// dashboard is shown and its panels run, so the definition, and its
+	// hash, stay the same everywhere. Default env: local.
+	InstanceVariables map[string]string `yaml:"instance_variables"`
 }
 
 // DefaultConfig returns the defaults documented on Config.
-func DefaultConfig() Config { return Config{Dir: "configs/dashboards"} }
+func DefaultConfig() Config {
+	return Config{Dir: "configs/dashboards", InstanceVariables: map[string]string{"env": "local"}}
+}
 
 // Validate reports the first field a user must fix.
 func (c Config) Validate() error {
 	if c.Dir == "" {
 		return errors.New("dashboards.dir must name a folder")
+	}
+	for name, v := range c.InstanceVariables {
+		if !instanceVarRe.MatchString(name) {
+			return fmt.Errorf("dashboards.instance_variables: %q is not a name (letters, digits and _, starting with a letter)", name)
+		}
+		if len(v) > 256 {
+			return fmt.Errorf("dashboards.instance_variables.%s is %d bytes, more than 256", name, len(v))
+		}
 	}
 	return nil
 }

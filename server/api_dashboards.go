@@ -26,6 +26,9 @@ type DashboardStore interface {
 	// JSON; created is false for a replace or a write that changed nothing.
 	Put(ctx context.Context, uid string, body []byte, ifMatch, who string) (e *dashboards.Entry, created bool, err error)
 	Delete(ctx context.Context, uid, ifMatch, who string) error
+	// Instance is this instance's variables, which a dashboard's ${name}s
+	// take when it is shown and its panels run.
+	Instance() map[string]string
 }
 
 func (s *Server) dashboardRoutes(api *echo.Group) {

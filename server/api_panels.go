@@ -20,6 +20,13 @@ func (s *Server) panelRoutes(api *echo.Group) {
 		return
 	}
 	api.POST("/dashboards/:uid/panels/:index/run", s.runPanel, requireRole(RoleViewer))
+	api.GET("/instance", s.instanceVariables, requireRole(RoleViewer))
+}
+
+// instanceVariables answers this instance's variables, for the UI to show
+// a dashboard's ${name}s as this instance reads them.
+func (s *Server) instanceVariables(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"variables": s.deps.Dashboards.Instance()})
 }
 
 // panelVars reads variable values: each a string or a list of strings.
@@ -84,7 +91,7 @@ func (s *Server) runPanel(c echo.Context) error {
 			return err
 		}
 	}
-	pr, err := e.Dashboard.PanelValues(idx, req.Vars, types)
+	pr, err := e.Dashboard.PanelValues(idx, req.Vars, types, s.deps.Dashboards.Instance())
 	if err != nil {
 		return err
 	}

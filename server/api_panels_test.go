@@ -65,9 +65,9 @@ func TestShippedDashboardPanelsRun(t *testing.T) {
 func TestPanelValuesBindings(t *testing.T) {
 	d := &dashboards.Dashboard{UID: "d", Variables: []dashboards.Variable{
 		{Name: "svc", Kind: dashboards.KindCustom, Values: []string{"a", "b"}, Default: dashboards.Values{"a"}, Multi: true, IncludeAll: true},
-		{Name: "env", Kind: dashboards.KindConstant, Default: dashboards.Values{"prod"}},
+		{Name: "env", Kind: dashboards.KindConstant, Default: dashboards.Values{"${env}"}},
 		{Name: "q", Kind: dashboards.KindText},
-	}, Panels: []dashboards.Panel{{Title: "p", Params: map[string]any{"services": "$svc", "one": "$svc", "env": "$env", "q": "$q", "lit": "$$x", "n": 5}}}}
+	}, Panels: []dashboards.Panel{{Title: "p", Params: map[string]any{"services": "$svc", "one": "$svc", "env": "$env", "q": "$q", "lit": "$$x", "n": 5, "where": "region-${env}-${nope}"}}}}
 	types := func(name string) string {
 		if name == "services" {
 			return "list(string)"
@@ -76,7 +76,7 @@ func TestPanelValuesBindings(t *testing.T) {
 	}
 	f := func(vars map[string][]string, want string) {
 		t.Helper()
-		r, err := d.PanelValues(0, vars, types)
+		r, err := d.PanelValues(0, vars, types, map[string]string{"env": "prod"})
 		if err != nil {
 			t.Fatalf("%v: %v", vars, err)
 		}
@@ -84,11 +84,11 @@ func TestPanelValuesBindings(t *testing.T) {
 			t.Errorf("%v: values %s, want %s", vars, got, want)
 		}
 	}
-	f(nil, "map[env:prod lit:$x n:5 one:a services:[a]]")
-	f(map[string][]string{"svc": {"a", "b"}, "q": {"x y"}}, "map[env:prod lit:$x n:5 one:a q:x y services:[a b]]")
-	f(map[string][]string{"svc": {dashboards.AllValue}, "q": {""}}, "map[env:prod lit:$x n:5]")
-	f(map[string][]string{"env": {"dev"}}, "map[env:prod lit:$x n:5 one:a services:[a]]")
-	if _, err := d.PanelValues(0, map[string][]string{"svc": {"c"}}, types); err == nil || !strings.Contains(err.Error(), `"c" is not one of a, b`) {
+	f(nil, "map[env:prod lit:$x n:5 one:a services:[a] where:region-prod-${nope}]")
+	f(map[string][]string{"svc": {"a", "b"}, "q": {"x y"}}, "map[env:prod lit:$x n:5 one:a q:x y services:[a b] where:region-prod-${nope}]")
+	f(map[string][]string{"svc": {dashboards.AllValue}, "q": {""}}, "map[env:prod lit:$x n:5 where:region-prod-${nope}]")
+	f(map[string][]string{"env": {"dev"}}, "map[env:prod lit:$x n:5 one:a services:[a] where:region-prod-${nope}]")
+	if _, err := d.PanelValues(0, map[string][]string{"svc": {"c"}}, types, nil); err == nil || !strings.Contains(err.Error(), `"c" is not one of a, b`) {
 		t.Errorf("a value outside the list = %v", err)
 	}
 }

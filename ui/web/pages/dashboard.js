@@ -53,6 +53,15 @@ export function mount(el, ctx) {
       el.dataset.state = 'error';
       return;
     }
+    // The instance's variables fill the dashboard's ${name}s where it is
+    // shown: titles, descriptions and link URLs.
+    let instance = {};
+    try {
+      instance = ((await api('/api/v1/instance', { signal: ctrl.signal })) || {}).variables || {};
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+    }
+    const x = (text) => String(text ?? '').replace(/\$\{([A-Za-z][A-Za-z0-9_]*)\}/g, (ref, name) => (name in instance ? instance[name] : ref));
     const d = entry.dashboard;
     const hasRange = p.has('range') || p.has('from') || p.has('to');
     const range = timeRangePicker(hasRange ? p : rangeParams(d.time));
@@ -93,14 +102,14 @@ export function mount(el, ctx) {
       h('button', { type: 'button', class: 'btn btn-small', text: 'Save as a copy', onclick: () => saveCopy(d, ctx) }));
     replace(el,
       h('div', { class: 'page-head' },
-        h('h1', { text: d.title }),
+        h('h1', { text: x(d.title) }),
         d.folder ? h('span', { class: 'muted', text: d.folder }) : null,
         (d.tags || []).map((t) => h('span', { class: 'tag', text: t })),
         h('span', { class: 'spacer' }),
-        d.playbook ? h('a', { href: d.playbook, target: '_blank', rel: 'noopener', class: 'btn btn-small', text: 'Playbook' }) : null,
+        d.playbook ? h('a', { href: x(d.playbook), target: '_blank', rel: 'noopener', class: 'btn btn-small', text: 'Playbook' }) : null,
         h('span', { class: 'muted mono', title: readOnly ? `provisioned from ${entry.file || 'a file'}: read-only here; export or save a copy to change it` : 'saved through the API', text: `hash ${String(entry.hash).slice(0, 12)}` }),
         actions),
-      d.description ? h('p', { class: 'muted dash-desc', text: d.description }) : null,
+      d.description ? h('p', { class: 'muted dash-desc', text: x(d.description) }) : null,
       promoted,
       form,
       panelsArea(d));
@@ -141,19 +150,19 @@ export function mount(el, ctx) {
         class: 'dash-panel card', 'data-panel': String(i), 'data-state': 'loading',
         style: { gridColumn: `${g.x + 1} / span ${g.w}`, gridRow: `${g.y - top + 1} / span ${g.h}`, minHeight: `${g.h * ROW_PX}px` },
       },
-      h('div', { class: 'card-head' }, h('h2', { class: 'panel-title', title: panel.description || null, text: panel.title }), h('span', { class: 'spacer' }), stats, menu),
+      h('div', { class: 'card-head' }, h('h2', { class: 'panel-title', title: panel.description ? x(panel.description) : null, text: x(panel.title) }), h('span', { class: 'spacer' }), stats, menu),
       body, extra);
       let last = null; // {res, body} of the last run
       const item = (label, fn) => h('button', { type: 'button', class: 'menu-item', text: label, onclick: () => { menu.open = false; fn(); } });
       const runBody = () => ({ vars: Object.fromEntries(vars.map((v) => [v.name, v.values()])), ...range.resolve() });
       menu.appendChild(h('div', { class: 'menu-list' },
         item('Open in Explore', () => last && ctx.navigate(exploreURL({ template: panel.template.id, version: panel.template.version, range: { from: last.res.from, to: last.res.to }, params: paramsURL(last.res.params) }))),
-        item('Share', () => last && showShareForm(extra, { template: panel.template.id, version: panel.template.version, title: `${d.title}: ${panel.title}`, params: last.res.params, from: last.res.from, to: last.res.to })),
+        item('Share', () => last && showShareForm(extra, { template: panel.template.id, version: panel.template.version, title: `${x(d.title)}: ${x(panel.title)}`, params: last.res.params, from: last.res.from, to: last.res.to })),
         item('View SQL', () => last && replace(extra, sqlDisclosure(last.res.sql, true))),
         item('Inspect data', () => last && replace(extra, resultTable(last.res))),
         item('Download CSV', () => download(`/api/v1/dashboards/${encodeURIComponent(uid)}/panels/${i}/run` + query({ format: 'csv', tz: timeZone() }), { method: 'POST', body: runBody() })
           .catch((e) => replace(extra, errorBox('download: ' + e.message)))),
-        ...(panel.links || []).map((l) => item(l.title || 'Link', () => followLink(l, panel, last)))));
+        ...(panel.links || []).map((l) => item(x(l.title) || 'Link', () => followLink({ ...l, url: l.url ? x(l.url) : l.url }, panel, last)))));
 
       async function run() {
         box.dataset.state = 'loading';
