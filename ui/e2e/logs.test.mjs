@@ -236,6 +236,20 @@ test('a saved search is listed, opens, and is deleted', async (t) => {
   assert.equal(left.length, 0);
 });
 
+test('a shared link is listed on the Saved page and deleted there', async (t) => {
+  const res = await fetch(base + '/api/v1/links', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ template: 'log_volume_by_level', from: 'now-1h', to: 'now', title: 'link to delete ' + Date.now() }) });
+  const link = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(link));
+  const page = await openPage(t);
+  await page.goto(base + '/saved');
+  const row = page.locator(`[data-list="links"] tr[data-id="${link.id}"]`);
+  await row.waitFor();
+  await row.locator('button', { hasText: 'Delete' }).click();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await getJSON(base + '/api/v1/links/' + link.id)).status, 404, 'the deleted link is gone');
+});
+
 test('keyboard: / focuses search, ? shows the shortcuts, Ctrl+Enter runs', async (t) => {
   const page = await openPage(t);
   await page.goto(base + '/logs?range=15m');
