@@ -45,6 +45,8 @@ type ImportedParam struct {
 	// Required is a parameter the statement uses outside any {{if}} and
 	// that has no default.
 	Required bool
+	// ValuesQuery lists an enum parameter's values (a query variable's).
+	ValuesQuery string
 }
 
 // varUse is how the converted panels use one variable: in IN (…) (list),
@@ -389,8 +391,20 @@ func (imp *importer) variables(list []grafanaVar) {
 				def = Values{queryText(v.Query)}
 			}
 		case "query":
+			sql := strings.TrimSuffix(strings.TrimSpace(queryText(v.Query)), ";")
+			if sql != "" && !strings.Contains(sql, "$") {
+				// Its values come from a template's enum parameter whose
+				// values_query is the variable's query.
+				ref := TemplateRef{ID: imp.prefix + "_var_" + name, Version: 1}
+				lv.Kind, lv.Template, lv.Param = KindQuery, &ref, name
+				imp.out.Templates = append(imp.out.Templates, ImportedTemplate{ID: ref.ID, Title: "Values of $" + v.Name, Visualization: "table",
+					Description: fmt.Sprintf("The values of the Grafana variable $%s of %q, offered by the dashboard's query variable.", v.Name, imp.d.Title),
+					Params:      []ImportedParam{{Name: name, Type: "enum", ValuesQuery: sql, Description: "one of the variable's values"}},
+					SQL:         fmt.Sprintf("SELECT {{if .%s}}{%s:String}{{else}}''{{end}} AS value\n", name, name)})
+				break
+			}
 			lv.Kind = KindText
-			imp.out.Notes = append(imp.out.Notes, fmt.Sprintf("variable %q: a query variable became a text box (its values query %q is not a template's enum parameter; make one to offer its values)", v.Name, queryText(v.Query)))
+			imp.out.Notes = append(imp.out.Notes, fmt.Sprintf("variable %q: a query variable became a text box (its values query %q uses the range or other variables, which a values query cannot)", v.Name, queryText(v.Query)))
 			if len(def) > 1 || v.Multi {
 				imp.out.Notes = append(imp.out.Notes, fmt.Sprintf("variable %q: a text box holds one value; the panels bind it as one", v.Name))
 			}
@@ -401,7 +415,7 @@ func (imp *importer) variables(list []grafanaVar) {
 		if v.Multi && use.value {
 			imp.out.Notes = append(imp.out.Notes, fmt.Sprintf("variable %q: takes one value: a panel uses it as one ('$%s'), as Grafana only runs with one chosen", v.Name, v.Name))
 		}
-		if lv.Kind == KindCustom {
+		if lv.Kind == KindCustom || lv.Kind == KindQuery {
 			lv.Multi = v.Multi && use.list && !use.value
 			lv.IncludeAll = v.IncludeAll && !use.needed
 			if v.IncludeAll && use.needed {
@@ -416,7 +430,11 @@ func (imp *importer) variables(list []grafanaVar) {
 				lv.Default = append(lv.Default, x)
 			}
 		}
-		if len(lv.Default) == 0 && len(lv.Values) > 0 {
+		switch {
+		case len(lv.Default) > 0:
+		case lv.IncludeAll:
+			lv.Default = Values{AllValue}
+		case len(lv.Values) > 0:
 			lv.Default = Values{lv.Values[0]}
 		}
 		if len(lv.Default) > 1 && !lv.Multi {

@@ -106,8 +106,15 @@ func TestImportGrafanaFixture(t *testing.T) {
 	for _, v := range d.Variables {
 		vars = append(vars, v.Name+":"+v.Kind)
 	}
-	if strings.Join(vars, " ") != "service:custom level:custom limit:custom search:text host:text" {
+	if strings.Join(vars, " ") != "service:custom level:custom limit:custom search:text host:query" {
 		t.Fatalf("variables %v", vars)
+	}
+	// The query variable offers the values of its own template's enum
+	// parameter, whose values_query is the variable's query.
+	last := imp.Templates[len(imp.Templates)-1]
+	if h := d.Variables[4]; h.Template == nil || h.Template.ID != "svc_logs_01_var_host" || h.Param != "host" ||
+		last.ID != "svc_logs_01_var_host" || last.Params[0].Type != "enum" || last.Params[0].ValuesQuery != "SELECT DISTINCT host FROM logs" {
+		t.Fatalf("query variable %+v, template %+v", h, last)
 	}
 	// The converted dashboard passes the checks that need no engine.
 	if ps := Validate(d); len(ps) != 0 {

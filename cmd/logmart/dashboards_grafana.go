@@ -106,7 +106,7 @@ func runDashboardsImportGrafana(args []string) error {
 func templateFile(t dashboards.ImportedTemplate) ([]byte, error) {
 	spec := query.Spec{ID: t.ID, Version: 1, Title: t.Title, Description: t.Description, Visualization: t.Visualization, SQL: t.SQL, Tags: []string{"grafana"}}
 	for _, p := range t.Params {
-		spec.Params = append(spec.Params, query.ParamSpec{Name: p.Name, Type: p.Type, Required: p.Required, Default: p.Default, Description: p.Description})
+		spec.Params = append(spec.Params, query.ParamSpec{Name: p.Name, Type: p.Type, Required: p.Required, Default: p.Default, Description: p.Description, ValuesQuery: p.ValuesQuery})
 	}
 	var n yaml.Node
 	if err := n.Encode(spec); err != nil {

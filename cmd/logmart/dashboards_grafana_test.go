@@ -24,7 +24,7 @@ func TestDashboardsImportGrafanaCommand(t *testing.T) {
 		t.Fatalf("import: %v\n%s", err, got)
 	}
 	for _, want := range []string{
-		`converted 6 of 10 panels of the Grafana dashboard "Service logs (Grafana)" as dashboard svc_logs_01 with 6 templates`,
+		`converted 6 of 10 panels of the Grafana dashboard "Service logs (Grafana)" as dashboard svc_logs_01 with 7 templates`,
 		"wrote " + filepath.Join(out, "dashboards", "svc_logs_01.yaml"),
 		"wrote " + filepath.Join(out, "templates", "svc_logs_01_p11.yaml"),
 		"not converted:\n",
