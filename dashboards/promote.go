@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -44,98 +42,6 @@ type Instance interface {
 	// DependencyHash returns the hash of a versioned item the instance
 	// holds (a template version), or "" and no error when it has none.
 	DependencyHash(ctx context.Context, dep Dependency) (string, error)
-}
-
-// KindTemplate is the content kind of query template versions: today a
-// dependency of dashboards, provisioned from files on every instance.
-const KindTemplate = "template"
-
-// Dependency is a versioned item that an item of content needs on the
-// instance it is promoted to: a dashboard's template versions. A version
-// is never overwritten, so promotion copies none: it checks the target
-// holds each one with the source's hash.
-type Dependency struct {
-	Kind    string
-	ID      string
-	Version uint32
-}
-
-func (d Dependency) String() string { return fmt.Sprintf("%s %s v%d", d.Kind, d.ID, d.Version) }
-
-// dependencies reads the dependencies of an item's body, per kind.
-var dependencies = map[string]func(body []byte) ([]Dependency, error){
-	KindDashboard: func(body []byte) ([]Dependency, error) {
-		d, _, err := Decode(body, "")
-		if err != nil {
-			return nil, err
-		}
-		var out []Dependency
-		for _, r := range d.Templates() {
-			out = append(out, Dependency{Kind: KindTemplate, ID: r.ID, Version: r.Version})
-		}
-		return out, nil
-	},
-}
-
-// DependencyState is one dependency's hash on two instances.
-type DependencyState struct {
-	Dependency
-	FromHash, ToHash string // "" where the instance lacks it
-}
-
-// dependencyStates reads the hashes, on both instances, of what the
-// bodies need (either body may be nil).
-func dependencyStates(ctx context.Context, kind string, from, to Env, bodies ...[]byte) ([]DependencyState, error) {
-	read := dependencies[kind]
-	if read == nil {
-		return nil, nil
-	}
-	seen := map[Dependency]bool{}
-	var out []DependencyState
-	for _, b := range bodies {
-		if b == nil {
-			continue
-		}
-		deps, err := read(b)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range deps {
-			if seen[d] {
-				continue
-			}
-			seen[d] = true
-			s := DependencyState{Dependency: d}
-			if s.FromHash, err = from.DependencyHash(ctx, d); err != nil {
-				return nil, fmt.Errorf("cannot read %s on %s: %w", d, from.Name, err)
-			}
-			if s.ToHash, err = to.DependencyHash(ctx, d); err != nil {
-				return nil, fmt.Errorf("cannot read %s on %s: %w", d, to.Name, err)
-			}
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
-// dependencyConflict says why the target cannot take an item whose
-// dependencies are deps, or is nil.
-func dependencyConflict(deps []DependencyState, from, to string) error {
-	var msgs []string
-	for _, d := range deps {
-		switch {
-		case d.FromHash == "":
-			msgs = append(msgs, fmt.Sprintf("%s is missing on %s itself", d.Dependency, from))
-		case d.ToHash == "":
-			msgs = append(msgs, fmt.Sprintf("%s is missing on %s (deploy it there first; %s has %s)", d.Dependency, to, from, d.FromHash))
-		case d.ToHash != d.FromHash:
-			msgs = append(msgs, fmt.Sprintf("%s differs: %s has %s, %s has %s (a version is never overwritten: give the changed one a new version)", d.Dependency, from, d.FromHash, to, d.ToHash))
-		}
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(msgs, "; "))
 }
 
 // Env is an Instance under its environment's name.
@@ -188,63 +94,6 @@ func uidsOf(ctx context.Context, kind string, uids []string, envs ...Env) ([]str
 	}
 	sort.Strings(out)
 	return out, hashes, nil
-}
-
-// Difference is how one item differs between two instances.
-type Difference struct {
-	UID              string
-	FromHash, ToHash string // "" where the instance has none
-	// Diff is a unified diff from the target's canonical form to the
-	// source's: the change promote would make; "" when they are equal.
-	Diff             string
-	FromName, ToName string
-	// Dependencies are the hashes on both instances of what either copy
-	// needs (a dashboard's template versions).
-	Dependencies []DependencyState
-}
-
-// Same reports whether both instances hold the item with one hash.
-func (d Difference) Same() bool { return d.FromHash != "" && d.FromHash == d.ToHash }
-
-// Diff compares the items of kind (uids, or all that either holds) between
-// two instances, by hash and, where they differ, line by line.
-func Diff(ctx context.Context, kind string, from, to Env, uids []string) ([]Difference, error) {
-	list, _, err := uidsOf(ctx, kind, uids, from, to)
-	if err != nil {
-		return nil, err
-	}
-	var out []Difference
-	for _, uid := range list {
-		a, err := get(ctx, from, kind, uid)
-		if err != nil {
-			return nil, err
-		}
-		b, err := get(ctx, to, kind, uid)
-		if err != nil {
-			return nil, err
-		}
-		if a == nil && b == nil {
-			return nil, fmt.Errorf("no %s %s on %s or %s", kind, quoteUID(uid), from.Name, to.Name)
-		}
-		d := Difference{UID: uid, FromName: from.Name, ToName: to.Name}
-		var ab, bb []byte
-		if a != nil {
-			d.FromHash, ab = a.Hash, a.Body
-		}
-		if b != nil {
-			d.ToHash, bb = b.Hash, b.Body
-		}
-		if !d.Same() {
-			// From the target's copy to the source's: the change promote
-			// would make.
-			d.Diff = UnifiedDiff(to.Name+"/"+uid, from.Name+"/"+uid, string(bb), string(ab))
-		}
-		if d.Dependencies, err = dependencyStates(ctx, kind, from, to, ab, bb); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }
 
 // What a promotion of one item did.
@@ -438,44 +287,6 @@ func Verify(ctx context.Context, kind string, envs []Env, uids []string) ([]Veri
 	return out, nil
 }
 
-// dependencyDrift compares, across envs, the hashes of the dependencies of
-// an item every env holds with one hash.
-func dependencyDrift(ctx context.Context, kind string, envs []Env, uid string) ([]string, error) {
-	read := dependencies[kind]
-	if read == nil || len(envs) < 2 {
-		return nil, nil
-	}
-	it, err := get(ctx, envs[0], kind, uid)
-	if err != nil || it == nil {
-		return nil, err
-	}
-	deps, err := read(it.Body)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, d := range deps {
-		var parts []string
-		drift := false
-		first := ""
-		for i, e := range envs {
-			h, err := e.DependencyHash(ctx, d)
-			if err != nil {
-				return nil, fmt.Errorf("cannot read %s on %s: %w", d, e.Name, err)
-			}
-			if i == 0 {
-				first = h
-			}
-			drift = drift || h == "" || h != first
-			parts = append(parts, e.Name+" "+ShortHash(h))
-		}
-		if drift {
-			out = append(out, fmt.Sprintf("%s: %s", d, strings.Join(parts, ", ")))
-		}
-	}
-	return out, nil
-}
-
 // ShortHash is a hash's first 12 digits, for tables a person reads.
 func ShortHash(h string) string {
 	if h == "" {
@@ -485,108 +296,4 @@ func ShortHash(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// UnifiedDiff is a line diff of a and b in the unified format with three
-// lines of context; "" when they are equal.
-func UnifiedDiff(nameA, nameB, a, b string) string {
-	if a == b {
-		return ""
-	}
-	x, y := splitLines(a), splitLines(b)
-	// Longest common subsequence by dynamic programming: content files are
-	// hundreds of lines, so the table stays small.
-	n, m := len(x), len(y)
-	lcs := make([][]int, n+1)
-	for i := range lcs {
-		lcs[i] = make([]int, m+1)
-	}
-	for i := n - 1; i >= 0; i-- {
-		for j := m - 1; j >= 0; j-- {
-			if x[i] == y[j] {
-				lcs[i][j] = lcs[i+1][j+1] + 1
-			} else {
-				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-			}
-		}
-	}
-	type op struct {
-		kind   byte // ' ', '-', '+'
-		text   string
-		ai, bi int // line numbers (0-based) in a and b before this op
-	}
-	var ops []op
-	i, j := 0, 0
-	for i < n || j < m {
-		switch {
-		case i < n && j < m && x[i] == y[j]:
-			ops = append(ops, op{' ', x[i], i, j})
-			i, j = i+1, j+1
-		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
-			ops = append(ops, op{'-', x[i], i, j})
-			i++
-		default:
-			ops = append(ops, op{'+', y[j], i, j})
-			j++
-		}
-	}
-	const context = 3
-	var b2 strings.Builder
-	fmt.Fprintf(&b2, "--- %s\n+++ %s\n", nameA, nameB)
-	for k := 0; k < len(ops); {
-		if ops[k].kind == ' ' {
-			k++
-			continue
-		}
-		start := max(k-context, 0)
-		end := k
-		// Extend the hunk while changes are closer than twice the context.
-		for end < len(ops) {
-			if ops[end].kind != ' ' {
-				end++
-				continue
-			}
-			run := end
-			for run < len(ops) && ops[run].kind == ' ' {
-				run++
-			}
-			if run == len(ops) || run-end > 2*context {
-				end = min(end+context, len(ops))
-				break
-			}
-			end = run
-		}
-		var la, lb int
-		for _, o := range ops[start:end] {
-			if o.kind != '+' {
-				la++
-			}
-			if o.kind != '-' {
-				lb++
-			}
-		}
-		// A side with no lines in the hunk names the line before it.
-		sa, sb := ops[start].ai+1, ops[start].bi+1
-		if la == 0 {
-			sa--
-		}
-		if lb == 0 {
-			sb--
-		}
-		fmt.Fprintf(&b2, "@@ -%d,%d +%d,%d @@\n", sa, la, sb, lb)
-		for _, o := range ops[start:end] {
-			b2.WriteByte(o.kind)
-			b2.WriteString(o.text)
-			b2.WriteByte('\n')
-		}
-		k = end
-	}
-	return b2.String()
-}
-
-func splitLines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
