@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/logmart/logmart/ingest/archive"
+	"github.com/logmart/logmart/ingest/archive/archivetest"
 )
 
 // archiveObjects counts the objects under the folder archive, hidden
@@ -89,37 +90,7 @@ func TestKillNineArchivesEveryRecordOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := tg.List(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]string{} // id → object
-	offsets := map[string]bool{}
-	for _, o := range objs {
-		err := archive.Scan(context.Background(), tg, o.Key, func(l archive.Line) error {
-			var rec struct{ ID string }
-			if err := json.Unmarshal([]byte(l.Raw), &rec); err != nil {
-				return fmt.Errorf("%s offset %d: %w", o.Key, l.Offset, err)
-			}
-			if prev, dup := seen[rec.ID]; dup {
-				return fmt.Errorf("record %s is archived twice: in %s and %s", rec.ID, prev, o.Key)
-			}
-			seen[rec.ID] = o.Key
-			offsets[fmt.Sprintf("%d/%d", l.Partition, l.Offset)] = true
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err) // a partial object fails to decompress here
-		}
-	}
-	for i := range n {
-		if _, ok := seen[fmt.Sprintf("r-%d", i)]; !ok {
-			t.Fatalf("record r-%d is not archived (%d of %d are)", i, len(seen), n)
-		}
-	}
-	if len(seen) != n || len(offsets) != n {
-		t.Fatalf("archived %d ids at %d offsets, want %d", len(seen), len(offsets), n)
-	}
+	objs := archivedOnce(t, tg, n)
 
 	out, err := exec.Command(binPath, "archive", "ls", "--server", "http://"+httpAddr, "--stream", "default", "--json").CombinedOutput()
 	if err != nil {
@@ -191,4 +162,101 @@ func TestServeRefusesAnUnreachableArchive(t *testing.T) {
 	if !strings.HasPrefix(last, "logmart serve: cannot reach the archive bucket s3://nope/logs/") || !strings.HasSuffix(last, "(ingest.archive)") {
 		t.Fatalf("last line %q; output:\n%s", last, out)
 	}
+}
+
+// archivedOnce reads every object of the archive and fails unless each of
+// the n records r-0 … r-(n-1) is in it exactly once, and every object
+// decompresses whole; it returns the objects.
+func archivedOnce(t *testing.T, tg archive.Target, n int) []archive.ObjectInfo {
+	t.Helper()
+	objs, err := tg.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{} // id → object
+	offsets := map[string]bool{}
+	for _, o := range objs {
+		err := archive.Scan(context.Background(), tg, o.Key, func(l archive.Line) error {
+			var rec struct{ ID string }
+			if err := json.Unmarshal([]byte(l.Raw), &rec); err != nil {
+				return fmt.Errorf("%s offset %d: %w", o.Key, l.Offset, err)
+			}
+			if prev, dup := seen[rec.ID]; dup {
+				return fmt.Errorf("record %s is archived twice: in %s and %s", rec.ID, prev, o.Key)
+			}
+			seen[rec.ID] = o.Key
+			offsets[fmt.Sprintf("%d/%d", l.Partition, l.Offset)] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err) // a partial object fails to decompress here
+		}
+	}
+	for i := range n {
+		if _, ok := seen[fmt.Sprintf("r-%d", i)]; !ok {
+			t.Fatalf("record r-%d is not archived (%d of %d are)", i, len(seen), n)
+		}
+	}
+	if len(seen) != n || len(offsets) != n {
+		t.Fatalf("archived %d ids at %d offsets, want %d", len(seen), len(offsets), n)
+	}
+	return objs
+}
+
+// TestKillNineArchivesToS3OnceEach: the same, ten kills, with the archive in an
+// S3-compatible store (gofakes3 in this test's process, over HTTP, so it
+// outlives the server): SIGKILL in the middle of uploads leaves no partial
+// object and no record twice.
+func TestKillNineArchivesToS3OnceEach(t *testing.T) {
+	const rounds, perRound = 10, 20000
+	s3 := archivetest.NewS3(t, "archive")
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "logmart.yaml")
+	yaml := "ingest:\n  archive: {enabled: true, url: s3://archive/logmart, endpoint: \"" + s3.URL + "\", path_style: true, region: eu-west-1}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	acfg := archive.Default()
+	acfg.Enabled, acfg.URL, acfg.Endpoint, acfg.PathStyle, acfg.Region = true, "s3://archive/logmart", s3.URL, true, "eu-west-1"
+	tg, err := archive.Open(context.Background(), acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	puts := func() int {
+		n := 0
+		for _, r := range s3.Requests() {
+			if strings.HasPrefix(r, "PUT ") {
+				n++
+			}
+		}
+		return n
+	}
+	httpAddr, kafkaAddr := freePort(t), freePort(t)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 23))
+	for i := range rounds {
+		s := startServer(t, data, httpAddr, kafkaAddr, "--config", cfg)
+		before := puts()
+		produceIDs(t, kafkaAddr, i*perRound, (i+1)*perRound)
+		for w := time.Now(); time.Since(w) < 30*time.Second && puts() == before; time.Sleep(2 * time.Millisecond) {
+		}
+		time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
+		s.kill()
+		t.Logf("round %d: killed after %d uploads", i, puts()-before)
+	}
+	s := startServer(t, data, httpAddr, kafkaAddr, "--config", cfg)
+	defer s.stop()
+	const n = rounds * perRound
+	deadline := time.Now().Add(120 * time.Second)
+	for time.Now().Before(deadline) {
+		if s.sql(t, "SELECT count() FROM logs")[0][0].(float64) >= n {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	if got := s.sql(t, "SELECT count() FROM logs")[0][0].(float64); got != n {
+		t.Fatalf("logs holds %v rows, want %d", got, n)
+	}
+	archivedOnce(t, tg, n)
 }
