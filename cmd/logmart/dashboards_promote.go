@@ -132,6 +132,25 @@ type envFlags struct {
 	file    *string
 	timeout *time.Duration
 	uids    uidFlags
+	// args are the uids given after (or between) the flags.
+	args []string
+}
+
+// parse reads flags wherever they stand among the uids, so that
+// "promote --from dev --to prod checkout --force" forces rather than
+// looking for a dashboard named --force.
+func (f *envFlags) parse(fs *flag.FlagSet, args []string) error {
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return nil
+		}
+		f.args = append(f.args, rest[0])
+		args = rest[1:]
+	}
 }
 
 func addEnvFlags(fs *flag.FlagSet) *envFlags {
@@ -186,9 +205,9 @@ func (f *envFlags) connect(envs *dashboards.Environments, name string) (dashboar
 	return dashboards.Env{Name: name, Instance: apiInstance{name: name, cl: cl}}, nil
 }
 
-// selected is --uid and the UIDs after the flags.
-func (f *envFlags) selected(fs *flag.FlagSet) []string {
-	return append(append([]string(nil), f.uids...), fs.Args()...)
+// selected is --uid and the uids among the flags.
+func (f *envFlags) selected() []string {
+	return append(append([]string(nil), f.uids...), f.args...)
 }
 
 func runDashboardsDiff(args []string) error {
@@ -196,7 +215,7 @@ func runDashboardsDiff(args []string) error {
 	ef := addEnvFlags(fs)
 	from := fs.String("from", "", "environment to compare from (required)")
 	to := fs.String("to", "", "environment to compare to (required)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ef.parse(fs, args); err != nil {
 		return err
 	}
 	envs, err := ef.envs()
@@ -211,7 +230,7 @@ func runDashboardsDiff(args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := dashboards.Diff(context.Background(), dashboards.KindDashboard, a, b, ef.selected(fs))
+	ds, err := dashboards.Diff(context.Background(), dashboards.KindDashboard, a, b, ef.selected())
 	if err != nil {
 		return err
 	}
@@ -270,10 +289,10 @@ func runDashboardsPromote(args []string) error {
 	force := fs.Bool("force", false, "overwrite a dashboard edited on the target since it was last promoted there")
 	dry := fs.Bool("dry-run", false, "say what would be created, replaced or refused, and write nothing")
 	all := fs.Bool("all", false, "every dashboard of --from (what no uid means too; it cannot be combined with uids)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ef.parse(fs, args); err != nil {
 		return err
 	}
-	if *all && len(ef.selected(fs)) > 0 {
+	if *all && len(ef.selected()) > 0 {
 		return usageError{errors.New("--all promotes every dashboard: give it or uids, not both")}
 	}
 	envs, err := ef.envs()
@@ -288,7 +307,7 @@ func runDashboardsPromote(args []string) error {
 	if err != nil {
 		return err
 	}
-	outs, err := dashboards.Promote(context.Background(), dashboards.KindDashboard, a, b, ef.selected(fs), dashboards.PromoteOptions{Force: *force, DryRun: *dry})
+	outs, err := dashboards.Promote(context.Background(), dashboards.KindDashboard, a, b, ef.selected(), dashboards.PromoteOptions{Force: *force, DryRun: *dry})
 	if err != nil {
 		return err
 	}
@@ -343,7 +362,7 @@ func runDashboardsVerify(args []string) error {
 	ef := addEnvFlags(fs)
 	names := fs.String("envs", "", "environments to compare, comma-separated, such as dev,test,prod (default: every one the file lists)")
 	asJSON := fs.Bool("json", false, `print {"dashboards":[{"uid","hashes":{env: hash},"drift"}]} for CI`)
-	if err := parseFlags(fs, args); err != nil {
+	if err := ef.parse(fs, args); err != nil {
 		return err
 	}
 	envs, err := ef.envs()
@@ -365,7 +384,7 @@ func runDashboardsVerify(args []string) error {
 		}
 		conns = append(conns, e)
 	}
-	rows, err := dashboards.Verify(context.Background(), dashboards.KindDashboard, conns, ef.selected(fs))
+	rows, err := dashboards.Verify(context.Background(), dashboards.KindDashboard, conns, ef.selected())
 	if err != nil {
 		return err
 	}

@@ -308,7 +308,7 @@ func TestDashboardsPromotion(t *testing.T) {
 	}
 
 	// --force overwrites it, and the record says so.
-	out = mustRun("promote", "--from", "test", "--to", "prod", "--force", "checkout")
+	out = mustRun("promote", "--from", "test", "--to", "prod", "checkout", "--force")
 	if !strings.Contains(out, "checkout: replaced on prod: "+prodHash+" -> "+devHash) {
 		t.Fatalf("forced promote:\n%s", out)
 	}
