@@ -183,17 +183,18 @@ func promoteOne(ctx context.Context, kind string, from, to Env, uid string, opts
 		o.Err = err
 		return o
 	}
-	if dst != nil {
+	if dst != nil && dst.Hash == src.Hash {
+		o.OldHash, o.Action = dst.Hash, OutcomeUnchanged
+		return o
+	}
+	last, err := to.LastPromotion(ctx, kind, uid)
+	if err != nil {
+		o.Err = fmt.Errorf("cannot read the promotions of %s %s on %s: %w", kind, quoteUID(uid), to.Name, err)
+		return o
+	}
+	switch {
+	case dst != nil:
 		o.OldHash = dst.Hash
-		if dst.Hash == src.Hash {
-			o.Action = OutcomeUnchanged
-			return o
-		}
-		last, err := to.LastPromotion(ctx, kind, uid)
-		if err != nil {
-			o.Err = fmt.Errorf("cannot read the promotions of %s %s on %s: %w", kind, quoteUID(uid), to.Name, err)
-			return o
-		}
 		if last == nil || last.NewHash != dst.Hash {
 			if !opts.Force {
 				o.Err = localEdit(kind, uid, from.Name, to.Name, src.Hash, dst.Hash, last)
@@ -201,6 +202,15 @@ func promoteOne(ctx context.Context, kind string, from, to Env, uid string, opts
 			}
 			o.Forced = true
 		}
+	case last != nil:
+		// Promoted there once and gone since: deleted on the target, which
+		// is a local edit too.
+		if !opts.Force {
+			o.Err = fmt.Errorf("%s %s was deleted on %s since the last promotion (from %s by %s at %s, which left %s); promote with --force to create it again",
+				kind, quoteUID(uid), to.Name, last.From, last.By, last.At.Format(time.RFC3339), last.NewHash)
+			return o
+		}
+		o.Forced = true
 	}
 	deps, err := dependencyStates(ctx, kind, from, to, src.Body)
 	if err != nil {

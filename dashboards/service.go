@@ -251,9 +251,13 @@ func (s *Service) Put(ctx context.Context, uid string, body []byte, ifMatch, who
 	case cur != nil && cur.Hash == h:
 		return cur, false, nil
 	}
-	var rev uint64 = 1
+	var rev uint64
 	if cur != nil {
 		rev = cur.revision + 1
+	} else if rev, err = s.lastRevision(ctx, uid); err != nil {
+		return nil, false, err
+	} else {
+		rev++
 	}
 	now := time.Now().UTC()
 	if err := s.write(ctx, uid, rev, h, string(body), false, now, who); err != nil {
@@ -317,6 +321,21 @@ VALUES ({uid:String}, {rev:UInt64}, {hash:String}, {body:String}, {deleted:UInt8
 		return fmt.Errorf("cannot write dashboard %s to the dashboards table: %w", quoteUID(uid), err)
 	}
 	return nil
+}
+
+// lastRevision is uid's highest revision, a delete's included (0 when it
+// has none): a dashboard created again after a delete must write above the
+// delete's row, or the delete stays the latest and the new one is never
+// served.
+func (s *Service) lastRevision(ctx context.Context, uid string) (uint64, error) {
+	res, err := s.st.Query(ctx, store.Query{SQL: "SELECT max(revision) FROM dashboards WHERE uid = {uid:String}", Params: map[string]string{"uid": uid}})
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the dashboards table: %w", err)
+	}
+	if len(res.Rows) == 0 || len(res.Rows[0]) == 0 {
+		return 0, nil
+	}
+	return store.CellUint64(res.Rows[0][0]), nil
 }
 
 // readStored reads the latest revision of every stored dashboard (of uid

@@ -203,9 +203,15 @@ func TestServiceWrites(t *testing.T) {
 	if _, err := s.Get(ctx, "team-a"); fault.KindOf(err) != fault.NotFound {
 		t.Fatalf("get after delete: %v", err)
 	}
-	// A deleted uid can be created again.
-	if _, created, err := s.Put(ctx, "team-a", []byte(apiDashboard), "", "eddie"); err != nil || !created {
+	// A deleted uid can be created again, and is served. Before the fix
+	// the new row took revision 1, under the delete's, so the create
+	// answered 201 and the dashboard stayed deleted.
+	e, created, err = s.Put(ctx, "team-a", []byte(apiDashboard), "", "eddie")
+	if err != nil || !created {
 		t.Fatalf("re-create: %v %v", created, err)
+	}
+	if got, err := s.Get(ctx, "team-a"); err != nil || got.Hash != e.Hash {
+		t.Fatalf("get after re-create: %+v %v", got, err)
 	}
 }
 

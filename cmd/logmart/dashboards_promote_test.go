@@ -320,6 +320,21 @@ func TestDashboardsPromotion(t *testing.T) {
 		t.Fatalf("prod's promotions after --force: %v", ps)
 	}
 
+	// A delete in prod is a local edit too: promote refuses to bring the
+	// dashboard back until --force.
+	_, h := prod.canonical(t, "checkout")
+	if code, _, b := prod.call(t, "DELETE", "/api/v1/dashboards/checkout", "", "", "If-Match", h); code != http.StatusNoContent {
+		t.Fatalf("delete on prod: %d %s", code, b)
+	}
+	out, errOut, code = run("promote", "--from", "test", "--to", "prod", "checkout")
+	if code != 1 || !strings.Contains(errOut, `dashboard "checkout" was deleted on prod since the last promotion (from test by prod-release at `) {
+		t.Fatalf("promote over a delete: exit %d\n%s%s", code, out, errOut)
+	}
+	out = mustRun("promote", "--from", "test", "--to", "prod", "--force", "checkout")
+	if !strings.Contains(out, "checkout: created on prod: "+devHash) {
+		t.Fatalf("forced promote over a delete:\n%s", out)
+	}
+
 	// A new version in dev replaces test's copy without --force: test was
 	// not edited since its last promotion.
 	v2 := strings.Replace(devBody, "errors of the checkout services", "errors and latency of the checkout services", 1)
