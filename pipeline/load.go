@@ -264,3 +264,29 @@ func header(r *kgo.Record, key string) string {
 	}
 	return ""
 }
+
+// DecodeFact reads one record of a fact topic back into a Fact, for
+// readers of the topics other than the Loader.
+func DecodeFact(r *kgo.Record) (Fact, error) {
+	table := header(r, "table")
+	row, err := decodeRow(table, r.Value)
+	if err != nil {
+		return Fact{}, fmt.Errorf("cannot read the fact at %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
+	}
+	_, id := rowIdentity(row)
+	return Fact{Table: table, Key: string(r.Key), ID: id, Version: rowVersion(row), Row: row}, nil
+}
+
+func rowVersion(r any) uint64 {
+	switch r := r.(type) {
+	case InteractionFact:
+		return r.Version
+	case ResourceFact:
+		return r.Version
+	case AgentStateFact:
+		return r.Version
+	case SessionFact:
+		return r.Version
+	}
+	return 0
+}

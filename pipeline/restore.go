@@ -35,13 +35,24 @@ func (r *Runner) restore(ctx context.Context, cl *kgo.Client, parts map[home]boo
 	n := int32(len(ends))
 	want := map[int32]kgo.Offset{}
 	for h := range parts {
-		cp := h.Partition % n
-		if ends[cp] > 0 {
-			want[cp] = kgo.NewOffset().AtStart()
-		}
+		want[h.Partition%n] = kgo.NewOffset().AtStart()
 	}
-	if len(want) == 0 {
-		return p, nil
+	// The end of a partition is a marker written now: once it is read,
+	// everything committed before it was (a transaction a crashed replica
+	// left open holds the marker back until it is aborted, as it should).
+	marker := fmt.Sprintf("\x00restore\x00%s\x00%d", r.cfg.TransactionalID, time.Now().UnixNano())
+	wr, err := kgo.NewClient(append(append([]kgo.Opt{}, r.opts...), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write to the changelog %s: %w", r.cfg.ChangelogTopic, err)
+	}
+	var markers []*kgo.Record
+	for part := range want {
+		markers = append(markers, &kgo.Record{Topic: r.cfg.ChangelogTopic, Partition: part, Key: []byte(marker)})
+	}
+	err = wr.ProduceSync(ctx, markers...).FirstErr()
+	wr.Close()
+	if err != nil {
+		return nil, fmt.Errorf("cannot write to the changelog %s: %w", r.cfg.ChangelogTopic, err)
 	}
 	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, r.opts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{r.cfg.ChangelogTopic: want}),
@@ -52,10 +63,6 @@ func (r *Runner) restore(ctx context.Context, cl *kgo.Client, parts map[home]boo
 		return nil, fmt.Errorf("cannot read the changelog %s: %w", r.cfg.ChangelogTopic, err)
 	}
 	defer rd.Close()
-	// A partition is read when a record at its end offset's last data
-	// position is seen, or when fetches bring it nothing twice in a row
-	// (commit markers and aborted batches end it with no record).
-	empty := map[int32]int{}
 	restored := 0
 	deadline := time.Now().Add(r.cfg.RestoreTimeout)
 	for len(want) > 0 {
@@ -69,30 +76,22 @@ func (r *Runner) restore(ctx context.Context, cl *kgo.Client, parts map[home]boo
 			return nil, ctx.Err()
 		}
 		var restoreErr error
-		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
-			if _, open := want[fp.Partition]; !open {
+		fs.EachRecord(func(rec *kgo.Record) {
+			if string(rec.Key) == marker {
+				delete(want, rec.Partition)
 				return
 			}
-			if len(fp.Records) == 0 {
-				if empty[fp.Partition]++; empty[fp.Partition] >= 2 {
-					delete(want, fp.Partition)
-				}
+			if _, open := want[rec.Partition]; !open {
 				return
 			}
-			empty[fp.Partition] = 0
-			for _, rec := range fp.Records {
-				t, part, ok := ParseChangelogKey(rec.Key)
-				if !ok || !parts[home{t, part}] {
-					continue
-				}
-				if err := p.Restore(rec.Key, rec.Value); err != nil && restoreErr == nil {
-					restoreErr = err
-				}
-				restored++
+			t, part, ok := ParseChangelogKey(rec.Key)
+			if !ok || !parts[home{t, part}] {
+				return
 			}
-			if last := fp.Records[len(fp.Records)-1].Offset; last+2 >= ends[fp.Partition] {
-				delete(want, fp.Partition)
+			if err := p.Restore(rec.Key, rec.Value); err != nil && restoreErr == nil {
+				restoreErr = err
 			}
+			restored++
 		})
 		if restoreErr != nil {
 			return nil, restoreErr
@@ -103,8 +102,8 @@ func (r *Runner) restore(ctx context.Context, cl *kgo.Client, parts map[home]boo
 	return p, nil
 }
 
-// listEnds returns the committed end offset of every partition of topic,
-// creating the topic when it does not exist yet.
+// listEnds returns the committed end offset of every partition of topic
+// (and so its partitions), creating the topic when it does not exist yet.
 func listEnds(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
 	meta := kmsg.NewPtrMetadataRequest()
 	mt := kmsg.NewMetadataRequestTopic()

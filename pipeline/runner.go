@@ -102,6 +102,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		kgo.TransactionalID(r.cfg.TransactionalID),
 		kgo.TransactionTimeout(time.Minute),
 		kgo.ConsumerGroup(r.cfg.Group),
+		// Static membership under the replica's transactional id: a
+		// replica restarted after a crash takes its partitions back at
+		// once instead of waiting out its old session.
+		kgo.InstanceID(r.cfg.TransactionalID),
+		kgo.SessionTimeout(15*time.Second),
 		kgo.ConsumeTopics(append(inputs, TopicConfig)...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -145,6 +150,15 @@ func (r *Runner) Run(ctx context.Context) error {
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			break
 		}
+		if restore.Load() {
+			// The assignment changed during the poll: what it fetched is
+			// processed after the restore, from the committed offsets, to
+			// which an empty aborted transaction rewinds the consumer.
+			if err := sess.Begin(); err == nil {
+				_, _ = sess.End(ctx, kgo.TryAbort)
+			}
+			continue
+		}
 		fetches.EachError(func(t string, part int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				r.fail(fmt.Errorf("cannot fetch %s/%d: %w", t, part, err))
@@ -153,6 +167,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		for _, rec := range configs.take() {
 			p.Process(TopicConfig, rec.Partition, rec.Offset, rec.Value)
 		}
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+			if len(fp.Records) > 0 {
+				lag := fp.HighWatermark - fp.Records[len(fp.Records)-1].Offset - 1
+				consumerLag.WithLabelValues(fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(max(lag, 0)))
+			}
+		})
 		var cfgOut []*kgo.Record
 		n := 0
 		fetches.EachRecord(func(rec *kgo.Record) {

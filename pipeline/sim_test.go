@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -47,102 +46,16 @@ func TestSimulatorTruth(t *testing.T) {
 		}
 		t.Errorf("%d dead letters, want the %d malformed records", len(dead), truth.Malformed)
 	}
-	got := map[string][]string{}
+	facts := make([]pipeline.Fact, 0, len(latest))
 	for _, f := range latest {
-		if line, table := factLine(f.Row); line != "" {
-			got[table] = append(got[table], line)
+		facts = append(facts, f)
+	}
+	if d := truth.Diff(facts); len(d) > 0 {
+		if len(d) > 20 {
+			d = append(d[:20], fmt.Sprintf("... %d more", len(d)-20))
 		}
+		t.Errorf("facts differ from the truth:\n%s", strings.Join(d, "\n"))
 	}
-	want := map[string][]string{}
-	for _, r := range truth.Interactions {
-		line, table := factLine(r)
-		want[table] = append(want[table], line)
-	}
-	for _, r := range truth.Resources {
-		line, table := factLine(r)
-		want[table] = append(want[table], line)
-	}
-	for _, r := range truth.States {
-		line, table := factLine(r)
-		want[table] = append(want[table], line)
-	}
-	for _, r := range truth.Sessions {
-		line, table := factLine(r)
-		want[table] = append(want[table], line)
-	}
-	for _, table := range []string{pipeline.TableInteractions, pipeline.TableResources, pipeline.TableAgentStates, pipeline.TableSessions} {
-		g, w := got[table], want[table]
-		sort.Strings(g)
-		sort.Strings(w)
-		if len(w) == 0 {
-			t.Errorf("the simulation has no %s", table)
-		}
-		diff(t, table, g, w)
-	}
-}
-
-// factLine is a fact's content without its id, version and keys, which
-// the simulator does not derive.
-func factLine(row any) (string, string) {
-	switch r := row.(type) {
-	case pipeline.InteractionFact:
-		if r.Deleted == 1 {
-			return "", ""
-		}
-		return fmt.Sprintf("%s %s %s %s %s %s %s %s res=%d xfer=%d holds=%d ring=%d queue=%d talk=%d hold=%d acw=%d",
-			r.ID, r.Media, r.Direction, r.Start, r.End, r.From, r.FirstQueue, r.Result, r.Resources, r.Transfers, r.Holds,
-			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs), pipeline.TableInteractions
-	case pipeline.ResourceFact:
-		if r.Deleted == 1 {
-			return "", ""
-		}
-		return fmt.Sprintf("%s %s %s %s %s %s %s %s ring=%d queue=%d talk=%d hold=%d acw=%d %s",
-			r.InteractionID, r.Start, r.ResourceType, r.ResourceID, r.DN, r.Queue, r.Role, r.End,
-			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs, r.Result), pipeline.TableResources
-	case pipeline.AgentStateFact:
-		if r.Deleted == 1 {
-			return "", ""
-		}
-		return fmt.Sprintf("%s %s %s %s %s %d", r.AgentID, r.Start, r.End, r.State, r.Reason, r.DurationMs), pipeline.TableAgentStates
-	case pipeline.SessionFact:
-		if r.Deleted == 1 {
-			return "", ""
-		}
-		return fmt.Sprintf("%s %s %s %d dns=%d", r.AgentID, r.Start, r.End, r.DurationMs, r.DNs), pipeline.TableSessions
-	}
-	return "", ""
-}
-
-func diff(t *testing.T, table string, got, want []string) {
-	t.Helper()
-	g := map[string]int{}
-	for _, l := range got {
-		g[l]++
-	}
-	var missing, extra []string
-	for _, l := range want {
-		if g[l] > 0 {
-			g[l]--
-		} else {
-			missing = append(missing, l)
-		}
-	}
-	for l, n := range g {
-		for range n {
-			extra = append(extra, l)
-		}
-	}
-	if len(missing)+len(extra) == 0 {
-		return
-	}
-	sort.Strings(extra)
-	cut := func(s []string) string {
-		if len(s) > 8 {
-			s = append(s[:8], fmt.Sprintf("... %d more", len(s)-8))
-		}
-		return strings.Join(s, "\n  ")
-	}
-	t.Errorf("%s: %d rows, truth %d\nmissing:\n  %s\nextra:\n  %s", table, len(got), len(want), cut(missing), cut(extra))
 }
 
 // TestSimulatorTruthAcrossRestores stops the processor every 2500 records,

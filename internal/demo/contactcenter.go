@@ -2,6 +2,7 @@ package demo
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -408,4 +409,91 @@ func (s *ccSim) deliver() []ContactCenterRecord {
 		recs[i] = t.rec
 	}
 	return recs
+}
+
+// Diff compares facts (the latest version of each, as the tables keep
+// them) with the truth, on everything but ids, versions and configured
+// keys, and describes each difference; none means they agree row for row.
+func (t ContactCenterTruth) Diff(facts []pipeline.Fact) []string {
+	got := map[string][]string{}
+	for _, f := range facts {
+		if line, table := truthLine(f.Row); line != "" {
+			got[table] = append(got[table], line)
+		}
+	}
+	want := map[string][]string{}
+	add := func(row any) {
+		line, table := truthLine(row)
+		want[table] = append(want[table], line)
+	}
+	for _, r := range t.Interactions {
+		add(r)
+	}
+	for _, r := range t.Resources {
+		add(r)
+	}
+	for _, r := range t.States {
+		add(r)
+	}
+	for _, r := range t.Sessions {
+		add(r)
+	}
+	var out []string
+	for _, table := range []string{pipeline.TableInteractions, pipeline.TableResources, pipeline.TableAgentStates, pipeline.TableSessions} {
+		if len(want[table]) == 0 {
+			out = append(out, table+": the truth has no rows")
+		}
+		g := map[string]int{}
+		for _, l := range got[table] {
+			g[l]++
+		}
+		for _, l := range want[table] {
+			if g[l] > 0 {
+				g[l]--
+			} else {
+				out = append(out, table+": missing "+l)
+			}
+		}
+		var extra []string
+		for l, n := range g {
+			for range n {
+				extra = append(extra, table+": unexpected "+l)
+			}
+		}
+		sort.Strings(extra)
+		out = append(out, extra...)
+	}
+	return out
+}
+
+// truthLine is a fact's content without its id, version and keys, which
+// the simulator does not derive; "" for a deleted row.
+func truthLine(row any) (string, string) {
+	switch r := row.(type) {
+	case pipeline.InteractionFact:
+		if r.Deleted == 1 {
+			return "", ""
+		}
+		return fmt.Sprintf("%s %s %s %s %s %s %s %s res=%d xfer=%d holds=%d ring=%d queue=%d talk=%d hold=%d acw=%d",
+			r.ID, r.Media, r.Direction, r.Start, r.End, r.From, r.FirstQueue, r.Result, r.Resources, r.Transfers, r.Holds,
+			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs), pipeline.TableInteractions
+	case pipeline.ResourceFact:
+		if r.Deleted == 1 {
+			return "", ""
+		}
+		return fmt.Sprintf("%s %s %s %s %s %s %s %s ring=%d queue=%d talk=%d hold=%d acw=%d %s",
+			r.InteractionID, r.Start, r.ResourceType, r.ResourceID, r.DN, r.Queue, r.Role, r.End,
+			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs, r.Result), pipeline.TableResources
+	case pipeline.AgentStateFact:
+		if r.Deleted == 1 {
+			return "", ""
+		}
+		return fmt.Sprintf("%s %s %s %s %s %d", r.AgentID, r.Start, r.End, r.State, r.Reason, r.DurationMs), pipeline.TableAgentStates
+	case pipeline.SessionFact:
+		if r.Deleted == 1 {
+			return "", ""
+		}
+		return fmt.Sprintf("%s %s %s %d dns=%d", r.AgentID, r.Start, r.End, r.DurationMs, r.DNs), pipeline.TableSessions
+	}
+	return "", ""
 }
