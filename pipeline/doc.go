@@ -40,6 +40,34 @@
 // or address. Facts for one not configured yet carry the placeholder key
 // "unknown:<name>"; its configuration arriving recomputes them.
 //
+// # On Kafka
+//
+// Runner consumes the input topics in a consumer group (Config.Group) and,
+// for each poll, produces the facts (gsp-ixn: interaction and resource
+// facts keyed by interaction; gsp-sm: agent state and session facts keyed
+// by agent), the dead letters (gsp-dead, reason and source in headers),
+// the republished configuration (gsp-cfg) and the changed entities' state
+// (gsp-state, a compacted changelog) in one transaction with the consumed
+// offsets. A replica that starts, gains partitions or sees a transaction
+// abort restores its partitions' entities from the changelog (read to a
+// marker it writes), so a restart neither reprocesses history nor loses
+// or repeats a fact; group membership is static under the replica's
+// transactional id. Every replica reads gca-cfg whole, outside the group.
+// Without input for Config.IdleAdvance, event time moves on with the
+// clock so the last facts are emitted.
+//
+// Loader (in its own group) writes gsp-ixn and gsp-sm into the fact tables
+// and gsp-dead into dead_letters. Readers take the highest version of each
+// fact through the *_latest views (SELECT ... FINAL, deleted rows left
+// out); the equivalent without FINAL is argMax(column, version) grouped by
+// tenant and id, with argMax(deleted, version) = 0.
+//
+// Known limit: after-call work reaches a resource fact when the agent and
+// the interaction are processed by the same replica (always with one). With
+// several replicas, agent and interaction topics keyed differently can put
+// them on different replicas; acw_ms then stays 0 while the agent's acw
+// state fact is right.
+//
 // # Truth
 //
 // internal/demo.SimulateContactCenter generates a contact center's records

@@ -1,6 +1,10 @@
 package pipeline
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // The pipeline's metrics, named after the reference stream processor's
 // where they mean the same. Per-partition gauges are set by the runner.
@@ -53,14 +57,18 @@ var (
 		Name: "logmart_pipeline_transactions_total",
 		Help: "Kafka transactions ended, by result (committed, aborted).",
 	}, []string{"result"})
+	// runningGauge is registered by the first Runner made, so a server
+	// that runs no pipeline does not export it and the "pipeline not
+	// running" alert (configs/prometheus) stays quiet there.
 	runningGauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "logmart_pipeline_running",
-		Help: "1 while the pipeline runner is consuming, 0 otherwise.",
+		Help: "1 while the pipeline runner is consuming, 0 otherwise; exported only by processes configured to run the pipeline.",
 	})
+	registerRunning sync.Once
 )
 
 func init() {
 	prometheus.MustRegister(recordsTotal, invalidTotal, duplicatesTotal, lateTotal, interactionsCreated,
 		interactionsEnded, factsTotal, unknownObjects, stateEntities, watermarkSeconds, consumerLag,
-		transactionsTotal, runningGauge)
+		transactionsTotal)
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -51,6 +52,7 @@ func NewRunner(cfg Config, opts []kgo.Opt, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	registerRunning.Do(func() { prometheus.MustRegister(runningGauge) })
 	return &Runner{cfg: cfg, opts: opts, log: log, status: Status{Group: cfg.Group}}
 }
 
