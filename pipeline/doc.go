@@ -60,7 +60,10 @@
 // and gsp-dead into dead_letters. Readers take the highest version of each
 // fact through the *_latest views (SELECT ... FINAL, deleted rows left
 // out); the equivalent without FINAL is argMax(column, version) grouped by
-// tenant and id, with argMax(deleted, version) = 0.
+// tenant and id, with argMax(deleted, version) = 0. The views use FINAL:
+// on 1M unmerged rows (500k facts in two versions) a grouped read took
+// 138 ms through the view against 1.9 s with argMax on the embedded engine
+// (BenchmarkLatestVersion).
 //
 // Known limit: after-call work reaches a resource fact when the agent and
 // the interaction are processed by the same replica (always with one). With

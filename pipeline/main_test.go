@@ -17,7 +17,7 @@ func TestMain(m *testing.M) {
 }
 
 // testDatabase is a fresh database on the engine, for a test's own rows.
-func testDatabase(t *testing.T) *chdb.Engine {
+func testDatabase(t testing.TB) *chdb.Engine {
 	t.Helper()
 	return storetest.Database(t)
 }
