@@ -66,51 +66,52 @@ const (
 
 // Party is one participant named by an event.
 type Party struct {
-	Type string
-	ID   string
-	DN   string
+	Type string `json:"type,omitempty"`
+	ID   string `json:"id,omitempty"`
+	DN   string `json:"dn,omitempty"`
 }
 
 // Event is one decoded input record, in the one vocabulary the state
 // machines read. Times are Unix milliseconds UTC (event time, as the source
 // stamped it). Fields a kind does not use stay empty.
 type Event struct {
-	Kind   Kind
-	Time   int64
-	Tenant string
+	Kind   Kind   `json:"k,omitempty"`
+	Time   int64  `json:"t,omitempty"`
+	Tenant string `json:"tn,omitempty"`
 	// ID identifies the event for deduplication: the source's event id when
 	// it has one, else a hash of the record.
-	ID string
+	ID string `json:"id,omitempty"`
 
 	// Interaction fields.
-	Interaction string
-	Media       string
-	Direction   string
-	From, To    string
-	Party       Party
-	Target      Party  // transfer, conference and redirect target
-	Queue       string // the queue an agent was offered the interaction from
-	Consult     bool   // the party is reached by a consultation
-	By          string // who ended the interaction: customer, agent, system
-	Campaign    string
-	Disposition string
+	Interaction string `json:"ix,omitempty"`
+	Media       string `json:"m,omitempty"`
+	Direction   string `json:"dir,omitempty"`
+	From        string `json:"from,omitempty"`
+	To          string `json:"to,omitempty"`
+	Party       Party  `json:"p,omitzero"`
+	Target      Party  `json:"tg,omitzero"`  // transfer, conference and redirect target
+	Queue       string `json:"q,omitempty"`  // the queue an agent was offered the interaction from
+	Consult     bool   `json:"c,omitempty"`  // the party is reached by a consultation
+	By          string `json:"by,omitempty"` // who ended the interaction: customer, agent, system
+	Campaign    string `json:"cp,omitempty"`
+	Disposition string `json:"dp,omitempty"`
 	// WrapupEnd ends a KindWrapup: after-call work reported with the
 	// interaction (Genesys Cloud's wrapup segment) rather than as an agent
 	// state.
-	WrapupEnd int64
+	WrapupEnd int64 `json:"we,omitempty"`
 
 	// Agent fields.
-	Agent  string
-	DN     string
-	Reason string
+	Agent  string `json:"a,omitempty"`
+	DN     string `json:"dn,omitempty"`
+	Reason string `json:"r,omitempty"`
 
 	// Config carries a gca-cfg change; nil for other kinds.
-	Config *ConfigChange
+	Config *ConfigChange `json:"cfg,omitempty"`
 
 	// Where the record came from, for dead letters; seq orders events of
 	// equal time by arrival.
-	Topic     string
-	Partition int32
-	Offset    int64
+	Topic     string `json:"tp,omitempty"`
+	Partition int32  `json:"pt,omitempty"`
+	Offset    int64  `json:"o,omitempty"`
 	seq       uint64
 }
