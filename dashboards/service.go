@@ -218,7 +218,10 @@ func (s *Service) Put(ctx context.Context, uid string, body []byte, ifMatch, who
 		return nil, false, readOnly(f)
 	}
 	if s.tpl != nil {
-		if err := Problems(Check(ctx, d, pos, "", s.tpl, LintOptions{Exists: s.exists(ctx)})); err != nil {
+		// As lint does in CI: every panel's query, with the variables'
+		// defaults, must pass the engine's EXPLAIN, so a broken panel is
+		// neither saved nor promoted here.
+		if err := Problems(Check(ctx, d, pos, "", s.tpl, LintOptions{Exists: s.exists(ctx), Explain: true})); err != nil {
 			return nil, false, err
 		}
 	}

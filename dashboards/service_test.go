@@ -237,3 +237,31 @@ func TestReloadKeepsTheLoadedSetOnError(t *testing.T) {
 		t.Fatalf("two files with one uid: %v", err)
 	}
 }
+
+// An API write (and so a promotion) of a dashboard whose panel query the
+// engine refuses with its bindings is refused, naming the panel; the
+// same bindings that EXPLAIN accepts are stored.
+func TestPutRefusesAPanelTheEngineRefuses(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Database(t)
+	tdir := t.TempDir()
+	writeFile(t, tdir, "digits.yaml", "id: digits\nversion: 1\ntitle: Digits\nvisualization: table\nparams:\n  - name: n\n    type: string\n    default: \"1\"\n"+
+		"sql: SELECT count() AS c FROM logs WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)} AND toUInt8({n:String}) = 1\n")
+	cfg := query.DefaultConfig()
+	cfg.Dir = tdir
+	c := query.NewCatalog(cfg, query.NewRunner(st, nil), nil)
+	if err := c.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Dir: t.TempDir()}, st, catalogTemplates{c}, nil)
+	body := func(n string) []byte {
+		return []byte(`{"uid":"digits","title":"Digits","panels":[{"title":"Broken?","template":{"id":"digits","version":1},"params":{"n":"` + n + `"},"visualization":{"type":"table"},"grid":{"x":0,"y":0,"w":12,"h":8}}]}`)
+	}
+	_, _, err := s.Put(ctx, "digits", body("not a number"), "", "alice")
+	if err == nil || !strings.Contains(err.Error(), `panel "Broken?"`) {
+		t.Fatalf("a panel the engine refuses = %v, want refused naming the panel", err)
+	}
+	if _, _, err := s.Put(ctx, "digits", body("1"), "", "alice"); err != nil {
+		t.Fatalf("a panel the engine accepts = %v", err)
+	}
+}
