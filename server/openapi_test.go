@@ -32,8 +32,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	s := New(Default(), Deps{SQL: runner, Logs: runner, Overview: query.NewOverviewReader(runner, 0), Streams: routes,
 		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil),
 		Promotions: dashboards.NewPromotionLog(testStore, nil),
-		Reload:     reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore), Searches: query.NewSearches(testStore),
-		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil)}, nil)
+		Reload:     reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore),
+		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil), Searches: query.NewSearches(testStore)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

@@ -59,14 +59,14 @@ type Deps struct {
 	// Statements serves /api/v1/statements: progress and cancel of the
 	// caller's running statements.
 	Statements StatementControl
+	// Searches serves /api/v1/searches (saved searches).
+	Searches SearchStore
 	// Archive serves /api/v1/archive/days: what the raw-record archive
 	// holds.
 	Archive ArchiveCatalog
 	// Rehydrate serves /api/v1/archive/rehydrate: jobs that store archived
 	// records again.
 	Rehydrate Rehydrations
-	// Searches serves /api/v1/searches (saved searches).
-	Searches SearchStore
 	// Pipeline serves /api/v1/pipeline/status; nil where this server runs
 	// no pipeline.
 	Pipeline PipelineStatus
@@ -146,6 +146,9 @@ func (s *Server) routes() {
 	s.linkRoutes(api)
 	s.templateRoutes(api)
 	s.dashboardRoutes(api)
+	s.statementRoutes(api)
+	s.searchRoutes(api)
+	s.panelRoutes(api)
 	s.reloadRoutes(api)
 	s.archiveRoutes(api)
 	s.pipelineRoutes(api)
@@ -154,9 +157,6 @@ func (s *Server) routes() {
 	if s.deps.UI != nil {
 		s.e.Match(getHead, "/*", echo.WrapHandler(s.deps.UI))
 	}
-	s.statementRoutes(api)
-	s.searchRoutes(api)
-	s.panelRoutes(api)
 }
 
 // Handler is the server's http.Handler, for tests and embedding.
