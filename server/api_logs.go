@@ -74,6 +74,17 @@ func logSearch(c echo.Context, withRange bool) (query.LogSearch, error) {
 	return q, nil
 }
 
+// logRequest reads a log request's search (logSearch) and the settings
+// its statement runs with.
+func (s *Server) logRequest(c echo.Context, withRange bool) (query.LogSearch, store.Settings, error) {
+	q, err := logSearch(c, withRange)
+	if err != nil {
+		return q, store.Settings{}, err
+	}
+	st, err := s.runSettings(c)
+	return q, st, err
+}
+
 // logPageJSON is a page of lines and the cursor to the next.
 type logPageJSON struct {
 	resultJSON
@@ -81,11 +92,7 @@ type logPageJSON struct {
 }
 
 func (s *Server) searchLogs(c echo.Context) error {
-	q, err := logSearch(c, true)
-	if err != nil {
-		return err
-	}
-	st, err := s.runSettings(c)
+	q, st, err := s.logRequest(c, true)
 	if err != nil {
 		return err
 	}
@@ -97,11 +104,7 @@ func (s *Server) searchLogs(c echo.Context) error {
 }
 
 func (s *Server) logHistogram(c echo.Context) error {
-	q, err := logSearch(c, true)
-	if err != nil {
-		return err
-	}
-	st, err := s.runSettings(c)
+	q, st, err := s.logRequest(c, true)
 	if err != nil {
 		return err
 	}
@@ -113,11 +116,7 @@ func (s *Server) logHistogram(c echo.Context) error {
 }
 
 func (s *Server) logFacets(c echo.Context) error {
-	q, err := logSearch(c, true)
-	if err != nil {
-		return err
-	}
-	st, err := s.runSettings(c)
+	q, st, err := s.logRequest(c, true)
 	if err != nil {
 		return err
 	}
@@ -155,11 +154,7 @@ func (s *Server) logContext(c echo.Context) error {
 }
 
 func (s *Server) tailLogs(c echo.Context) error {
-	q, err := logSearch(c, false)
-	if err != nil {
-		return err
-	}
-	st, err := s.runSettings(c)
+	q, st, err := s.logRequest(c, false)
 	if err != nil {
 		return err
 	}
@@ -178,15 +173,11 @@ const exportPage = 5000
 // a plain error; the export stops at the caller's max_result_rows (or
 // maxExportRows) and says so in X-Logmart-Export-Limit.
 func (s *Server) exportLogs(c echo.Context) error {
-	q, err := logSearch(c, true)
+	q, st, err := s.logRequest(c, true)
 	if err != nil {
 		return err
 	}
 	q.Limit = exportPage
-	st, err := s.runSettings(c)
-	if err != nil {
-		return err
-	}
 	_, lim := s.settings(c)
 	max := exportLimit(lim)
 	ctx := c.Request().Context()

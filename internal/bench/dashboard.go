@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store"
-	"github.com/logmart/logmart/store/chdb"
 )
 
 // DashboardOptions configure `logmart bench dashboard`.
@@ -77,30 +75,12 @@ func Dashboard(ctx context.Context, o DashboardOptions) (DashboardResult, error)
 	if o.Rows < 1000 || o.Clients < 1 || o.Rounds < 1 {
 		return res, errors.New("rows must be at least 1000; clients and rounds at least 1")
 	}
-	dir := o.Data
-	if dir == "" {
-		d, err := os.MkdirTemp("", "logmart-bench-dashboard-")
-		if err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	ccfg := chdb.Default()
-	ccfg.Path = dir
 	parts := quiet(o.Log)
-	st, err := chdb.Open(ccfg, "bench", parts)
+	st, done, err := generatedStore(ctx, o.Data, "logmart-bench-dashboard-", o.Rows, o.Log)
 	if err != nil {
 		return res, err
 	}
-	defer st.Close()
-	if err := store.Migrate(ctx, st, parts); err != nil {
-		return res, err
-	}
-	o.Log.Info("generating rows", "rows", o.Rows)
-	if err := generate(ctx, st, o.Rows); err != nil {
-		return res, err
-	}
+	defer done()
 	res.Rows, res.UID, res.Clients, res.Rounds = o.Rows, o.UID, o.Clients, o.Rounds
 
 	scfg := server.Default()

@@ -82,30 +82,12 @@ func Query(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	if o.Rows < 1000 || o.Runs < 1 || o.Clients < 1 || o.Panels < 1 {
 		return res, errors.New("rows must be at least 1000; runs, clients and panels at least 1")
 	}
-	dir := o.Data
-	if dir == "" {
-		d, err := os.MkdirTemp("", "logmart-bench-query-")
-		if err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	ccfg := chdb.Default()
-	ccfg.Path = dir
 	parts := quiet(o.Log)
-	st, err := chdb.Open(ccfg, "bench", parts)
+	st, done, err := generatedStore(ctx, o.Data, "logmart-bench-query-", o.Rows, o.Log)
 	if err != nil {
 		return res, err
 	}
-	defer st.Close()
-	if err := store.Migrate(ctx, st, parts); err != nil {
-		return res, err
-	}
-	o.Log.Info("generating rows", "rows", o.Rows)
-	if err := generate(ctx, st, o.Rows); err != nil {
-		return res, err
-	}
+	defer done()
 	res.Rows = o.Rows
 
 	runner := query.NewRunner(st, nil)
@@ -211,6 +193,42 @@ func Query(ctx context.Context, o QueryOptions) (QueryResult, error) {
 	res.ConcurrentMaxMs = ms1(slices.Max(lat))
 	res.ConcurrentEngineRun = engineRuns() - runs0
 	return res, nil
+}
+
+// generatedStore opens the embedded engine on data (a temporary folder
+// named after prefix when empty, removed by done), migrates it and fills
+// it with rows of demo-shaped data (generate). done closes it all.
+func generatedStore(ctx context.Context, data, prefix string, rows int, log *slog.Logger) (st *chdb.Engine, done func(), err error) {
+	cleanup := func() {}
+	if data == "" {
+		d, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { os.RemoveAll(d) }
+		data = d
+	}
+	ccfg := chdb.Default()
+	ccfg.Path = data
+	parts := quiet(log)
+	if st, err = chdb.Open(ccfg, "bench", parts); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	done = func() {
+		st.Close()
+		cleanup()
+	}
+	if err := store.Migrate(ctx, st, parts); err != nil {
+		done()
+		return nil, nil, err
+	}
+	log.Info("generating rows", "rows", rows)
+	if err := generate(ctx, st, rows); err != nil {
+		done()
+		return nil, nil, err
+	}
+	return st, done, nil
 }
 
 // engineRuns counts the template runs that reached the engine so far (cache
