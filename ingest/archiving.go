@@ -14,8 +14,8 @@ import (
 // stream and at the time decoding gives them, dead letters and records
 // older than their retention included. Its writer then, before it inserts
 // the batch's rows, compresses the gathered lines into objects, uploads
-// them and records them in archive_manifests with the batch's token, all
-// retried until they succeed. The partition's offset moves past the batch
+// them and records them in archive_manifests (a row per object; a retry
+// may add another, which readers fold), all retried until they succeed. The partition's offset moves past the batch
 // only after that and the rows' insert: an archive that is down stops the
 // partition as a ClickHouse that is down does (its health shows the
 // failure), and a crash at any point leaves a batch the next owner cuts
@@ -90,8 +90,13 @@ func (g *Ingester) archive(ctx context.Context, b *partBatch, h *partHealth) err
 			archiveBytes.WithLabelValues(o.Stream).Add(float64(len(o.Body)))
 			archiveRecords.WithLabelValues(o.Stream).Add(float64(o.Records))
 		}
+		// No deduplication token: a retry after a crash inserts the rows
+		// again, and readers take one row per object (archive.Catalog).
+		// With a token, a crash between the engine's deduplication log
+		// and the part it guards could drop the retry as a duplicate of a
+		// row that never landed, and leave an object out of the manifest.
 		block := archive.ManifestBlock(objs, time.Now().UnixMilli())
-		if err := g.st.Insert(ctx, archive.ManifestTable, block, b.token(archive.ManifestTable)); err != nil {
+		if err := g.st.Insert(ctx, archive.ManifestTable, block, ""); err != nil {
 			archiveErrors.Inc()
 			return err
 		}
