@@ -197,6 +197,7 @@ test('one clock: Explore\'s table, chart axis and legend, the share form and the
 const CHART_Y = {
   errors_by_service: 'errors',
   ingest_volume_by_stream: 'rows',
+  ingest_delay_by_stream: 'p95_delay_s',
   metric_over_time: 'avg_value',
   requests_by_status: 'requests',
   failed_logins_by_ip: 'failures',
