@@ -14,7 +14,8 @@ import (
 // insertLogLines writes n lines of service on host web-1, level by index
 // (every fifth an error), two lines per millisecond so that a page ends in
 // the middle of a millisecond, with an attribute route, ingested at
-// ingested+i ms from Kafka partition 0 offsets base+i.
+// ingested+i ms from Kafka partition 0 offsets base+i; attribute n is
+// the line's index, a field of many values.
 func insertLogLines(t *testing.T, service string, at, ingested time.Time, n, base int) {
 	t.Helper()
 	var vals []string
@@ -23,8 +24,8 @@ func insertLogLines(t *testing.T, service string, at, ingested time.Time, n, bas
 		if i%5 == 0 {
 			level = "error"
 		}
-		vals = append(vals, fmt.Sprintf("('%s', 'test', '%s', 'web-1', '%s', 'line %d of %s', map('route', '/r%d', 'user', 'u'), '%s', 'logs', 0, %d)",
-			fmtTime(at.Add(time.Duration(i/2)*time.Millisecond)), service, level, i, service, i%3,
+		vals = append(vals, fmt.Sprintf("('%s', 'test', '%s', 'web-1', '%s', 'line %d of %s', map('route', '/r%d', 'user', 'u', 'n', '%d'), '%s', 'logs', 0, %d)",
+			fmtTime(at.Add(time.Duration(i/2)*time.Millisecond)), service, level, i, service, i%3, i,
 			fmtTime(ingested.Add(time.Duration(i)*time.Millisecond)), base+i))
 	}
 	err := testStore.Exec(context.Background(), store.Query{SQL: "INSERT INTO logs (timestamp, stream, service, host, level, body, attributes, ingest_time, kafka_topic, kafka_partition, kafka_offset) SETTINGS insert_deduplicate = 0 VALUES " + strings.Join(vals, ", ")})
@@ -177,6 +178,14 @@ func TestHistogramFacetsContext(t *testing.T) {
 	}
 	if fs.Fields[0].Field != "level" {
 		t.Errorf("first facet %q, want level", fs.Fields[0].Field)
+	}
+	for _, f := range fs.Fields {
+		if (f.Field == "attr.route" || f.Field == "attr.n" || f.Field == "host") && f.Lines != 40 {
+			t.Errorf("facet %s counts %d lines, want 40", f.Field, f.Lines)
+		}
+		if f.Field == "attr.n" && len(f.Values) != 10 {
+			t.Errorf("facet attr.n lists %d values, want the top 10 of 40", len(f.Values))
+		}
 	}
 
 	// Line 20 is at +10 ms; two lines share each millisecond.

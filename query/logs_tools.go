@@ -122,18 +122,22 @@ func (r *Runner) LogFacets(ctx context.Context, who Caller, q LogSearch, s store
 	}
 	params := map[string]string{"sample": strconv.Itoa(FacetSample)}
 	var b strings.Builder
-	b.WriteString(`SELECT f, v, count() AS n, any(total) FROM (
-  SELECT arrayJoin(arrayConcat(
-      [('level', level), ('service', service), ('host', host), ('stream', stream)],
-      arrayMap((k, x) -> (concat('attr.', k), x), mapKeys(attributes), mapValues(attributes)))) AS kv,
-    kv.1 AS f, kv.2 AS v, count() OVER () AS total
-  FROM (SELECT level, service, host, stream, attributes FROM logs
+	// lines is how many sampled lines set the field: a line holds at most
+	// one value of each field, so the sum of its values' counts.
+	b.WriteString(`SELECT f, v, n, lines FROM (
+  SELECT f, v, count() AS n, sum(count()) OVER (PARTITION BY f) AS lines FROM (
+    SELECT arrayJoin(arrayConcat(
+        [('level', level), ('service', service), ('host', host), ('stream', stream)],
+        arrayMap((k, x) -> (concat('attr.', k), x), mapKeys(attributes), mapValues(attributes)))) AS kv,
+      kv.1 AS f, kv.2 AS v
+    FROM (SELECT level, service, host, stream, attributes FROM logs
 `)
 	q.where(&b, params)
 	b.WriteString(`
-    ORDER BY timestamp DESC LIMIT {sample:UInt32})
-  WHERE v != '')
-GROUP BY f, v ORDER BY f, n DESC, v LIMIT ` + strconv.Itoa(facetValues) + ` BY f`)
+      ORDER BY timestamp DESC LIMIT {sample:UInt32})
+    WHERE v != '')
+  GROUP BY f, v)
+ORDER BY f, n DESC, v LIMIT ` + strconv.Itoa(facetValues) + ` BY f`)
 	s.ReadOnly = true
 	res, err := r.run(ctx, who, store.Query{SQL: b.String(), Params: params, Settings: s}, Entry{Template: "logs.facets", Params: params})
 	if err != nil {
@@ -155,8 +159,8 @@ func facetsOf(ctx context.Context, r *Runner, who Caller, q LogSearch, s store.S
 			byField[f] = i
 			out.Fields = append(out.Fields, Facet{Field: f})
 		}
-		n := store.CellInt64(row[2])
-		out.Fields[i].Values = append(out.Fields[i].Values, FacetValue{Value: store.CellString(row[1]), Count: n})
+		out.Fields[i].Values = append(out.Fields[i].Values, FacetValue{Value: store.CellString(row[1]), Count: store.CellInt64(row[2])})
+		out.Fields[i].Lines = store.CellInt64(row[3])
 	}
 	sampled, err := r.countSample(ctx, who, q, s)
 	if err != nil {
@@ -164,11 +168,6 @@ func facetsOf(ctx context.Context, r *Runner, who Caller, q LogSearch, s store.S
 	}
 	out.Sampled = sampled
 	fixed := []string{"level", "service", "host", "stream"}
-	for i := range out.Fields {
-		for _, v := range out.Fields[i].Values {
-			out.Fields[i].Lines += v.Count
-		}
-	}
 	slices.SortStableFunc(out.Fields, func(a, b Facet) int {
 		ia, ib := slices.Index(fixed, a.Field), slices.Index(fixed, b.Field)
 		switch {
