@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/logmart/logmart/alerts"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/logmart/logmart/dashboards"
@@ -50,6 +52,9 @@ type Config struct {
 	// Pipeline configures the contact-center stream processor that serve
 	// runs (and `logmart pipeline run` runs alone).
 	Pipeline pipeline.Config `yaml:"pipeline"`
+	// Alerts configures monitors, their evaluation and the notification
+	// channels.
+	Alerts alerts.Config `yaml:"alerts"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -94,6 +99,7 @@ func Default() Config {
 		Links:      query.DefaultLinkConfig(),
 		Dashboards: dashboards.DefaultConfig(),
 		Pipeline:   pipeline.DefaultConfig(),
+		Alerts:     alerts.DefaultConfig(),
 	}
 }
 
@@ -324,6 +330,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Links.Validate(); err != nil {
+		return err
+	}
+	if err := c.Alerts.Validate(); err != nil {
 		return err
 	}
 	if err := c.Pipeline.Validate(); err != nil {

@@ -108,36 +108,62 @@ func (ps Positions) walk(n *yaml.Node, path string) {
 	}
 }
 
-// Decode reads one dashboard strictly: unknown keys, repeated keys, wrong
-// types and a second document are problems naming the line. JSON is YAML,
-// so the API's bodies decode here too. file names the source in problems
-// (empty for an API body). Then the model is checked (Validate).
-func Decode(b []byte, file string) (*Dashboard, Positions, error) {
-	fail := func(line int, format string, args ...any) (*Dashboard, Positions, error) {
-		return nil, nil, Problems([]*Problem{{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}})
+// Schema is what a strict decode knows of a content kind's model: the
+// noun for one item ("a dashboard"), its size bound, and its Go types by
+// name, so that an unknown key is answered with the keys allowed there.
+type Schema struct {
+	Noun     string
+	MaxBytes int
+	Types    map[string]reflect.Type
+	// Nouns name types in messages ("template" for TemplateRef); a type
+	// not listed is "a <lowercased name>".
+	Nouns map[string]string
+}
+
+// DecodeStrict reads one item of content into v strictly: unknown keys,
+// repeated keys, wrong types and a second document are problems naming the
+// line. JSON is YAML, so API bodies decode here too. file names the source
+// in problems (empty for an API body). It returns where each field is, for
+// the problems that validation finds.
+func DecodeStrict(b []byte, file string, v any, sc Schema) (Positions, error) {
+	fail := func(line int, format string, args ...any) (Positions, error) {
+		return nil, Problems([]*Problem{{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}})
 	}
-	if len(b) > MaxFileBytes {
-		return fail(0, "is %d bytes, more than the %d a dashboard may be", len(b), MaxFileBytes)
+	if len(b) > sc.MaxBytes {
+		return fail(0, "is %d bytes, more than the %d %s may be", len(b), sc.MaxBytes, sc.Noun)
 	}
-	var d Dashboard
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&d); err != nil {
+	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return fail(0, "is empty; a dashboard needs at least uid, title and panels")
+			return fail(0, "is empty")
 		}
-		return nil, nil, Problems(yamlProblems(err, file))
+		return nil, Problems(yamlProblems(err, file, sc))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return fail(extra.Line, "holds a second YAML document; one dashboard per file")
+		return fail(extra.Line, "holds a second YAML document; one item per file")
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, nil, Problems(yamlProblems(err, file))
+		return nil, Problems(yamlProblems(err, file, sc))
 	}
 	pos := Positions{}
 	pos.walk(&root, "")
+	return pos, nil
+}
+
+// Decode reads one dashboard strictly (DecodeStrict), then checks the
+// model (Validate).
+func Decode(b []byte, file string) (*Dashboard, Positions, error) {
+	var d Dashboard
+	pos, err := DecodeStrict(b, file, &d, dashboardSchema)
+	if err != nil {
+		if len(bytes.TrimSpace(b)) == 0 {
+			return nil, nil, Problems([]*Problem{{File: file, Msg: "is empty; a dashboard needs at least uid, title and panels"}})
+		}
+		return nil, nil, err
+	}
 	Normalize(&d)
 	if ps := Validate(&d); len(ps) > 0 {
 		for _, p := range ps {
@@ -151,13 +177,13 @@ func Decode(b []byte, file string) (*Dashboard, Positions, error) {
 
 var (
 	yamlLineRe    = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	yamlUnknownRe = regexp.MustCompile(`^field (\S+) not found in type dashboards\.(\w+)$`)
+	yamlUnknownRe = regexp.MustCompile(`^field (\S+) not found in type \w+\.(\w+)$`)
 	yamlTypeRe    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `?([^`]*)`? into (.+)$")
 )
 
 // yamlProblems turns yaml.v3's errors into problems naming the line and,
 // for an unknown key, the keys allowed there.
-func yamlProblems(err error, file string) []*Problem {
+func yamlProblems(err error, file string, sc Schema) []*Problem {
 	var out []*Problem
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(line)
@@ -170,7 +196,7 @@ func yamlProblems(err error, file string) []*Problem {
 			p.Msg = m[2]
 		}
 		if m := yamlUnknownRe.FindStringSubmatch(p.Msg); m != nil {
-			p.Msg = fmt.Sprintf("unknown key %q; %s takes %s", m[1], typeNoun(m[2]), strings.Join(keysOf(m[2]), ", "))
+			p.Msg = fmt.Sprintf("unknown key %q; %s takes %s", m[1], sc.noun(m[2]), strings.Join(sc.keysOf(m[2]), ", "))
 		} else if m := yamlTypeRe.FindStringSubmatch(p.Msg); m != nil {
 			p.Msg = fmt.Sprintf("%s %q where %s is expected", yamlKind(m[1]), m[2], goTypeNoun(m[3]))
 		} else if !strings.Contains(p.Msg, "already defined") && p.Line > 0 {
@@ -186,18 +212,18 @@ func yamlProblems(err error, file string) []*Problem {
 	return out
 }
 
-var modelTypes = map[string]reflect.Type{
+var dashboardSchema = Schema{Noun: "a dashboard", MaxBytes: MaxFileBytes, Types: map[string]reflect.Type{
 	"Dashboard": reflect.TypeOf(Dashboard{}), "TimeRange": reflect.TypeOf(TimeRange{}),
 	"Variable": reflect.TypeOf(Variable{}), "TemplateRef": reflect.TypeOf(TemplateRef{}),
 	"Row": reflect.TypeOf(Row{}), "Panel": reflect.TypeOf(Panel{}),
 	"Visualization": reflect.TypeOf(Visualization{}), "VisOptions": reflect.TypeOf(VisOptions{}),
 	"Threshold": reflect.TypeOf(Threshold{}), "Legend": reflect.TypeOf(Legend{}),
 	"Grid": reflect.TypeOf(Grid{}), "Link": reflect.TypeOf(Link{}),
-}
+}, Nouns: map[string]string{"Dashboard": "a dashboard", "TimeRange": "time", "TemplateRef": "template", "VisOptions": "visualization options"}}
 
 // keysOf lists the YAML keys of the model type named name.
-func keysOf(name string) []string {
-	t, ok := modelTypes[name]
+func (sc Schema) keysOf(name string) []string {
+	t, ok := sc.Types[name]
 	if !ok {
 		return nil
 	}
@@ -210,16 +236,9 @@ func keysOf(name string) []string {
 	return keys
 }
 
-func typeNoun(name string) string {
-	switch name {
-	case "Dashboard":
-		return "a dashboard"
-	case "TimeRange":
-		return "time"
-	case "TemplateRef":
-		return "template"
-	case "VisOptions":
-		return "visualization options"
+func (sc Schema) noun(name string) string {
+	if n, ok := sc.Nouns[name]; ok {
+		return n
 	}
 	return "a " + strings.ToLower(name)
 }
@@ -255,5 +274,8 @@ func goTypeNoun(t string) string {
 	case strings.HasPrefix(t, "map"):
 		return "a mapping"
 	}
-	return "a " + strings.ToLower(strings.TrimPrefix(t, "dashboards."))
+	if i := strings.LastIndexByte(t, '.'); i >= 0 {
+		t = t[i+1:]
+	}
+	return "a " + strings.ToLower(t)
 }

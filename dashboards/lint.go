@@ -2,10 +2,7 @@ package dashboards
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -90,105 +87,17 @@ type LintOptions struct {
 }
 
 // File is one decoded dashboard file.
-type File struct {
-	Path      string
-	Dashboard *Dashboard
-	Positions Positions
-}
+type File = ItemFile[*Dashboard]
 
-// ReadDir decodes every *.yaml and *.yml file in dir (sorted by name), and
-// refuses two files with one uid. A missing folder holds none.
-func ReadDir(dir string) ([]File, error) {
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	paths, err := yamlFiles(dir)
-	if err != nil {
-		return nil, err
-	}
-	fs, errs := readFiles(paths)
-	if len(errs) > 0 {
-		return nil, fault.Wrap(fault.BadInput, errors.Join(errs...))
-	}
-	return fs, nil
-}
-
-func yamlFiles(dir string) ([]string, error) {
-	var files []string
-	for _, pat := range []string{"*.yaml", "*.yml"} {
-		m, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return nil, fmt.Errorf("cannot list dashboards in %q: %w", dir, err)
-		}
-		files = append(files, m...)
-	}
-	sort.Strings(files)
-	return files, nil
-}
-
-// readFiles decodes paths: the files that decode, and every problem of
-// the others.
-func readFiles(paths []string) ([]File, []error) {
-	var errs []error
-	var out []File
-	byUID := map[string]string{}
-	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			errs = append(errs, &Problem{File: path, Msg: fmt.Sprintf("cannot read: %v", err)})
-			continue
-		}
-		d, pos, err := Decode(b, path)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if prev, ok := byUID[d.UID]; ok {
-			errs = append(errs, &Problem{File: path, Line: pos.Line("uid"), Field: "uid", Msg: fmt.Sprintf("%q is also the uid of %s; a uid names one dashboard", d.UID, prev)})
-			continue
-		}
-		byUID[d.UID] = path
-		out = append(out, File{Path: path, Dashboard: d, Positions: pos})
-	}
-	return out, errs
-}
+// ReadDir decodes every dashboard file in dir (see ReadItems).
+func ReadDir(dir string) ([]File, error) { return ReadItems(dashboardKind(nil, nil), dir) }
 
 // Lint checks the dashboards in paths (files, or folders of *.yaml) as a
 // whole: each file's schema, then each against the templates (Check) and
 // the set (links). It returns how many dashboards it checked; the error
 // lists every problem as file:line: panel "…": field: message.
 func Lint(ctx context.Context, paths []string, tpl Templates, o LintOptions) (int, error) {
-	var files []string
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return 0, fault.New(fault.BadInput, "cannot lint %q: %v", p, err)
-		}
-		if !fi.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		fs, err := yamlFiles(p)
-		if err != nil {
-			return 0, err
-		}
-		files = append(files, fs...)
-	}
-	fs, errs := readFiles(files)
-	uids := map[string]bool{}
-	for _, f := range fs {
-		uids[f.Dashboard.UID] = true
-	}
-	exists := func(uid string) bool { return uids[uid] || (o.Exists != nil && o.Exists(uid)) }
-	for _, f := range fs {
-		for _, p := range Check(ctx, f.Dashboard, f.Positions, f.Path, tpl, LintOptions{Exists: exists, Explain: o.Explain, Environments: o.Environments}) {
-			errs = append(errs, p)
-		}
-	}
-	if len(errs) > 0 {
-		return len(fs), fault.Wrap(fault.BadInput, errors.Join(errs...))
-	}
-	return len(fs), nil
+	return LintItems(ctx, dashboardKind(tpl, o.Environments), paths, o.Exists, o.Explain)
 }
 
 var paramErrRe = regexp.MustCompile(`^param "([^"]+)": `)

@@ -38,6 +38,13 @@ var dependencies = map[string]func(body []byte) ([]Dependency, error){
 	},
 }
 
+// RegisterDependencies tells promotion how to read the dependencies of
+// another content kind's items (a monitor's template version). Call it
+// before promoting; it is not safe to call concurrently with promotion.
+func RegisterDependencies(kind string, read func(body []byte) ([]Dependency, error)) {
+	dependencies[kind] = read
+}
+
 // DependencyState is one dependency's hash on two instances.
 type DependencyState struct {
 	Dependency

@@ -157,7 +157,7 @@ func TestServiceWrites(t *testing.T) {
 		t.Fatalf("a stale If-Match: %v", err)
 	}
 	e, created, err = s.Put(ctx, "team-a", []byte(changed), first, "eddie")
-	if err != nil || created || e.Hash == first || e.Dashboard.Title != "Team A v2" {
+	if err != nil || created || e.Hash == first || e.Item.Title != "Team A v2" {
 		t.Fatalf("replace: %+v %v %v", e, created, err)
 	}
 	second := e.Hash
@@ -166,7 +166,7 @@ func TestServiceWrites(t *testing.T) {
 		t.Fatalf("an identical replace: %v %v", e, err)
 	}
 	got, err := s.Get(ctx, "team-a")
-	if err != nil || got.Hash != second || got.UpdatedBy != "eddie" || got.Dashboard.Tags[0] != "a" {
+	if err != nil || got.Hash != second || got.UpdatedBy != "eddie" || got.Item.Tags[0] != "a" {
 		t.Fatalf("get: %+v %v", got, err)
 	}
 

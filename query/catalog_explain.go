@@ -43,3 +43,25 @@ func (c *Catalog) ExplainTemplate(ctx context.Context, req TemplateRequest) erro
 	}
 	return nil
 }
+
+// ResultColumns checks req as ExplainTemplate does, then has the engine
+// describe the statement's result: its columns, with no row read (the
+// statement under LIMIT 0). Monitors lint the columns they compare.
+func (c *Catalog) ResultColumns(ctx context.Context, req TemplateRequest) ([]store.Column, error) {
+	if err := c.ExplainTemplate(ctx, req); err != nil {
+		return nil, err
+	}
+	ro := store.Settings{ReadOnly: true}
+	sql, params, err := c.Statement(ctx, req, ro)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.r.st.Query(ctx, store.Query{SQL: "SELECT * FROM (" + sql + ") LIMIT 0", Params: params, Settings: ro})
+	if err != nil {
+		if store.KindOf(err) == fault.Unavailable {
+			return nil, err
+		}
+		return nil, fault.New(fault.BadInput, "template %s v%d: ClickHouse cannot describe the result: %s", req.Template, req.Version, engineMessage(err))
+	}
+	return res.Columns, nil
+}

@@ -74,7 +74,7 @@ func (s *Server) listDashboards(c echo.Context) error {
 	}
 	out := make([]dashboardSummaryJSON, 0, len(es))
 	for _, e := range es {
-		d := e.Dashboard
+		d := e.Item
 		tags := d.Tags
 		if tags == nil {
 			tags = []string{}
@@ -93,7 +93,7 @@ func (s *Server) getDashboard(c echo.Context) error {
 	if wantsYAML(c.Request().Header.Get("Accept")) {
 		// The model alone, in its canonical form: a file to commit under
 		// configs/dashboards/ ("export as YAML").
-		b, err := dashboards.Canonical(e.Dashboard)
+		b, err := dashboards.Canonical(e.Item)
 		if err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *Server) getDashboard(c echo.Context) error {
 }
 
 func toDashboardJSON(e *dashboards.Entry) dashboardJSON {
-	return dashboardJSON{Dashboard: e.Dashboard, Hash: e.Hash, Source: e.Source, File: e.File, Updated: e.Updated, UpdatedBy: e.UpdatedBy}
+	return dashboardJSON{Dashboard: e.Item, Hash: e.Hash, Source: e.Source, File: e.File, Updated: e.Updated, UpdatedBy: e.UpdatedBy}
 }
 
 // wantsYAML: the Accept header names a YAML type before (or without) JSON.
@@ -126,6 +126,30 @@ func isYAMLType(ct string) bool {
 	return err == nil && (mt == "application/yaml" || mt == "application/x-yaml" || mt == "text/yaml")
 }
 
+// contentBody reads the body of a PUT of content: JSON, or YAML, which is
+// how promotion sends an item (the canonical bytes another instance
+// served, unchanged; never a browser's form type). what names the item in
+// the error for an empty body.
+func contentBody(c echo.Context, what string) ([]byte, error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, echo.ErrStatusRequestEntityTooLarge
+		}
+		return nil, fault.New(fault.BadInput, "cannot read the request body: %v", err)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, fault.New(fault.BadInput, "the body must be %s as JSON or YAML", what)
+	}
+	if ct := c.Request().Header.Get("Content-Type"); !isYAMLType(ct) {
+		if err := checkJSONContentType(ct); err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
 // ifMatch is the If-Match header's hash, without quotes or W/.
 func ifMatch(c echo.Context) string {
 	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
@@ -142,23 +166,9 @@ func preconditionFailed(err error) error {
 }
 
 func (s *Server) putDashboard(c echo.Context) error {
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := contentBody(c, "the dashboard (uid, title, panels …)")
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return echo.ErrStatusRequestEntityTooLarge
-		}
-		return fault.New(fault.BadInput, "cannot read the request body: %v", err)
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return fault.New(fault.BadInput, "the body must be the dashboard (uid, title, panels …) as JSON or YAML")
-	}
-	// YAML is how promotion sends a dashboard: the canonical bytes another
-	// instance served, unchanged. It is never a browser's form type.
-	if ct := c.Request().Header.Get("Content-Type"); !isYAMLType(ct) {
-		if err := checkJSONContentType(ct); err != nil {
-			return err
-		}
+		return err
 	}
 	p, _ := PrincipalFrom(c.Request().Context())
 	e, created, err := s.deps.Dashboards.Put(c.Request().Context(), c.Param("uid"), body, ifMatch(c), p.Name)

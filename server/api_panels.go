@@ -85,13 +85,13 @@ func (s *Server) runPanel(c echo.Context) error {
 		}
 		return ""
 	}
-	if idx >= 0 && idx < len(e.Dashboard.Panels) {
-		ref := e.Dashboard.Panels[idx].Template
+	if idx >= 0 && idx < len(e.Item.Panels) {
+		ref := e.Item.Panels[idx].Template
 		if info, err = s.deps.Templates.Info(ctx, ref.ID, ref.Version, st); err != nil {
 			return err
 		}
 	}
-	pr, err := e.Dashboard.PanelValues(idx, req.Vars, types, s.deps.Dashboards.Instance())
+	pr, err := e.Item.PanelValues(idx, req.Vars, types, s.deps.Dashboards.Instance())
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (s *Server) runPanel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if done, err := exportResult(c, e.Dashboard.UID+"-"+strconv.Itoa(idx), run.Result); done {
+	if done, err := exportResult(c, e.Item.UID+"-"+strconv.Itoa(idx), run.Result); done {
 		return err
 	}
 	return c.JSON(http.StatusOK, templateRunOut(run))

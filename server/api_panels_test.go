@@ -33,11 +33,11 @@ func TestShippedDashboardPanelsRun(t *testing.T) {
 		t.Fatalf("shipped dashboards: %v, %v", list, err)
 	}
 	for _, e := range list {
-		for i, p := range e.Dashboard.Panels {
-			code, out := call(t, ts, "POST", fmt.Sprintf("/api/v1/dashboards/%s/panels/%d/run", e.Dashboard.UID, i), viewerTok,
+		for i, p := range e.Item.Panels {
+			code, out := call(t, ts, "POST", fmt.Sprintf("/api/v1/dashboards/%s/panels/%d/run", e.Item.UID, i), viewerTok,
 				fmt.Sprintf(`{"from":%q,"to":%q}`, from, to))
 			if code != 200 || out["columns"] == nil {
-				t.Errorf("%s panel %d %q = %d %v", e.Dashboard.UID, i, p.Title, code, out)
+				t.Errorf("%s panel %d %q = %d %v", e.Item.UID, i, p.Title, code, out)
 			}
 		}
 	}

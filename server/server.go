@@ -67,6 +67,9 @@ type Deps struct {
 	// Rehydrate serves /api/v1/archive/rehydrate: jobs that store archived
 	// records again.
 	Rehydrate Rehydrations
+	// Alerts serves /api/v1/alerts, /notifications, /silences and
+	// /monitors.
+	Alerts AlertService
 	// Pipeline serves /api/v1/pipeline/status; nil where this server runs
 	// no pipeline.
 	Pipeline PipelineStatus
@@ -152,6 +155,7 @@ func (s *Server) routes() {
 	s.reloadRoutes(api)
 	s.archiveRoutes(api)
 	s.pipelineRoutes(api)
+	s.alertRoutes(api)
 	s.rehydrateRoutes(api)
 	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {

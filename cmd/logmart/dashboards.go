@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store"
@@ -123,28 +124,12 @@ func runDashboardsLint(args []string) error {
 	if *tdir == "" {
 		*tdir = cfg.Templates.Dir
 	}
-	tmp, err := os.MkdirTemp("", "logmart-lint-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	ecfg := cfg.Store.Chdb
-	ecfg.Path = tmp
 	ctx := context.Background()
-	st, err := chdb.Open(ecfg, cfg.Store.Database, nil)
+	cat, done, err := lintCatalog(ctx, cfg, *tdir)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := store.Migrate(ctx, st, nil); err != nil {
-		return err
-	}
-	tcfg := cfg.Templates
-	tcfg.Dir = *tdir
-	cat := query.NewCatalog(tcfg, query.NewRunner(st, nil), nil)
-	if err := cat.Load(ctx); err != nil {
-		return fmt.Errorf("the templates in %s do not load (run logmart templates lint):\n%w", *tdir, err)
-	}
+	defer done()
 	n, err := dashboards.Lint(ctx, paths, dashboardTemplates{cat}, dashboards.LintOptions{Explain: true, Environments: environments})
 	if err != nil {
 		k := strings.Count(err.Error(), "\n") + 1
@@ -152,4 +137,34 @@ func runDashboardsLint(args []string) error {
 	}
 	fmt.Printf("%d dashboards in %s are fine\n", n, strings.Join(paths, " "))
 	return nil
+}
+
+// lintCatalog boots the embedded engine on a temporary folder, migrates
+// it, and loads the templates of tdir into a catalog on it: what lint
+// checks content against. done removes it all.
+func lintCatalog(ctx context.Context, cfg config.Config, tdir string) (cat *query.Catalog, done func(), err error) {
+	tmp, err := os.MkdirTemp("", "logmart-lint-")
+	if err != nil {
+		return nil, nil, err
+	}
+	ecfg := cfg.Store.Chdb
+	ecfg.Path = tmp
+	st, err := chdb.Open(ecfg, cfg.Store.Database, nil)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	done = func() { st.Close(); os.RemoveAll(tmp) }
+	if err := store.Migrate(ctx, st, nil); err != nil {
+		done()
+		return nil, nil, err
+	}
+	tcfg := cfg.Templates
+	tcfg.Dir = tdir
+	cat = query.NewCatalog(tcfg, query.NewRunner(st, nil), nil)
+	if err := cat.Load(ctx); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("the templates in %s do not load (run logmart templates lint):\n%w", tdir, err)
+	}
+	return cat, done, nil
 }

@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/logmart/logmart/alerts"
+
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/internal/apiclient"
 )
@@ -41,6 +43,21 @@ var contentKinds = map[string]contentAPI{
 		},
 		get: (*apiclient.Client).DashboardYAML,
 		put: (*apiclient.Client).PutDashboardYAML,
+	},
+	alerts.KindMonitor: {
+		hashes: func(ctx context.Context, cl *apiclient.Client) (map[string]string, error) {
+			ms, err := cl.Monitors(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[string]string, len(ms))
+			for _, m := range ms {
+				out[m.Monitor.ID] = m.Hash
+			}
+			return out, nil
+		},
+		get: (*apiclient.Client).MonitorYAML,
+		put: (*apiclient.Client).PutMonitorYAML,
 	},
 }
 
@@ -129,6 +146,7 @@ func (a apiInstance) DependencyHash(ctx context.Context, dep dashboards.Dependen
 
 // envFlags are the flags every command that talks to environments shares.
 type envFlags struct {
+	kind    *string
 	file    *string
 	timeout *time.Duration
 	uids    uidFlags
@@ -146,6 +164,9 @@ func (f *envFlags) parse(fs *flag.FlagSet, args []string) error {
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
+			if _, ok := contentKinds[*f.kind]; !ok {
+				return usageError{fmt.Errorf("--kind %q: the kinds are %s and %s", *f.kind, dashboards.KindDashboard, alerts.KindMonitor)}
+			}
 			return nil
 		}
 		f.args = append(f.args, rest[0])
@@ -157,6 +178,7 @@ func addEnvFlags(fs *flag.FlagSet) *envFlags {
 	f := &envFlags{
 		file:    fs.String("environments", defaultEnvironments, "the instances content is promoted between (name, url, token_env, variables)"),
 		timeout: fs.Duration("timeout", time.Minute, "how long to wait for each answer from an instance, e.g. 30s"),
+		kind:    fs.String("kind", dashboards.KindDashboard, "the content kind: dashboard or monitor (monitors promote and verify like dashboards)"),
 	}
 	fs.Var(&f.uids, "uid", "a dashboard uid; repeat for several (default: every dashboard). UIDs may also follow the flags")
 	return f
@@ -230,7 +252,7 @@ func runDashboardsDiff(args []string) error {
 	if err != nil {
 		return err
 	}
-	ds, err := dashboards.Diff(context.Background(), dashboards.KindDashboard, a, b, ef.selected())
+	ds, err := dashboards.Diff(context.Background(), *ef.kind, a, b, ef.selected())
 	if err != nil {
 		return err
 	}
@@ -307,7 +329,7 @@ func runDashboardsPromote(args []string) error {
 	if err != nil {
 		return err
 	}
-	outs, err := dashboards.Promote(context.Background(), dashboards.KindDashboard, a, b, ef.selected(), dashboards.PromoteOptions{Force: *force, DryRun: *dry})
+	outs, err := dashboards.Promote(context.Background(), *ef.kind, a, b, ef.selected(), dashboards.PromoteOptions{Force: *force, DryRun: *dry})
 	if err != nil {
 		return err
 	}
@@ -384,7 +406,7 @@ func runDashboardsVerify(args []string) error {
 		}
 		conns = append(conns, e)
 	}
-	rows, err := dashboards.Verify(context.Background(), dashboards.KindDashboard, conns, ef.selected())
+	rows, err := dashboards.Verify(context.Background(), *ef.kind, conns, ef.selected())
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/logmart/logmart/alerts"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/config"
@@ -151,12 +153,28 @@ func runServe(args []string) error {
 	if err := dash.Load(ctx); err != nil {
 		return fmt.Errorf("dashboards in %s are not usable (fix them, or run logmart dashboards lint):\n%w", cfg.Dashboards.Dir, err)
 	}
+	reloaders := []reloader{
+		{"streams", func(context.Context) error { return routes.Reload() }},
+		{"templates", templates.Load},
+		{"dashboards", dash.Load},
+	}
+	currentHash := map[string]dashboards.CurrentHash{dashboards.KindDashboard: dash.CurrentHash}
+	// Monitors: evaluated by the replica holding the alerts lease.
+	var alertSvc *alerts.Service
+	var alertAPI server.AlertService
+	if cfg.Alerts.Enabled {
+		if alertSvc, err = newAlerts(cfg, st, templates, links, dash, cfg.Ingest.InstanceID, log); err != nil {
+			return err
+		}
+		if err := alertSvc.Monitors().Load(ctx); err != nil {
+			return fmt.Errorf("monitors in %s are not usable (fix them, or run logmart monitors lint):\n%w", cfg.Alerts.Dir, err)
+		}
+		reloaders = append(reloaders, reloader{"monitors", alertSvc.Monitors().Load})
+		currentHash[alerts.KindMonitor] = alertSvc.Monitors().CurrentHash
+		alertAPI = alertSvc
+	}
 	// The one reload list, run by SIGHUP and POST /api/v1/reload.
-	reloads := newReloadList(log,
-		reloader{"streams", func(context.Context) error { return routes.Reload() }},
-		reloader{"templates", templates.Load},
-		reloader{"dashboards", dash.Load},
-	)
+	reloads := newReloadList(log, reloaders...)
 	go reloads.runOnSignal(ctx, hup)
 
 	// Rehydration reads the archive ingest writes; nil when it is off.
@@ -198,7 +216,8 @@ func runServe(args []string) error {
 		Templates:  templates,
 		Dashboards: dash,
 		// Promotions carries every content kind promote copies here.
-		Promotions: dashboards.NewPromotionLog(st, map[string]dashboards.CurrentHash{dashboards.KindDashboard: dash.CurrentHash}),
+		Promotions: dashboards.NewPromotionLog(st, currentHash),
+		Alerts:     alertAPI,
 		Links:      links,
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),
@@ -217,6 +236,10 @@ func runServe(args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
 	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
+	if alertSvc != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); alertSvc.Run(runCtx) }()
+	}
 	if pipe != nil {
 		startPipeline(runCtx, &wg, pipe, cfg, st, kopts, log)
 	}

@@ -92,11 +92,17 @@ func (c *Client) Dashboards(ctx context.Context) ([]DashboardSummary, error) {
 // server serves it, and its hash from the ETag. A dashboard the server
 // lacks is an *Error with status 404 (IsNotFound).
 func (c *Client) DashboardYAML(ctx context.Context, uid string) (body []byte, hash string, err error) {
-	path, err := dashboardYAMLEndpoint.fill([]string{uid})
+	return c.contentYAML(ctx, dashboardYAMLEndpoint, uid)
+}
+
+// contentYAML reads one item of content as canonical YAML, and its hash
+// from the ETag.
+func (c *Client) contentYAML(ctx context.Context, ep endpoint, uid string) (body []byte, hash string, err error) {
+	path, err := ep.fill([]string{uid})
 	if err != nil {
 		return nil, "", err
 	}
-	resp, raw, err := c.send(ctx, dashboardYAMLEndpoint.method, path, map[string]string{"Accept": "application/yaml"}, nil)
+	resp, raw, err := c.send(ctx, ep.method, path, map[string]string{"Accept": "application/yaml"}, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -107,7 +113,13 @@ func (c *Client) DashboardYAML(ctx context.Context, uid string) (body []byte, ha
 // ifMatch is empty, else a replace of the dashboard whose hash is ifMatch.
 // It returns the hash the server now holds (its ETag).
 func (c *Client) PutDashboardYAML(ctx context.Context, uid string, body []byte, ifMatch string) (string, error) {
-	path, err := putDashboardEndpoint.fill([]string{uid})
+	return c.putContentYAML(ctx, putDashboardEndpoint, uid, body, ifMatch)
+}
+
+// putContentYAML writes one item of content as YAML, with If-Match when
+// ifMatch is set, and returns the hash the server holds.
+func (c *Client) putContentYAML(ctx context.Context, ep endpoint, uid string, body []byte, ifMatch string) (string, error) {
+	path, err := ep.fill([]string{uid})
 	if err != nil {
 		return "", err
 	}
@@ -115,7 +127,7 @@ func (c *Client) PutDashboardYAML(ctx context.Context, uid string, body []byte, 
 	if ifMatch != "" {
 		hdr["If-Match"] = `"` + ifMatch + `"`
 	}
-	resp, _, err := c.send(ctx, putDashboardEndpoint.method, path, hdr, body)
+	resp, _, err := c.send(ctx, ep.method, path, hdr, body)
 	if err != nil {
 		return "", err
 	}

@@ -99,7 +99,7 @@ func Dashboard(ctx context.Context, o DashboardOptions) (DashboardResult, error)
 	if err != nil {
 		return res, err
 	}
-	res.Panels = len(e.Dashboard.Panels)
+	res.Panels = len(e.Item.Panels)
 	srv := httptest.NewServer(server.New(scfg, server.Deps{Templates: catalog, Dashboards: dash}, nil).Handler())
 	defer srv.Close()
 

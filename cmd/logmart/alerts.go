@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/logmart/logmart/alerts"
+	"github.com/logmart/logmart/config"
+	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/query"
+	"github.com/logmart/logmart/server"
+	"github.com/logmart/logmart/store"
+)
+
+func init() { dashboards.RegisterDependencies(alerts.KindMonitor, alerts.Dependencies) }
+
+// monitorTemplates gives monitors the query catalog through the interface
+// alerts owns. Every monitor runs as one viewer, "alerts", with the
+// viewer's limits and no scope, outside the viewers' statement budget (the
+// evaluators bound it), so identical queries of several monitors share one
+// run and one cache entry.
+type monitorTemplates struct {
+	c *query.Catalog
+	s store.Settings
+}
+
+func newMonitorTemplates(c *query.Catalog, cfg server.Config) monitorTemplates {
+	s := server.Principal{Name: "alerts", Role: server.RoleViewer}.Settings(cfg.Limits[server.RoleViewer])
+	s.Pool = ""
+	return monitorTemplates{c: c, s: s}
+}
+
+func (a monitorTemplates) request(q alerts.Query) query.TemplateRequest {
+	return query.TemplateRequest{Template: q.Template, Version: q.Version, Params: q.Params, From: q.From, To: q.To}
+}
+
+func (a monitorTemplates) Run(ctx context.Context, q alerts.Query) (*store.Result, error) {
+	res, err := a.c.RunTemplate(ctx, query.Caller{User: "alerts", Role: string(server.RoleViewer), Source: "alert"}, a.request(q), a.s)
+	if err != nil {
+		return nil, err
+	}
+	return res.Result, nil
+}
+
+func (a monitorTemplates) Columns(ctx context.Context, q alerts.Query) ([]store.Column, error) {
+	return a.c.ResultColumns(ctx, a.request(q))
+}
+
+// linkPinner pins an evaluation as a shared link with its result frozen,
+// created by "monitor:<id>".
+type linkPinner struct {
+	l *query.Links
+	s store.Settings
+}
+
+func (p linkPinner) Pin(ctx context.Context, q alerts.Query, title string) (string, error) {
+	link, err := p.l.Create(ctx, query.Caller{User: "monitor:" + q.Monitor, Role: string(server.RoleViewer), Source: "alert"}, query.LinkRequest{
+		Template: q.Template, Version: q.Version, Params: q.Params,
+		From: q.From.UTC().Format(time.RFC3339Nano), To: q.To.UTC().Format(time.RFC3339Nano),
+		Title: title, Note: "pinned by the monitor when it fired: the rows it saw", Snapshot: true,
+	}, p.s)
+	if err != nil {
+		return "", err
+	}
+	return link.ID, nil
+}
+
+// newAlerts builds the monitors, the outbox and the evaluator of serve.
+func newAlerts(cfg config.Config, st store.Store, cat *query.Catalog, links *query.Links, dash *dashboards.Service, holder string, log *slog.Logger) (*alerts.Service, error) {
+	channels, err := cfg.Alerts.BuildChannels(log)
+	if err != nil {
+		return nil, err
+	}
+	tpl := newMonitorTemplates(cat, cfg.Server)
+	refs := &alerts.Refs{
+		Templates: tpl,
+		Channel:   func(name string) bool { _, ok := channels[name]; return ok },
+		Dashboard: func(uid string) bool { _, err := dash.Get(context.Background(), uid); return err == nil },
+	}
+	lib := alerts.Library(cfg.Alerts.Dir, st, refs, log)
+	out := alerts.NewOutbox(st, channels, cfg.Alerts.Outbox, nil, log)
+	return alerts.New(cfg.Alerts, st, lib, tpl, linkPinner{l: links, s: tpl.s}, out, holder, log), nil
+}
+
+func runMonitors(args []string) error {
+	if len(args) == 0 || args[0] != "lint" {
+		fmt.Fprint(os.Stderr, `usage: logmart monitors lint [--config FILE] [--templates DIR] [--dashboards DIR] [PATH...]
+
+Checks monitors (files, or folders of *.yaml; default alerts.dir): the
+schema, the template version each runs and its parameters, the columns the
+condition and group_by name (the engine describes the statement), the
+dashboard and the channels. Promote them with
+logmart dashboards promote --kind monitor.
+`)
+		if len(args) == 0 {
+			return usageError{errors.New("name a command: lint")}
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			return nil
+		}
+		return usageError{fmt.Errorf("unknown monitors command %q (want lint)", args[0])}
+	}
+	fs := newFlags("monitors lint")
+	cfgPath := fs.String("config", "", "configuration file, for alerts.channels, templates.dir and the engine library (default: configs/logmart.yaml when it exists)")
+	tdir := fs.String("templates", "", "template folder (default: templates.dir)")
+	ddir := fs.String("dashboards", "", "dashboard folder the monitors' dashboards come from (default: dashboards.dir)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{cfg.Alerts.Dir}
+	}
+	if *tdir == "" {
+		*tdir = cfg.Templates.Dir
+	}
+	if *ddir == "" {
+		*ddir = cfg.Dashboards.Dir
+	}
+	ds, err := dashboards.ReadDir(*ddir)
+	if err != nil {
+		return fmt.Errorf("the dashboards in %s do not load (run logmart dashboards lint):\n%w", *ddir, err)
+	}
+	uids := map[string]bool{}
+	for _, d := range ds {
+		uids[d.Item.UID] = true
+	}
+	ctx := context.Background()
+	cat, done, err := lintCatalog(ctx, cfg, *tdir)
+	if err != nil {
+		return err
+	}
+	defer done()
+	refs := alerts.Refs{
+		Templates: newMonitorTemplates(cat, cfg.Server),
+		Channel:   func(name string) bool { _, ok := cfg.Alerts.Channels[name]; return ok },
+		Dashboard: func(uid string) bool { return uids[uid] },
+	}
+	n, err := alerts.Lint(ctx, paths, refs)
+	if err != nil {
+		k := strings.Count(err.Error(), "\n") + 1
+		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)
+	}
+	fmt.Printf("%d monitors in %s are fine\n", n, strings.Join(paths, " "))
+	return nil
+}
+
+func runAlerts(args []string) error {
+	if len(args) == 0 || args[0] != "noise" {
+		fmt.Fprint(os.Stderr, `usage: logmart alerts noise [--server URL] [--since 7d] [--flap 10m] [--json]
+
+Ranks monitors by transitions over the period, with their flaps (resolved
+within --flap of firing), the time they spent firing and the share of their
+alerts resolved without anyone acknowledging them: the list to triage.
+`)
+		if len(args) == 0 {
+			return usageError{errors.New("name a command: noise")}
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			return nil
+		}
+		return usageError{fmt.Errorf("unknown alerts command %q (want noise)", args[0])}
+	}
+	fs := newFlags("alerts noise")
+	sf := apiFlags(fs)
+	since := fs.String("since", "7d", "how far back (24h, 7d, 30d)")
+	flap := fs.String("flap", "10m", "an alert resolved within this long of firing is a flap")
+	asJSON := fs.Bool("json", false, "print the server's JSON")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	cl, err := sf.client()
+	if err != nil {
+		return err
+	}
+	raw, err := cl.Noise(context.Background(), *since, *flap)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := os.Stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var rep struct {
+		Monitors []alerts.NoiseRow `json:"monitors"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return fmt.Errorf("cannot read the noise report: %w", err)
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "MONITOR\tTRANSITIONS\tFIRED\tFLAPS\tFIRING\tUNACKED")
+	for _, r := range rep.Monitors {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%.0f%%\n", r.Monitor, r.Transitions, r.Fired, r.Flaps,
+			(time.Duration(r.FiringSeconds) * time.Second).String(), r.Unacknowledged*100)
+	}
+	if len(rep.Monitors) == 0 {
+		fmt.Fprintf(w, "no transitions in the last %s\n", *since)
+	}
+	return w.Flush()
+}
+
+func runNotify(args []string) error {
+	if len(args) == 0 || args[0] != "test" {
+		fmt.Fprint(os.Stderr, `usage: logmart notify test [--server URL] CHANNEL
+
+Sends a test event (then its resolve) to one channel of alerts.channels
+straight from the server, and prints the receiver's answer.
+`)
+		if len(args) == 0 {
+			return usageError{errors.New("name a command: test")}
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			return nil
+		}
+		return usageError{fmt.Errorf("unknown notify command %q (want test)", args[0])}
+	}
+	fs := newFlags("notify test")
+	sf := apiFlags(fs)
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("name one channel, e.g. logmart notify test pagerduty")}
+	}
+	cl, err := sf.client()
+	if err != nil {
+		return err
+	}
+	a, err := cl.TestNotification(context.Background(), fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("channel %s: HTTP %d %s\n", a.Channel, a.Status, a.Answer)
+	if !a.Delivered {
+		return fmt.Errorf("not delivered: %s", a.Error)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package apiclient
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+)
+
+// MonitorSummary is one monitor in GET /api/v1/monitors.
+type MonitorSummary struct {
+	Monitor struct {
+		ID string `json:"id"`
+	} `json:"monitor"`
+	Hash   string `json:"hash"`
+	Source string `json:"source"`
+}
+
+type monitorList struct {
+	Monitors []MonitorSummary `json:"monitors"`
+}
+
+// TestAnswer is what a channel's receiver answered a test event.
+type TestAnswer struct {
+	Channel   string `json:"channel"`
+	Status    int    `json:"status"`
+	Answer    string `json:"answer"`
+	Delivered bool   `json:"delivered"`
+	Error     string `json:"error,omitempty"`
+}
+
+var (
+	monitorsEndpoint         = endpoint{http.MethodGet, "/api/v1/monitors", nil, monitorList{}}
+	monitorYAMLEndpoint      = endpoint{http.MethodGet, "/api/v1/monitors/{id}", nil, yamlText{}}
+	putMonitorEndpoint       = endpoint{http.MethodPut, "/api/v1/monitors/{id}", yamlText{}, putAnswer{}}
+	noiseEndpoint            = endpoint{http.MethodGet, "/api/v1/alerts/noise", nil, json.RawMessage{}}
+	testNotificationEndpoint = endpoint{http.MethodPost, "/api/v1/notifications/test", map[string]string{}, TestAnswer{}}
+)
+
+// Monitors lists the server's monitors with their hashes.
+func (c *Client) Monitors(ctx context.Context) ([]MonitorSummary, error) {
+	var out monitorList
+	if _, err := c.call(ctx, monitorsEndpoint, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Monitors, nil
+}
+
+// MonitorYAML reads one monitor's canonical YAML and its hash.
+func (c *Client) MonitorYAML(ctx context.Context, id string) ([]byte, string, error) {
+	return c.contentYAML(ctx, monitorYAMLEndpoint, id)
+}
+
+// PutMonitorYAML writes a monitor as YAML (see PutDashboardYAML).
+func (c *Client) PutMonitorYAML(ctx context.Context, id string, body []byte, ifMatch string) (string, error) {
+	return c.putContentYAML(ctx, putMonitorEndpoint, id, body, ifMatch)
+}
+
+// Noise reads the noise report since a duration back ("7d"), as the
+// server's JSON.
+func (c *Client) Noise(ctx context.Context, since, flap string) (json.RawMessage, error) {
+	q := url.Values{"since": {since}}
+	if flap != "" {
+		q.Set("flap", flap)
+	}
+	ep := noiseEndpoint
+	ep.path += "?" + q.Encode()
+	return c.call(ctx, ep, nil, nil, nil)
+}
+
+// TestNotification sends a test event to one channel.
+func (c *Client) TestNotification(ctx context.Context, channel string) (*TestAnswer, error) {
+	var out TestAnswer
+	if _, err := c.call(ctx, testNotificationEndpoint, nil, map[string]string{"channel": channel}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
