@@ -34,7 +34,7 @@ func (t table) insert(ctx context.Context, st store.Store, rows []map[string]any
 		}
 	}
 	var cols, sel []string
-	for _, f := range strings.Split(t.structure, ",") {
+	for _, f := range topLevel(t.structure) {
 		name, typ, _ := strings.Cut(strings.TrimSpace(f), " ")
 		if col, ok := strings.CutSuffix(name, "_ms"); ok && typ == "Int64" {
 			cols = append(cols, col)
@@ -60,4 +60,24 @@ func ms(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
+}
+
+// topLevel splits a structure at its commas outside parentheses.
+func topLevel(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range s {
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }

@@ -26,6 +26,11 @@ var endpoints = map[string]endpoint{
 	"Promotions":       promotionsEndpoint,
 	"RecordPromotion":  recordPromotionEndpoint,
 	"Template":         templateEndpoint,
+	"Monitors":         monitorsEndpoint,
+	"MonitorYAML":      monitorYAMLEndpoint,
+	"PutMonitorYAML":   putMonitorEndpoint,
+	"Noise":            noiseEndpoint,
+	"TestNotification": testNotificationEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and
