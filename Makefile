@@ -41,15 +41,16 @@ build: ui
 run: chdb build
 	./bin/logmart serve --demo
 
-## deps-system: Debian packages the browser tests, kcat checks and promtool checks use.
+## deps-system: Debian packages the browser tests, kcat checks, promtool
+## checks and the Alertmanager tests use.
 deps-system:
-	@if ! command -v chromium >/dev/null || ! command -v kcat >/dev/null || ! command -v promtool >/dev/null; then \
-	  echo "installing chromium, kcat and prometheus (promtool) (Debian packages)"; \
+	@if ! command -v chromium >/dev/null || ! command -v kcat >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	  echo "installing chromium, kcat, prometheus (promtool) and prometheus-alertmanager (Debian packages)"; \
 	  (apt-get update -qq || sudo apt-get update -qq) && \
 	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium kcat >/dev/null || \
 	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium kcat >/dev/null) && \
-	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || \
-	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null); \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null || \
+	   sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null); \
 	fi
 
 ## golangci-lint: installed once, pinned, into the cache (Go module proxy).

@@ -64,7 +64,7 @@ func (s *Service) apply(ctx context.Context, m *Monitor, ev Evaluation) error {
 		e := s.event(m, *t, ev, startsAt)
 		var channels []string
 		if t.Notifies() {
-			t.Silenced = s.silencedBy(m, e.Labels, t.At)
+			t.Silenced = s.silencedBy(m, e.Labels, s.now())
 			if t.Silenced == "" {
 				channels = m.Notify
 				send = append(send, e)

@@ -18,12 +18,12 @@ import (
 // regards itself as holder only until its last renewal plus TTL minus
 // Settle, so that it stops before a rival can take over.
 type Lease struct {
-	st       store.Store
-	name     string
-	holder   string
-	ttl      time.Duration
-	settle   time.Duration
-	now      func() time.Time
+	st     store.Store
+	name   string
+	holder string
+	ttl    time.Duration
+	settle time.Duration
+	now    func() time.Time
 	// validTil is the unix nanosecond until which this replica holds the
 	// lease (read by the delivery workers).
 	validTil atomic.Int64

@@ -68,7 +68,7 @@ func PagerDutyEvent(e Event, routingKey string) ([]byte, error) {
 			CustomDetails: map[string]any{
 				"state": e.State, "value": e.Value, "threshold": e.Threshold, "labels": e.Labels,
 				"window": e.From.UTC().Format(time.RFC3339) + " – " + e.To.UTC().Format(time.RFC3339),
-				"link": e.Link, "dashboard": e.DashboardURL, "playbook": e.Playbook, "escalation": e.Escalation,
+				"link":   e.Link, "dashboard": e.DashboardURL, "playbook": e.Playbook, "escalation": e.Escalation,
 				"annotations": e.Annotations,
 			},
 		}

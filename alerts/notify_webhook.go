@@ -57,7 +57,11 @@ func (e Event) annotations() map[string]string {
 func (e Event) alert(resendFor time.Duration) amAlert {
 	a := amAlert{Labels: e.Labels, Annotations: e.annotations(), StartsAt: e.StartsAt.UTC(), GeneratorURL: e.Link, Fingerprint: e.Key}
 	if e.Action == "resolve" {
+		// Alertmanager resolves an alert whose end has passed.
 		a.Status, a.EndsAt = "resolved", e.At.UTC()
+		if now := time.Now().UTC(); a.EndsAt.After(now) {
+			a.EndsAt = now
+		}
 	} else {
 		a.Status = "firing"
 		if resendFor > 0 {

@@ -54,7 +54,6 @@ type Outbox struct {
 	// active reports whether this replica delivers (holds the lease).
 	active func() bool
 
-	mu   sync.Mutex
 	wake map[string]chan struct{}
 }
 
