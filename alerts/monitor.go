@@ -135,9 +135,11 @@ func (d Duration) String() string {
 		return strconv.FormatInt(int64(t/(24*time.Hour)), 10) + "d"
 	}
 	s := t.String()
-	s = strings.TrimSuffix(strings.TrimSuffix(s, "0s"), "0m")
-	if s == "" {
-		return "0s"
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
 }

@@ -170,3 +170,12 @@ func TestBackoffAndRetryAfter(t *testing.T) {
 		t.Error(d)
 	}
 }
+
+func TestDurationText(t *testing.T) {
+	for s, want := range map[string]string{"10s": "10s", "1m": "1m", "90s": "1m30s", "1h": "1h", "1h30m": "1h30m", "2d": "2d", "0s": "0s", "1h0m10s": "1h0m10s"} {
+		d, err := ParseDuration(s)
+		if err != nil || d.String() != want {
+			t.Errorf("%s: %q %v, want %q", s, d.String(), err, want)
+		}
+	}
+}

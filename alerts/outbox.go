@@ -42,10 +42,11 @@ func init() { prometheus.MustRegister(notificationsTotal, outboxPending) }
 // retrying with exponential backoff and jitter (honouring Retry-After)
 // until give_up_after, then marking the row failed. Every attempt writes
 // a newer version of the row, so a restart resumes where delivery was: a
-// row marked sent is never sent again. The one gap is a crash after a
-// receiver accepted a delivery and before the row was marked: that
-// delivery is sent again, with the same id (X-Logmart-Delivery, and
-// PagerDuty's dedup_key).
+// row marked sent is never sent again. Outcomes are written in batches of
+// at most 100 or 100 ms (a chDB insert costs more than a delivery to a
+// local receiver), so the one gap is a crash within 100 ms after a
+// receiver accepted a delivery: that delivery is sent again, with the same
+// id (X-Logmart-Delivery, and PagerDuty's dedup_key).
 type Outbox struct {
 	st       store.Store
 	channels map[string]Channel
@@ -237,8 +238,33 @@ func (o *Outbox) deliverLoop(ctx context.Context, name string, ch Channel) {
 			o.sleep(ctx, name, 2*time.Second)
 			continue
 		}
+		// Outcomes are written in small batches (markBatch, markDelay):
+		// a crash loses at most those marks, and their deliveries are sent
+		// again with the same ids.
+		var marks []*delivery
+		var first time.Time
+		flush := func() bool {
+			if len(marks) == 0 {
+				return true
+			}
+			if err := o.write(context.WithoutCancel(ctx), marks...); err != nil {
+				o.log.Warn("outbox: cannot record deliveries", "channel", name, "n", len(marks), "err", err)
+				return false
+			}
+			marks = marks[:0]
+			return true
+		}
 		for _, d := range ds {
-			wait, err := o.attempt(ctx, ch, d)
+			wait, done, err := o.attempt(ctx, ch, d)
+			if done {
+				if len(marks) == 0 {
+					first = time.Now()
+				}
+				marks = append(marks, d)
+			}
+			if (len(marks) >= markBatch || time.Since(first) >= markDelay) && !flush() {
+				break
+			}
 			if err != nil {
 				o.log.Warn("outbox: cannot record a delivery", "channel", name, "id", d.ID, "err", err)
 				o.sleep(ctx, name, time.Second)
@@ -247,6 +273,9 @@ func (o *Outbox) deliverLoop(ctx context.Context, name string, ch Channel) {
 			if wait > 0 {
 				// The head of the channel waits: later deliveries never
 				// overtake it.
+				if !flush() {
+					break
+				}
 				t := time.NewTimer(wait)
 				select {
 				case <-ctx.Done():
@@ -259,21 +288,36 @@ func (o *Outbox) deliverLoop(ctx context.Context, name string, ch Channel) {
 				break
 			}
 		}
+		for !flush() && ctx.Err() == nil {
+			time.Sleep(time.Second)
+		}
 	}
 }
 
-// attempt delivers d once when it is due, records the outcome, and
-// returns how long the channel must wait before its head is tried again
-// (0: go on with the next delivery).
-func (o *Outbox) attempt(ctx context.Context, ch Channel, d *delivery) (time.Duration, error) {
+// How many delivery outcomes are written at once, and how long one waits
+// to be written at most.
+const (
+	markBatch = 100
+	markDelay = 100 * time.Millisecond
+)
+
+// attempt delivers d once when it is due and returns how long the
+// channel must wait before its head is tried again (0: go on with the
+// next delivery), and whether d is done (sent or failed) and waits to be
+// recorded. A retry is recorded at once.
+func (o *Outbox) attempt(ctx context.Context, ch Channel, d *delivery) (time.Duration, bool, error) {
 	now := time.Now()
 	if wait := d.NextAttempt.Sub(now); wait > 0 {
-		return wait, nil
+		return wait, false, nil
+	}
+	done := func(state, msg string) (time.Duration, bool, error) {
+		d.State, d.Error = state, msg
+		d.version = max(d.version+1, uint64(time.Now().UnixNano()))
+		notificationsTotal.WithLabelValues(d.Channel, state).Inc()
+		return 0, true, nil
 	}
 	if now.Sub(d.CreatedAt) > o.cfg.GiveUpAfter {
-		d.State, d.Error = DeliveryFailed, fmt.Sprintf("given up after %s of retries (alerts.outbox.give_up_after); last error: %s", o.cfg.GiveUpAfter, d.Error)
-		notificationsTotal.WithLabelValues(d.Channel, DeliveryFailed).Inc()
-		return 0, o.record(ctx, d)
+		return done(DeliveryFailed, fmt.Sprintf("given up after %s of retries (alerts.outbox.give_up_after); last error: %s", o.cfg.GiveUpAfter, d.Error))
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	d.Event.ID = d.ID
@@ -281,25 +325,21 @@ func (o *Outbox) attempt(ctx context.Context, ch Channel, d *delivery) (time.Dur
 	d.Event.ID = d.TransitionID
 	cancel()
 	if ctx.Err() != nil {
-		return 0, ctx.Err()
+		return 0, false, ctx.Err()
 	}
 	d.Attempts++
 	d.Status, d.Answer = s.Status, s.Body
 	switch {
 	case s.Err == nil:
-		d.State, d.Error = DeliverySent, ""
-		notificationsTotal.WithLabelValues(d.Channel, DeliverySent).Inc()
-		return 0, o.record(ctx, d)
+		return done(DeliverySent, "")
 	case s.Final:
-		d.State, d.Error = DeliveryFailed, s.Err.Error()
-		notificationsTotal.WithLabelValues(d.Channel, DeliveryFailed).Inc()
-		return 0, o.record(ctx, d)
+		return done(DeliveryFailed, s.Err.Error())
 	}
 	d.Error = s.Err.Error()
 	wait := o.backoff(d.Attempts, s.RetryAfter)
 	d.NextAttempt = time.Now().Add(wait)
 	notificationsTotal.WithLabelValues(d.Channel, "retried").Inc()
-	return wait, o.record(ctx, d)
+	return wait, false, o.record(ctx, d)
 }
 
 // backoff is the wait after the n-th failed attempt: MinBackoff doubled

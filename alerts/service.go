@@ -20,7 +20,7 @@ var (
 	}, []string{"result"})
 	evaluationLag = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "logmart_monitor_evaluation_lag_seconds",
-		Help:    "From a monitor's scheduled tick to its evaluation done (its jitter included).",
+		Help:    "From a monitor's scheduled moment (its tick plus its jitter) to its evaluation done.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
 	})
 	evaluationsSkipped = prometheus.NewCounter(prometheus.CounterOpts{
@@ -68,14 +68,21 @@ type Service struct {
 	lastTick map[string]time.Time
 	running  map[string]bool
 	sil      silences
+	onLag    func(monitor string, lag time.Duration)
 }
+
+// ObserveLag has f called after every evaluation with its lag (scheduled
+// tick to done): what `logmart bench alerts` measures. Call before Run.
+func (s *Service) ObserveLag(f func(monitor string, lag time.Duration)) { s.onLag = f }
 
 // New returns the alerts service. holder names this replica in the lease.
 func New(cfg Config, st store.Store, lib *dashboards.Library[*Monitor], tpl Templates, pin Pinner, out *Outbox, holder string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, st: st, lib: lib, tpl: tpl, pin: pin, out: out, log: log, now: time.Now,
+	// Identical queries of one tick share one run, for as long as the
+	// jitter spreads a tick (a quarter of an interval, at most 15s).
+	s := &Service{cfg: cfg, st: st, lib: lib, tpl: newCoalesced(tpl, 20*time.Second), pin: pin, out: out, log: log, now: time.Now,
 		lease: NewLease(st, "alerts", holder, cfg.Lease), states: map[string]map[string]*GroupState{},
 		lastTick: map[string]time.Time{}, running: map[string]bool{}}
 	out.active = s.lease.Held
@@ -112,16 +119,9 @@ func (s *Service) Run(ctx context.Context) {
 		defer wg.Done()
 		s.out.Run(ctx)
 	}()
-	work := make(chan func(), s.cfg.Evaluators*4)
-	for range s.cfg.Evaluators {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for f := range work {
-				f()
-			}
-		}()
-	}
+	// Evaluations due wait for one of the evaluators' slots.
+	slots := make(chan struct{}, s.cfg.Evaluators)
+	var evals sync.WaitGroup
 	renewEvery := s.cfg.Lease / 3
 	var lastRenew, lastList, lastResend time.Time
 	var monitors []*dashboards.Stored[*Monitor]
@@ -158,7 +158,7 @@ func (s *Service) Run(ctx context.Context) {
 					}
 					s.updateGauges()
 				}
-				s.dispatch(ctx, monitors, now, work)
+				s.dispatch(ctx, monitors, now, slots, &evals)
 				if now.Sub(lastResend) >= s.resendEvery() {
 					lastResend = now
 					s.resend(ctx)
@@ -170,7 +170,7 @@ func (s *Service) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-	close(work)
+	evals.Wait()
 	s.lease.Release(context.Background())
 	wg.Wait()
 }
@@ -183,7 +183,7 @@ func b2f(b bool) float64 {
 }
 
 // dispatch starts the evaluations that are due.
-func (s *Service) dispatch(ctx context.Context, monitors []*dashboards.Stored[*Monitor], now time.Time, work chan<- func()) {
+func (s *Service) dispatch(ctx context.Context, monitors []*dashboards.Stored[*Monitor], now time.Time, slots chan struct{}, evals *sync.WaitGroup) {
 	for _, e := range monitors {
 		m := e.Item
 		every := m.Every.D()
@@ -204,21 +204,22 @@ func (s *Service) dispatch(ctx context.Context, monitors []*dashboards.Stored[*M
 		}
 		s.lastTick[m.ID], s.running[m.ID] = tick, true
 		s.mu.Unlock()
-		f := func() {
+		evals.Add(1)
+		go func() {
+			defer evals.Done()
 			defer func() {
 				s.mu.Lock()
 				delete(s.running, m.ID)
 				s.mu.Unlock()
 			}()
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-slots }()
 			s.Evaluate(ctx, m, tick)
-		}
-		select {
-		case work <- f:
-		default:
-			// Every evaluator is busy and the queue is full: run when
-			// there is room, without holding up the loop.
-			go func() { work <- f }()
-		}
+		}()
 	}
 }
 
@@ -239,7 +240,13 @@ func (s *Service) Evaluate(ctx context.Context, m *Monitor, tick time.Time) Eval
 	if err := s.apply(ctx, m, ev); err != nil {
 		s.log.Warn("alerts: cannot record an evaluation", "monitor", m.ID, "err", err)
 	}
-	evaluationLag.Observe(s.now().Sub(tick).Seconds())
+	// Lag counts from the monitor's scheduled moment: its tick plus its
+	// jitter.
+	lag := s.now().Sub(tick.Add(jitter(m.ID, m.Every.D())))
+	evaluationLag.Observe(lag.Seconds())
+	if s.onLag != nil {
+		s.onLag(m.ID, lag)
+	}
 	return ev
 }
 

@@ -17,9 +17,9 @@ import (
 func runBench(args []string) error {
 	setMemoryDefaults()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query|dashboard|trust|pipeline [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n  dashboard  50 viewers opening one shipped dashboard at once, rounds after rounds: time to all panels, engine runs per load\n  trust      50 clients with tokens mixing good, failing and hostile statements: latency, wrong answers and 5xx\n  pipeline   simulated contact-center records through the pipeline with transactions: events per second per core, and produced-to-queryable fact latency\n\nrun 'logmart bench <name> -h' for its flags\n")
+		fmt.Fprintf(os.Stderr, "usage: logmart bench ingest|query|dashboard|trust|alerts|pipeline [flags]\n\nbenchmarks:\n  ingest     produce log lines into embedded Kafka and time them into ClickHouse\n  query      time the shipped templates through the API against the engine alone, and 50 clients opening one dashboard\n  dashboard  50 viewers opening one shipped dashboard at once, rounds after rounds: time to all panels, engine runs per load\n  trust      50 clients with tokens mixing good, failing and hostile statements: latency, wrong answers and 5xx\n  alerts     1000 monitors evaluated every minute over 10M rows: evaluation lag and CPU share; then 10,000 deliveries through the outbox\n  pipeline   simulated contact-center records through the pipeline with transactions: events per second per core, and produced-to-queryable fact latency\n\nrun 'logmart bench <name> -h' for its flags\n")
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query|dashboard|trust|pipeline")}
+			return usageError{fmt.Errorf("name a benchmark: logmart bench ingest|query|dashboard|trust|alerts|pipeline")}
 		}
 		return nil
 	}
@@ -32,10 +32,12 @@ func runBench(args []string) error {
 		return runBenchDashboard(args[1:])
 	case "trust":
 		return runBenchTrust(args[1:])
+	case "alerts":
+		return runBenchAlerts(args[1:])
 	case "pipeline":
 		return runBenchPipeline(args[1:])
 	default:
-		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, dashboard, trust, pipeline", args[0])}
+		return usageError{fmt.Errorf("unknown benchmark %q: the benchmarks are: ingest, query, dashboard, trust, alerts, pipeline", args[0])}
 	}
 }
 

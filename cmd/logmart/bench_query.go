@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/logmart/logmart/internal/bench"
 )
@@ -83,6 +84,45 @@ func runBenchDashboard(args []string) error {
 	fmt.Printf("engine runs: %d, %.2f per load\n", res.EngineRuns, res.EngineRunsPerLoad)
 	for i, p := range res.RoundP95Ms {
 		fmt.Printf("round %d: p95 %.1f ms, %d engine runs\n", i+1, p, res.RoundRuns[i])
+	}
+	return nil
+}
+
+func runBenchAlerts(args []string) error {
+	setMemoryDefaults()
+	fs := newFlags("bench alerts")
+	rows := fs.Int("rows", 10_000_000, "log rows to generate (demo-shaped, last 24 h)")
+	monitors := fs.Int("monitors", 1000, "monitors to evaluate")
+	every := fs.Duration("every", time.Minute, "their evaluation interval")
+	dur := fs.Duration("duration", 5*time.Minute, "how long to evaluate")
+	evaluators := fs.Int("evaluators", 4, "evaluations running at once (alerts.evaluators)")
+	deliveries := fs.Int("deliveries", 10000, "notifications then delivered through the outbox to a local receiver (0: none)")
+	tmplDir := fs.String("templates", "configs/templates", "folder of the templates")
+	data := fs.String("data", "", "engine folder (default: a temporary one, removed after)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var log = logger()
+	if *asJSON {
+		log = nil
+	}
+	res, err := bench.Alerts(ctx, bench.AlertsOptions{Rows: *rows, Monitors: *monitors, Every: *every, Duration: *dur, Evaluators: *evaluators,
+		Deliveries: *deliveries, TemplatesDir: *tmplDir, Data: *data, Log: log})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	fmt.Printf("%d rows; %d monitors every %s (%d distinct queries): %d evaluations, %d failed\n",
+		res.Rows, res.Monitors, *every, res.DistinctQueries, res.Evaluations, res.Errors)
+	fmt.Printf("evaluation lag (scheduled moment to done): p50 %.1f ms, p95 %.1f ms, max %.1f ms\n", res.LagP50Ms, res.LagP95Ms, res.LagMaxMs)
+	fmt.Printf("CPU: %.1f s, %.1f%% of the machine\n", res.CPUSeconds, res.CPUShare*100)
+	if res.Deliveries > 0 {
+		fmt.Printf("outbox: %d deliveries at %.1f/s; %d lost, %d duplicated\n", res.Deliveries, res.DeliveriesPerSec, res.DeliveriesLost, res.DeliveriesDoubled)
 	}
 	return nil
 }
