@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/logmart/logmart/alerts"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/logmart/logmart/dashboards"
@@ -33,7 +35,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Links: query.NewLinks(testStore, nil, query.LinkOptions{}), Templates: query.NewCatalog(query.DefaultConfig(), runner, nil),
 		Promotions: dashboards.NewPromotionLog(testStore, nil),
 		Reload:     reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore),
-		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil), Searches: query.NewSearches(testStore)}, nil)
+		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil), Searches: query.NewSearches(testStore),
+		Alerts: alerts.New(alerts.DefaultConfig(), testStore, alerts.Library(t.TempDir(), testStore, nil, nil), nil, nil,
+			alerts.NewOutbox(testStore, nil, alerts.DefaultConfig().Outbox, nil, nil), "test", nil)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

@@ -411,7 +411,8 @@ func runDashboardsVerify(args []string) error {
 		return err
 	}
 	if *asJSON {
-		b, err := json.Marshal(map[string]any{"dashboards": rows})
+		// {"dashboards": …} or {"monitors": …}, by --kind.
+		b, err := json.Marshal(map[string]any{*ef.kind + "s": rows})
 		if err != nil {
 			return err
 		}
@@ -429,10 +430,10 @@ func runDashboardsVerify(args []string) error {
 		}
 	}
 	if len(drift) > 0 {
-		return fmt.Errorf("drift in %d of %d dashboard(s): %s", len(drift), len(rows), strings.Join(drift, ", "))
+		return fmt.Errorf("drift in %d of %d %s(s): %s", len(drift), len(rows), *ef.kind, strings.Join(drift, ", "))
 	}
 	if !*asJSON {
-		fmt.Printf("%d dashboard(s) identical on %s\n", len(rows), strings.Join(list, ", "))
+		fmt.Printf("%d %s(s) identical on %s\n", len(rows), *ef.kind, strings.Join(list, ", "))
 	}
 	return nil
 }
