@@ -2,16 +2,14 @@ package alerts
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/logmart/logmart/dashboards"
 )
@@ -70,24 +68,7 @@ func Decode(b []byte, file string) (*Monitor, dashboards.Positions, error) {
 // Canonical is m's canonical form: YAML with sorted keys, no comments, the
 // defaults filled in. Its SHA-256 is the monitor's hash.
 func Canonical(m *Monitor) ([]byte, error) {
-	j, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("cannot encode monitor %q: %w", m.ID, err)
-	}
-	var tree any
-	if err := json.Unmarshal(j, &tree); err != nil {
-		return nil, fmt.Errorf("cannot encode monitor %q: %w", m.ID, err)
-	}
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(2)
-	if err := enc.Encode(tree); err != nil {
-		return nil, fmt.Errorf("cannot encode monitor %q: %w", m.ID, err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return dashboards.CanonicalYAML(m, "monitor "+strconv.Quote(m.ID))
 }
 
 // Validate checks a monitor on its own: every problem, each naming its

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 )
@@ -17,24 +18,30 @@ import (
 // comments or spelled-out defaults; it is what promotion copies and what
 // Hash fingerprints.
 func Canonical(d *Dashboard) ([]byte, error) {
-	// Through JSON to a tree of maps: the encoder then sorts every key,
-	// the struct's as well as the bindings'.
-	j, err := json.Marshal(d)
+	return CanonicalYAML(d, "dashboard "+strconv.Quote(d.UID))
+}
+
+// CanonicalYAML is the canonical form of any content model v (what names
+// it in errors): through JSON to a tree of maps, so the encoder sorts
+// every key, the struct's as well as the maps', then YAML with a two-space
+// indent.
+func CanonicalYAML(v any, what string) ([]byte, error) {
+	j, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("cannot encode dashboard %q: %w", d.UID, err)
+		return nil, fmt.Errorf("cannot encode %s: %w", what, err)
 	}
 	var tree any
 	if err := json.Unmarshal(j, &tree); err != nil {
-		return nil, fmt.Errorf("cannot encode dashboard %q: %w", d.UID, err)
+		return nil, fmt.Errorf("cannot encode %s: %w", what, err)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
 	if err := enc.Encode(tree); err != nil {
-		return nil, fmt.Errorf("cannot encode dashboard %q: %w", d.UID, err)
+		return nil, fmt.Errorf("cannot encode %s: %w", what, err)
 	}
 	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("cannot encode dashboard %q: %w", d.UID, err)
+		return nil, fmt.Errorf("cannot encode %s: %w", what, err)
 	}
 	return b.Bytes(), nil
 }

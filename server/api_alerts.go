@@ -232,12 +232,7 @@ func (s *Server) putMonitor(c echo.Context) error {
 	if err != nil {
 		return preconditionFailed(err)
 	}
-	c.Response().Header().Set("ETag", `"`+e.Hash+`"`)
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, toMonitorJSON(e))
+	return written(c, e.Hash, created, toMonitorJSON(e))
 }
 
 func (s *Server) deleteMonitor(c echo.Context) error {

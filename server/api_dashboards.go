@@ -150,6 +150,16 @@ func contentBody(c echo.Context, what string) ([]byte, error) {
 	return body, nil
 }
 
+// written answers a PUT of content: 201 for a create, else 200, with
+// the hash in ETag.
+func written(c echo.Context, hash string, created bool, body any) error {
+	c.Response().Header().Set("ETag", `"`+hash+`"`)
+	if created {
+		return c.JSON(http.StatusCreated, body)
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
 // ifMatch is the If-Match header's hash, without quotes or W/.
 func ifMatch(c echo.Context) string {
 	v := strings.TrimSpace(c.Request().Header.Get("If-Match"))
@@ -175,12 +185,7 @@ func (s *Server) putDashboard(c echo.Context) error {
 	if err != nil {
 		return preconditionFailed(err)
 	}
-	c.Response().Header().Set("ETag", `"`+e.Hash+`"`)
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return c.JSON(status, toDashboardJSON(e))
+	return written(c, e.Hash, created, toDashboardJSON(e))
 }
 
 func (s *Server) deleteDashboard(c echo.Context) error {
