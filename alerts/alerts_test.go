@@ -312,3 +312,35 @@ func TestOneReplicaHoldsTheLease(t *testing.T) {
 		t.Fatalf("the other replica cannot take a released lease: %v", err)
 	}
 }
+
+// TestExpectEmptyAndChange: expect: empty makes one alert per row key;
+// change compares with the same window a day earlier.
+func TestExpectEmptyAndChange(t *testing.T) {
+	e := newEnv(t, map[string]Channel{}, OutboxConfig{})
+	ctx := context.Background()
+	tick := time.Now().UTC().Truncate(time.Minute)
+	insertErrors(t, e.st, "checkout", 3, tick.Add(-time.Minute))
+	insertErrors(t, e.st, "billing", 2, tick.Add(-time.Minute))
+	empty := &Monitor{ID: "no_errors", Title: "No errors at all", Owner: "sec", Severity: "warning", Template: tref("errors_by_service", 1),
+		Params: map[string]any{"step": "1m"}, Every: Duration(time.Minute), Range: Duration(5 * time.Minute),
+		Condition: Condition{Expect: "empty"}, GroupBy: []string{"service"}}
+	ev := e.svc.Evaluate(ctx, empty, tick)
+	if ev.Err != nil || len(ev.Samples) != 2 || !ev.Samples[0].Holds || ev.Samples[0].Group != "service=billing" || ev.Samples[1].Value != 1 {
+		t.Fatalf("expect empty: %+v %v", ev.Samples, ev.Err)
+	}
+	// Yesterday billing logged 2 errors in the same window, today 12:
+	// +500%, above 100%; checkout has no yesterday, so no change.
+	insertErrors(t, e.st, "billing", 2, tick.Add(-24*time.Hour-time.Minute))
+	insertErrors(t, e.st, "billing", 10, tick.Add(-2*time.Minute))
+	change := &Monitor{ID: "errors_up", Title: "Errors up on yesterday", Owner: "sre", Severity: "warning", Template: tref("errors_by_service", 1),
+		Params: map[string]any{"step": "5m"}, Every: Duration(time.Minute), Range: Duration(5 * time.Minute),
+		Condition: Condition{Column: "errors", Reduce: "sum", Change: &Change{Against: Duration(24 * time.Hour), AbovePct: ptr(100)}}, GroupBy: []string{"service"}}
+	ev = e.svc.Evaluate(ctx, change, tick)
+	got := map[string]bool{}
+	for _, s := range ev.Samples {
+		got[s.Group] = s.Holds
+	}
+	if ev.Err != nil || !got["service=billing"] || got["service=checkout"] {
+		t.Fatalf("change: %+v %v", ev.Samples, ev.Err)
+	}
+}
