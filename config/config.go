@@ -16,10 +16,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/logmart/logmart/alerts"
-
 	"gopkg.in/yaml.v3"
 
+	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"

@@ -5,10 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logmart/logmart/alerts"
-
 	"gopkg.in/yaml.v3"
 
+	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/archive"

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/logmart/logmart/alerts"
-
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/internal/apiclient"
 )

@@ -35,6 +35,7 @@ var commands = []command{
 	{"dashboards", "lint dashboards (dashboards lint) against the templates and the engine", runDashboards},
 	{"monitors", "lint monitors (monitors lint) against the templates, dashboards and channels", runMonitors},
 	{"alerts", "the noisiest monitors (alerts noise)", runAlerts},
+	{"budgets", "lint budgets, and backtest the forecast on a usage series (budgets lint|backtest)", runBudgets},
 	{"notify", "send a test event to a notification channel (notify test)", runNotify},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
 	{"archive", "list the raw-record archive (archive ls)", runArchive},

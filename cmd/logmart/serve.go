@@ -14,10 +14,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/logmart/logmart/alerts"
-
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"

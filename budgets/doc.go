@@ -1,0 +1,63 @@
+// Package budgets is ingest budgets: the model (one YAML file per budget
+// under configs/budgets/, model.go), periods (period.go), the end-of-period
+// forecast (forecast.go), the alert states (states.go) and the backtest
+// that replays a usage series (backtest.go, series.go). Accounting in
+// ingest and enforcement plug in through an interface ingest owns; this
+// package never imports ingest.
+//
+// # The forecast
+//
+// Usage is counted per bucket (five minutes by default). At every bucket
+// the forecast predicts the period's end from:
+//
+//   - the period so far: its usage U after n of its N buckets;
+//   - the shape of earlier periods: for each earlier period h (the newest
+//     28), what it used in buckets n…N, R_h — the rest of the day as that
+//     day went, so a quiet night and a busy afternoon are expected, not
+//     extrapolated;
+//   - the current level: for each of the last three windows w of 30
+//     minutes, the ratio k_hw of this period's usage in w to period h's
+//     usage in the same window. A ratio compares like with like (this
+//     afternoon with earlier afternoons).
+//
+// Every pair (h, w) gives one end, U + k_hw·R_h. The point forecast is
+// their median, the interval their (1-c) and c quantiles for the budget's
+// confidence c (0.9). The reasoning:
+//
+//   - Seasonality comes from R_h, the history's own shape, not from a
+//     line: a straight line through a daily curve over-predicts at its peak
+//     and under-predicts in the trough. That is what Prometheus'
+//     predict_linear (the baseline, --method linear) does, and why it
+//     raises forecast-under every night.
+//   - A trend shows as k above 1 in every recent window, so the forecast
+//     rises as the day ramps. A sustained ramp is caught hours before the
+//     cap; a single burst lifts one window's k, which moves neither the
+//     median nor the lower quantile that forecast-over needs, and a missing
+//     interval lowers one window's k, which moves neither the median nor
+//     the upper quantile that forecast-under needs.
+//   - The start of a period has few points: no forecast before 90 minutes
+//     (MinBuckets); thresholds and the cap itself are judged from the
+//     first bucket.
+//   - Without history (a new budget, or too little of it) the forecast
+//     says method "trend": the recent windows' rates and the period's
+//     average rate carried to its end, with an interval from half the
+//     lowest to twice the highest, since it does not know the shape.
+//     With fewer than three earlier periods the interval is widened by
+//     half its width on each side.
+//
+// Alerts need the forecast to hold for two evaluations in a row and clear
+// the same way (hysteresis): forecast-over when the interval's lower end
+// is over the capacity, forecast-under when its upper end is under the
+// lower bound; threshold-crossed and exceeded when the usage itself
+// crosses.
+//
+// # Measured
+//
+// TestForecastBeatsLinear replays 20 generated days (Generate: daily
+// shape, 10% noise, ramps, bursts, a gap, an outage) against both methods:
+// each catches the 4 exceeded caps in advance, the forecast with a median
+// lead time of 6.5 hours against predict_linear's 38 minutes, no false
+// alarm for either, and one forecast-under (the outage) against
+// predict_linear's 21 (every quiet night). `logmart budgets backtest
+// --generate` replays the same series from the command line.
+package budgets

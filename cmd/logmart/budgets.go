@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/logmart/logmart/budgets"
+	"github.com/logmart/logmart/dashboards"
+)
+
+func runBudgets(args []string) error {
+	if len(args) == 0 || (args[0] != "backtest" && args[0] != "lint") {
+		fmt.Fprint(os.Stderr, `usage: logmart budgets <command> [flags]
+
+commands:
+  lint      check budgets (files or folders of *.yaml; default configs/budgets):
+            scope, capacity, period, reset, time zone, action, bounds
+  backtest  replay a usage series against a capacity and a period, and say
+            when each alert would have fired and how long before the cap
+            (--series FILE.csv --capacity N --period daily|hourly
+            [--timezone TZ] [--reset HH:MM] [--method forecast|linear]
+            [--lower-bound N] [--json]), or replay generated days
+            (--generate steady,ramp,burst,outage,gap,... or --generate mixed)
+`)
+		if len(args) == 0 {
+			return usageError{errors.New("name a command: lint or backtest")}
+		}
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			return nil
+		}
+		return usageError{fmt.Errorf("unknown budgets command %q (want lint or backtest)", args[0])}
+	}
+	if args[0] == "lint" {
+		return runBudgetsLint(args[1:])
+	}
+	return runBudgetsBacktest(args[1:])
+}
+
+// budgetKind is budgets as content, checked on their own.
+func budgetKind() dashboards.Kind[*budgets.Budget] {
+	return dashboards.Kind[*budgets.Budget]{Name: budgets.KindBudget, Table: "budgets", Decode: budgets.Decode,
+		UID: func(b *budgets.Budget) string { return b.ID }, Canonical: budgets.Canonical}
+}
+
+func runBudgetsLint(args []string) error {
+	fs := newFlags("budgets lint")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"configs/budgets"}
+	}
+	n, err := dashboards.LintItems(context.Background(), budgetKind(), paths, nil, false)
+	if err != nil {
+		k := strings.Count(err.Error(), "\n") + 1
+		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)
+	}
+	fmt.Printf("%d budgets in %s are fine\n", n, strings.Join(paths, " "))
+	return nil
+}
+
+// mixedMonth is --generate mixed: a week of history, then ramps, bursts,
+// a gap and an outage among steady days.
+var mixedMonth = []string{"steady", "steady", "steady", "steady", "steady", "steady", "steady",
+	"ramp", "steady", "burst", "ramp", "gap", "steady", "outage", "steady", "ramp", "burst", "steady", "steady", "ramp"}
+
+func runBudgetsBacktest(args []string) error {
+	fs := newFlags("budgets backtest")
+	series := fs.String("series", "", "CSV of timestamp,value: usage per row's interval, in the capacity's unit")
+	generate := fs.String("generate", "", "replay generated days instead: a comma-separated list of steady, ramp, burst, outage, gap, or mixed (20 days); capacity and lower bound default to the generator's")
+	seed := fs.Uint64("seed", 7, "the generator's seed")
+	capacity := fs.String("capacity", "", "the capacity per period: a number in the series' unit, or 50GiB")
+	lower := fs.String("lower-bound", "", "alert when the period is forecast to end below this")
+	period := fs.String("period", "daily", "daily or hourly")
+	zone := fs.String("timezone", "UTC", "the period's IANA time zone")
+	reset := fs.String("reset", "00:00", "when the period starts (HH:MM; hourly: the minute)")
+	method := fs.String("method", budgets.MethodForecast, "forecast (logmart's) or linear (Prometheus' predict_linear)")
+	asJSON := fs.Bool("json", false, `print {"alerts":[…],"summary":{…}}`)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*series == "") == (*generate == "") {
+		return usageError{errors.New("give --series FILE.csv or --generate DAYS")}
+	}
+	if *method != budgets.MethodForecast && *method != budgets.MethodLinear {
+		return usageError{fmt.Errorf("--method %q: forecast or linear", *method)}
+	}
+	p, err := budgets.ParsePeriod(*period, *reset, *zone)
+	if err != nil {
+		return usageError{fmt.Errorf("--%w", err)}
+	}
+	var samples []budgets.Sample
+	lim := budgets.Limits{Hold: 2}
+	if *generate != "" {
+		days := strings.Split(*generate, ",")
+		if *generate == "mixed" {
+			days = mixedMonth
+		}
+		if samples, err = budgets.Generate(days, time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), *seed); err != nil {
+			return usageError{fmt.Errorf("--generate: %w", err)}
+		}
+		lim.Capacity, lim.LowerBound = budgets.GeneratedCapacity, budgets.GeneratedCapacity*0.4
+	} else {
+		f, err := os.Open(*series)
+		if err != nil {
+			return err
+		}
+		samples, err = budgets.ReadSeries(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--series %s: %w", *series, err)
+		}
+	}
+	if *capacity != "" {
+		a, err := budgets.ParseAmount(*capacity)
+		if err != nil || a.Value <= 0 {
+			return usageError{fmt.Errorf("--capacity: %q is not a positive amount", *capacity)}
+		}
+		lim.Capacity = a.Value
+	}
+	if lim.Capacity <= 0 {
+		return usageError{errors.New("--capacity is required with --series")}
+	}
+	if *lower != "" {
+		a, err := budgets.ParseAmount(*lower)
+		if err != nil {
+			return usageError{fmt.Errorf("--lower-bound: %w", err)}
+		}
+		lim.LowerBound = a.Value
+	}
+	res := budgets.Backtest(samples, p, lim, *method, budgets.DefaultForecastOptions())
+	if *asJSON {
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "TIME\tSTATE\tUSAGE\tFORECAST\tINTERVAL\tLEAD")
+	for _, a := range res.Alerts {
+		lead := ""
+		if a.LeadTimeSeconds > 0 {
+			lead = (time.Duration(a.LeadTimeSeconds) * time.Second).String()
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.4g\t%.4g\t%.4g–%.4g\t%s\n", a.At.In(p.Location).Format("2006-01-02 15:04"), a.State, a.Usage, a.Forecast, a.Lower, a.Upper, lead)
+	}
+	_ = w.Flush()
+	s := res.Summary
+	fmt.Printf("%s: %d periods, %d exceeded, %d caught in advance, %d missed, %d false alarms, median lead time %s, %d forecast-under\n",
+		res.Method, s.Periods, s.Exceeded, s.CaughtInAdvance, s.Missed, s.FalseAlarms, time.Duration(s.MedianLeadTimeSeconds)*time.Second, s.ForecastUnder)
+	for _, n := range res.Notes {
+		fmt.Println("note:", n)
+	}
+	return nil
+}
