@@ -16,7 +16,9 @@ import {
 
 const REFRESH_MS = 15000;
 
-export function mount(el) {
+export function mount(el, ctx) {
+  // Viewers may acknowledge; silences need the editor role.
+  const canSilence = !ctx.me || ctx.me.role !== 'viewer';
   const alertsBox = h('div', { 'data-list': 'alerts' }, notice('Loading the alerts…'));
   const silencesBox = h('div', { 'data-list': 'silences' }, notice('loading…'));
   const deliveriesBox = h('div', { 'data-list': 'deliveries' }, notice('loading…'));
@@ -113,7 +115,8 @@ export function mount(el) {
       };
       const silence = h('button', {
         type: 'button', class: 'btn btn-small', 'data-action': 'silence', text: 'Silence',
-        title: 'Silence this monitor for this group: transitions are still recorded, not sent',
+        title: canSilence ? 'Silence this monitor for this group: transitions are still recorded, not sent' : 'silencing needs the editor role',
+        disabled: !canSilence,
         onclick: () => open((box) => silenceForm(box, { monitor: a.monitor, labels: a.labels }, () => { extraRow.hidden = true; loadSilences(); loadAlerts(); })),
       });
       const ack = h('button', {
@@ -132,12 +135,12 @@ export function mount(el) {
       }
       rows.push(h('tr', { class: 'alert-row', 'data-monitor': a.monitor, 'data-group': a.group, 'data-state': a.state },
         h('td', null, stateBadge(a.state), a.silenced ? h('div', { class: 'muted silenced', 'data-silenced': a.silenced, text: 'silenced' }) : null),
-        h('td', null,
+        h('td', { class: 'alert-monitor' },
           h('a', { href: monitorURL(a.monitor), 'data-nav': true, class: 'alert-title', text: a.title || a.monitor }),
           h('div', { class: 'muted' }, h('span', { class: 'mono', text: a.monitor }), a.severity ? [' · ', h('span', { class: 'sev sev-' + a.severity, text: a.severity })] : null)),
-        h('td', null, labelChips(a.labels)),
-        h('td', { class: 'num' }, h('span', { class: 'alert-value', text: valueText(a.value) }),
-          a.threshold ? h('div', { class: 'muted', text: 'vs ' + a.threshold }) : null,
+        h('td', { class: 'alert-group' }, labelChips(a.labels)),
+        h('td', { class: 'num' }, h('span', { class: 'alert-value', text: a.state === 'no_data' ? 'no rows' : valueText(a.value) }),
+          a.threshold && a.state !== 'no_data' ? h('div', { class: 'muted', text: 'vs ' + a.threshold }) : null,
           a.error ? h('div', { class: 'form-error wrap', text: a.error }) : null),
         h('td', { class: 'mono', title: zone }, h('span', { class: 'alert-since', text: fmtTime(a.since) }), h('div', { class: 'muted', text: ago(a.since) })),
         h('td', null, contextLinks(a)),
