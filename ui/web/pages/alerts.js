@@ -107,7 +107,7 @@ export function mount(el, ctx) {
     const rows = [];
     for (const a of list) {
       const key = a.monitor + '\u0000' + a.group;
-      const extra = h('td', { colspan: '7', class: 'alert-extra' });
+      const extra = h('td', { colspan: '6', class: 'alert-extra' });
       const extraRow = h('tr', { class: 'alert-extra-row', hidden: true }, extra);
       const open = (fill) => {
         extraRow.hidden = false;
@@ -143,12 +143,11 @@ export function mount(el, ctx) {
           a.threshold && a.state !== 'no_data' ? h('div', { class: 'muted', text: 'vs ' + a.threshold }) : null,
           a.error ? h('div', { class: 'form-error wrap', text: a.error }) : null),
         h('td', { class: 'mono', title: zone }, h('span', { class: 'alert-since', text: fmtTime(a.since) }), h('div', { class: 'muted', text: ago(a.since) })),
-        h('td', null, contextLinks(a)),
-        h('td', { class: 'alert-actions' }, silence, ack)));
+        h('td', null, contextLinks(a), h('div', { class: 'alert-actions' }, silence, ack))));
       rows.push(extraRow);
     }
     return h('div', { class: 'table-wrap' }, h('table', { class: 'data alerts-table' },
-      h('thead', null, h('tr', null, ['State', 'Monitor', 'Group', 'Value', `Since (${zone})`, 'Context', ''].map((t) => h('th', { text: t })))),
+      h('thead', null, h('tr', null, ['State', 'Monitor', 'Group', 'Value', `Since (${zone})`, 'Context and actions'].map((t) => h('th', { text: t })))),
       h('tbody', null, rows)));
   }
 
