@@ -50,7 +50,7 @@ export function mount(el, ctx) {
     if (busy(alertsBox)) return Promise.resolve();
     return get('/api/v1/alerts').then((res) => {
       if (busy(alertsBox)) return;
-      replace(alertsBox, alertsTable((res && res.alerts) || []));
+      redraw(alertsBox, alertsTable((res && res.alerts) || []));
       alertsBox.dataset.loaded = 'true';
     }, failed(alertsBox, 'list the alerts'));
   }
@@ -67,7 +67,7 @@ export function mount(el, ctx) {
       const list = (res && res.notifications) || [];
       // Keep the payloads someone opened open across a refresh.
       const open = new Set([...deliveriesBox.querySelectorAll('tr[data-delivery]')].filter((tr) => tr.querySelector('details[open]')).map((tr) => tr.dataset.delivery));
-      replace(deliveriesBox, deliveriesTable(list));
+      redraw(deliveriesBox, deliveriesTable(list));
       for (const tr of deliveriesBox.querySelectorAll('tr[data-delivery]')) if (open.has(tr.dataset.delivery)) tr.querySelector('details').open = true;
       deliveriesBox.dataset.loaded = 'true';
     }, failed(deliveriesBox, 'list the deliveries'));
@@ -158,6 +158,19 @@ export function mount(el, ctx) {
     ctrl.abort();
     clearInterval(timer);
   };
+}
+
+// redraw puts node in box instead of what was there, keeping where its
+// table was scrolled to, so a refresh does not jump.
+function redraw(box, node) {
+  const old = box.querySelector('.table-wrap');
+  const [top, left] = old ? [old.scrollTop, old.scrollLeft] : [0, 0];
+  replace(box, node);
+  const wrap = box.querySelector('.table-wrap');
+  if (wrap) {
+    wrap.scrollTop = top;
+    wrap.scrollLeft = left;
+  }
 }
 
 // ackForm asks for an optional comment and records the acknowledgement.

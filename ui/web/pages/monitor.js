@@ -25,20 +25,30 @@ const RANGES = [['1h', 'last hour'], ['6h', 'last 6 hours'], ['24h', 'last 24 ho
 
 /** firingBands turns transitions (oldest first) into the [from, to]
  * intervals (unix seconds) some group spent alerting, clipped to [from,
- * to]; one still alerting lasts until to. */
-export function firingBands(transitions, from, to) {
+ * to]. A group alerting when the window began (its first transition
+ * leaves an alerting state, or it has none and current says it alerts
+ * since before) is shaded from the start; one still alerting until to. */
+export function firingBands(transitions, current, from, to) {
   const open = new Map();
+  const seen = new Set();
   const out = [];
   for (const t of transitions) {
     const at = parseTime(t.at) / 1000;
+    const first = !seen.has(t.group);
+    seen.add(t.group);
     if (ALERTING.includes(t.to)) {
       if (!open.has(t.group)) open.set(t.group, at);
     } else if (open.has(t.group)) {
       out.push([open.get(t.group), at]);
       open.delete(t.group);
+    } else if (first && ALERTING.includes(t.from)) {
+      out.push([from, at]);
     }
   }
   for (const start of open.values()) out.push([start, to]);
+  for (const a of current) {
+    if (!seen.has(a.group) && ALERTING.includes(a.state)) out.push([parseTime(a.since) / 1000, to]);
+  }
   return out.map(([a, b]) => [Math.max(a, from), Math.min(b, to)]).filter(([a, b]) => b > a);
 }
 
@@ -80,7 +90,7 @@ export function mount(el, ctx) {
         m.playbook ? h('a', { href: m.playbook, target: '_blank', rel: 'noopener', class: 'btn btn-small', text: 'Playbook' }) : null),
       m.description ? h('p', { class: 'muted dash-desc', text: m.description }) : null,
       card('Definition', definition(entry)),
-      card('Alerting now', current),
+      card('Current alerts', current),
       card('History', [chartBox, chartNote], picker),
       card('Transitions', transBox, h('span', { class: 'muted', text: RANGES.find(([k]) => k === range)[1] })),
       card('Deliveries', delivBox));
@@ -90,8 +100,8 @@ export function mount(el, ctx) {
     const from = to - { '1h': 3600, '6h': 21600, '24h': 86400 }[range];
     const transitions = get('/api/v1/alerts/transitions' + query({ monitor: m.id, since: range })).then((res) => (res && res.transitions) || []);
 
-    get('/api/v1/alerts').then((res) => {
-      const mine = ((res && res.alerts) || []).filter((a) => a.monitor === m.id);
+    const alerting = get('/api/v1/alerts').then((res) => ((res && res.alerts) || []).filter((a) => a.monitor === m.id));
+    alerting.then((mine) => {
       replace(current, mine.length === 0 ? notice('Every group is ok.') : h('ul', { class: 'current-alerts' }, mine.map((a) =>
         h('li', { 'data-group': a.group }, stateBadge(a.state), ' ', labelChips(a.labels), ' ',
           h('span', { class: 'mono', text: `${valueText(a.value)} vs ${a.threshold || '–'}` }), ' ',
@@ -125,7 +135,7 @@ export function mount(el, ctx) {
       } else {
         let bands = [];
         try {
-          bands = firingBands(await transitions, from, to);
+          bands = firingBands(await transitions, await alerting, from, to);
         } catch (e) {
           if (e.name === 'AbortError') return;
         }
