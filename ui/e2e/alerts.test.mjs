@@ -117,6 +117,11 @@ test('the Alerts page lists the firing alert with its state, value, threshold an
   const payload = JSON.parse(await sent.locator('.payload-json').textContent());
   assert.ok(payload.link && payload.title, 'the payload carries the link and title');
 
+  // Filtered to failed deliveries, the list has none of them.
+  await page.selectOption('select[name="delivery-state"]', 'failed');
+  await page.locator('[data-list="deliveries"] tr[data-state="sent"]').first().waitFor({ state: 'detached' });
+  await page.selectOption('select[name="delivery-state"]', '');
+  await page.locator('[data-list="deliveries"] tr[data-state="sent"]').first().waitFor();
   await page.locator(`[data-list="noise"] tr[data-monitor="${MONITOR}"]`).waitFor();
   await page.locator('[data-list="monitors"] tr[data-monitor="error_burst"]').waitFor();
   await shot(page, 'alerts');
@@ -199,6 +204,11 @@ test('the monitor page draws the history with the threshold line and the firing 
   assert.match(await page.locator('.monitor-def').textContent(), /errors_by_service v1/);
   await page.locator('[data-list="transitions"] tr[data-to="firing"]').first().waitFor();
   await page.locator('[data-list="deliveries"] tr[data-channel="log"][data-state="sent"]').first().waitFor();
+  // The range picker redraws over the last hour, in the URL.
+  await page.selectOption('select[name="range"]', '1h');
+  await page.waitForURL((u) => u.searchParams.get('range') === '1h');
+  await page.waitForFunction(() => document.querySelector('[data-chart="history"]')?.dataset.state === 'done');
+  assert.ok(Number(await chart.getAttribute('data-bands')) >= 1, 'the firing interval is shaded over the last hour');
   await shot(page, 'alerts-monitor');
 
   // The shipped monitor's page draws too, with its own threshold.
@@ -218,6 +228,8 @@ test('narrow screens: the alerts pages do not scroll sideways', async (t) => {
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(over <= 1, `${p} is ${over}px wider than the screen`);
   }
+  await page.locator('[data-chart="history"][data-state="done"]').waitFor();
+  await shot(page, 'alerts-monitor-narrow');
   await page.goto(base + '/alerts');
   await page.locator('[data-list="alerts"][data-loaded="true"]').waitFor();
   await shot(page, 'alerts-narrow');

@@ -25,13 +25,15 @@ export function mount(el, ctx) {
   const noiseBox = h('div', { 'data-list': 'noise' }, notice('loading…'));
   const monitorsBox = h('div', { 'data-list': 'monitors' }, notice('loading…'));
   const channel = h('select', { name: 'channel', 'aria-label': 'Deliveries of channel' }, h('option', { value: '', text: 'every channel' }));
+  const deliveryState = h('select', { name: 'delivery-state', 'aria-label': 'Deliveries in state' },
+    [['', 'any state'], ['pending', 'pending'], ['sent', 'sent'], ['failed', 'failed']].map(([v, t]) => h('option', { value: v, text: t })));
   const updated = h('span', { class: 'muted refresh-status', 'aria-live': 'polite' });
   const refresh = h('button', { type: 'button', class: 'btn btn-small', text: 'Refresh', onclick: () => loadAll() });
   replace(el,
     h('div', { class: 'page-head' }, h('h1', { text: 'Alerts' }), h('span', { class: 'spacer' }), updated, refresh),
     card('Current alerts', alertsBox),
     card('Silences', silencesBox),
-    card('Deliveries', deliveriesBox, channel),
+    card('Deliveries', deliveriesBox, h('span', { class: 'toolbar' }, channel, deliveryState)),
     card('Noise, last 7 days', noiseBox, h('span', { class: 'muted', text: 'monitors ranked by transitions; a flap resolves within 10 minutes of firing' })),
     card('Monitors', monitorsBox));
 
@@ -63,7 +65,7 @@ export function mount(el, ctx) {
   }
 
   function loadDeliveries() {
-    return get('/api/v1/notifications' + query({ channel: channel.value, limit: 50 })).then((res) => {
+    return get('/api/v1/notifications' + query({ channel: channel.value, state: deliveryState.value, limit: 50 })).then((res) => {
       const list = (res && res.notifications) || [];
       // Keep the payloads someone opened open across a refresh.
       const open = new Set([...deliveriesBox.querySelectorAll('tr[data-delivery]')].filter((tr) => tr.querySelector('details[open]')).map((tr) => tr.dataset.delivery));
@@ -152,6 +154,7 @@ export function mount(el, ctx) {
   }
 
   channel.addEventListener('change', loadDeliveries);
+  deliveryState.addEventListener('change', loadDeliveries);
   loadAll();
   const timer = setInterval(loadAll, REFRESH_MS);
   return () => {
