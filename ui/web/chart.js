@@ -284,6 +284,8 @@ export class TimeChart {
     if (this.threshold === null) return;
     const y = u.valToPos(this.threshold, 'y', true);
     if (!Number.isFinite(y)) return;
+    // The canvas row it is drawn on, for tests.
+    this.el.dataset.thresholdY = String(Math.round(y));
     const ctx = u.ctx;
     ctx.save();
     ctx.strokeStyle = '#f2555a';
