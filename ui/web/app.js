@@ -17,6 +17,8 @@ const ROUTES = [
   { path: '/explore', title: 'Explore', icon: '◇', load: () => import('./pages/explore.js') },
   { path: '/dashboards', title: 'Dashboards', icon: '▦', load: () => import('./pages/dashboards.js') },
   { path: '/d', prefix: true, nav: false, title: 'Dashboard', load: () => import('./pages/dashboard.js') },
+  { path: '/alerts', title: 'Alerts', icon: '⚑', load: () => import('./pages/alerts.js') },
+  { path: '/alerts/monitor', prefix: true, nav: false, title: 'Monitor', load: () => import('./pages/monitor.js') },
   { path: '/saved', title: 'Saved', icon: '☆', load: () => import('./pages/saved.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
   // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks

@@ -65,6 +65,8 @@ export class TimeChart {
     this.yLabel = yLabel;
     this.unit = unit;
     this.partialFrom = null;
+    this.threshold = null;
+    this.bands = [];
     this.plot = null;
     this.key = '';
     this.ro = null;
@@ -73,10 +75,17 @@ export class TimeChart {
 
   /** set draws xs (unix seconds) against series = [{label, stroke, fill,
    * values}]; opts.partialFrom marks buckets still filling, and opts.step
-   * (seconds) is a bucket's width when the buckets are not all there. */
-  async set(xs, series, { partialFrom = null, step = null } = {}) {
+   * (seconds) is a bucket's width when the buckets are not all there.
+   * opts.threshold draws a dashed horizontal line at that value (a
+   * monitor's condition), kept inside the y scale; opts.bands shades
+   * [fromSec, toSec] intervals (when a monitor was firing). */
+  async set(xs, series, { partialFrom = null, step = null, threshold = null, bands = [] } = {}) {
     this.partialFrom = partialFrom;
     this.step = step;
+    this.threshold = Number.isFinite(threshold) ? threshold : null;
+    this.bands = bands;
+    this.el.dataset.threshold = this.threshold === null ? '' : String(this.threshold);
+    this.el.dataset.bands = String(bands.length);
     const uPlot = await loadUPlot();
     if (this.destroyed) return;
     if (!uPlot) {
@@ -136,8 +145,8 @@ export class TimeChart {
       cursor: { drag: { x: Boolean(this.onZoom), y: false, setScale: false }, points: { size: 6 } },
       select: { show: Boolean(this.onZoom) },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.08 : 1] } },
-      hooks: { drawClear: [(u) => this.shadePartial(u)], setSelect: [(u) => this.zoomTo(u)] },
+      scales: { x: { time: true }, y: { range: (u, min, max) => this.yRange(min, max) } },
+      hooks: { drawClear: [(u) => this.shadePartial(u), (u) => this.shadeBands(u)], draw: [(u) => this.drawThreshold(u)], setSelect: [(u) => this.zoomTo(u)] },
       axes: [
         {
           stroke: AXIS,
@@ -241,6 +250,51 @@ export class TimeChart {
     ctx.fillStyle = 'rgba(139,150,165,0.14)';
     const x0 = Math.max(left, u.bbox.left);
     ctx.fillRect(x0, u.bbox.top, right - x0, u.bbox.height);
+    ctx.restore();
+  }
+
+  // yRange starts the y scale at 0 (or below) and keeps the threshold in
+  // view with some room above it.
+  yRange(min, max) {
+    const t = this.threshold;
+    const lo = Math.min(0, min ?? 0, t ?? 0);
+    const hi = Math.max(max ?? 0, t ?? 0);
+    return [lo, hi > 0 ? hi * 1.08 : 1];
+  }
+
+  // shadeBands fills the bands (when a monitor was firing) in translucent
+  // red behind the lines.
+  shadeBands(u) {
+    if (!this.bands.length) return;
+    const ctx = u.ctx;
+    const left = u.bbox.left;
+    const right = left + u.bbox.width;
+    ctx.save();
+    ctx.fillStyle = 'rgba(242,85,90,0.16)';
+    for (const [from, to] of this.bands) {
+      const x0 = Math.max(left, u.valToPos(from, 'x', true));
+      const x1 = Math.min(right, u.valToPos(to, 'x', true));
+      if (x1 > x0) ctx.fillRect(x0, u.bbox.top, Math.max(x1 - x0, 2), u.bbox.height);
+    }
+    ctx.restore();
+  }
+
+  // drawThreshold draws the threshold as a dashed line across the plot.
+  drawThreshold(u) {
+    if (this.threshold === null) return;
+    const y = u.valToPos(this.threshold, 'y', true);
+    if (!Number.isFinite(y)) return;
+    // The canvas row it is drawn on, for tests.
+    this.el.dataset.thresholdY = String(Math.round(y));
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = '#f2555a';
+    ctx.lineWidth = 1.5 * (window.devicePixelRatio || 1);
+    ctx.setLineDash([6, 4]);
+    ctx.beginPath();
+    ctx.moveTo(u.bbox.left, y);
+    ctx.lineTo(u.bbox.left + u.bbox.width, y);
+    ctx.stroke();
     ctx.restore();
   }
 

@@ -117,7 +117,7 @@ export function chartColumns(cols, kind, spec) {
  * max, a rate…), elsewhere it is a gap. The
  * last bucket is partial when the range ends inside it.
  */
-function timeSeries(res, range, spec) {
+export function timeSeries(res, range, spec) {
   const cols = res.columns || [];
   const rows = res.rows || [];
   const cc = chartColumns(cols, 'timeseries', spec);
