@@ -70,6 +70,12 @@ func TestMonitorFiresWithPinnedEvidenceAndResolves(t *testing.T) {
 	if total != 500 {
 		t.Fatalf("the pinned snapshot holds %v checkout errors, want the 500 the monitor saw", total)
 	}
+	if err := e.svc.Ack(ctx, "errors", "service=checkout", "oncall", "looking"); err != nil {
+		t.Fatal(err)
+	}
+	if as, _ := e.svc.Alerts(ctx); len(as) != 1 || as[0].AckedBy != "oncall" || as[0].AckedAt == nil {
+		t.Fatalf("acknowledged: %+v", as)
+	}
 	waitFor(t, "the trigger", func() bool { return len(pd.accepted()) == 1 })
 	trig := decodeJSON(t, pd.accepted()[0])
 	if trig["event_action"] != "trigger" || trig["dedup_key"] != "errors/service=checkout" || trig["routing_key"] != "rk-1" {

@@ -28,6 +28,10 @@ type Alert struct {
 	DashboardURL string            `json:"dashboard_url"`
 	Playbook     string            `json:"playbook,omitempty"`
 	Silenced     string            `json:"silenced,omitempty"`
+	// AckedBy and AckedAt are the last acknowledgement since the group
+	// entered its state, if any.
+	AckedBy string     `json:"acked_by,omitempty"`
+	AckedAt *time.Time `json:"acked_at,omitempty"`
 }
 
 // Alerts lists the groups that are pending, firing, without data or in
@@ -41,6 +45,19 @@ ORDER BY state = 'resolved', since DESC, monitor, group_key`})
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the alert states: %w", err)
 	}
+	acks, err := s.st.Query(ctx, store.Query{SQL: `SELECT monitor, group_key, argMax(acked_by, acked_at), toUnixTimestamp64Milli(max(acked_at))
+FROM alert_acks WHERE acked_at > now() - INTERVAL 30 DAY GROUP BY monitor, group_key`})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the acknowledgements: %w", err)
+	}
+	type ack struct {
+		by string
+		at time.Time
+	}
+	acked := map[string]ack{}
+	for _, r := range acks.Rows {
+		acked[store.CellString(r[0])+"\x00"+store.CellString(r[1])] = ack{store.CellString(r[2]), store.CellUnixMilli(r[3])}
+	}
 	mons := s.monitorsByID(ctx)
 	out := make([]Alert, 0, len(res.Rows))
 	now := s.now()
@@ -48,6 +65,9 @@ ORDER BY state = 'resolved', since DESC, monitor, group_key`})
 		a := Alert{Monitor: store.CellString(r[0]), Group: store.CellString(r[1]), Labels: cellMap(r[2]), State: store.CellString(r[3]),
 			Since: store.CellUnixMilli(r[4]), Value: mustFloat(r[5]), Link: store.CellString(r[6]), DashboardURL: store.CellString(r[7]),
 			Error: store.CellString(r[8])}
+		if k, ok := acked[a.Monitor+"\x00"+a.Group]; ok && !k.at.Before(a.Since) {
+			a.AckedBy, a.AckedAt = k.by, &k.at
+		}
 		if m := mons[a.Monitor]; m != nil {
 			a.Title, a.Severity, a.Threshold, a.Playbook = m.Title, m.Severity, m.Condition.Threshold(), m.Playbook
 			labels := map[string]string{"alertname": m.ID, "monitor": m.ID, "severity": m.Severity}
