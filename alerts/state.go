@@ -36,8 +36,9 @@ type GroupState struct {
 	// firing); LastHeld the last tick it held (for keep_firing_for).
 	ActiveSince, LastHeld time.Time
 	Value                 float64
-	// LastEval is the tick of the last evaluation that read the group.
-	LastEval time.Time
+	// LastEval is the tick of the last evaluation that read the group;
+	// LastSeen the last whose result held it.
+	LastEval, LastSeen time.Time
 	// Link and DashboardURL are the context of the alert that fired last.
 	Link, DashboardURL string
 	// Error is the query's failure, in the error state.
@@ -119,7 +120,7 @@ func step(m *Monitor, states map[string]*GroupState, ev Evaluation) []Transition
 	for _, s := range ev.Samples {
 		seen[s.Group] = true
 		g := get(s.Group, s.Labels)
-		g.Value, g.LastEval = s.Value, ev.Tick
+		g.Value, g.LastEval, g.LastSeen = s.Value, ev.Tick, ev.Tick
 		advance(m, g, s.Holds, ev.Tick, fireAs, move)
 	}
 	// A group the query no longer returns no longer holds.
@@ -133,6 +134,12 @@ func step(m *Monitor, states map[string]*GroupState, ev Evaluation) []Transition
 		if seen[k] || (k == "" && g.State == StateOK) {
 			continue
 		}
+		if k != "" && (g.State == StateOK || g.State == StateResolved) && ev.Tick.Sub(g.LastSeen) > forgetAfter {
+			// A group gone quiet for a day is forgotten, so that groups
+			// of high cardinality do not pile up.
+			delete(states, k)
+			continue
+		}
 		g.LastEval = ev.Tick
 		advance(m, g, false, ev.Tick, fireAs, move)
 	}
@@ -141,6 +148,10 @@ func step(m *Monitor, states map[string]*GroupState, ev Evaluation) []Transition
 	}
 	return out
 }
+
+// forgetAfter is how long an ok or resolved group the query no longer
+// returns is kept.
+const forgetAfter = 24 * time.Hour
 
 // advance moves one group by whether its condition holds at tick.
 func advance(m *Monitor, g *GroupState, holds bool, tick time.Time, fireAs string, move func(*GroupState, string)) {
