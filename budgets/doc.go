@@ -5,6 +5,24 @@
 // ingest and enforcement plug in through an interface ingest owns; this
 // package never imports ingest.
 //
+// # Accounting and enforcement
+//
+// Accountant (account.go) matches a record's metadata (Meta) against every
+// budget's scope, compiled once; the matches are cached per distinct Meta,
+// so a batch of records from a few streams, services and hosts costs a map
+// lookup each. A record counts toward every budget it matches, parent and
+// child alike, under the outcome it gets: stored, dropped (stop) or
+// archive-only. The strictest action of the matching budgets that are
+// exceeded in their period wins: stop, then archive-only, then keep.
+//
+// Usage per budget, minute and outcome is flushed to ClickHouse, and each
+// replica then syncs its view of the period to the total every replica
+// persisted. Between two syncs a replica sees only its own counts, so
+// replicas together accept at most what the others receive in one sync
+// interval beyond a stop budget's capacity: with R replicas and a sync
+// every s seconds, the overshoot is bounded by × s × the per-replica
+// rate of the budget's records (TestReplicasOvershootWithinOneSync).
+//
 // # The forecast
 //
 // Usage is counted per bucket (five minutes by default). At every bucket

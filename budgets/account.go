@@ -1,0 +1,244 @@
+package budgets
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// The outcomes a record is counted under.
+const (
+	OutcomeStored      = "stored"
+	OutcomeDropped     = "dropped"
+	OutcomeArchiveOnly = "archive-only"
+)
+
+// Decision is what a record's budgets decide: the action in force (the
+// strictest of the exceeded budgets that match; keep when none is
+// exceeded) and the outcome it is counted under.
+type Decision struct {
+	Action  string
+	Outcome string
+}
+
+// strictness orders the actions: stop is the strictest, then
+// archive-only, then keep.
+var strictness = map[string]int{ActionKeep: 0, ActionArchiveOnly: 1, ActionStop: 2}
+
+// compiled is one budget ready to match and count.
+type compiled struct {
+	b        *Budget
+	scope    *vm.Program
+	capacity Amount
+	period   Period
+}
+
+// Accountant matches records to budgets and counts them, per budget,
+// minute and outcome, and decides each record's action from the usage of
+// the budget's current period: what this replica counted since its last
+// sync plus the total every replica had persisted at that sync (Sync).
+// Between syncs replicas do not see each other's counts; that is the
+// bound on how far they overshoot a stop budget together (doc.go).
+//
+// Scope expressions are compiled once, and a record's metadata is matched
+// once per distinct Meta: the matches are cached.
+type Accountant struct {
+	mu       sync.Mutex
+	budgets  []compiled
+	matches  map[Meta][]int
+	usage    map[usageKey]*Usage // counted since the last Flush
+	period   []periodUsage       // per budget: the current period's usage
+	maxCache int
+}
+
+type usageKey struct {
+	budget  int
+	minute  int64
+	outcome string
+}
+
+// Usage of a budget's current period as this replica knows it, and
+// whether it is exceeded.
+func (a *Accountant) Usage(id string, t time.Time) (float64, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.budgets {
+		if c.b.ID == id {
+			pu := a.current(i, t)
+			return pu.synced + pu.flushed + pu.local, pu.exceeded
+		}
+	}
+	return 0, false
+}
+
+// Usage is one row of budget usage: a budget's bytes and events in one
+// minute under one outcome.
+type Usage struct {
+	Budget  string
+	Minute  time.Time
+	Outcome string
+	Bytes   uint64
+	Events  uint64
+}
+
+type periodUsage struct {
+	start          time.Time
+	synced         float64 // every replica's usage persisted at the last sync
+	flushed        float64 // counted here and flushed since that sync
+	local          float64 // counted here since the last flush
+	events         bool
+	exceeded       bool
+	capacity       float64
+	action, period string
+}
+
+// NewAccountant compiles the budgets' scopes.
+func NewAccountant(bs []*Budget) (*Accountant, error) {
+	a := &Accountant{matches: map[Meta][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000}
+	for _, b := range bs {
+		prog, err := CompileScope(b.Scope)
+		if err != nil {
+			return nil, fmt.Errorf("budget %s: scope: %w", b.ID, err)
+		}
+		capa, err := ParseAmount(b.Capacity)
+		if err != nil {
+			return nil, fmt.Errorf("budget %s: capacity: %w", b.ID, err)
+		}
+		p, err := ParsePeriod(b.Period, b.Reset, b.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("budget %s: %w", b.ID, err)
+		}
+		a.budgets = append(a.budgets, compiled{b: b, scope: prog, capacity: capa, period: p})
+		a.period = append(a.period, periodUsage{events: capa.Events, capacity: capa.Value, action: b.Action, period: b.Period})
+	}
+	return a, nil
+}
+
+// match returns the indexes of the budgets whose scope takes m.
+func (a *Accountant) match(m Meta) ([]int, error) {
+	if idx, ok := a.matches[m]; ok {
+		return idx, nil
+	}
+	var idx []int
+	for i, c := range a.budgets {
+		out, err := vm.Run(c.scope, m)
+		if err != nil {
+			return nil, fmt.Errorf("budget %s: scope: %w", c.b.ID, err)
+		}
+		if ok, _ := out.(bool); ok {
+			idx = append(idx, i)
+		}
+	}
+	if len(a.matches) >= a.maxCache {
+		a.matches = map[Meta][]int{}
+	}
+	a.matches[m] = idx
+	return idx, nil
+}
+
+// Account counts one record of size bytes with metadata m at t, against
+// every budget whose scope takes it, and returns what to do with it: the
+// strictest action of the matching budgets already exceeded in their
+// period. Overlapping scopes all count, whatever the decision.
+func (a *Accountant) Account(m Meta, size int, t time.Time) (Decision, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	idx, err := a.match(m)
+	if err != nil {
+		return Decision{Action: ActionKeep, Outcome: OutcomeStored}, err
+	}
+	d := Decision{Action: ActionKeep, Outcome: OutcomeStored}
+	for _, i := range idx {
+		pu := a.current(i, t)
+		if pu.exceeded && strictness[pu.action] > strictness[d.Action] {
+			d.Action = pu.action
+		}
+	}
+	switch d.Action {
+	case ActionStop:
+		d.Outcome = OutcomeDropped
+	case ActionArchiveOnly:
+		d.Outcome = OutcomeArchiveOnly
+	}
+	minute := t.Unix() / 60
+	for _, i := range idx {
+		pu := a.current(i, t)
+		if pu.events {
+			pu.local++
+		} else {
+			pu.local += float64(size)
+		}
+		if pu.synced+pu.flushed+pu.local >= pu.capacity {
+			pu.exceeded = true
+		}
+		k := usageKey{i, minute, d.Outcome}
+		u := a.usage[k]
+		if u == nil {
+			u = &Usage{Budget: a.budgets[i].b.ID, Minute: time.Unix(minute*60, 0).UTC(), Outcome: d.Outcome}
+			a.usage[k] = u
+		}
+		u.Bytes += uint64(size)
+		u.Events++
+	}
+	return d, nil
+}
+
+// current is budget i's usage in the period holding t, starting a new
+// period (at zero) when t is past the last one.
+func (a *Accountant) current(i int, t time.Time) *periodUsage {
+	pu := &a.period[i]
+	if start := a.budgets[i].period.Start(t); !start.Equal(pu.start) && start.After(pu.start) {
+		pu.start, pu.synced, pu.flushed, pu.local, pu.exceeded = start, 0, 0, 0, false
+	}
+	return pu
+}
+
+// Flush returns the usage counted since the last flush, to persist.
+func (a *Accountant) Flush() []Usage {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]Usage, 0, len(a.usage))
+	for _, u := range a.usage {
+		out = append(out, *u)
+	}
+	for i := range a.period {
+		a.period[i].flushed += a.period[i].local
+		a.period[i].local = 0
+	}
+	a.usage = map[usageKey]*Usage{}
+	return out
+}
+
+// Sync sets each budget's period usage to what every replica persisted
+// (totals by budget id, for the periods starting at starts by id), read
+// after this replica's last Flush was persisted: what it counted since
+// that flush still counts on top.
+func (a *Accountant) Sync(totals map[string]float64, starts map[string]time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.budgets {
+		pu := &a.period[i]
+		if s, ok := starts[c.b.ID]; !ok || !s.Equal(pu.start) {
+			continue
+		}
+		pu.synced, pu.flushed = totals[c.b.ID], 0
+		pu.exceeded = pu.synced+pu.local >= pu.capacity
+	}
+}
+
+// Reset starts budget id's period over at zero (a manual reset), without
+// moving its next scheduled reset.
+func (a *Accountant) Reset(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.budgets {
+		if c.b.ID == id {
+			pu := &a.period[i]
+			pu.synced, pu.flushed, pu.local, pu.exceeded = 0, 0, 0, false
+			return true
+		}
+	}
+	return false
+}

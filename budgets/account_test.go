@@ -1,0 +1,104 @@
+package budgets
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func mustBudget(t *testing.T, y string) *Budget {
+	t.Helper()
+	b, _, err := Decode([]byte(y), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestOverlappingScopesCountAndTheStrictestActionWins: a record counts in
+// a parent and a child budget; once the child (stop) is exceeded its
+// records are dropped, counted as dropped, while the parent (archive-only,
+// not exceeded) still keeps records outside the child.
+func TestOverlappingScopesCountAndTheStrictestActionWins(t *testing.T) {
+	parent := mustBudget(t, "id: all\nowner: sre\nscope: \"true\"\ncapacity: 1000B\nperiod: daily\naction: archive-only\n")
+	child := mustBudget(t, "id: edge\nowner: sre\nscope: stream == \"edge\"\ncapacity: 300B\nperiod: daily\naction: stop\n")
+	a, err := NewAccountant([]*Budget{parent, child})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	edge, pay := Meta{Stream: "edge", Service: "api"}, Meta{Stream: "payments"}
+	var outcomes []string
+	for range 4 {
+		d, err := a.Account(edge, 100, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outcomes = append(outcomes, d.Outcome)
+	}
+	if want := []string{OutcomeStored, OutcomeStored, OutcomeStored, OutcomeDropped}; !slices.Equal(outcomes, want) {
+		t.Fatalf("edge outcomes %v, want %v", outcomes, want)
+	}
+	if d, _ := a.Account(pay, 100, at); d.Outcome != OutcomeStored {
+		t.Fatalf("a record outside the stopped budget: %+v", d)
+	}
+	if u, ex := a.Usage("all", at); u != 500 || ex {
+		t.Fatalf("parent usage %v exceeded %v", u, ex)
+	}
+	// The parent crosses its capacity: payments records go archive-only,
+	// edge records stay dropped (stop is stricter).
+	a.Account(pay, 600, at)
+	if d, _ := a.Account(pay, 1, at); d.Outcome != OutcomeArchiveOnly {
+		t.Fatalf("payments after the parent's cap: %+v", d)
+	}
+	if d, _ := a.Account(edge, 1, at); d.Outcome != OutcomeDropped {
+		t.Fatalf("edge: %+v", d)
+	}
+	rows := map[string]uint64{}
+	for _, u := range a.Flush() {
+		rows[u.Budget+" "+u.Outcome] += u.Bytes
+	}
+	if rows["edge stored"] != 300 || rows["edge dropped"] != 101 || rows["all archive-only"] != 1 || rows["all stored"] != 1000 {
+		t.Fatalf("usage rows %v", rows)
+	}
+	// The next period starts at zero.
+	if d, _ := a.Account(edge, 1, at.Add(24*time.Hour)); d.Outcome != OutcomeStored {
+		t.Fatalf("next day: %+v", d)
+	}
+	if !a.Reset("all") || a.Reset("nope") {
+		t.Fatal("reset")
+	}
+}
+
+// TestReplicasOvershootWithinOneSync: two replicas each see the persisted
+// total at every sync; between syncs together they can accept at most
+// what each receives in one sync interval beyond the cap.
+func TestReplicasOvershootWithinOneSync(t *testing.T) {
+	b := mustBudget(t, "id: edge\nowner: sre\nscope: \"true\"\ncapacity: 10000B\nperiod: daily\naction: stop\n")
+	r1, _ := NewAccountant([]*Budget{b})
+	r2, _ := NewAccountant([]*Budget{b})
+	at := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	start := map[string]time.Time{"edge": at.Truncate(24 * time.Hour)}
+	persisted := 0.0
+	stored := 0.0
+	const perSync = 20 // records each replica takes between two syncs
+	for range 100 {
+		for _, r := range []*Accountant{r1, r2} {
+			for range perSync {
+				if d, _ := r.Account(Meta{}, 100, at); d.Outcome == OutcomeStored {
+					stored += 100
+				}
+			}
+		}
+		for _, r := range []*Accountant{r1, r2} {
+			for _, u := range r.Flush() {
+				persisted += float64(u.Bytes)
+			}
+		}
+		r1.Sync(map[string]float64{"edge": persisted}, start)
+		r2.Sync(map[string]float64{"edge": persisted}, start)
+	}
+	if bound := 10000.0 + 2*perSync*100; stored < 10000 || stored > bound {
+		t.Fatalf("stored %v: outside [capacity, capacity + one sync of both replicas = %v]", stored, bound)
+	}
+}
