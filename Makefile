@@ -69,6 +69,7 @@ test-go:
 	$(GO) vet ./...
 	$(GO) run ./cmd/logmart templates lint --dir configs/templates
 	$(GO) run ./cmd/logmart dashboards lint configs/dashboards
+	$(GO) run ./cmd/logmart monitors lint configs/monitors
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-ui: build
