@@ -211,6 +211,27 @@ func (a *Accountant) Flush() []Usage {
 	return out
 }
 
+// unflush takes back rows a persist failed to write, for the next Flush.
+func (a *Accountant) unflush(rows []Usage) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ids := map[string]int{}
+	for i, c := range a.budgets {
+		ids[c.b.ID] = i
+	}
+	for _, r := range rows {
+		k := usageKey{ids[r.Budget], r.Minute.Unix() / 60, r.Outcome}
+		u := a.usage[k]
+		if u == nil {
+			cp := r
+			a.usage[k] = &cp
+			continue
+		}
+		u.Bytes += r.Bytes
+		u.Events += r.Events
+	}
+}
+
 // Sync sets each budget's period usage to what every replica persisted
 // (totals by budget id, for the periods starting at starts by id), read
 // after this replica's last Flush was persisted: what it counted since

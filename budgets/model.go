@@ -223,3 +223,10 @@ func Canonical(x *Budget) ([]byte, error) {
 }
 
 func first(_ Period, err error) error { return err }
+
+// Kind is budgets as content for a dashboards.Library, lint and
+// promotion, checked on their own.
+func Kind() dashboards.Kind[*Budget] {
+	return dashboards.Kind[*Budget]{Name: KindBudget, Table: "budgets", Decode: Decode,
+		UID: func(b *Budget) string { return b.ID }, Canonical: Canonical}
+}

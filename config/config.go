@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/logmart/logmart/alerts"
+	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
@@ -54,6 +55,9 @@ type Config struct {
 	// Alerts configures monitors, their evaluation and the notification
 	// channels.
 	Alerts alerts.Config `yaml:"alerts"`
+	// Budgets configures ingest budgets: the folder of budgets, and how
+	// often replicas sync their counts.
+	Budgets budgets.Config `yaml:"budgets"`
 }
 
 // LogConfig configures logmart's own logs.
@@ -99,6 +103,7 @@ func Default() Config {
 		Dashboards: dashboards.DefaultConfig(),
 		Pipeline:   pipeline.DefaultConfig(),
 		Alerts:     alerts.DefaultConfig(),
+		Budgets:    budgets.DefaultConfig(),
 	}
 }
 
@@ -329,6 +334,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.Links.Validate(); err != nil {
+		return err
+	}
+	if err := c.Budgets.Validate(); err != nil {
 		return err
 	}
 	if err := c.Alerts.Validate(); err != nil {

@@ -86,7 +86,11 @@ type partBatch struct {
 	// recStream and recTime are where the record being added is archived:
 	// its stream and own time once decoding knows them, else its topic's
 	// stream and its Kafka time.
-	arch      *archive.Batch
+	arch *archive.Batch
+	// budgets decides each record's fate (nil: no budgets); noArchive is
+	// set for a record they drop, which is not archived either.
+	budgets   Budgets
+	noArchive bool
 	recStream string
 	recTime   int64
 	// rehydrate is set on a batch of archived records being stored again
@@ -145,9 +149,10 @@ func (b *partBatch) add(r *kgo.Record, now time.Time) {
 		b.dead.add(reason, err.Error(), r.Value, nowMs, r.Topic, r.Partition, r.Offset)
 		b.deadRecs = append(b.deadRecs, deadLetter(r, reason, err))
 	}
-	if b.arch != nil {
+	if b.arch != nil && !b.noArchive {
 		b.arch.Add(b.recStream, b.recTime, r, nowMs)
 	}
+	b.noArchive = false
 }
 
 // decode turns one record into rows of the batch's table, or says why not.
@@ -198,6 +203,9 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 			if err := k.check(s.ts, nowMs); err != nil {
 				return ReasonOlderThanRetention, err
 			}
+		}
+		if !b.budgetKeeps(BudgetMeta{Stream: k.stream, Topic: r.Topic, Source: r.Topic}, len(r.Value), nowMs) {
+			return "", nil
 		}
 		for _, s := range b.samples {
 			b.metrics.add(s, k, nowMs, r.Topic, r.Partition, r.Offset)
@@ -274,6 +282,10 @@ func (b *partBatch) decodeRows(r *kgo.Record, nowMs int64) (string, error) {
 		return ReasonOlderThanRetention, err
 	}
 	if b.rehydrate != nil && !b.rehydrate.keeps(b, r.Topic, source) {
+		return "", nil
+	}
+	if !b.budgetKeeps(BudgetMeta{Stream: k.stream, Topic: r.Topic, Source: source, Service: b.row.service, Host: b.row.host,
+		Tenant: b.row.tenant, Level: b.row.level}, len(r.Value), nowMs) {
 		return "", nil
 	}
 	b.noteTime(b.row.ts)

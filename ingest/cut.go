@@ -100,6 +100,7 @@ func (g *Ingester) addRecords(w *partWork, routes *Router, now time.Time) {
 			}
 			if b == nil {
 				b = newPartBatch(g.topics[p.Topic], p.Partition, g.cfg.MaxRecordBytes, routes)
+				b.budgets = g.budgets
 				b.forced = intentFor(&w.intents, r.Offset)
 				if g.arch != nil {
 					b.arch = &archive.Batch{}

@@ -35,6 +35,8 @@ type Ingester struct {
 	topics map[string]TopicConfig
 	routes *Routes
 	arch   archive.Target // nil: the archive is off (Config.Archive)
+	// budgets counts records and decides their fate (nil: no budgets).
+	budgets Budgets
 
 	wctx      context.Context // writers' context: outlives Run's to finish writes at stop
 	stopping  chan struct{}   // closed when Run's context ends: failing writes stop retrying

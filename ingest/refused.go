@@ -99,6 +99,7 @@ func (g *Ingester) split(ctx context.Context, b *partBatch) error {
 	for _, r := range recs {
 		if cur == nil {
 			cur = newPartBatch(b.t, b.partition, b.maxBytes, b.routes)
+			cur.budgets = b.budgets
 			cur.dead = dead
 			parts = append(parts, cur)
 		}

@@ -42,12 +42,6 @@ commands:
 	return runBudgetsBacktest(args[1:])
 }
 
-// budgetKind is budgets as content, checked on their own.
-func budgetKind() dashboards.Kind[*budgets.Budget] {
-	return dashboards.Kind[*budgets.Budget]{Name: budgets.KindBudget, Table: "budgets", Decode: budgets.Decode,
-		UID: func(b *budgets.Budget) string { return b.ID }, Canonical: budgets.Canonical}
-}
-
 func runBudgetsLint(args []string) error {
 	fs := newFlags("budgets lint")
 	if err := parseFlags(fs, args); err != nil {
@@ -57,7 +51,7 @@ func runBudgetsLint(args []string) error {
 	if len(paths) == 0 {
 		paths = []string{"configs/budgets"}
 	}
-	n, err := dashboards.LintItems(context.Background(), budgetKind(), paths, nil, false)
+	n, err := dashboards.LintItems(context.Background(), budgets.Kind(), paths, nil, false)
 	if err != nil {
 		k := strings.Count(err.Error(), "\n") + 1
 		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)

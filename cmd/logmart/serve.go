@@ -138,6 +138,10 @@ func runServe(args []string) error {
 	if err := ing.ArchiveReady(ctx); err != nil {
 		return fmt.Errorf("%w (ingest.archive)", err)
 	}
+	keeper, err := startBudgets(ctx, cfg.Budgets, st, ing, cfg.Ingest.InstanceID, log)
+	if err != nil {
+		return err
+	}
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	// Reads on callers' behalf count against their role's statement budget.
@@ -235,6 +239,10 @@ func runServe(args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
 	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
+	if keeper != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); keeper.Run(runCtx) }()
+	}
 	if alertSvc != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); alertSvc.Run(runCtx) }()

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/ingest/archive"
+)
+
+// TestBudgetsStopAndArchiveOnly: a stop budget and an archive-only budget
+// do exactly what they say once exceeded, counted exactly by outcome, and
+// records outside their scopes are untouched. Archive-only records are in
+// the archive; dropped ones are not.
+func TestBudgetsStopAndArchiveOnly(t *testing.T) {
+	dir := t.TempDir()
+	bdir := filepath.Join(dir, "budgets")
+	if err := os.MkdirAll(bdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"edge.yaml":     "id: edge_stop\nowner: sre\nscope: stream == \"edge\"\ncapacity: 50 events\nperiod: daily\naction: stop\n",
+		"payments.yaml": "id: payments_archive\nowner: payments\nscope: stream == \"payments\"\ncapacity: 30 events\nperiod: daily\naction: archive-only\n",
+		"all.yaml":      "id: everything\nowner: finance\nscope: \"true\"\ncapacity: 1GiB\nperiod: daily\naction: keep\n",
+	} {
+		if err := os.WriteFile(filepath.Join(bdir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, _ := filepath.Abs("../..")
+	cfg := fmt.Sprintf("templates: {dir: %s/configs/templates}\ndashboards: {dir: %s/configs/dashboards}\npipeline: {enabled: false}\nalerts: {enabled: false}\nbudgets: {dir: %s, sync_every: 500ms}\n", root, root, bdir)
+	cfgPath := filepath.Join(dir, "logmart.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	s := startServer(t, data, freePort(t), freePort(t), "--config", cfgPath)
+	defer s.stop()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.kafka))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for _, stream := range []string{"edge", "payments", "other"} {
+		for i := range 100 {
+			recs = append(recs, &kgo.Record{Topic: "logs", Headers: []kgo.RecordHeader{{Key: "logmart-stream", Value: []byte(stream)}},
+				Value: fmt.Appendf(nil, `{"level":"info","service":"svc","message":"%s %d","id":"%s-%d"}`, stream, i, stream, i)})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) float64 { return s.sql(t, q)[0][0].(float64) }
+	waitUntil(t, "the other stream's 100 rows", 60*time.Second, func() bool { return count("SELECT count() FROM logs WHERE stream = 'other'") == 100 })
+	waitUntil(t, "the usage of 300 records", 30*time.Second, func() bool {
+		return count("SELECT sum(events) FROM budget_usage WHERE budget = 'everything'") == 300
+	})
+	rows := map[string]float64{}
+	for _, r := range s.sql(t, "SELECT stream, count() FROM logs GROUP BY stream") {
+		rows[r[0].(string)] = r[1].(float64)
+	}
+	if rows["edge"] != 50 || rows["payments"] != 30 || rows["other"] != 100 {
+		t.Fatalf("rows by stream %v, want edge 50 (stop at 50), payments 30 (archive-only at 30), other 100", rows)
+	}
+	usage := map[string]float64{}
+	for _, r := range s.sql(t, "SELECT budget || ' ' || outcome, sum(events) FROM budget_usage GROUP BY 1") {
+		usage[r[0].(string)] = r[1].(float64)
+	}
+	want := map[string]float64{"edge_stop stored": 50, "edge_stop dropped": 50, "payments_archive stored": 30, "payments_archive archive-only": 70,
+		"everything stored": 180, "everything dropped": 50, "everything archive-only": 70}
+	if fmt.Sprint(usage) != fmt.Sprint(want) {
+		t.Fatalf("usage %v\nwant  %v", usage, want)
+	}
+	// The archive holds every payments record and only the edge records
+	// that were stored.
+	tg, err := archive.OpenFolder(filepath.Join(data, "archive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the archive", 30*time.Second, func() bool {
+		objs, _ := tg.List(context.Background(), "")
+		n := 0
+		for _, o := range objs {
+			_ = archive.Scan(context.Background(), tg, o.Key, func(archive.Line) error { n++; return nil })
+		}
+		return n >= 250
+	})
+	archived := map[string]int{}
+	objs, _ := tg.List(context.Background(), "")
+	for _, o := range objs {
+		if err := archive.Scan(context.Background(), tg, o.Key, func(l archive.Line) error { archived[l.Stream]++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if archived["payments"] != 100 || archived["edge"] != 50 || archived["other"] != 100 {
+		t.Fatalf("archived by stream %v, want payments 100, edge 50, other 100", archived)
+	}
+}
