@@ -64,8 +64,8 @@ func TestBenchBadFlags(t *testing.T) {
 			t.Fatalf("logmart bench %s: not a usage error", args)
 		}
 	}
-	f("", "name a benchmark: logmart bench ingest|query|dashboard|trust|pipeline")
-	f("frob", `unknown benchmark "frob": the benchmarks are: ingest, query, dashboard, trust, pipeline`)
+	f("", "name a benchmark: logmart bench ingest|query|dashboard|trust|alerts|pipeline")
+	f("frob", `unknown benchmark "frob": the benchmarks are: ingest, query, dashboard, trust, alerts, pipeline`)
 	f("ingest --events 0", "--events must be at least 1, got 0")
 	f("ingest --partitions 0", "--partitions must be between 1 and 1024, got 0")
 	f("ingest --batch-rows -1", "--batch-rows must be between 1 and 10000000, got -1")
