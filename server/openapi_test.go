@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/logmart/logmart/alerts"
+	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/archive"
@@ -36,7 +37,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Reload:     reloads{}, Dashboards: dashboards.New(dashboards.DefaultConfig(), testStore, nil, nil), Statements: query.NewStatements(testStore),
 		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil), Searches: query.NewSearches(testStore),
 		Alerts: alerts.New(alerts.DefaultConfig(), testStore, alerts.Library(t.TempDir(), testStore, nil, nil), nil, nil,
-			alerts.NewOutbox(testStore, nil, alerts.DefaultConfig().Outbox, nil, nil), "test", nil)}, nil)
+			alerts.NewOutbox(testStore, nil, alerts.DefaultConfig().Outbox, nil, nil), "test", nil),
+		Budgets: budgets.NewBook(testStore, nil)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

@@ -70,6 +70,9 @@ type Deps struct {
 	// Alerts serves /api/v1/alerts, /notifications, /silences and
 	// /monitors.
 	Alerts AlertService
+	// Budgets serves /api/v1/budgets: each ingest budget's usage,
+	// forecast and state.
+	Budgets BudgetBook
 	// Pipeline serves /api/v1/pipeline/status; nil where this server runs
 	// no pipeline.
 	Pipeline PipelineStatus
@@ -156,6 +159,7 @@ func (s *Server) routes() {
 	s.archiveRoutes(api)
 	s.pipelineRoutes(api)
 	s.alertRoutes(api)
+	s.budgetRoutes(api)
 	s.rehydrateRoutes(api)
 	api.Any("/*", s.noRoute)
 	if s.deps.UI != nil {

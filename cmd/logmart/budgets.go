@@ -15,10 +15,12 @@ import (
 )
 
 func runBudgets(args []string) error {
-	if len(args) == 0 || (args[0] != "backtest" && args[0] != "lint") {
+	if len(args) == 0 || (args[0] != "backtest" && args[0] != "lint" && args[0] != "status") {
 		fmt.Fprint(os.Stderr, `usage: logmart budgets <command> [flags]
 
 commands:
+  status    each budget's usage, forecast, interval and state on a server
+            ([--server URL] [--json])
   lint      check budgets (files or folders of *.yaml; default configs/budgets):
             scope, capacity, period, reset, time zone, action, bounds
   backtest  replay a usage series against a capacity and a period, and say
@@ -29,15 +31,18 @@ commands:
             (--generate steady,ramp,burst,outage,gap,... or --generate mixed)
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: lint or backtest")}
+			return usageError{errors.New("name a command: status, lint or backtest")}
 		}
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			return nil
 		}
-		return usageError{fmt.Errorf("unknown budgets command %q (want lint or backtest)", args[0])}
+		return usageError{fmt.Errorf("unknown budgets command %q (want status, lint or backtest)", args[0])}
 	}
-	if args[0] == "lint" {
+	switch args[0] {
+	case "lint":
 		return runBudgetsLint(args[1:])
+	case "status":
+		return runBudgetsStatus(args[1:])
 	}
 	return runBudgetsBacktest(args[1:])
 }
@@ -150,4 +155,43 @@ func runBudgetsBacktest(args []string) error {
 		fmt.Println("note:", n)
 	}
 	return nil
+}
+
+func runBudgetsStatus(args []string) error {
+	fs := newFlags("budgets status")
+	sf := apiFlags(fs)
+	asJSON := fs.Bool("json", false, "print the server's JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cl, err := sf.client()
+	if err != nil {
+		return err
+	}
+	raw, err := cl.Budgets(context.Background())
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err := os.Stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var out struct{ Budgets []budgets.Status }
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return fmt.Errorf("cannot read the budgets: %w", err)
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "BUDGET\tSTATE\tUSAGE\tCAPACITY\tFORECAST\tINTERVAL\tMETHOD\tDROPPED\tARCHIVE-ONLY")
+	for _, b := range out.Budgets {
+		f := b.Forecast
+		fc, iv := "-", "-"
+		if f.Ready {
+			fc, iv = fmt.Sprintf("%.4g", f.Point), fmt.Sprintf("%.4g–%.4g", f.Lower, f.Upper)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.4g %s\t%.4g\t%s\t%s\t%s\t%.4g\t%.4g\n", b.ID, b.State, b.Usage, b.Unit, b.Capacity, fc, iv, f.Method, b.Dropped, b.ArchiveOnly)
+	}
+	if len(out.Budgets) == 0 {
+		fmt.Fprintln(w, "no budgets on this server (budgets.dir)")
+	}
+	return w.Flush()
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +82,32 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 		"everything stored": 180, "everything dropped": 50, "everything archive-only": 70}
 	if fmt.Sprint(usage) != fmt.Sprint(want) {
 		t.Fatalf("usage %v\nwant  %v", usage, want)
+	}
+	// The API and the CLI show it.
+	out, err := exec.Command(binPath, "budgets", "status", "--server", "http://"+s.http, "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var st struct {
+		Budgets []struct {
+			ID          string  `json:"id"`
+			State       string  `json:"state"`
+			Usage       float64 `json:"usage"`
+			Dropped     float64 `json:"dropped"`
+			ArchiveOnly float64 `json:"archive_only"`
+			Unit        string  `json:"unit"`
+		} `json:"budgets"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := map[string]string{}
+	for _, b := range st.Budgets {
+		got[b.ID] = fmt.Sprintf("%s %g %s dropped %g archive-only %g", b.State, b.Usage, b.Unit, b.Dropped, b.ArchiveOnly)
+	}
+	if got["edge_stop"] != "exceeded 100 events dropped 50 archive-only 0" || got["payments_archive"] != "exceeded 100 events dropped 0 archive-only 70" ||
+		!strings.HasPrefix(got["everything"], "ok ") {
+		t.Fatalf("budgets status %v", got)
 	}
 	// The archive holds every payments record and only the edge records
 	// that were stored.

@@ -32,14 +32,15 @@ func (d budgetDecider) Decide(m ingest.BudgetMeta, size int, at time.Time) inges
 }
 
 // startBudgets loads the budgets of dir, has ingest count every record
-// against them, and keeps their usage in ClickHouse. No budgets: nothing.
-func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *ingest.Ingester, replica string, log *slog.Logger) (*budgets.Keeper, error) {
+// against them, and keeps their usage in ClickHouse; the book serves the
+// API. No budgets: nothing.
+func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *ingest.Ingester, replica string, log *slog.Logger) (*budgets.Keeper, *budgets.Book, error) {
 	fs, err := dashboards.ReadItems(budgets.Kind(), cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("budgets in %s are not usable (fix them, or run logmart budgets lint):\n%w", cfg.Dir, err)
+		return nil, nil, fmt.Errorf("budgets in %s are not usable (fix them, or run logmart budgets lint):\n%w", cfg.Dir, err)
 	}
 	if len(fs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	bs := make([]*budgets.Budget, len(fs))
 	for i, f := range fs {
@@ -47,14 +48,14 @@ func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *
 	}
 	a, err := budgets.NewAccountant(bs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	k := budgets.NewKeeper(st, a, replica, cfg.SyncEvery, log)
 	// The usage every replica persisted so far counts from the start.
 	if err := k.Sync(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ing.UseBudgets(budgetDecider{a})
 	log.Info("ingest budgets in force", "dir", cfg.Dir, "budgets", len(bs))
-	return k, nil
+	return k, budgets.NewBook(st, bs), nil
 }

@@ -138,9 +138,13 @@ func runServe(args []string) error {
 	if err := ing.ArchiveReady(ctx); err != nil {
 		return fmt.Errorf("%w (ingest.archive)", err)
 	}
-	keeper, err := startBudgets(ctx, cfg.Budgets, st, ing, cfg.Ingest.InstanceID, log)
+	keeper, book, err := startBudgets(ctx, cfg.Budgets, st, ing, cfg.Ingest.InstanceID, log)
 	if err != nil {
 		return err
+	}
+	var budgetAPI server.BudgetBook
+	if book != nil {
+		budgetAPI = book
 	}
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
@@ -221,6 +225,7 @@ func runServe(args []string) error {
 		// Promotions carries every content kind promote copies here.
 		Promotions: dashboards.NewPromotionLog(st, currentHash),
 		Alerts:     alertAPI,
+		Budgets:    budgetAPI,
 		Links:      links,
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),

@@ -76,3 +76,10 @@ func (c *Client) TestNotification(ctx context.Context, channel string) (*TestAns
 	}
 	return &out, nil
 }
+
+var budgetsEndpoint = endpoint{http.MethodGet, "/api/v1/budgets", nil, json.RawMessage{}}
+
+// Budgets reads every budget's current period, as the server's JSON.
+func (c *Client) Budgets(ctx context.Context) (json.RawMessage, error) {
+	return c.call(ctx, budgetsEndpoint, nil, nil, nil)
+}

@@ -31,6 +31,7 @@ var endpoints = map[string]endpoint{
 	"PutMonitorYAML":   putMonitorEndpoint,
 	"Noise":            noiseEndpoint,
 	"TestNotification": testNotificationEndpoint,
+	"Budgets":          budgetsEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and
