@@ -168,3 +168,6 @@ func mustFloat(v any) float64 {
 	f, _ := strconv.ParseFloat(store.CellString(v), 64)
 	return f
 }
+
+// Budgets are the book's budgets.
+func (b *Book) Budgets() []*Budget { return b.bs }

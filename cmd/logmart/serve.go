@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/logmart/logmart/alerts"
+	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
@@ -247,6 +248,21 @@ func runServe(args []string) error {
 	if keeper != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); keeper.Run(runCtx) }()
+		var out budgets.Notifier
+		active := func() bool { return true }
+		if alertSvc != nil {
+			out, active = budgetNotifier{n: alertSvc.Outbox(), base: cfg.Alerts.BaseURL}, alertSvc.Active
+			for _, b := range book.Budgets() {
+				for _, c := range b.Notify {
+					if !alertSvc.Outbox().Has(c) {
+						return fmt.Errorf("budget %s: notify: no channel %q in alerts.channels", b.ID, c)
+					}
+				}
+			}
+		}
+		ev := budgets.NewEvaluator(st, book.Budgets(), out, active, time.Minute, log)
+		wg.Add(1)
+		go func() { defer wg.Done(); ev.Run(runCtx) }()
 	}
 	if alertSvc != nil {
 		wg.Add(1)

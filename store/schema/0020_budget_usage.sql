@@ -14,3 +14,25 @@ CREATE TABLE IF NOT EXISTS budget_usage {{on_cluster}} (
 ) ENGINE = {{merge_tree}}
 ORDER BY (budget, minute, outcome)
 TTL minute + INTERVAL 400 DAY;
+
+-- Every alert a budget raised in a period (forecast_over, threshold_crossed,
+-- exceeded, forecast_under), with the usage, the forecast and its interval
+-- at that moment. The id is deterministic (budget, period, state,
+-- threshold), so an evaluation repeated after a restart writes the same row
+-- and the engine keeps one.
+CREATE TABLE IF NOT EXISTS budget_transitions {{on_cluster}} (
+    id              String,
+    budget          String,
+    period_start    DateTime,
+    state           LowCardinality(String),
+    threshold       Float64,
+    at              DateTime64(3),
+    usage           Float64,
+    forecast        Float64,
+    lower           Float64,
+    upper           Float64,
+    capacity        Float64,
+    method          LowCardinality(String)
+) ENGINE = {{replacing_merge_tree}}
+ORDER BY (budget, period_start, id)
+TTL period_start + INTERVAL 400 DAY;

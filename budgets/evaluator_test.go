@@ -1,0 +1,88 @@
+package budgets
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/logmart/logmart/store"
+	"github.com/logmart/logmart/store/chdb"
+	"github.com/logmart/logmart/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m, "budgets_test", func(*chdb.Engine) {}) }
+
+// notices records what the evaluator sends.
+type notices struct {
+	mu  sync.Mutex
+	got []Notice
+}
+
+func (n *notices) NotifyBudget(_ context.Context, _ []string, x Notice) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.got = append(n.got, x)
+	return nil
+}
+
+// TestEvaluatorRaisesForecastOverFromStoredUsage: a week of steady usage
+// and a ramping day in budget_usage; evaluated through the day, the
+// budget raises forecast_over once, hours before it is exceeded, records
+// it and notifies it with the expected breach.
+func TestEvaluatorRaisesForecastOverFromStoredUsage(t *testing.T) {
+	st := storetest.Database(t)
+	day0 := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	series, err := Generate(days("7*steady", "ramp"), day0, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each 5-minute sample as five minutes of usage rows.
+	b := &store.Block{}
+	name, outcome, replica := &store.StringColumn{Name: "budget"}, &store.StringColumn{Name: "outcome"}, &store.StringColumn{Name: "replica"}
+	minute := &store.UInt32Column{Name: "minute", Type: "DateTime"}
+	bytes, events := &store.UInt64Column{Name: "bytes"}, &store.UInt64Column{Name: "events"}
+	for _, s := range series {
+		for m := range 5 {
+			name.Append("edge")
+			outcome.Append(OutcomeStored)
+			replica.Append("r1")
+			minute.Append(uint32(s.At.Add(-5*time.Minute + time.Duration(m)*time.Minute).Unix()))
+			bytes.Append(uint64(s.Value / 5))
+			events.Append(1)
+		}
+	}
+	b.Cols = []store.BlockColumn{name, minute, outcome, bytes, events, replica}
+	if err := st.Insert(context.Background(), "budget_usage", b, ""); err != nil {
+		t.Fatal(err)
+	}
+	bud := mustBudget(t, "id: edge\nowner: sre\nscope: \"true\"\ncapacity: "+strconv.FormatFloat(GeneratedCapacity, 'f', 0, 64)+"\nperiod: daily\naction: keep\nnotify: [pager]\n")
+	n := &notices{}
+	ev := NewEvaluator(st, []*Budget{bud}, n, nil, time.Minute, nil)
+	ramp := day0.Add(7 * 24 * time.Hour)
+	var exceededAt time.Time
+	for at := ramp.Add(2 * time.Hour); at.Before(ramp.Add(24 * time.Hour)); at = at.Add(15 * time.Minute) {
+		if err := ev.Evaluate(context.Background(), at); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range n.got {
+			if x.State == StateExceeded && exceededAt.IsZero() {
+				exceededAt = x.At
+			}
+		}
+	}
+	var over []Notice
+	for _, x := range n.got {
+		if x.State == StateForecastOver {
+			over = append(over, x)
+		}
+	}
+	if len(over) != 1 || exceededAt.IsZero() || exceededAt.Sub(over[0].At) < 2*time.Hour || over[0].BreachAt.IsZero() {
+		t.Fatalf("forecast-over %+v, exceeded at %s", over, exceededAt)
+	}
+	res, err := st.Query(context.Background(), store.Query{SQL: "SELECT state, count() FROM budget_transitions FINAL WHERE budget = 'edge' GROUP BY state ORDER BY state"})
+	if err != nil || len(res.Rows) != 2 {
+		t.Fatalf("transitions %v %v", res, err)
+	}
+}
