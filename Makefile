@@ -70,6 +70,7 @@ test-go:
 	$(GO) run ./cmd/logmart templates lint --dir configs/templates
 	$(GO) run ./cmd/logmart dashboards lint configs/dashboards
 	$(GO) run ./cmd/logmart monitors lint configs/monitors
+	$(GO) run ./cmd/logmart budgets lint configs/budgets
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-ui: build

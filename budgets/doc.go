@@ -54,8 +54,9 @@
 //     interval lowers one window's k, which moves neither the median nor
 //     the upper quantile that forecast-under needs.
 //   - The start of a period has few points: no forecast before 90 minutes
-//     (MinBuckets); thresholds and the cap itself are judged from the
-//     first bucket.
+//     of a day (6 minutes of an hour, whose buckets are a minute and
+//     windows three: OptionsFor); thresholds and the cap itself are judged
+//     from the first bucket.
 //   - Without history (a new budget, or too little of it) the forecast
 //     says method "trend": the recent windows' rates and the period's
 //     average rate carried to its end, with an interval from half the

@@ -44,6 +44,21 @@ func DefaultForecastOptions() ForecastOptions {
 	return ForecastOptions{Windows: 3, WindowBuckets: 6, MinBuckets: 18, Confidence: 0.9, MaxHistory: 28}
 }
 
+// OptionsFor are the forecast's options for a period's buckets (see
+// bucketOf): a daily period reads windows of 30 minutes and forecasts
+// after 90; an hourly one windows of 3 minutes after 6; a minute is too
+// short to forecast (its thresholds and cap still alert).
+func OptionsFor(p Period) ForecastOptions {
+	o := DefaultForecastOptions()
+	switch p.Kind {
+	case PeriodHourly:
+		o.WindowBuckets, o.MinBuckets = 3, 6
+	case PeriodMinute:
+		o.MinBuckets = 1 << 30
+	}
+	return o
+}
+
 // Forecast is the predicted usage at the end of a period.
 type Forecast struct {
 	// Ready is false while too little of the period has passed.

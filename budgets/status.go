@@ -47,7 +47,6 @@ func bucketOf(p Period) time.Duration {
 // StatusAt reads every budget's usage of its current period at now, and
 // of up to 28 earlier periods, from budget_usage, and judges it.
 func StatusAt(ctx context.Context, st store.Store, bs []*Budget, now time.Time) ([]Status, error) {
-	o := DefaultForecastOptions()
 	out := make([]Status, 0, len(bs))
 	for _, b := range bs {
 		capa, _ := ParseAmount(b.Capacity)
@@ -55,6 +54,7 @@ func StatusAt(ctx context.Context, st store.Store, bs []*Budget, now time.Time) 
 		if err != nil {
 			return nil, fmt.Errorf("budget %s: %w", b.ID, err)
 		}
+		o := OptionsFor(p)
 		start := p.Start(now)
 		s := Status{ID: b.ID, Description: b.Description, Owner: b.Owner, Action: b.Action, Period: b.Period,
 			PeriodStart: start.UTC(), PeriodEnd: p.End(start).UTC(), Unit: "bytes", Capacity: capa.Value, Thresholds: b.Thresholds,
