@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -24,7 +25,7 @@ type Decision struct {
 }
 
 // strictness orders the actions: stop is the strictest, then
-// archive-only, then keep.
+// archive-only, then keep (the index of decisions).
 var strictness = map[string]int{ActionKeep: 0, ActionArchiveOnly: 1, ActionStop: 2}
 
 // compiled is one budget ready to match and count.
@@ -45,9 +46,14 @@ type compiled struct {
 // Scope expressions are compiled once, and a record's metadata is matched
 // once per distinct Meta: the matches are cached.
 type Accountant struct {
-	mu       sync.Mutex
-	budgets  []compiled
-	matches  map[Meta][]int
+	mu      sync.Mutex
+	minute  int64 // the minute pu.minute counts, in unix minutes
+	budgets []compiled
+	matches map[Meta][]int
+	// uses are the Meta fields some scope reads: only they key the
+	// matches, so that a field no scope reads (a host) does not multiply
+	// them.
+	uses     map[string]bool
 	usage    map[usageKey]*Usage // counted since the last Flush
 	period   []periodUsage       // per budget: the current period's usage
 	maxCache int
@@ -66,7 +72,7 @@ func (a *Accountant) Usage(id string, t time.Time) (float64, bool) {
 	defer a.mu.Unlock()
 	for i, c := range a.budgets {
 		if c.b.ID == id {
-			pu := a.current(i, t)
+			pu := a.current(i, t, t.UnixNano())
 			return pu.synced + pu.flushed + pu.local, pu.exceeded
 		}
 	}
@@ -88,15 +94,20 @@ type periodUsage struct {
 	synced         float64 // every replica's usage persisted at the last sync
 	flushed        float64 // counted here and flushed since that sync
 	local          float64 // counted here since the last flush
+	startNs, endNs int64   // the period's bounds, for the fast path
 	events         bool
 	exceeded       bool
 	capacity       float64
 	action, period string
+	strict         int        // the action's strictness
+	minute         [3]counter // counts of the current minute, by outcome
 }
+
+type counter struct{ bytes, events uint64 }
 
 // NewAccountant compiles the budgets' scopes.
 func NewAccountant(bs []*Budget) (*Accountant, error) {
-	a := &Accountant{matches: map[Meta][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000}
+	a := &Accountant{matches: map[Meta][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000, uses: map[string]bool{}}
 	for _, b := range bs {
 		prog, err := CompileScope(b.Scope)
 		if err != nil {
@@ -111,13 +122,52 @@ func NewAccountant(bs []*Budget) (*Accountant, error) {
 			return nil, fmt.Errorf("budget %s: %w", b.ID, err)
 		}
 		a.budgets = append(a.budgets, compiled{b: b, scope: prog, capacity: capa, period: p})
-		a.period = append(a.period, periodUsage{events: capa.Events, capacity: capa.Value, action: b.Action, period: b.Period})
+		node := prog.Node()
+		ast.Walk(&node, identifiers(a.uses))
+		a.period = append(a.period, periodUsage{events: capa.Events, capacity: capa.Value, action: b.Action, period: b.Period, strict: strictness[b.Action]})
 	}
 	return a, nil
 }
 
+// identifiers records the names a scope reads.
+type identifiers map[string]bool
+
+func (v identifiers) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok {
+		v[id.Value] = true
+	}
+}
+
+// key is m with the fields no scope reads left empty.
+func (a *Accountant) key(m Meta) Meta {
+	u := a.uses
+	if !u["stream"] {
+		m.Stream = ""
+	}
+	if !u["topic"] {
+		m.Topic = ""
+	}
+	if !u["source"] {
+		m.Source = ""
+	}
+	if !u["service"] {
+		m.Service = ""
+	}
+	if !u["host"] {
+		m.Host = ""
+	}
+	if !u["tenant"] {
+		m.Tenant = ""
+	}
+	if !u["level"] {
+		m.Level = ""
+	}
+	return m
+}
+
 // match returns the indexes of the budgets whose scope takes m.
 func (a *Accountant) match(m Meta) ([]int, error) {
+	m = a.key(m)
 	if idx, ok := a.matches[m]; ok {
 		return idx, nil
 	}
@@ -149,22 +199,21 @@ func (a *Accountant) Account(m Meta, size int, t time.Time) (Decision, error) {
 	if err != nil {
 		return Decision{Action: ActionKeep, Outcome: OutcomeStored}, err
 	}
-	d := Decision{Action: ActionKeep, Outcome: OutcomeStored}
+	ns := t.UnixNano()
+	strict := 0
 	for _, i := range idx {
-		pu := a.current(i, t)
-		if pu.exceeded && strictness[pu.action] > strictness[d.Action] {
-			d.Action = pu.action
+		if pu := a.current(i, t, ns); pu.exceeded && pu.strict > strict {
+			strict = pu.strict
 		}
 	}
-	switch d.Action {
-	case ActionStop:
-		d.Outcome = OutcomeDropped
-	case ActionArchiveOnly:
-		d.Outcome = OutcomeArchiveOnly
+	out := strict // the outcome's index: stored, archive-only, dropped
+	minute := ns / int64(time.Minute)
+	if minute != a.minute {
+		a.foldMinute()
+		a.minute = minute
 	}
-	minute := t.Unix() / 60
 	for _, i := range idx {
-		pu := a.current(i, t)
+		pu := &a.period[i]
 		if pu.events {
 			pu.local++
 		} else {
@@ -173,24 +222,53 @@ func (a *Accountant) Account(m Meta, size int, t time.Time) (Decision, error) {
 		if pu.synced+pu.flushed+pu.local >= pu.capacity {
 			pu.exceeded = true
 		}
-		k := usageKey{i, minute, d.Outcome}
-		u := a.usage[k]
-		if u == nil {
-			u = &Usage{Budget: a.budgets[i].b.ID, Minute: time.Unix(minute*60, 0).UTC(), Outcome: d.Outcome}
-			a.usage[k] = u
-		}
-		u.Bytes += uint64(size)
-		u.Events++
+		c := &pu.minute[out]
+		c.bytes += uint64(size)
+		c.events++
 	}
-	return d, nil
+	return decisions[strict], nil
 }
 
-// current is budget i's usage in the period holding t, starting a new
-// period (at zero) when t is past the last one.
-func (a *Accountant) current(i int, t time.Time) *periodUsage {
+// decisions by strictness.
+var decisions = [3]Decision{
+	{Action: ActionKeep, Outcome: OutcomeStored},
+	{Action: ActionArchiveOnly, Outcome: OutcomeArchiveOnly},
+	{Action: ActionStop, Outcome: OutcomeDropped},
+}
+
+// foldMinute moves the current minute's counts into the usage to flush.
+func (a *Accountant) foldMinute() {
+	for i := range a.period {
+		pu := &a.period[i]
+		for o, c := range pu.minute {
+			if c.events == 0 {
+				continue
+			}
+			k := usageKey{i, a.minute, decisions[o].Outcome}
+			u := a.usage[k]
+			if u == nil {
+				u = &Usage{Budget: a.budgets[i].b.ID, Minute: time.Unix(a.minute*60, 0).UTC(), Outcome: decisions[o].Outcome}
+				a.usage[k] = u
+			}
+			u.Bytes += c.bytes
+			u.Events += c.events
+		}
+		pu.minute = [3]counter{}
+	}
+}
+
+// current is budget i's usage in the period holding t (ns its unix
+// nanoseconds), starting a new period (at zero) when t is past the last
+// one.
+func (a *Accountant) current(i int, t time.Time, ns int64) *periodUsage {
 	pu := &a.period[i]
-	if start := a.budgets[i].period.Start(t); !start.Equal(pu.start) && start.After(pu.start) {
+	if ns >= pu.startNs && ns < pu.endNs {
+		return pu
+	}
+	p := a.budgets[i].period
+	if start := p.Start(t); start.After(pu.start) {
 		pu.start, pu.synced, pu.flushed, pu.local, pu.exceeded = start, 0, 0, 0, false
+		pu.startNs, pu.endNs = start.UnixNano(), p.End(start).UnixNano()
 	}
 	return pu
 }
@@ -199,6 +277,7 @@ func (a *Accountant) current(i int, t time.Time) *periodUsage {
 func (a *Accountant) Flush() []Usage {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.foldMinute()
 	out := make([]Usage, 0, len(a.usage))
 	for _, u := range a.usage {
 		out = append(out, *u)

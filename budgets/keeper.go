@@ -49,7 +49,7 @@ func (a *Accountant) Periods(t time.Time) []PeriodOf {
 	defer a.mu.Unlock()
 	out := make([]PeriodOf, len(a.budgets))
 	for i, c := range a.budgets {
-		out[i] = PeriodOf{ID: c.b.ID, Start: a.current(i, t).start, Events: c.capacity.Events}
+		out[i] = PeriodOf{ID: c.b.ID, Start: a.current(i, t, t.UnixNano()).start, Events: c.capacity.Events}
 	}
 	return out
 }

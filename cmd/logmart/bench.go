@@ -55,6 +55,7 @@ func runBenchIngest(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured phase to this file (read it with go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file when the last record is acknowledged, the moment of largest backlog (go tool pprof; -sample_index=alloc_space shows what the run allocated)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
+	nBudgets := fs.Int("budgets", 0, "count every line against this many overlapping keep budgets, as serve does with configs/budgets (default 0: none)")
 	withArchive := fs.Bool("archive", false, "also archive every record to the folder archive under --data, as serve does by default (ingest.archive; default false: ClickHouse only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -83,7 +84,7 @@ func runBenchIngest(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, Lines: *lines, MaxConcurrentInserts: *inserts, Archive: *withArchive}
+	opts := bench.IngestOptions{Events: *events, Data: *data, Partitions: *partitions, BatchRows: *batchRows, Rate: *rate, Compression: *compression, Lines: *lines, MaxConcurrentInserts: *inserts, Archive: *withArchive, Budgets: *nBudgets}
 	for _, p := range []struct {
 		path string
 		to   *io.Writer

@@ -19,8 +19,7 @@ import (
 type budgetDecider struct{ a *budgets.Accountant }
 
 func (d budgetDecider) Decide(m ingest.BudgetMeta, size int, at time.Time) ingest.BudgetAction {
-	dec, err := d.a.Account(budgets.Meta{Stream: m.Stream, Topic: m.Topic, Source: m.Source, Service: m.Service,
-		Host: m.Host, Tenant: m.Tenant, Level: m.Level}, size, at)
+	dec, err := d.a.Account(budgets.Meta(m), size, at)
 	if err != nil {
 		return ingest.BudgetStore
 	}

@@ -83,6 +83,10 @@ type IngestOptions struct {
 	// well, as serve does by default (ingest.archive). Default false: the
 	// ClickHouse path alone, as the bench measured before the archive.
 	Archive bool
+	// Budgets counts every line against this many overlapping ingest
+	// budgets (scopes on everything, each service and level), all keep,
+	// as serve does with configs/budgets. Default 0: none.
+	Budgets int
 	// CPUProfile, when not nil, receives a pprof CPU profile of the measured
 	// phase, from the first produce to the last row queryable. It covers the
 	// whole process (producer, broker, ingester, engine); time in the
@@ -309,6 +313,13 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 	ing, err := ingest.New(icfg, st, kopts, nil, log)
 	if err != nil {
 		return res, err
+	}
+	if opts.Budgets > 0 {
+		acct, err := benchBudgets(opts.Budgets)
+		if err != nil {
+			return res, err
+		}
+		ing.UseBudgets(budgetDecider{acct})
 	}
 	written := &writtenLog{}
 	ing.OnWritten(written.record)
