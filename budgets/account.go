@@ -91,10 +91,11 @@ type Usage struct {
 
 type periodUsage struct {
 	start          time.Time
-	synced         float64 // every replica's usage persisted at the last sync
-	flushed        float64 // counted here and flushed since that sync
-	local          float64 // counted here since the last flush
-	startNs, endNs int64   // the period's bounds, for the fast path
+	synced         float64   // every replica's usage persisted at the last sync
+	flushed        float64   // counted here and flushed since that sync
+	local          float64   // counted here since the last flush
+	startNs, endNs int64     // the period's bounds, for the fast path
+	resetSeen      time.Time // the last manual reset applied
 	events         bool
 	exceeded       bool
 	capacity       float64
@@ -341,4 +342,18 @@ func (a *Accountant) Reset(id string) bool {
 		}
 	}
 	return false
+}
+
+// resetAt applies a persisted manual reset once: the counts this replica
+// made before it no longer count (Sync already read the total from it).
+func (a *Accountant) resetAt(id string, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.budgets {
+		if c.b.ID == id && at.After(a.period[i].resetSeen) {
+			pu := &a.period[i]
+			pu.resetSeen, pu.flushed, pu.local = at, 0, 0
+			pu.exceeded = pu.synced >= pu.capacity
+		}
+	}
 }

@@ -118,6 +118,10 @@ FROM budget_usage WHERE minute >= toDateTime({from:Int64}) GROUP BY budget, minu
 	if err != nil {
 		return fmt.Errorf("cannot read the budget usage: %w", err)
 	}
+	resets, err := lastResets(ctx, k.st, earliest)
+	if err != nil {
+		return err
+	}
 	byID := map[string]PeriodOf{}
 	for _, p := range periods {
 		byID[p.ID] = p
@@ -128,7 +132,7 @@ FROM budget_usage WHERE minute >= toDateTime({from:Int64}) GROUP BY budget, minu
 	}
 	for _, r := range res.Rows {
 		p, ok := byID[store.CellString(r[0])]
-		if !ok || store.CellUnix(r[1]).Before(p.Start) {
+		if !ok || store.CellUnix(r[1]).Before(countsFrom(p.Start, resets, p.ID)) {
 			continue
 		}
 		if p.Events {
@@ -138,6 +142,11 @@ FROM budget_usage WHERE minute >= toDateTime({from:Int64}) GROUP BY budget, minu
 		}
 	}
 	k.a.Sync(totals, starts)
+	for id, at := range resets {
+		if p, ok := byID[id]; ok && at.After(p.Start) {
+			k.a.resetAt(id, at)
+		}
+	}
 	return nil
 }
 

@@ -33,6 +33,9 @@ type Status struct {
 	State       string    `json:"state"`
 	Dashboard   string    `json:"dashboard,omitempty"`
 	Playbook    string    `json:"playbook,omitempty"`
+	// ResetAt is a manual reset within the period, usage counting from
+	// it.
+	ResetAt *time.Time `json:"reset_at,omitempty"`
 }
 
 // bucketOf is the forecast's bucket for a period: five minutes for a day,
@@ -48,6 +51,10 @@ func bucketOf(p Period) time.Duration {
 // of up to 28 earlier periods, from budget_usage, and judges it.
 func StatusAt(ctx context.Context, st store.Store, bs []*Budget, now time.Time) ([]Status, error) {
 	out := make([]Status, 0, len(bs))
+	resets, err := lastResets(ctx, st, now.Add(-24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
 	for _, b := range bs {
 		capa, _ := ParseAmount(b.Capacity)
 		p, err := ParsePeriod(b.Period, b.Reset, b.Timezone)
@@ -81,8 +88,15 @@ GROUP BY minute, outcome`, Params: map[string]string{"b": b.ID, "from": strconv.
 		// Buckets per period, keyed by the period's start.
 		periods := map[time.Time][]float64{}
 		total := int(p.Length() / step)
+		counted := countsFrom(start, resets, b.ID)
+		if counted.After(start) {
+			s.ResetAt = &counted
+		}
 		for _, r := range res.Rows {
 			at := store.CellUnix(r[0])
+			if !at.Before(start) && at.Before(counted) {
+				continue // before a manual reset in this period
+			}
 			v := mustFloat(r[2])
 			ps := p.Start(at)
 			i := int(at.Sub(ps) / step)

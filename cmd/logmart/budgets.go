@@ -15,12 +15,14 @@ import (
 )
 
 func runBudgets(args []string) error {
-	if len(args) == 0 || (args[0] != "backtest" && args[0] != "lint" && args[0] != "status") {
+	if len(args) == 0 || (args[0] != "backtest" && args[0] != "lint" && args[0] != "status" && args[0] != "reset") {
 		fmt.Fprint(os.Stderr, `usage: logmart budgets <command> [flags]
 
 commands:
   status    each budget's usage, forecast, interval and state on a server
             ([--server URL] [--json])
+  reset     start a budget's period over now, without moving its next
+            scheduled reset ([--server URL] --reason TEXT ID); audited
   lint      check budgets (files or folders of *.yaml; default configs/budgets):
             scope, capacity, period, reset, time zone, action, bounds
   backtest  replay a usage series against a capacity and a period, and say
@@ -31,18 +33,20 @@ commands:
             (--generate steady,ramp,burst,outage,gap,... or --generate mixed)
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: status, lint or backtest")}
+			return usageError{errors.New("name a command: status, reset, lint or backtest")}
 		}
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			return nil
 		}
-		return usageError{fmt.Errorf("unknown budgets command %q (want status, lint or backtest)", args[0])}
+		return usageError{fmt.Errorf("unknown budgets command %q (want status, reset, lint or backtest)", args[0])}
 	}
 	switch args[0] {
 	case "lint":
 		return runBudgetsLint(args[1:])
 	case "status":
 		return runBudgetsStatus(args[1:])
+	case "reset":
+		return runBudgetsReset(args[1:])
 	}
 	return runBudgetsBacktest(args[1:])
 }
@@ -194,4 +198,26 @@ func runBudgetsStatus(args []string) error {
 		fmt.Fprintln(w, "no budgets on this server (budgets.dir)")
 	}
 	return w.Flush()
+}
+
+func runBudgetsReset(args []string) error {
+	fs := newFlags("budgets reset")
+	sf := apiFlags(fs)
+	reason := fs.String("reason", "", "why (required: every reset is audited)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{errors.New("name one budget, e.g. logmart budgets reset --reason 'incident 4711 backfill' edge")}
+	}
+	cl, err := sf.client()
+	if err != nil {
+		return err
+	}
+	r, err := cl.ResetBudget(context.Background(), fs.Arg(0), *reason)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("budget %s reset at %s by %s: %s\n", r.Budget, r.At, r.By, r.Reason)
+	return nil
 }

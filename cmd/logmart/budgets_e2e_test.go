@@ -109,6 +109,24 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 		!strings.HasPrefix(got["everything"], "ok ") {
 		t.Fatalf("budgets status %v", got)
 	}
+	// A reset starts the stop budget over: edge records are stored again.
+	if out, err := exec.Command(binPath, "budgets", "reset", "--server", "http://"+s.http, "edge_stop").CombinedOutput(); err == nil || !strings.Contains(string(out), "reason is required") {
+		t.Fatalf("reset without a reason: %v %s", err, out)
+	}
+	if out, err := exec.Command(binPath, "budgets", "reset", "--server", "http://"+s.http, "--reason", "backfill of incident 4711", "edge_stop").CombinedOutput(); err != nil {
+		t.Fatalf("reset: %v %s", err, out)
+	}
+	time.Sleep(1500 * time.Millisecond) // one sync
+	var more []*kgo.Record
+	for i := range 10 {
+		more = append(more, &kgo.Record{Topic: "logs", Headers: []kgo.RecordHeader{{Key: "logmart-stream", Value: []byte("edge")}},
+			Value: fmt.Appendf(nil, `{"level":"info","service":"svc","message":"after reset %d"}`, i)})
+	}
+	if err := cl.ProduceSync(ctx, more...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "edge rows after the reset", 30*time.Second, func() bool { return count("SELECT count() FROM logs WHERE stream = 'edge'") == 60 })
+
 	// The archive holds every payments record and only the edge records
 	// that were stored.
 	tg, err := archive.OpenFolder(filepath.Join(data, "archive"))
@@ -121,7 +139,7 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 		for _, o := range objs {
 			_ = archive.Scan(context.Background(), tg, o.Key, func(archive.Line) error { n++; return nil })
 		}
-		return n >= 250
+		return n >= 260
 	})
 	archived := map[string]int{}
 	objs, _ := tg.List(context.Background(), "")
@@ -130,7 +148,7 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if archived["payments"] != 100 || archived["edge"] != 50 || archived["other"] != 100 {
-		t.Fatalf("archived by stream %v, want payments 100, edge 50, other 100", archived)
+	if archived["payments"] != 100 || archived["edge"] != 60 || archived["other"] != 100 {
+		t.Fatalf("archived by stream %v, want payments 100, edge 60 (50, then 10 after the reset), other 100", archived)
 	}
 }

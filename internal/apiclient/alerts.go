@@ -83,3 +83,22 @@ var budgetsEndpoint = endpoint{http.MethodGet, "/api/v1/budgets", nil, json.RawM
 func (c *Client) Budgets(ctx context.Context) (json.RawMessage, error) {
 	return c.call(ctx, budgetsEndpoint, nil, nil, nil)
 }
+
+// BudgetReset is a manual reset as the server recorded it.
+type BudgetReset struct {
+	Budget string `json:"budget"`
+	At     string `json:"at"`
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+var resetBudgetEndpoint = endpoint{http.MethodPost, "/api/v1/budgets/{id}/reset", map[string]string{}, BudgetReset{}}
+
+// ResetBudget starts a budget's period over now.
+func (c *Client) ResetBudget(ctx context.Context, id, reason string) (*BudgetReset, error) {
+	var out BudgetReset
+	if _, err := c.call(ctx, resetBudgetEndpoint, []string{id}, map[string]string{"reason": reason}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -32,6 +32,7 @@ var endpoints = map[string]endpoint{
 	"Noise":            noiseEndpoint,
 	"TestNotification": testNotificationEndpoint,
 	"Budgets":          budgetsEndpoint,
+	"ResetBudget":      resetBudgetEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and

@@ -36,3 +36,14 @@ CREATE TABLE IF NOT EXISTS budget_transitions {{on_cluster}} (
 ) ENGINE = {{replacing_merge_tree}}
 ORDER BY (budget, period_start, id)
 TTL period_start + INTERVAL 400 DAY;
+
+-- Manual resets of a budget's period (API and CLI), the audit of who reset
+-- it, when and why. Usage counts from the latest reset within the period;
+-- the next scheduled reset does not move.
+CREATE TABLE IF NOT EXISTS budget_resets {{on_cluster}} (
+    budget          String,
+    reset_at        DateTime64(3),
+    reset_by        String,
+    reason          String
+) ENGINE = {{merge_tree}}
+ORDER BY (budget, reset_at);
