@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -246,6 +247,18 @@ alerts:
 		if !strings.Contains(string(b), `"blocks"`) || !strings.Contains(string(b), "Payment errors") {
 			t.Fatalf("slack body %s", b)
 		}
+	}
+	// notify test sends a test event (and its resolve) straight to the
+	// channel and prints the receiver's answer.
+	out, err := exec.Command(binPath, "notify", "test", "--server", "http://"+httpAddr, "slack").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "channel slack: HTTP 202") {
+		t.Fatalf("notify test: %v %s", err, out)
+	}
+	if b := sl.bodies(); len(b) != len(want)+2 || !strings.Contains(string(b[len(want)]), "logmart test notification") {
+		t.Fatalf("the test event did not reach Slack: %d bodies", len(b))
+	}
+	if out, err := exec.Command(binPath, "notify", "test", "--server", "http://"+httpAddr, "nowhere").CombinedOutput(); err == nil || !strings.Contains(string(out), `no channel "nowhere"`) {
+		t.Fatalf("notify test of an unknown channel: %v %s", err, out)
 	}
 	pd.mu.Lock()
 	refused := pd.refused
