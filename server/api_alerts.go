@@ -177,7 +177,7 @@ func (s *Server) expireSilence(c echo.Context) error {
 	if err := s.deps.Alerts.ExpireSilence(c.Request().Context(), c.Param("id")); err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	return c.JSON(http.StatusOK, map[string]any{"id": c.Param("id"), "ended": true})
 }
 
 // monitorJSON is GET /api/v1/monitors/{id}'s answer, and PUT's.

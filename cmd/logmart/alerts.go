@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/logmart/logmart/internal/apiclient"
+
 	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
@@ -157,20 +159,31 @@ logmart dashboards promote --kind monitor.
 }
 
 func runAlerts(args []string) error {
-	if len(args) == 0 || args[0] != "noise" {
-		fmt.Fprint(os.Stderr, `usage: logmart alerts noise [--server URL] [--since 7d] [--flap 10m] [--json]
+	if len(args) == 0 || (args[0] != "noise" && args[0] != "silence" && args[0] != "silences" && args[0] != "unsilence") {
+		fmt.Fprint(os.Stderr, `usage: logmart alerts <command> [--server URL] [flags]
 
-Ranks monitors by transitions over the period, with their flaps (resolved
-within --flap of firing), the time they spent firing and the share of their
-alerts resolved without anyone acknowledging them: the list to triage.
+commands:
+  noise      rank monitors by transitions over the period, with their flaps
+             (resolved within --flap of firing), the time they spent firing
+             and the share resolved without anyone acknowledging them
+             ([--since 7d] [--flap 10m] [--json])
+  silence    keep a monitor's or labels' transitions from being sent for a
+             while ([--monitor ID] [--match label=value]... --duration 2h
+             --comment TEXT); they are still recorded
+  silences   the silences in force
+  unsilence  end a silence now (ID)
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: noise")}
+			return usageError{errors.New("name a command: noise, silence, silences or unsilence")}
 		}
 		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 			return nil
 		}
-		return usageError{fmt.Errorf("unknown alerts command %q (want noise)", args[0])}
+		return usageError{fmt.Errorf("unknown alerts command %q (want noise, silence, silences or unsilence)", args[0])}
+	}
+	switch args[0] {
+	case "silence", "silences", "unsilence":
+		return runSilences(args[0], args[1:])
 	}
 	fs := newFlags("alerts noise")
 	sf := apiFlags(fs)
@@ -246,4 +259,64 @@ straight from the server, and prints the receiver's answer.
 		return fmt.Errorf("not delivered: %s", a.Error)
 	}
 	return nil
+}
+
+// matchFlags collects repeated --match label=value flags.
+type matchFlags map[string]string
+
+func (m matchFlags) String() string { return fmt.Sprint(map[string]string(m)) }
+
+func (m matchFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not label=value", v)
+	}
+	m[k] = val
+	return nil
+}
+
+func runSilences(cmd string, args []string) error {
+	fs := newFlags("alerts " + cmd)
+	sf := apiFlags(fs)
+	monitor := fs.String("monitor", "", "the monitor silenced (default: any monitor whose labels match)")
+	match := matchFlags{}
+	fs.Var(match, "match", "label=value the alert must carry; repeat for several")
+	duration := fs.String("duration", "", "how long, from now (30m, 2h, 1d)")
+	comment := fs.String("comment", "", "why (shown with the silence)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cl, err := sf.client()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	switch cmd {
+	case "silence":
+		x, err := cl.CreateSilence(ctx, apiclient.SilenceRequest{Monitor: *monitor, Matchers: match, Duration: *duration, Comment: *comment})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("silence %s until %s\n", x.ID, x.EndsAt)
+		return nil
+	case "unsilence":
+		if fs.NArg() != 1 {
+			return usageError{errors.New("name one silence id (logmart alerts silences lists them)")}
+		}
+		if err := cl.ExpireSilence(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Printf("silence %s ended\n", fs.Arg(0))
+		return nil
+	}
+	list, err := cl.Silences(ctx)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tMONITOR\tMATCH\tFROM\tUNTIL\tBY\tCOMMENT")
+	for _, x := range list {
+		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\t%s\n", x.ID, x.Monitor, x.Matchers, x.StartsAt, x.EndsAt, x.CreatedBy, x.Comment)
+	}
+	return w.Flush()
 }

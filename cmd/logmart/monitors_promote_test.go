@@ -101,4 +101,26 @@ func TestMonitorsPromotionAndBadInput(t *testing.T) {
 	if out, code := run("promote", "--from", "dev", "--to", "prod"); code != 0 || !strings.Contains(out, "unchanged") {
 		t.Fatalf("second promote: exit %d\n%s", code, out)
 	}
+
+	// Silences from the CLI: made, listed, refused without a window, ended.
+	cli := func(args ...string) (string, error) {
+		cmd := exec.Command(binPath, append([]string{"alerts"}, append(args[:1], append([]string{"--server", "http://" + dev.http}, args[1:]...)...)...)...)
+		cmd.Env = append(os.Environ(), "LOGMART_TOKEN="+dev.token)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	out, err := cli("silence", "--monitor", "checkout_errors", "--match", "service=checkout", "--duration", "2h", "--comment", "deploy window")
+	if err != nil || !strings.HasPrefix(out, "silence ") {
+		t.Fatalf("alerts silence: %v %s", err, out)
+	}
+	id := strings.Fields(out)[1]
+	if out, err := cli("silences"); err != nil || !strings.Contains(out, id) || !strings.Contains(out, "deploy window") {
+		t.Fatalf("alerts silences: %v %s", err, out)
+	}
+	if out, err := cli("silence", "--monitor", "checkout_errors"); err == nil || !strings.Contains(out, "ends_at or duration is required") {
+		t.Fatalf("a silence without a window: %v %s", err, out)
+	}
+	if out, err := cli("unsilence", id); err != nil || !strings.Contains(out, "ended") {
+		t.Fatalf("alerts unsilence: %v %s", err, out)
+	}
 }

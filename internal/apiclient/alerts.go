@@ -102,3 +102,61 @@ func (c *Client) ResetBudget(ctx context.Context, id, reason string) (*BudgetRes
 	}
 	return &out, nil
 }
+
+// SilenceRequest creates a silence.
+type SilenceRequest struct {
+	Monitor  string            `json:"monitor,omitempty"`
+	Matchers map[string]string `json:"matchers,omitempty"`
+	Duration string            `json:"duration,omitempty"`
+	Comment  string            `json:"comment,omitempty"`
+}
+
+// Silence is one silence.
+type Silence struct {
+	ID        string            `json:"id"`
+	Monitor   string            `json:"monitor"`
+	Matchers  map[string]string `json:"matchers"`
+	StartsAt  string            `json:"starts_at"`
+	EndsAt    string            `json:"ends_at"`
+	Comment   string            `json:"comment"`
+	CreatedBy string            `json:"created_by"`
+}
+
+type silenceEnded struct {
+	ID    string `json:"id"`
+	Ended bool   `json:"ended"`
+}
+
+type silenceList struct {
+	Silences []Silence `json:"silences"`
+}
+
+var (
+	createSilenceEndpoint = endpoint{http.MethodPost, "/api/v1/silences", SilenceRequest{}, Silence{}}
+	silencesEndpoint      = endpoint{http.MethodGet, "/api/v1/silences", nil, silenceList{}}
+	expireSilenceEndpoint = endpoint{http.MethodDelete, "/api/v1/silences/{id}", nil, silenceEnded{}}
+)
+
+// CreateSilence creates a silence.
+func (c *Client) CreateSilence(ctx context.Context, req SilenceRequest) (*Silence, error) {
+	var out Silence
+	if _, err := c.call(ctx, createSilenceEndpoint, nil, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Silences lists the silences in force.
+func (c *Client) Silences(ctx context.Context) ([]Silence, error) {
+	var out silenceList
+	if _, err := c.call(ctx, silencesEndpoint, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Silences, nil
+}
+
+// ExpireSilence ends a silence now.
+func (c *Client) ExpireSilence(ctx context.Context, id string) error {
+	_, err := c.call(ctx, expireSilenceEndpoint, []string{id}, nil, nil)
+	return err
+}

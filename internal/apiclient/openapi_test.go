@@ -33,6 +33,9 @@ var endpoints = map[string]endpoint{
 	"TestNotification": testNotificationEndpoint,
 	"Budgets":          budgetsEndpoint,
 	"ResetBudget":      resetBudgetEndpoint,
+	"CreateSilence":    createSilenceEndpoint,
+	"Silences":         silencesEndpoint,
+	"ExpireSilence":    expireSilenceEndpoint,
 }
 
 // TestClientMatchesOpenAPI: every call the client makes is a path and
