@@ -41,7 +41,7 @@ const GRID = 'rgba(255,255,255,0.07)';
 /**
  * TimeChart draws series over unix-second timestamps in a container.
  *
- * series: [{label, stroke, fill}] in display order, bottom to top when
+ * series: [{label, stroke, fill, dash}] in display order, bottom to top when
  * stacked. bars draws bars instead of lines. stacked draws each series on top
  * of the ones before it; the legend and cursor still show each series' own
  * value. unit ('', 'bytes', 'ms', 'fraction') picks how values read (see
@@ -178,6 +178,7 @@ export class TimeChart {
           label: s.label,
           stroke: s.stroke,
           fill: s.fill,
+          dash: s.dash,
           width: this.bars ? 0 : 1.5,
           paths,
           points: { show: false },
