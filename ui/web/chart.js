@@ -78,8 +78,11 @@ export class TimeChart {
    * (seconds) is a bucket's width when the buckets are not all there.
    * opts.threshold draws a dashed horizontal line at that value (a
    * monitor's condition), kept inside the y scale; opts.bands shades
-   * [fromSec, toSec] intervals (when a monitor was firing). */
-  async set(xs, series, { partialFrom = null, step = null, threshold = null, bands = [] } = {}) {
+   * [fromSec, toSec] intervals (when a monitor was firing); opts.between
+   * fills [{from, to, fill}] between two series (indexes into series, not
+   * stacked), such as a forecast's interval. */
+  async set(xs, series, { partialFrom = null, step = null, threshold = null, bands = [], between = [] } = {}) {
+    this.between = this.stacked ? [] : between;
     this.partialFrom = partialFrom;
     this.step = step;
     this.threshold = Number.isFinite(threshold) ? threshold : null;
@@ -190,6 +193,9 @@ export class TimeChart {
         })),
       ],
     };
+    if (this.between && this.between.length) {
+      opts.bands = this.between.map((b) => ({ series: [b.from + 1, b.to + 1], fill: b.fill }));
+    }
     this.plot = new uPlot(opts, data, this.el);
     if (this.onZoom) {
       this.el.classList.add('chart-zoom');

@@ -196,7 +196,10 @@ export function mount(el) {
     const { xs, series } = chartData(b, rows, Date.now() / 1000);
     const chart = new TimeChart(box, { height: 200, unit: b.unit === 'bytes' ? 'bytes' : '' });
     charts.set(b.id, chart);
-    await chart.set(xs, series, { threshold: b.capacity });
+    const upper = series.findIndex((s) => s.label === 'forecast upper');
+    const lower = series.findIndex((s) => s.label === 'forecast lower');
+    const between = upper > 0 && lower > 0 ? [{ from: upper, to: lower, fill: 'rgba(217,164,65,0.18)' }] : [];
+    await chart.set(xs, series, { threshold: b.capacity, between });
     box.dataset.state = 'done';
   }
 
@@ -239,7 +242,7 @@ function chartNote(b) {
   const f = b.forecast || {};
   return [
     'line: usage so far',
-    f.ready ? 'dashed amber: forecast to the period\'s end with its interval' : 'no forecast yet',
+    f.ready ? 'amber: forecast to the period\'s end, shaded between its lower and upper ends' : 'no forecast yet',
     `dashed red: capacity ${amount(b.capacity, b.unit)}`,
     b.lower_bound ? `dotted violet: lower bound ${amount(b.lower_bound, b.unit)}` : '',
   ].filter(Boolean).join(' · ');
