@@ -55,10 +55,12 @@ export function usageSQL(id, from) {
 export function chartData(b, rows, nowSec) {
   const start = parseTime(b.period_start) / 1000;
   const end = parseTime(b.period_end) / 1000;
-  const counted = b.reset_at ? Math.floor(parseTime(b.reset_at) / 60000) * 60 + 60 : start;
+  // reset_at is where usage counts again from: the minute after a reset.
+  const counted = b.reset_at ? Math.max(start, parseTime(b.reset_at) / 1000) : start;
   const col = b.unit === 'events' ? 'events' : 'bytes';
-  const xs = [start];
-  const used = [0];
+  // Before a reset nothing counts: no line there.
+  const xs = counted > start ? [start, counted] : [start];
+  const used = counted > start ? [null, 0] : [0];
   let acc = 0;
   for (const r of rows) {
     const m = parseTime(r.minute) / 1000;
@@ -182,7 +184,7 @@ export function mount(el) {
   async function drawChart(b, box) {
     let rows = [];
     try {
-      const from = b.reset_at ? parseTime(b.reset_at) / 1000 - 60 : parseTime(b.period_start) / 1000;
+      const from = parseTime(b.reset_at || b.period_start) / 1000;
       const res = await get('/api/v1/sql', { method: 'POST', body: { sql: usageSQL(b.id, from) } });
       const cols = (res.columns || []).map((c) => c.name || c);
       rows = (res.rows || res.data || []).map((r) => (Array.isArray(r) ? Object.fromEntries(cols.map((c, i) => [c, r[i]])) : r));
@@ -235,7 +237,7 @@ function summary(b) {
     row('dropped', amount(b.dropped || 0, b.unit)),
     row('archive only', amount(b.archive_only || 0, b.unit), 'archive_only'),
     row('owner', b.owner),
-    b.reset_at ? row('reset at', `${fmtTime(b.reset_at)} ${zoneLabel()}`, 'reset_at') : null);
+    b.reset_at ? row('reset', `counting again from ${fmtTime(b.reset_at)} ${zoneLabel()}`, 'reset_at') : null);
 }
 
 function chartNote(b) {
