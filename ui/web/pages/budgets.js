@@ -224,7 +224,7 @@ function summary(b) {
   else {
     forecast = h('span', { 'data-forecast': f.method },
       `${amount(f.point, b.unit)} (${amount(f.lower, b.unit)} – ${amount(f.upper, b.unit)})`,
-      h('span', { class: 'muted', text: ' · ' + (METHOD_TEXT[f.method] || f.method) }));
+      h('span', { class: 'muted', text: ' · ' + (METHOD_TEXT[f.method] || f.method) + (f.history ? `, from ${int(f.history)} earlier period${f.history === 1 ? '' : 's'}` : '') }));
   }
   const row = (k, v, attr) => (v === null || v === undefined || v === '' ? null : [h('dt', { text: k }), h('dd', { 'data-field': attr || k }, v)]);
   return h('dl', { class: 'kv budget-kv' },
