@@ -19,6 +19,7 @@ const ROUTES = [
   { path: '/d', prefix: true, nav: false, title: 'Dashboard', load: () => import('./pages/dashboard.js') },
   { path: '/alerts', title: 'Alerts', icon: '⚑', load: () => import('./pages/alerts.js') },
   { path: '/alerts/monitor', prefix: true, nav: false, title: 'Monitor', load: () => import('./pages/monitor.js') },
+  { path: '/budgets', title: 'Budgets', icon: '◔', load: () => import('./pages/budgets.js') },
   { path: '/saved', title: 'Saved', icon: '☆', load: () => import('./pages/saved.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
   // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks

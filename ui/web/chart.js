@@ -41,7 +41,7 @@ const GRID = 'rgba(255,255,255,0.07)';
 /**
  * TimeChart draws series over unix-second timestamps in a container.
  *
- * series: [{label, stroke, fill}] in display order, bottom to top when
+ * series: [{label, stroke, fill, dash}] in display order, bottom to top when
  * stacked. bars draws bars instead of lines. stacked draws each series on top
  * of the ones before it; the legend and cursor still show each series' own
  * value. unit ('', 'bytes', 'ms', 'fraction') picks how values read (see
@@ -78,8 +78,11 @@ export class TimeChart {
    * (seconds) is a bucket's width when the buckets are not all there.
    * opts.threshold draws a dashed horizontal line at that value (a
    * monitor's condition), kept inside the y scale; opts.bands shades
-   * [fromSec, toSec] intervals (when a monitor was firing). */
-  async set(xs, series, { partialFrom = null, step = null, threshold = null, bands = [] } = {}) {
+   * [fromSec, toSec] intervals (when a monitor was firing); opts.between
+   * fills [{from, to, fill}] between two series (indexes into series, not
+   * stacked), such as a forecast's interval. */
+  async set(xs, series, { partialFrom = null, step = null, threshold = null, bands = [], between = [] } = {}) {
+    this.between = this.stacked ? [] : between;
     this.partialFrom = partialFrom;
     this.step = step;
     this.threshold = Number.isFinite(threshold) ? threshold : null;
@@ -178,6 +181,7 @@ export class TimeChart {
           label: s.label,
           stroke: s.stroke,
           fill: s.fill,
+          dash: s.dash,
           width: this.bars ? 0 : 1.5,
           paths,
           points: { show: false },
@@ -189,6 +193,9 @@ export class TimeChart {
         })),
       ],
     };
+    if (this.between && this.between.length) {
+      opts.bands = this.between.map((b) => ({ series: [b.from + 1, b.to + 1], fill: b.fill }));
+    }
     this.plot = new uPlot(opts, data, this.el);
     if (this.onZoom) {
       this.el.classList.add('chart-zoom');

@@ -1,0 +1,85 @@
+// Browser test for budgets: with demo traffic the shipped all_logs_hourly
+// budget counts usage, and the Budgets page shows its card with usage,
+// capacity and state, draws its chart without page errors, resets it with
+// a reason (the API then carries reset_at), and fits a 390 px screen.
+//
+//   node --test ui/e2e/budgets.test.mjs
+//
+// Environment: LOGMART_BIN, CHROMIUM (see harness.mjs). Screenshot:
+// test-output/ui/budgets.png.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { BIN, OUT, ROOT, startServer, launchBrowser, openPage as open, shot, getJSON } from './harness.mjs';
+
+const BUDGET = 'all_logs_hourly';
+
+let srv = null;
+let demo = null;
+let browser = null;
+let base = '';
+
+process.on('exit', () => demo && demo.kill('SIGKILL'));
+
+before(async () => {
+  srv = await startServer({ name: 'budgets-server' });
+  base = srv.base;
+  const log = createWriteStream(path.join(OUT, 'budgets-demo.log'));
+  demo = spawn(BIN, ['demo', '--kafka-addr', srv.kafkaAddr, '--rate', '200'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  demo.stdout.pipe(log, { end: false });
+  demo.stderr.pipe(log, { end: false });
+  await srv.waitFor(`${BUDGET} to count usage`, async () => {
+    const r = await getJSON(base + '/api/v1/budgets');
+    return r.status === 200 && r.body.budgets.some((b) => b.id === BUDGET && b.usage > 0);
+  }, 150000);
+  browser = await launchBrowser();
+}, { timeout: 240000 });
+
+after(async () => {
+  if (browser) await browser.close();
+  if (demo) demo.kill('SIGTERM');
+  if (srv) await srv.stop();
+});
+
+test('the Budgets page shows the budget, draws its chart, resets it, and fits 390 px', async (t) => {
+  const page = await open(t, browser.context);
+  await page.goto(base + '/budgets');
+  await page.locator('#nav a[href="/budgets"].active').waitFor();
+  const card = page.locator(`section.budget-card[data-budget="${BUDGET}"]`);
+  await card.waitFor();
+  const usage = (await card.locator('[data-field="usage"]').innerText()).trim();
+  assert.match(usage, /^[\d,]+ events of 300,000 events/, usage);
+  assert.notEqual(usage.split(' ')[0], '0', 'usage so far is above zero');
+  const state = await card.locator('.card-head .state').getAttribute('data-state');
+  assert.ok(['ok', 'threshold_crossed', 'forecast_over', 'exceeded', 'forecast_under'].includes(state), `state ${state}`);
+  assert.match(await card.locator('[data-field="forecast"]').innerText(), /no forecast yet|events/);
+  assert.match(await card.locator('[data-field="period"]').innerText(), /^hourly: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d – /);
+  assert.equal(await card.locator('a[data-link="dashboard"]').getAttribute('href'), '/d/log-ingest');
+
+  // The chart: uPlot's canvas, with the capacity as its threshold line.
+  const chart = card.locator('[data-chart="usage"]');
+  await chart.locator('canvas').first().waitFor();
+  assert.equal(await chart.getAttribute('data-state'), 'done');
+  assert.equal(await chart.getAttribute('data-threshold'), '300000');
+  await shot(page, 'budgets');
+
+  // Reset with a reason: the card confirms it and the API carries reset_at.
+  await card.locator('button[data-action="reset"]').click();
+  await card.locator('input[name="reset-reason"]').fill('browser test: usage counted again');
+  await card.locator('form[data-form="reset"] button[type="submit"]').click();
+  await page.locator(`section.budget-card[data-budget="${BUDGET}"] [data-field="reset_at"], section.budget-card[data-budget="${BUDGET}"] [data-reset="done"]`).first().waitFor();
+  const r = await getJSON(base + '/api/v1/budgets');
+  const b = r.body.budgets.find((x) => x.id === BUDGET);
+  assert.ok(b.reset_at, 'the API shows reset_at after the reset');
+  await page.locator(`section.budget-card[data-budget="${BUDGET}"] [data-field="reset_at"]`).waitFor();
+
+  // A phone's width: no horizontal scroll.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 390 px`);
+  await shot(page, 'budgets-390');
+});
