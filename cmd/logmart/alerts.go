@@ -11,11 +11,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/logmart/logmart/internal/apiclient"
-
 	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/config"
 	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/internal/apiclient"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/server"
 	"github.com/logmart/logmart/store"
