@@ -432,11 +432,45 @@ func (b *partBatch) write(ctx context.Context, ins Inserter) error {
 			insertErrors.WithLabelValues(p.table).Inc()
 			return err
 		}
+		if err := b.landOnce(ctx, ins, p.table, block, token); err != nil {
+			insertErrors.WithLabelValues(p.table).Inc()
+			return err
+		}
 		insertSeconds.WithLabelValues(p.table).Observe(time.Since(start).Seconds())
 		rowsWritten.WithLabelValues(p.table).Add(float64(n))
 	}
 	batchRows.Observe(float64(b.n))
 	return nil
+}
+
+// querier reads back what a write stored.
+type querier interface {
+	Query(ctx context.Context, q store.Query) (*store.Result, error)
+}
+
+// landOnce checks, for a batch an earlier consumer recorded (a takeover
+// after a crash), that its rows are in table after the insert. A crash
+// can come after the engine logged the insert's deduplication token and
+// before the part it guards was kept: the retry, carrying the same token,
+// is then dropped as a repeat of rows that never landed. When none of the
+// range's rows is there, the block goes in again under a token of its own.
+func (b *partBatch) landOnce(ctx context.Context, ins Inserter, table string, block *store.Block, token string) error {
+	q, ok := ins.(querier)
+	if b.forced == nil || b.rehydrate != nil || !ok {
+		return nil
+	}
+	rg := b.rangeOf()
+	res, err := q.Query(ctx, store.Query{SQL: "SELECT count() FROM " + table +
+		" WHERE kafka_topic = {t:String} AND kafka_partition = {p:Int32} AND kafka_offset BETWEEN {f:Int64} AND {l:Int64}",
+		Params: map[string]string{"t": b.topic, "p": fmt.Sprint(b.partition), "f": fmt.Sprint(rg.first), "l": fmt.Sprint(rg.last)}})
+	if err != nil {
+		return fmt.Errorf("cannot check the recorded batch %s landed: %w", token, err)
+	}
+	if len(res.Rows) > 0 && store.CellUint64(res.Rows[0][0]) > 0 {
+		return nil
+	}
+	insertsAgain.WithLabelValues(table).Inc()
+	return ins.Insert(ctx, table, block, store.DedupToken(token+".again"))
 }
 
 // release hands the batch's column buffers back for reuse. The batch is

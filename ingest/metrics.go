@@ -37,6 +37,10 @@ var (
 		Name: "logmart_ingest_insert_errors_total",
 		Help: "Failed batch writes, by table: retried until they succeed, but for refusals retrying cannot change, whose records become dead letters (insert_refused).",
 	}, []string{"table"})
+	insertsAgain = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "logmart_ingest_inserts_again_total",
+		Help: "Batches recorded before a crash whose retry the engine dropped as a repeat of rows that never landed, inserted again under their own token, by table.",
+	}, []string{"table"})
 	expiredTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "logmart_ingest_expired_records_total",
 		Help: "Records set aside as dead letters because their own time is older than their stream's retention (reason older_than_retention), by stream.",
@@ -56,5 +60,5 @@ var (
 )
 
 func init() {
-	prometheus.MustRegister(recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag, expiredTotal, partitionStalled)
+	prometheus.MustRegister(insertsAgain, recordsTotal, bytesTotal, invalidTotal, rowsWritten, insertSeconds, batchRows, batchesCut, insertErrors, timestampBehind, consumerLag, expiredTotal, partitionStalled)
 }
