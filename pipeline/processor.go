@@ -40,6 +40,7 @@ type Processor struct {
 	dead      []DeadLetter
 	stats     Stats
 	scratch   []Event
+	encBuf    []byte // TakeChanges' encoding buffer
 }
 
 // Stats counts what a Processor did since it was made. The runner turns it
@@ -66,6 +67,7 @@ type emittedRow struct {
 	version uint64
 	row     any
 	deleted bool
+	enc     []byte // the row's JSON for the changelog, once encoded
 }
 
 // NewProcessor returns a Processor with no state. cfg is used as given;

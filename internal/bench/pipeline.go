@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +40,9 @@ type PipelineOptions struct {
 	LatencyRate int
 	// ChdbLibrary is the path of libchdb.so. Default chdb.DefaultLibPath().
 	ChdbLibrary string
+	// CPUProfile, when not nil, receives a pprof CPU profile of the
+	// throughput phase: the whole process, embedded broker included.
+	CPUProfile io.Writer
 }
 
 // PipelineResult is what Pipeline measured.
@@ -140,6 +145,11 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	runner := pipeline.NewRunner(cfg, kopts, log)
+	if opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+			return res, fmt.Errorf("cannot start the CPU profile: %w", err)
+		}
+	}
 	cpu0, t0 := cpuTime(), time.Now()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = runner.Run(runCtx) }()
@@ -149,14 +159,19 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 			break
 		}
 		if ctx.Err() != nil {
+			pprof.StopCPUProfile()
 			return res, ctx.Err()
 		}
 		if time.Since(t0) > 10*time.Minute {
+			pprof.StopCPUProfile()
 			return res, fmt.Errorf("the pipeline consumed %d of %d records in 10 minutes", s.Processor.Records, len(recs))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	if opts.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.Events = len(recs)
 	res.Seconds = elapsed.Seconds()
 	res.CPUSeconds = cpu.Seconds()
