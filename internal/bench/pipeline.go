@@ -197,7 +197,9 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 		return res, err
 	}
 	// Calls cut off by the last record never end; the wait is over when
-	// every ended call is there or the count stops growing for 3 seconds.
+	// every ended call is there, or the count stopped growing for 5
+	// seconds after the first arrived (on a busy machine the first can
+	// take longer than that).
 	ended := 0
 	for _, f := range ltruth.Interactions {
 		if f.End != 0 {
@@ -216,7 +218,7 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 		if n := len(rows.Rows); n != last {
 			last, since = n, time.Now()
 		}
-		if last >= ended || time.Since(since) > 3*time.Second || time.Now().After(deadline) || ctx.Err() != nil {
+		if last >= ended || (last > 0 && time.Since(since) > 5*time.Second) || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
