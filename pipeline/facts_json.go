@@ -13,7 +13,9 @@ import (
 // but that <, > and & are not escaped.
 
 // MarshalJSON writes the row as one JSONEachRow line of interaction_facts.
-func (r InteractionFact) MarshalJSON() ([]byte, error) { return r.appendJSON(make([]byte, 0, 512)), nil }
+func (r InteractionFact) MarshalJSON() ([]byte, error) {
+	return r.appendJSON(make([]byte, 0, 512)), nil
+}
 
 // MarshalJSON writes the row as one JSONEachRow line of
 // interaction_resource_facts.
