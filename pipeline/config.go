@@ -66,12 +66,8 @@ type Config struct {
 	// transaction of what it has is committed: the floor of event-to-fact
 	// latency when input is sparse. Default 100ms.
 	CommitInterval time.Duration `yaml:"commit_interval"`
-	// IdleAdvance is how long without input before a partition stops
-	// holding event time back (event time is the slowest partition's with
-	// input), and, when every partition is that quiet, before event time
-	// moves on with the clock, so the last facts are emitted. Shorter
-	// emits sooner; longer waits longer for a partition that pauses.
-	// Default 5s.
+	// IdleAdvance is how long without input before event time is assumed
+	// to move on with the clock, so the last facts are emitted. Default 5s.
 	IdleAdvance time.Duration `yaml:"idle_advance"`
 	// RestoreTimeout bounds reading the changelog after a restart or a
 	// rebalance. Default 2m.

@@ -27,14 +27,6 @@
 // exists comes back with deleted = 1). ClickHouse keeps the highest
 // version of each fact id (ReplacingMergeTree).
 //
-// The watermark is event time as the runner knows it: the newest event
-// time of the slowest input partition among those with input within
-// Config.IdleAdvance. A partition that is behind (a backlog, a replica
-// catching up after a restart) holds it back, so its events are not late
-// because another partition is ahead; a quiet partition stops holding it
-// back after IdleAdvance, and when every partition is quiet event time
-// moves on with the clock.
-//
 // An ended interaction's events are kept for Config.Retention after its
 // end, then dropped; an event for it after that is a dead letter
 // (too_late). An event that does not fit its entity's sequence (a hold of

@@ -131,12 +131,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	var p *Processor
 	var lastRecord time.Time
 	watermarks := map[string]Millis{}
-	clock := newPartitionClock()
 	for ctx.Err() == nil {
 		if restore.Load() || p == nil {
 			restore.Store(false)
 			parts := assigned.snapshot()
-			clock.retain(parts)
 			if p, err = r.restore(ctx, sess.Client(), parts, configs.all()); err != nil {
 				if ctx.Err() != nil {
 					break
@@ -179,7 +177,6 @@ func (r *Runner) Run(ctx context.Context) error {
 		})
 		var cfgOut []*kgo.Record
 		n := 0
-		now := time.Now()
 		fetches.EachRecord(func(rec *kgo.Record) {
 			n++
 			if rec.Topic == TopicConfig {
@@ -191,24 +188,16 @@ func (r *Runner) Run(ctx context.Context) error {
 			if t := p.Process(rec.Topic, rec.Partition, rec.Offset, rec.Value); t > 0 {
 				k := rec.Topic + "/" + strconv.Itoa(int(rec.Partition))
 				watermarks[k] = max(watermarks[k], Millis(t))
-				clock.observe(home{rec.Topic, rec.Partition}, t, now)
 				watermarkSeconds.WithLabelValues(rec.Topic, strconv.Itoa(int(rec.Partition))).Set(float64(t) / 1000)
 			}
 		})
-		// Event time is the slowest partition's that had input lately
-		// (partitionClock).
+		newest := p.stats.maxSeen()
 		if n > 0 {
-			lastRecord = now
-		}
-		newest, active := clock.watermark(now, r.cfg.IdleAdvance)
-		if !active {
-			newest = p.stats.maxSeen()
-			if idle := now.Sub(lastRecord); idle > r.cfg.IdleAdvance && newest > 0 {
-				// No input for a while: event time is assumed to move on
-				// with the clock, so the last interactions' facts are
-				// emitted.
-				newest += idle.Milliseconds()
-			}
+			lastRecord = time.Now()
+		} else if idle := time.Since(lastRecord); idle > r.cfg.IdleAdvance && newest > 0 {
+			// No input for a while: event time is assumed to move on with
+			// the clock, so the last interactions' facts are emitted.
+			newest += idle.Milliseconds()
 		}
 		p.Advance(newest)
 		facts := p.Flush()
