@@ -71,6 +71,15 @@
 // them on different replicas; acw_ms then stays 0 while the agent's acw
 // state fact is right.
 //
+// Known limit: event time is the newest seen on any of the replica's
+// partitions, not a watermark per partition. A partition far behind the
+// others (a backlog being caught up) has its events counted late: its
+// facts go out before all their events and are corrected by new versions.
+// Taking the slowest partition's time instead held an agent's facts back
+// whenever a sparser partition lagged behind the agent's newest event, and
+// the facts after ten kill -9s no longer matched the simulator's truth; it
+// needs agents flushed on their own partition's time.
+//
 // # Truth
 //
 // internal/demo.SimulateContactCenter generates a contact center's records

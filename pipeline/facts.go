@@ -122,7 +122,12 @@ type Fact struct {
 }
 
 // MarshalJSON writes the row as one JSONEachRow line of its table.
-func (f Fact) MarshalJSON() ([]byte, error) { return json.Marshal(f.Row) }
+func (f Fact) MarshalJSON() ([]byte, error) {
+	if b, ok := appendRowJSON(make([]byte, 0, 512), f.Row); ok {
+		return b, nil
+	}
+	return json.Marshal(f.Row)
+}
 
 // Millis is a fact time: Unix milliseconds UTC, written as ClickHouse
 // DateTime64(3) text, and null for zero (not yet known).

@@ -88,10 +88,15 @@ func (p *Processor) TakeChanges() ([]StateChange, error) {
 		} else {
 			continue // left state: in gone
 		}
-		b, err := json.Marshal(snap)
+		// Encoded into a buffer kept across calls, then copied out at its
+		// size: growing a fresh buffer per snapshot cost more than the
+		// encoding.
+		enc, err := snap.appendJSON(p.encBuf[:0])
 		if err != nil {
 			return nil, fmt.Errorf("cannot write the state of %q: %w", k, err)
 		}
+		p.encBuf = enc
+		b := append([]byte(nil), enc...)
 		out = append(out, StateChange{Key: changelogKey(snap.Home, k), Partition: snap.Home.Partition, Value: b})
 	}
 	for _, k := range sortedKeys(p.gone) {
@@ -111,13 +116,19 @@ func seenList(m map[string]struct{}) []string {
 	return out
 }
 
+// emittedList lists the emitted rows for a snapshot. A row's JSON is
+// encoded once and kept with it: an agent's earlier states are written
+// into every snapshot of it until they are folded away.
 func emittedList(m map[string]emittedRow) []emittedJSON {
 	out := make([]emittedJSON, 0, len(m))
 	for _, id := range sortedKeys(m) {
 		e := m[id]
 		table, _ := rowIdentity(e.row)
-		row, _ := json.Marshal(e.row)
-		out = append(out, emittedJSON{Table: table, Version: e.version, Deleted: e.deleted, Row: row})
+		if e.enc == nil {
+			e.enc, _ = appendRowJSON(nil, e.row)
+			m[id] = e
+		}
+		out = append(out, emittedJSON{Table: table, Version: e.version, Deleted: e.deleted, Row: e.enc})
 	}
 	return out
 }

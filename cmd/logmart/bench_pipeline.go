@@ -20,6 +20,7 @@ func runBenchPipeline(args []string) error {
 	latencyEvents := fs.Int("latency-events", 20_000, "records streamed after the throughput phase to time event to queryable fact")
 	latencyRate := fs.Int("latency-rate", 2000, "records per second of the latency phase")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the throughput phase to this file (read it with go tool pprof)")
 	verbose := fs.Bool("v", false, "log the components' info messages to stderr")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -34,10 +35,19 @@ func runBenchPipeline(args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	r, err := bench.Pipeline(ctx, bench.PipelineOptions{
+	opts := bench.PipelineOptions{
 		Events: *events, Data: *data, Partitions: *partitions,
 		LatencyEvents: *latencyEvents, LatencyRate: *latencyRate,
-	}, log)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cannot create the CPU profile: %w", err)
+		}
+		defer f.Close()
+		opts.CPUProfile = f
+	}
+	r, err := bench.Pipeline(ctx, opts, log)
 	if err != nil {
 		return err
 	}

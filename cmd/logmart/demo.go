@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/logmart/logmart/internal/demo"
 )
 
@@ -18,6 +20,7 @@ func runDemo(args []string) error {
 	events := fs.Int("events", 0, "stop after this many records (0: until interrupted or --duration)")
 	rate := fs.Int("rate", 200, "records per second (0: as fast as possible)")
 	seed := fs.Int64("seed", 0, "random seed (0: from the clock)")
+	contactCenter := fs.Bool("contact-center", true, "also produce a simulated contact center, in real time, into the pipeline's input topics (gca-cfg, voice-agentstate, voice-callthread)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -26,7 +29,7 @@ func runDemo(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cl, err := dialKafka(ctx, *addr)
+	cl, err := dialKafka(ctx, *addr, kgo.AllowAutoTopicCreation())
 	if err != nil {
 		return err
 	}
@@ -34,12 +37,36 @@ func runDemo(args []string) error {
 	if *seed == 0 {
 		*seed = time.Now().UnixNano()
 	}
+	// The contact center runs as long as the log traffic does.
+	ccCtx, stopCC := context.WithCancel(ctx)
+	ccDone := make(chan ccResult, 1)
+	if *contactCenter {
+		go func() {
+			n, err := demo.RunContactCenter(ccCtx, cl, demo.LiveContactCenter(), logger())
+			ccDone <- ccResult{n, err}
+		}()
+	} else {
+		ccDone <- ccResult{}
+	}
 	st, err := demo.Run(ctx, cl, demo.Config{Rate: *rate, Duration: *duration, Events: *events, Seed: *seed}, logger())
+	stopCC()
+	cc := <-ccDone
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
+	if cc.err != nil {
+		return cc.err
+	}
 	fmt.Println(demoSummary(st))
+	if *contactCenter {
+		fmt.Printf("sent %d contact-center records\n", cc.records)
+	}
 	return nil
+}
+
+type ccResult struct {
+	records int64
+	err     error
 }
 
 // demoSummary is the line demo ends with: what the broker acknowledged,

@@ -279,6 +279,16 @@ func runServe(args []string) error {
 				log.Warn("demo traffic stopped", "err", err)
 			}
 		}()
+		// The pipeline's demo input: a contact center in real time.
+		if pipe != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := runContactCenterDemo(runCtx, kopts, log); err != nil {
+					log.Warn("contact-center demo stopped", "err", err)
+				}
+			}()
+		}
 	}
 	kafkaAt := cfg.Kafka.Listen
 	if !cfg.Kafka.Embedded {
@@ -326,6 +336,18 @@ func openStore(cfg config.Config, log *slog.Logger) (store.Store, error) {
 
 func runDemoTraffic(ctx context.Context, cl *kgo.Client, log *slog.Logger) error {
 	_, err := demo.Run(ctx, cl, demo.Config{Rate: 200}, log)
+	return err
+}
+
+// runContactCenterDemo produces demo.LiveContactCenter into the pipeline's
+// input topics until ctx ends, creating them as needed.
+func runContactCenterDemo(ctx context.Context, kopts []kgo.Opt, log *slog.Logger) error {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, kopts...), kgo.AllowAutoTopicCreation())...)
+	if err != nil {
+		return fmt.Errorf("cannot create the contact-center demo's Kafka client: %w", err)
+	}
+	defer cl.Close()
+	_, err = demo.RunContactCenter(ctx, cl, demo.LiveContactCenter(), log)
 	return err
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +40,9 @@ type PipelineOptions struct {
 	LatencyRate int
 	// ChdbLibrary is the path of libchdb.so. Default chdb.DefaultLibPath().
 	ChdbLibrary string
+	// CPUProfile, when not nil, receives a pprof CPU profile of the
+	// throughput phase: the whole process, embedded broker included.
+	CPUProfile io.Writer
 }
 
 // PipelineResult is what Pipeline measured.
@@ -65,9 +70,10 @@ type PipelineResult struct {
 // and committed. events_per_sec_per_core is events per CPU second of the
 // whole process, which includes the embedded broker.
 //
-// Latency: with the runner and the fact loader running, another
-// simulation is produced at opts.LatencyRate; a call's latency is from the
-// produce of its last record to the insert time (loaded) of its ended
+// Latency: with the runner and the fact loader running (the loader first
+// catches up with the throughput phase's facts), another simulation is
+// produced at opts.LatencyRate; a call's latency is from the produce of
+// its last record to the insert time (loaded) of its ended
 // interaction_facts row, when a query can read it.
 func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res PipelineResult, err error) {
 	if log == nil {
@@ -140,6 +146,11 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	runner := pipeline.NewRunner(cfg, kopts, log)
+	if opts.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(opts.CPUProfile); err != nil {
+			return res, fmt.Errorf("cannot start the CPU profile: %w", err)
+		}
+	}
 	cpu0, t0 := cpuTime(), time.Now()
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = runner.Run(runCtx) }()
@@ -149,14 +160,19 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 			break
 		}
 		if ctx.Err() != nil {
+			pprof.StopCPUProfile()
 			return res, ctx.Err()
 		}
 		if time.Since(t0) > 10*time.Minute {
+			pprof.StopCPUProfile()
 			return res, fmt.Errorf("the pipeline consumed %d of %d records in 10 minutes", s.Processor.Records, len(recs))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	if opts.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
 	res.Events = len(recs)
 	res.Seconds = elapsed.Seconds()
 	res.CPUSeconds = cpu.Seconds()
@@ -173,16 +189,23 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 		res.DeadLetters += n
 	}
 
-	// Latency: the loader joins; a later simulation streams in.
+	// Latency: the loader joins and loads the throughput phase's facts;
+	// then a later simulation streams in. Calls streamed while the loader
+	// still caught up would time the backlog, not the pipeline.
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = pipeline.NewLoader(st).Consume(runCtx, cfg, kopts, log) }()
+	if err := waitLoaded(ctx, st); err != nil {
+		return res, err
+	}
 	lrecs, ltruth := simulate(opts.LatencyEvents, "lat-", time.UnixMilli(truth.End).Add(time.Hour))
 	produced := map[string]time.Time{}
 	if err := produceAll(ctx, prod, lrecs, opts.LatencyRate, produced); err != nil {
 		return res, err
 	}
 	// Calls cut off by the last record never end; the wait is over when
-	// every ended call is there or the count stops growing for 3 seconds.
+	// every ended call is there, or the count stopped growing for 5
+	// seconds after the first arrived (on a busy machine the first can
+	// take longer than that).
 	ended := 0
 	for _, f := range ltruth.Interactions {
 		if f.End != 0 {
@@ -201,7 +224,7 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 		if n := len(rows.Rows); n != last {
 			last, since = n, time.Now()
 		}
-		if last >= ended || time.Since(since) > 3*time.Second || time.Now().After(deadline) || ctx.Err() != nil {
+		if last >= ended || (last > 0 && time.Since(since) > 5*time.Second) || time.Now().After(deadline) || ctx.Err() != nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -225,6 +248,29 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 	res.LatencyP95Ms = lat[min(len(lat)-1, len(lat)*95/100)]
 	res.LatencyMaxMs = lat[len(lat)-1]
 	return res, nil
+}
+
+// waitLoaded waits until the fact loader has caught up: interaction_facts
+// has rows and their count has not grown for 3 seconds (at most 2 minutes).
+func waitLoaded(ctx context.Context, st store.Store) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	last, since := uint64(0), time.Now()
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		r, err := st.Query(ctx, store.Query{SQL: "SELECT count() FROM interaction_facts"})
+		if err != nil {
+			return err
+		}
+		if n := store.CellUint64(r.Rows[0][0]); n != last {
+			last, since = n, time.Now()
+		} else if n > 0 && time.Since(since) > 3*time.Second {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("the fact loader loaded %d interaction facts of the throughput phase and had not caught up after 2 minutes", last)
 }
 
 // simulate returns at least n records of a simulated contact center (the

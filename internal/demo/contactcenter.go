@@ -42,6 +42,15 @@ type ContactCenterConfig struct {
 	// CallPrefix starts every call id, so two simulations can share
 	// topics. Default "call-".
 	CallPrefix string
+	// FirstCallAfter is the time from the agents' login to the first
+	// call's arrival. Default 1m.
+	FirstCallAfter time.Duration
+	// Configure sends the agents' and queues' configuration (a gca-cfg
+	// upsert with names, logins and addresses) before the first event,
+	// leaving out the last Unconfigured agents, whose facts then carry
+	// placeholder keys. Default false: every agent and queue is unknown.
+	Configure    bool
+	Unconfigured int
 }
 
 // ContactCenterRecord is one record to produce, in delivery order.
@@ -104,6 +113,9 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 	if cfg.CallPrefix == "" {
 		cfg.CallPrefix = "call-"
 	}
+	if cfg.FirstCallAfter <= 0 {
+		cfg.FirstCallAfter = time.Minute
+	}
 	s := &ccSim{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), tenant: tenants[0]}
 	t0 := cfg.Start.UnixMilli()
 	for i := range cfg.Agents {
@@ -112,6 +124,11 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 			a.dn2 = "6" + pad3(i)
 		}
 		s.agents = append(s.agents, a)
+	}
+	if cfg.Configure {
+		s.configure(t0)
+	}
+	for _, a := range s.agents {
 		s.agentEvent(a, a.dn, "login", t0, "", "")
 		s.setState(a, t0, pipeline.StateReady, "", "")
 		if a.dn2 != "" {
@@ -119,7 +136,7 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 			s.agentEvent(a, a.dn2, "ready", t0, "", "")
 		}
 	}
-	at := t0 + 60_000
+	at := t0 + cfg.FirstCallAfter.Milliseconds()
 	for i := range cfg.Calls {
 		at += int64(s.r.ExpFloat64() * float64(cfg.MeanGap.Milliseconds()))
 		s.call(cfg.CallPrefix+strconv.Itoa(i), at)
@@ -340,8 +357,12 @@ func (s *ccSim) afterCall(a *ccAgent, c *ccCall, row *pipeline.ResourceFact, at 
 	s.setState(a, at, pipeline.StateACW, "", c.id)
 	row.ACWMs = acw
 	next := at + acw
-	if s.r.Float64() < 0.15 {
-		s.setState(a, next, pipeline.StateNotReady, "Break", "")
+	if p := s.r.Float64(); p < 0.15 {
+		reason := "Break"
+		if p < 0.04 {
+			reason = "Coaching"
+		}
+		s.setState(a, next, pipeline.StateNotReady, reason, "")
 		next += s.uniform(time.Minute, 5*time.Minute)
 	}
 	s.setState(a, next, pipeline.StateReady, "", "")

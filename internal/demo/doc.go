@@ -17,6 +17,14 @@
 //     whose request counters and latency histograms count the very requests
 //     the logs topic carries.
 //
+// Beside them, RunContactCenter feeds the contact-center pipeline's input
+// topics (gca-cfg, voice-agentstate, voice-callthread) in real time with
+// SimulateContactCenter's shifts of LiveContactCenter: configured agents on
+// one or two DNs taking calls that queue, ring, are answered, held,
+// transferred and abandoned, with after-call work and breaks. The same
+// simulator, run ahead of the clock, records the facts it means (the
+// truth the pipeline's tests compare with).
+//
 // All content comes from a math/rand/v2 source seeded by Config.Seed and a
 // simulated clock that advances by 1/Rate per record, so the same Seed, Rate
 // and Start yield the same records byte for byte, however fast Kafka accepts

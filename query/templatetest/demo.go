@@ -45,6 +45,10 @@ const (
 //   - dead_letters: three reasons on topic logs.
 //   - query_log: runs of two templates and ad-hoc SQL by alice and bob,
 //     every 7th failed.
+//   - interaction_facts, interaction_resource_facts, agent_state_facts,
+//     agent_session_facts: the pipeline's facts of the demo's simulated
+//     contact center over the hour (insertContactCenter), one agent of
+//     which is not configured.
 //
 // Rows are spread evenly over the hour. Each call writes new rows.
 func InsertDemo(ctx context.Context, st store.Store, end time.Time) error {
@@ -190,5 +194,5 @@ FROM numbers(` + fmt.Sprint(QueryLogRows) + `)`,
 			return fmt.Errorf("cannot insert demo data (%s): %w", strings.Fields(sql)[2], err)
 		}
 	}
-	return nil
+	return insertContactCenter(ctx, st, start, end)
 }

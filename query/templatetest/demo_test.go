@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,5 +84,19 @@ func TestInsertDemoFollowsTheDemoWorld(t *testing.T) {
 	}
 	if n := len(rows("SELECT DISTINCT labels['service'] FROM metrics WHERE name = 'http_requests_total'")); n != len(demo.Services()) {
 		t.Errorf("http_requests_total for %d services, want %d", n, len(demo.Services()))
+	}
+
+	// The contact center: most of its calls ended within the hour, and
+	// one agent of twelve is not configured.
+	cc := rows("SELECT countIf(`end` IS NOT NULL), uniqExact(first_queue) FROM interaction_facts_latest")[0]
+	if n, _ := strconv.Atoi(fmt.Sprint(cc[0])); n < ContactCenterCalls*8/10 || n > ContactCenterCalls {
+		t.Errorf("%v ended interactions, want most of %d", n, ContactCenterCalls)
+	}
+	if fmt.Sprint(cc[1]) != "2" {
+		t.Errorf("%v queues, want sales and support", cc[1])
+	}
+	agents := rows("SELECT uniqExact(agent_id), uniqExactIf(agent_id, startsWith(agent_key, 'unknown:')), groupUniqArray(state) FROM agent_state_facts_latest")[0]
+	if fmt.Sprint(agents[0], " ", agents[1]) != "12 1" || len(agents[2].([]any)) != 4 {
+		t.Errorf("agents %v, unconfigured %v, states %v; want 12, 1 and all four states", agents[0], agents[1], agents[2])
 	}
 }

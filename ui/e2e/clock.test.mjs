@@ -205,6 +205,12 @@ const CHART_Y = {
   query_log_most_used: 'runs',
   status_codes: 'requests',
   top_hosts_by_error_rate: 'error_rate',
+  cc_service_level: 'service_level_pct',
+  cc_abandon_rate: 'abandon_rate_pct',
+  cc_agent_time_by_state: 'minutes',
+  cc_interactions: 'interactions',
+  pipeline_facts_loaded: 'rows',
+  pipeline_fact_delay: 'p95_delay_s',
 };
 
 // Parameters that let the demo's small traffic show rows.
