@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logmart/logmart/query"
+	"github.com/logmart/logmart/store"
+	"github.com/logmart/logmart/store/storetest"
+)
+
+// coldRows stores three rows of a stream hot for a day and cold at 7 days,
+// aged 2 hours, 3 days and 10 days, and forces the TTL merge until
+// system.parts shows each on its tier's disk.
+func coldRows(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for body, age := range map[string]string{"hot": "2 HOUR", "warm": "3 DAY", "cold": "10 DAY"} {
+		if err := st.Exec(ctx, store.Query{SQL: fmt.Sprintf(`INSERT INTO logs (timestamp, stream, service, body, retention_days, warm_after_days, cold_after_days)
+			VALUES (now64(3) - INTERVAL %s, 'edge', 'edge', '%s', 30, 1, 7)`, age, body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sql := range []string{"ALTER TABLE logs MATERIALIZE TTL SETTINGS mutations_sync = 2", "OPTIMIZE TABLE logs FINAL"} {
+		if err := st.Exec(ctx, store.Query{SQL: sql}); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		res, err := st.Query(ctx, store.Query{SQL: "SELECT groupArray(body || '@' || _disk_name) FROM (SELECT body, _disk_name FROM logs ORDER BY body)"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(res.Rows[0][0])
+		if got == "[cold@cold hot@default warm@warm]" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rows by disk after the TTL merge: %s", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestTiersLimitWhatARoleReads: editors are limited to hot and warm data,
+// one editor token is allowed cold too. After a forced TTL move the
+// limited token reads the hot and warm rows only, whether it asks
+// directly, names the disk, or tries to lift the engine's filter; the
+// other token and the admin read all three.
+func TestTiersLimitWhatARoleReads(t *testing.T) {
+	st := storetest.Database(t)
+	coldRows(t, st)
+	disks, err := store.TierDisks(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(disks) != "map[cold:[cold] hot:[default] warm:[warm]]" {
+		t.Fatalf("the engine's tier disks are %v", disks)
+	}
+	cfg := Default()
+	ed := cfg.Limits[RoleEditor]
+	ed.Tiers = []string{"hot", "warm"}
+	cfg.Limits[RoleEditor] = ed
+	cfg.Tokens = []TokenConfig{
+		{Name: "ada", Role: RoleAdmin, Token: adminTok},
+		{Name: "eddie", Role: RoleEditor, Token: editorTok},
+		{Name: "cora", Role: RoleEditor, Token: "cold-reader-token-0123", Tiers: []string{"hot", "warm", "cold"}},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(cfg, Deps{SQL: query.NewRunner(st, nil), TierDisks: disks}, nil).Handler())
+	t.Cleanup(ts.Close)
+	f := func(token, sql string, wantCode int, want string) {
+		t.Helper()
+		code, out := call(t, ts, "POST", "/api/v1/sql", token, fmt.Sprintf(`{"sql":%q}`, sql))
+		got := fmt.Sprint(out["rows"])
+		if code != 200 {
+			got = fmt.Sprint(out["error"])
+		}
+		if code != wantCode || !strings.Contains(got, want) {
+			t.Errorf("%s as %s: %d %s; want %d %s", sql, token, code, got, wantCode, want)
+		}
+	}
+	f(editorTok, "SELECT body FROM logs ORDER BY body", 200, "[[hot] [warm]]")
+	f(editorTok, "SELECT count() FROM logs WHERE _disk_name = 'cold'", 200, "[[0]]")
+	f(editorTok, "SELECT body FROM logs ORDER BY body SETTINGS additional_table_filters = {}", 403, "readonly")
+	f("cold-reader-token-0123", "SELECT body FROM logs ORDER BY body", 200, "[[cold] [hot] [warm]]")
+	f(adminTok, "SELECT body FROM logs ORDER BY body", 200, "[[cold] [hot] [warm]]")
+
+	bad := Default()
+	bad.Tokens = []TokenConfig{{Name: "x", Role: RoleViewer, Token: viewerTok, Tiers: []string{"hot", "frozen"}}}
+	if err := bad.Validate(); err == nil || err.Error() != `server.tokens[0].tiers[1] "frozen" is not a tier (want hot, warm, cold or archive)` {
+		t.Errorf("a token with an unknown tier: %v", err)
+	}
+}
+
+// TestScanBudgetStopsAToken: a token whose daily scan budget is spent is
+// refused with 429 naming its budget and when it renews; a token without
+// a budget of its own counts against its role's, with all its holders.
+func TestScanBudgetStopsAToken(t *testing.T) {
+	st := storetest.Database(t)
+	coldRows(t, st)
+	audit := query.NewAudit(st, nil)
+	t.Cleanup(audit.Close)
+	cfg := Default()
+	vw := cfg.Limits[RoleEditor]
+	vw.ScanBytesPerDay = 10 << 30
+	cfg.Limits[RoleEditor] = vw
+	cfg.Tokens = []TokenConfig{
+		{Name: "eddie", Role: RoleEditor, Token: editorTok},
+		{Name: "skimpy", Role: RoleEditor, Token: "skimpy-token-0123456789", ScanBytesPerDay: 16},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(cfg, Deps{SQL: query.NewRunner(st, audit), ScanBudgets: query.NewScanLedger(st)}, nil).Handler())
+	t.Cleanup(ts.Close)
+	sql := `{"sql":"SELECT body, service, stream FROM logs"}`
+	if code, out := call(t, ts, "POST", "/api/v1/sql", "skimpy-token-0123456789", sql); code != 200 {
+		t.Fatalf("the first query within the budget: %d %v", code, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, out := call(t, ts, "POST", "/api/v1/sql", "skimpy-token-0123456789", sql)
+		if code == 429 {
+			msg := fmt.Sprint(out["error"])
+			if !strings.HasPrefix(msg, "scan budget of token skimpy is spent: ") || !strings.Contains(msg, " read today of 16 B a day (UTC day); it renews at ") {
+				t.Fatalf("the refusal says %q", msg)
+			}
+			break
+		}
+		if code != 200 || time.Now().After(deadline) {
+			t.Fatalf("the token over its scan budget: %d %v", code, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The role's budget is far from spent: eddie still runs.
+	if code, out := call(t, ts, "POST", "/api/v1/sql", editorTok, sql); code != 200 {
+		t.Fatalf("a token within its role's budget: %d %v", code, out)
+	}
+	code, out := call(t, ts, "GET", "/api/v1/me", editorTok, "")
+	if b, _ := out["scan_budget"].(map[string]any); code != 200 || b["name"] != "role editor" {
+		t.Errorf("/me shows the budget %v (%d)", out["scan_budget"], code)
+	}
+}
