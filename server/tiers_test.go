@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,75 @@ func TestScanBudgetStopsAToken(t *testing.T) {
 	code, out := call(t, ts, "GET", "/api/v1/me", editorTok, "")
 	if b, _ := out["scan_budget"].(map[string]any); code != 200 || b["name"] != "role editor" {
 		t.Errorf("/me shows the budget %v (%d)", out["scan_budget"], code)
+	}
+}
+
+// TestEstimateTellsTiers: an estimate names the tiers a run's parts sit
+// on, with their share; for a role limited to hot and warm, cold is not
+// among them. Nothing runs, so the scan budget stays whole.
+func TestEstimateTellsTiers(t *testing.T) {
+	st := storetest.Database(t)
+	coldRows(t, st)
+	disks, err := store.TierDisks(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir+"/edge_rows.yaml", `id: edge_rows
+version: 1
+title: Edge rows
+params:
+  - name: body
+    type: string
+sql: |
+  SELECT body FROM logs
+  WHERE timestamp >= {from:DateTime64(3)} AND timestamp < {to:DateTime64(3)}
+    {{if .body}} AND body = {body:String} {{end}}
+`)
+	qcfg := query.DefaultConfig()
+	qcfg.Dir, qcfg.CacheTTL = dir, 0
+	cat := query.NewCatalog(qcfg, query.NewRunner(st, nil), nil)
+	if err := cat.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.Tokens = []TokenConfig{
+		{Name: "ada", Role: RoleAdmin, Token: adminTok},
+		{Name: "vic", Role: RoleViewer, Token: viewerTok, Tiers: []string{"hot", "warm"}},
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(cfg, Deps{Templates: cat, TierDisks: disks}, nil).Handler())
+	t.Cleanup(ts.Close)
+	f := func(token, body string, wantCode int, want string) {
+		t.Helper()
+		code, out := call(t, ts, "POST", "/api/v1/templates/edge_rows/estimate", token, body)
+		got := fmt.Sprint(out["error"])
+		if code == 200 {
+			got = fmt.Sprintf("rows %v parts %v tiers %v", out["rows"], out["parts"], out["tiers"])
+		}
+		if code != wantCode || !strings.Contains(got, want) {
+			t.Errorf("estimate %s as %s: %d %s; want %d %s", body, token, code, got, wantCode, want)
+		}
+	}
+	all := `{"from":"now-30d","to":"now"}`
+	f(adminTok, all, 200, "rows 3 parts 3 tiers [map[bytes:")
+	f(adminTok, all, 200, "tier:cold]")
+	f(viewerTok, all, 200, "rows 2 parts 2 tiers")
+	f(viewerTok, `{"from":"now-2d","to":"now"}`, 200, "rows 1 parts 1 tiers [map[bytes:")
+	f(viewerTok, all, 200, "tier:warm]]")
+	f(viewerTok, `{"from":"now-30d","to":"now","params":{"nope":1}}`, 400, `param "nope": unknown`)
+	f(viewerTok, `{"template":"other","from":"now-30d"}`, 400, `template "other" in the body is not "edge_rows" of the path; leave it out`)
+	code, _ := call(t, ts, "POST", "/api/v1/templates/nosuch/estimate", viewerTok, all)
+	if code != 404 {
+		t.Errorf("estimate of an unknown template: %d", code)
+	}
+}
+
+func writeFile(t *testing.T, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -29,6 +29,14 @@ var Tiers = []string{TierHot, TierWarm, TierCold, TierArchive}
 // (step 0017).
 var TieredTables = []string{"logs", "events", "metrics"}
 
+// The archive read in place (ingest/archive/inplace.go defines both):
+// archive templates read ArchiveView, a view over ArchiveLines, the table
+// over the archive's objects, which no template may name.
+const (
+	ArchiveView  = "archive_logs"
+	ArchiveLines = "archive_lines"
+)
+
 // tierVolume maps the policy's volumes to tiers.
 var tierVolume = map[string]string{"default": TierHot, "warm": TierWarm, "cold": TierCold}
 

@@ -172,6 +172,9 @@ func runServe(args []string) error {
 	if err := templates.Load(ctx); err != nil {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
 	}
+	if inPlace != nil {
+		templates.SetArchive(inPlace)
+	}
 	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
 	dash := dashboards.New(cfg.Dashboards, st, dashboardTemplates{templates}, log)
 	if err := dash.Load(ctx); err != nil {

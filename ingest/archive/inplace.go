@@ -26,8 +26,10 @@ import (
 //     opens only the objects of those hours.
 //   - InPlaceView, a view over it with the columns of logs that a JSON
 //     record's built-in keys give (timestamp, service, host, level, body),
-//     beside the line's own. Other formats (logfmt, text) show their line
-//     in raw only.
+//     beside the line's own, and the hour of the object's path (dt, hour).
+//     Other formats (logfmt, text) show their line in raw only. Schema
+//     step 0021 defines it, with LinesTable over no objects, so templates
+//     are checked against it wherever the archive is off.
 //
 // Tables, unlike table functions, are read in a read-only session, and the
 // engine's table filters apply to them: query.Catalog adds the run's hours
@@ -37,31 +39,19 @@ import (
 const (
 	// LinesTable is the File or S3 table over the archive's objects. Only
 	// InPlaceView reads it; templates may not.
-	LinesTable = "archive_lines"
+	LinesTable = store.ArchiveLines
 	// InPlaceView is what archive templates read.
-	InPlaceView = "archive_logs"
+	InPlaceView = store.ArchiveView
 )
 
-// linesColumns are the fields of a line, as JSONEachRow reads them.
+// linesColumns are the fields of a line, as JSONEachRow reads them; they
+// are schema step 0021's, which defines archive_lines first (over no
+// objects) and InPlaceView over it.
 const linesColumns = `time DateTime64(3, 'UTC'), stream String, topic String, partition Int32, offset Int64,
     kafka_time DateTime64(3, 'UTC'), ingest_time DateTime64(3, 'UTC'), headers Map(String, String), raw String, raw_base64 Bool`
 
-// viewSelect is InPlaceView's statement: a JSON record's built-in keys as
-// the columns of logs (ingest's decode_json.go names them), nothing from a
-// record in base64.
-const viewSelect = `SELECT
-    time AS timestamp, stream,
-    if(raw_base64, '', multiIf(JSONHas(raw, 'service'), JSONExtractString(raw, 'service'), JSONHas(raw, 'app'), JSONExtractString(raw, 'app'), '')) AS service,
-    if(raw_base64, '', multiIf(JSONHas(raw, 'host'), JSONExtractString(raw, 'host'), JSONExtractString(raw, 'hostname'))) AS host,
-    if(raw_base64, '', lower(multiIf(JSONHas(raw, 'level'), JSONExtractString(raw, 'level'), JSONHas(raw, 'severity'), JSONExtractString(raw, 'severity'), JSONExtractString(raw, 'lvl')))) AS level,
-    if(raw_base64, '', multiIf(JSONHas(raw, 'message'), JSONExtractString(raw, 'message'), JSONHas(raw, 'msg'), JSONExtractString(raw, 'msg'), JSONExtractString(raw, 'log'))) AS body,
-    topic, partition, offset, kafka_time, ingest_time, raw, raw_base64,
-    toDate(CAST(extract(_path, '/dt=([0-9]{4}-[0-9]{2}-[0-9]{2})/'), 'String')) AS dt,
-    toUInt8OrZero(CAST(extract(_path, '/hour=([0-9]{2})/'), 'String')) AS hour
-FROM ` + LinesTable
-
-// InPlaceStatements are the statements that define LinesTable and
-// InPlaceView over cfg's target. local says the engine runs in this
+// InPlaceStatements are the statements that define LinesTable over cfg's
+// target (InPlaceView, schema step 0021's, reads it by name). local says the engine runs in this
 // process (store/chdb), so it reads a folder archive where logmart writes
 // it; a ClickHouse server reads only a bucket, and for a folder archive
 // there ok is false and nothing is defined.
@@ -88,10 +78,7 @@ func InPlaceStatements(cfg Config, local bool) (stmts []string, ok bool, err err
 		}
 		engine += ", 'JSONEachRow')"
 	}
-	return []string{
-		"CREATE OR REPLACE TABLE " + LinesTable + " (" + linesColumns + ") ENGINE = " + engine,
-		"CREATE OR REPLACE VIEW " + InPlaceView + " AS " + viewSelect,
-	}, true, nil
+	return []string{"CREATE OR REPLACE TABLE " + LinesTable + " (" + linesColumns + ") ENGINE = " + engine}, true, nil
 }
 
 // layoutGlob matches every object of the layout (doc.go); hidden
@@ -115,12 +102,12 @@ func s3URL(cfg Config, loc location) string {
 // folder archive's listing current. It is safe for concurrent use.
 type InPlace struct {
 	st     store.Store
-	stmts  []string // LinesTable's, then InPlaceView's
+	stmts  []string // LinesTable's
 	folder bool
 	mu     sync.Mutex
 }
 
-// NewInPlace defines LinesTable and InPlaceView on st over cfg's target.
+// NewInPlace defines LinesTable on st over cfg's target.
 // It returns nil where the engine cannot reach the archive (a folder
 // archive on a ClickHouse server); archive templates then fail with the
 // engine's unknown table.
@@ -159,6 +146,9 @@ func (p *InPlace) Refresh(ctx context.Context) error {
 // HourFilter is the table filter on InPlaceView that keeps the objects of
 // the hours from..to touches (to excluded): the engine opens no other
 // object. The times are logmart's (a run's range), written as literals.
+func (p *InPlace) HourFilter(from, to time.Time) string { return HourFilter(from, to) }
+
+// HourFilter is InPlace.HourFilter, for callers without one.
 func HourFilter(from, to time.Time) string {
 	f := from.UTC().Truncate(time.Hour).Format("2006-01-02 15:04:05")
 	t := to.UTC().Format("2006-01-02 15:04:05.000")
