@@ -194,7 +194,10 @@ const timeParam = "2006-01-02 15:04:05.000"
 
 // estimateArchive fills out for an archive template: the objects of the
 // hours the run opens, from the archive's manifests (one row per object),
-// read with the caller's settings.
+// read with the caller's settings. It counts every stream's objects of
+// those hours: the engine also skips the objects of streams a filter on
+// stream leaves out (their paths name the stream), so this is an upper
+// bound.
 func (c *Catalog) estimateArchive(ctx context.Context, out *Estimate, p *prepared, from, to time.Time, s store.Settings) error {
 	res, err := c.r.st.Query(ctx, store.Query{SQL: `SELECT count(), sum(records), sum(bytes) FROM (
 			SELECT records, bytes FROM archive_manifests

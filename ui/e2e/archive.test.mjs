@@ -112,3 +112,32 @@ test('the archive lists each stream and day, rehydrates one, follows and cancels
   assert.equal(await page.locator('[data-form="rehydrate"] + .field-error').innerText(), 'from (2025-03-02T00:00:00Z) must be before to (2025-03-01T00:00:00Z)');
   await shot(page, 'archive-refused');
 });
+
+test('Explore estimates a run before it runs: the tiers of a table template, the archive of an archive template', async (t) => {
+  const page = await openPage(t);
+  await page.goto(base + '/explore?t=errors_by_service&from=now-6h&to=now');
+  await page.click('button:has-text("Estimate")');
+  const line = page.locator('[data-estimate]');
+  await page.waitForSelector('[data-estimate][data-state="done"]');
+  assert.match(await line.innerText(), /^≈ [\d,]+ rows · [\d.,]+ (B|KiB|MiB|GiB) · [\d,]+ parts · tiers: hot \(/);
+
+  const stream = days[0].stream;
+  await page.goto(base + `/explore?t=archive_lines_by_service&from=now-7d&to=now&p.stream=${stream}`);
+  await page.waitForSelector('[data-archive]');
+  await page.click('button:has-text("Estimate")');
+  await page.waitForSelector('[data-estimate][data-state="done"]');
+  assert.equal(await line.getAttribute('data-tiers'), 'archive');
+  assert.match(await line.innerText(), /· [\d,]+ objects · tiers: archive \([\d,]+ objects, /);
+  await page.click('button:has-text("Run")');
+  await page.waitForSelector('[data-page="explore"][data-state="done"]');
+  const r = await getJSON(base + `/api/v1/archive/days?stream=${stream}&from=now-7d`);
+  const archived = r.body.days.reduce((a, d) => a + d.records, 0);
+  const ran = await page.evaluate(async (s) => {
+    const res = await fetch('/api/v1/query', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ template: 'archive_lines_by_service', params: { stream: s }, from: 'now-7d', to: 'now' }) });
+    const body = await res.json();
+    return body.rows.reduce((a, row) => a + Number(row[2]), 0);
+  }, stream);
+  assert.equal(ran, archived, 'the lines counted in place are the lines the archive lists');
+  await shot(page, 'archive-explore');
+});
