@@ -12,6 +12,7 @@ import (
 
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/archive"
+	"github.com/logmart/logmart/ingest/archive/archivetest"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/store/storetest"
 )
@@ -51,13 +52,33 @@ sql: |
 // tier reads nothing of it. Templates may not read the table of lines,
 // and only archive templates may read archive_logs.
 func TestArchiveInPlace(t *testing.T) {
-	ctx := context.Background()
-	st := storetest.Database(t)
 	dir := t.TempDir()
 	folder, err := archive.OpenFolder(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	icfg := ingest.Default()
+	icfg.Archive.Enabled, icfg.Archive.URL = true, dir
+	testArchiveInPlace(t, folder, icfg)
+}
+
+// TestArchiveInPlaceS3 is TestArchiveInPlace over a bucket of an
+// S3-compatible server in process, which the engine's S3 table reads over
+// HTTP.
+func TestArchiveInPlaceS3(t *testing.T) {
+	f := archivetest.NewS3(t, "logs-archive")
+	icfg := ingest.Default()
+	icfg.Archive.Enabled, icfg.Archive.URL, icfg.Archive.Endpoint, icfg.Archive.PathStyle = true, "s3://logs-archive/team/prod", f.URL, true
+	tg, err := archive.Open(context.Background(), icfg.Archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testArchiveInPlace(t, tg, icfg)
+}
+
+func testArchiveInPlace(t *testing.T, tg archive.Target, icfg ingest.Config) {
+	ctx := context.Background()
+	st := storetest.Database(t)
 	// 30 hours of two streams, 4 lines an hour each, of services a, b, c.
 	start := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	var objs []archive.Object
@@ -69,7 +90,7 @@ func TestArchiveInPlace(t *testing.T) {
 			b.Add(stream, at.UnixMilli(), &kgo.Record{Topic: "logs", Partition: int32(p), Offset: int64(i), Timestamp: at, Value: []byte(line)}, at.UnixMilli())
 		}
 		for _, o := range b.Objects("logs", int32(p)) {
-			if err := folder.Put(ctx, o.Key, o.Body); err != nil {
+			if err := tg.Put(ctx, o.Key, o.Body); err != nil {
 				t.Fatal(err)
 			}
 			objs = append(objs, o)
@@ -78,8 +99,6 @@ func TestArchiveInPlace(t *testing.T) {
 	if err := st.Insert(ctx, archive.ManifestTable, archive.ManifestBlock(objs, time.Now().UnixMilli()), ""); err != nil {
 		t.Fatal(err)
 	}
-	icfg := ingest.Default()
-	icfg.Archive.Enabled, icfg.Archive.URL = true, dir
 	inPlace, err := archive.NewInPlace(ctx, st, icfg.Archive, true)
 	if err != nil {
 		t.Fatal(err)
