@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -72,7 +73,7 @@ func TierDisks(ctx context.Context, st Store) (map[string][]string, error) {
 func DiskFilter(disks map[string][]string, allowed []string) string {
 	var hidden []string
 	for _, t := range []string{TierHot, TierWarm, TierCold} {
-		if !contains(allowed, t) {
+		if !slices.Contains(allowed, t) {
 			hidden = append(hidden, disks[t]...)
 		}
 	}
@@ -109,13 +110,4 @@ func AndFilter(a, b string) string {
 		return a
 	}
 	return "(" + a + ") AND (" + b + ")"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
