@@ -105,7 +105,13 @@ type InPlace struct {
 	stmts  []string // LinesTable's
 	folder bool
 	mu     sync.Mutex
+	listed time.Time // when LinesTable was last defined
 }
+
+// refreshEvery bounds how often Refresh defines LinesTable again: runs of
+// archive templates within it share one listing, which may miss objects
+// written in the last second.
+const refreshEvery = time.Second
 
 // NewInPlace defines LinesTable on st over cfg's target.
 // It returns nil where the engine cannot reach the archive (a folder
@@ -123,6 +129,7 @@ func NewInPlace(ctx context.Context, st store.Store, cfg Config, local bool) (*I
 			return nil, fmt.Errorf("cannot define the archive's in-place tables: %w", err)
 		}
 	}
+	p.listed = time.Now()
 	return p, nil
 }
 
@@ -130,16 +137,21 @@ func NewInPlace(ctx context.Context, st store.Store, cfg Config, local bool) (*I
 // one. The engine's File table lists a glob's files when it is defined,
 // not at each read, so for a folder archive LinesTable is defined again
 // (CREATE OR REPLACE swaps it atomically; InPlaceView reads it by name).
-// The S3 table lists the bucket at each read, and needs nothing.
+// The S3 table lists the bucket at each read, and needs nothing. Runs
+// within refreshEvery of the last listing share it.
 func (p *InPlace) Refresh(ctx context.Context) error {
 	if p == nil || !p.folder {
 		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if time.Since(p.listed) < refreshEvery {
+		return nil
+	}
 	if err := p.st.Exec(ctx, store.Query{SQL: p.stmts[0]}); err != nil {
 		return fmt.Errorf("cannot list the archive's objects: %w", err)
 	}
+	p.listed = time.Now()
 	return nil
 }
 
