@@ -102,20 +102,23 @@ func TestTiersLimitWhatARoleReads(t *testing.T) {
 }
 
 // TestScanBudgetStopsAToken: a token whose daily scan budget is spent is
-// refused with 429 naming its budget and when it renews; a token without
-// a budget of its own counts against its role's, with all its holders.
+// refused with 429 naming its budget and when it renews. Tokens without a
+// budget of their own share their role's: what one reads spends it for
+// the other. A token's own budget replaces its role's.
 func TestScanBudgetStopsAToken(t *testing.T) {
 	st := storetest.Database(t)
 	coldRows(t, st)
 	audit := query.NewAudit(st, nil)
 	t.Cleanup(audit.Close)
 	cfg := Default()
-	vw := cfg.Limits[RoleEditor]
-	vw.ScanBytesPerDay = 10 << 30
-	cfg.Limits[RoleEditor] = vw
+	ed := cfg.Limits[RoleEditor]
+	ed.ScanBytesPerDay = 16
+	cfg.Limits[RoleEditor] = ed
 	cfg.Tokens = []TokenConfig{
 		{Name: "eddie", Role: RoleEditor, Token: editorTok},
+		{Name: "erin", Role: RoleEditor, Token: "erin-token-0123456789"},
 		{Name: "skimpy", Role: RoleEditor, Token: "skimpy-token-0123456789", ScanBytesPerDay: 16},
+		{Name: "big", Role: RoleEditor, Token: "big-token-0123456789", ScanBytesPerDay: 10 << 30},
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -123,31 +126,41 @@ func TestScanBudgetStopsAToken(t *testing.T) {
 	ts := httptest.NewServer(New(cfg, Deps{SQL: query.NewRunner(st, audit), ScanBudgets: query.NewScanLedger(st)}, nil).Handler())
 	t.Cleanup(ts.Close)
 	sql := `{"sql":"SELECT body, service, stream FROM logs"}`
-	if code, out := call(t, ts, "POST", "/api/v1/sql", "skimpy-token-0123456789", sql); code != 200 {
-		t.Fatalf("the first query within the budget: %d %v", code, out)
+	runs := func(token string) {
+		t.Helper()
+		if code, out := call(t, ts, "POST", "/api/v1/sql", token, sql); code != 200 {
+			t.Fatalf("%s within its budget: %d %v", token, code, out)
+		}
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		code, out := call(t, ts, "POST", "/api/v1/sql", "skimpy-token-0123456789", sql)
-		if code == 429 {
-			msg := fmt.Sprint(out["error"])
-			if !strings.HasPrefix(msg, "scan budget of token skimpy is spent: ") || !strings.Contains(msg, " read today of 16 B a day (UTC day); it renews at ") {
-				t.Fatalf("the refusal says %q", msg)
+	refused := func(token, budget string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			code, out := call(t, ts, "POST", "/api/v1/sql", token, sql)
+			if code == 429 {
+				msg := fmt.Sprint(out["error"])
+				if !strings.HasPrefix(msg, "scan budget of "+budget+" is spent: ") || !strings.Contains(msg, " read today of 16 B a day (UTC day); it renews at ") {
+					t.Fatalf("%s's refusal says %q", token, msg)
+				}
+				return
 			}
-			break
+			// Entries reach the audit about a second after their run.
+			if code != 200 || time.Now().After(deadline) {
+				t.Fatalf("%s over the budget of %s: %d %v", token, budget, code, out)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if code != 200 || time.Now().After(deadline) {
-			t.Fatalf("the token over its scan budget: %d %v", code, out)
+	}
+	runs(editorTok)
+	refused("erin-token-0123456789", "role editor")
+	runs("skimpy-token-0123456789")
+	refused("skimpy-token-0123456789", "token skimpy")
+	runs("big-token-0123456789")
+	for token, want := range map[string]string{editorTok: "role editor", "big-token-0123456789": "token big"} {
+		code, out := call(t, ts, "GET", "/api/v1/me", token, "")
+		if b, _ := out["scan_budget"].(map[string]any); code != 200 || b["name"] != want {
+			t.Errorf("/me shows the budget %v (%d), want %s", out["scan_budget"], code, want)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// The role's budget is far from spent: eddie still runs.
-	if code, out := call(t, ts, "POST", "/api/v1/sql", editorTok, sql); code != 200 {
-		t.Fatalf("a token within its role's budget: %d %v", code, out)
-	}
-	code, out := call(t, ts, "GET", "/api/v1/me", editorTok, "")
-	if b, _ := out["scan_budget"].(map[string]any); code != 200 || b["name"] != "role editor" {
-		t.Errorf("/me shows the budget %v (%d)", out["scan_budget"], code)
 	}
 }
 
