@@ -75,8 +75,16 @@ func TestTiersLimitWhatARoleReads(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(New(cfg, Deps{SQL: query.NewRunner(st, nil), TierDisks: disks}, nil).Handler())
+	runner := query.NewRunner(st, nil)
+	ts := httptest.NewServer(New(cfg, Deps{SQL: runner, Logs: runner, TierDisks: disks}, nil).Handler())
 	t.Cleanup(ts.Close)
+	// The log search too.
+	for token, want := range map[string]int{editorTok: 2, "cold-reader-token-0123": 3} {
+		code, out := call(t, ts, "GET", "/api/v1/logs?from=now-30d&to=now&limit=10", token, "")
+		if rows, _ := out["rows"].([]any); code != 200 || len(rows) != want {
+			t.Errorf("log search as %s: %d, %d rows (%v); want %d", token, code, len(rows), out["error"], want)
+		}
+	}
 	f := func(token, sql string, wantCode int, want string) {
 		t.Helper()
 		code, out := call(t, ts, "POST", "/api/v1/sql", token, fmt.Sprintf(`{"sql":%q}`, sql))
