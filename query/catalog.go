@@ -64,6 +64,9 @@ type Catalog struct {
 	now   func() time.Time
 	cache *resultCache
 	enums *enumCache
+	// archive is the archive read in place, for archive templates; nil
+	// where it is not (SetArchive).
+	archive atomic.Pointer[archiveSource]
 
 	loadMu sync.Mutex
 	state  atomic.Pointer[catalogState]
@@ -306,6 +309,8 @@ type TemplateInfo struct {
 	// SQL is the template's statement as written (placeholders and
 	// {{if}} blocks), in single-template answers only.
 	SQL string `json:"sql,omitempty"`
+	// Archive marks a template that reads the archive in place.
+	Archive bool `json:"archive,omitempty"`
 }
 
 // ParamInfo is a parameter as the API lists it, enough to build a form.
@@ -357,7 +362,7 @@ func (c *Catalog) Info(ctx context.Context, id string, version uint32, s store.S
 
 func (c *Catalog) info(ctx context.Context, t *Template, s store.Settings) TemplateInfo {
 	info := TemplateInfo{ID: t.ID, Version: uint32(t.Version), Title: t.Title, Description: t.Description, Owner: t.Owner,
-		Tags: t.Tags, Visualization: t.Visualization, Chart: t.Chart, Params: []ParamInfo{}, Hash: t.Hash}
+		Tags: t.Tags, Visualization: t.Visualization, Chart: t.Chart, Params: []ParamInfo{}, Hash: t.Hash, Archive: t.Archive}
 	if info.Tags == nil {
 		info.Tags = []string{}
 	}

@@ -54,7 +54,11 @@ func checkWithEngine(ctx context.Context, st store.Store, t *Template) []error {
 			fail(sqlLine, "sql%s: %v", variantLabel(t, mask), err)
 			continue
 		}
-		if err := checkReadStatement(ctx, st, sql, params); err != nil {
+		ast, err := readStatement(ctx, st, sql, params)
+		if err == nil {
+			err = t.checkArchiveTables(ast)
+		}
+		if err != nil {
 			fail(sqlLine, "sql%s: %v", variantLabel(t, mask), err)
 			continue
 		}
@@ -107,10 +111,18 @@ func checkWithEngine(ctx context.Context, st store.Store, t *Template) []error {
 // outside literals (the template parser refuses one), so the engine sees a
 // single statement.
 func checkReadStatement(ctx context.Context, st store.Store, sql string, params map[string]string) error {
+	_, err := readStatement(ctx, st, sql, params)
+	return err
+}
+
+// readStatement is checkReadStatement that also returns the parse, for
+// the checks that look at the tables read (checkArchiveTables).
+func readStatement(ctx context.Context, st store.Store, sql string, params map[string]string) (statement, error) {
 	ro := store.Settings{ReadOnly: true}
+	var ast statement
 	res, err := st.Query(ctx, store.Query{SQL: "EXPLAIN AST " + sql, Params: params, Settings: ro})
 	if err != nil {
-		return fmt.Errorf("ClickHouse refuses it: %s", engineMessage(err))
+		return ast, fmt.Errorf("ClickHouse refuses it: %s", engineMessage(err))
 	}
 	var lines []string
 	for _, r := range res.Rows {
@@ -119,23 +131,23 @@ func checkReadStatement(ctx context.Context, st store.Store, sql string, params 
 		}
 	}
 	if len(lines) == 0 {
-		return errors.New("ClickHouse parses it as nothing")
+		return ast, errors.New("ClickHouse parses it as nothing")
 	}
-	ast := parseAST(lines)
+	ast = parseAST(lines)
 	if ast.Kind != "SelectWithUnionQuery" && ast.Kind != "SelectIntersectExceptQuery" {
-		return fmt.Errorf("is not a read query: ClickHouse parses it as %s; a template must be one SELECT", ast.Kind)
+		return ast, fmt.Errorf("is not a read query: ClickHouse parses it as %s; a template must be one SELECT", ast.Kind)
 	}
 	if len(ast.TableFunctions) > 0 {
-		return fmt.Errorf("reads the table function %s(); a template must read tables, so a token's scope (a filter per table) always applies", ast.TableFunctions[0])
+		return ast, fmt.Errorf("reads the table function %s(); a template must read tables, so a token's scope (a filter per table) always applies", ast.TableFunctions[0])
 	}
 	if fn, _ := ast.refused(); fn != "" {
-		return fmt.Errorf("calls %s(), which reads outside logmart's tables", fn)
+		return ast, fmt.Errorf("calls %s(), which reads outside logmart's tables", fn)
 	}
 	wrapped := "EXPLAIN AST SELECT * FROM (\n" + sql + "\n)"
 	if _, err := st.Query(ctx, store.Query{SQL: wrapped, Params: params, Settings: ro}); err != nil {
-		return fmt.Errorf("is not a single read query: it cannot stand as a subquery, so it has a FORMAT, INTO OUTFILE or other clause a template may not have: %s", engineMessage(err))
+		return ast, fmt.Errorf("is not a single read query: it cannot stand as a subquery, so it has a FORMAT, INTO OUTFILE or other clause a template may not have: %s", engineMessage(err))
 	}
-	return nil
+	return ast, nil
 }
 
 var engineSuffixRe = regexp.MustCompile(`\.?\s*(\([A-Z_]+\)\s*)?(\(version [^)]*\)\s*)?$`)

@@ -103,6 +103,9 @@ func (c *Catalog) Run(ctx context.Context, who Caller, req TemplateRequest, s st
 	if err := t.checkVariant(ctx, c.r.st, p); err != nil {
 		return refused(err)
 	}
+	if s, err = c.archiveSettings(ctx, t, req.From, req.To, s); err != nil {
+		return refused(err)
+	}
 	q := store.Query{SQL: p.sql, Params: p.params, Settings: s}
 	entry := Entry{Template: t.ID, TemplateVersion: uint32(t.Version), Params: p.params, SQL: p.sql}
 	res, cached, err := c.r.runCached(ctx, c.cache, cacheKey(t.ID+"\x00"+strconv.Itoa(t.Version), q), who, q, entry)
@@ -281,7 +284,11 @@ func (t *Template) checkVariant(ctx context.Context, st store.Store, p *prepared
 		}
 		return v.(error)
 	}
-	if err := checkReadStatement(ctx, st, p.sql, p.params); err != nil {
+	ast, err := readStatement(ctx, st, p.sql, p.params)
+	if err == nil {
+		err = t.checkArchiveTables(ast)
+	}
+	if err != nil {
 		if store.KindOf(err) == fault.Unavailable {
 			return err
 		}

@@ -14,6 +14,8 @@ type statement struct {
 	TableFunctions []string
 	// Functions are every other function call.
 	Functions []string
+	// Tables are the tables it names, without their database.
+	Tables []string
 }
 
 // parseAST reads an EXPLAIN AST dump, one node a line, children indented one
@@ -28,6 +30,14 @@ func parseAST(lines []string) statement {
 	}
 	for i, l := range lines {
 		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "TableIdentifier" {
+			name := f[1]
+			if _, table, ok := strings.Cut(name, "."); ok {
+				name = table
+			}
+			st.Tables = append(st.Tables, name)
+			continue
+		}
 		if len(f) < 2 || f[0] != "Function" {
 			continue
 		}

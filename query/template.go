@@ -44,6 +44,11 @@ type Spec struct {
 	// Chart names the columns a timeseries or bar draws (template_yaml.go);
 	// nil infers them from the result.
 	Chart *ChartSpec `yaml:"chart" json:"chart,omitempty"`
+	// Archive marks a template that reads the archive in place
+	// (archive_logs) rather than the tables: each run opens only the
+	// archive's objects of the hours its range touches (archive.go).
+	// Default false; only archive templates may read archive_logs.
+	Archive bool `yaml:"archive" json:"archive,omitempty"`
 }
 
 // ParamSpec is one declared parameter.
@@ -585,9 +590,10 @@ func specHash(s Spec) string {
 		params[i] = p
 	}
 	b, _ := json.Marshal(struct {
-		SQL    string      `json:"sql"`
-		Params []ParamSpec `json:"params"`
-	}{strings.TrimSpace(s.SQL), params})
+		SQL     string      `json:"sql"`
+		Params  []ParamSpec `json:"params"`
+		Archive bool        `json:"archive,omitempty"`
+	}{strings.TrimSpace(s.SQL), params, s.Archive})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -3,11 +3,15 @@ package query
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/query/templatetest"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
@@ -58,7 +62,38 @@ func shippedCatalog(t testing.TB, audit *Audit) *Catalog {
 // requiredValues are values for the shipped templates' required
 // parameters, over the demo data.
 var requiredValues = map[string]map[string]any{
-	"metric_over_time": {"metric": "http_requests_total"},
+	"metric_over_time":         {"metric": "http_requests_total"},
+	"archive_lines_by_service": {"stream": "default"},
+}
+
+// demoArchive is an archive of 60 JSON lines of the stream default over
+// the demo hour, read in place, for the archive templates.
+func demoArchive(t testing.TB, st store.Store) *archive.InPlace {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	folder, err := archive.OpenFolder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b archive.Batch
+	for i := range 60 {
+		at := demoEnd.Add(-time.Hour + time.Duration(i)*time.Minute)
+		line := fmt.Sprintf(`{"ts":%q,"level":"info","service":"checkout","message":"line %d"}`, at.Format(time.RFC3339), i)
+		b.Add("default", at.UnixMilli(), &kgo.Record{Topic: "logs", Offset: int64(i), Timestamp: at, Value: []byte(line)}, at.UnixMilli())
+	}
+	for _, o := range b.Objects("logs", 0) {
+		if err := folder.Put(ctx, o.Key, o.Body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := archive.Default()
+	cfg.Enabled, cfg.URL = true, dir
+	p, err := archive.NewInPlace(ctx, st, cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestShippedTemplatesLintLoadAndRun(t *testing.T) {
@@ -68,6 +103,7 @@ func TestShippedTemplatesLintLoadAndRun(t *testing.T) {
 		t.Fatalf("lint:\n%v", err)
 	}
 	c := shippedCatalog(t, nil)
+	c.SetArchive(demoArchive(t, st))
 	list := c.List(ctx, store.Settings{ReadOnly: true})
 	if len(list) < 12 {
 		t.Fatalf("%d shipped templates, want at least 12", len(list))

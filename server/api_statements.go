@@ -53,11 +53,16 @@ func (s *Server) cancelStatement(c echo.Context) error {
 }
 
 // runSettings are the settings of a statement the request runs for its
-// caller: the caller's role limits and scope, and the statement id the
-// client chose in StatementHeader, if any (a malformed one is refused).
+// caller: the caller's role limits, scope and tiers, and the statement id
+// the client chose in StatementHeader, if any (a malformed one is
+// refused). A caller whose scan budget is spent is refused here, before
+// anything runs.
 func (s *Server) runSettings(c echo.Context) (store.Settings, error) {
 	p, lim := s.settings(c)
 	st := p.Settings(lim)
+	if err := s.checkScanBudget(c.Request().Context(), p); err != nil {
+		return st, err
+	}
 	if id := c.Request().Header.Get(StatementHeader); id != "" {
 		if err := query.CheckStatementID(id); err != nil {
 			return st, err

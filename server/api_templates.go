@@ -29,6 +29,9 @@ type TemplateRunner interface {
 	ResolveRange(from, to string) (time.Time, time.Time, error)
 	// Run runs req for who with s, through the result cache and the audit.
 	Run(ctx context.Context, who query.Caller, req query.TemplateRequest, s store.Settings) (*query.TemplateRun, error)
+	// Estimate tells what req would read with s, and on which tiers
+	// (disks: the engine's disks per tier), without running it.
+	Estimate(ctx context.Context, req query.TemplateRequest, s store.Settings, disks map[string][]string) (*query.Estimate, error)
 }
 
 func (s *Server) templateRoutes(api *echo.Group) {
@@ -38,6 +41,7 @@ func (s *Server) templateRoutes(api *echo.Group) {
 	api.GET("/templates", s.listTemplates, requireRole(RoleViewer))
 	api.GET("/templates/:id", s.getTemplate, requireRole(RoleViewer))
 	api.POST("/query", s.runTemplate, requireRole(RoleViewer))
+	api.POST("/templates/:id/estimate", s.estimateTemplate, requireRole(RoleViewer))
 }
 
 func (s *Server) listTemplates(c echo.Context) error {
@@ -80,6 +84,44 @@ type templateRunJSON struct {
 }
 
 func (s *Server) runTemplate(c echo.Context) error {
+	req, err := s.templateRequest(c, "")
+	if err != nil {
+		return err
+	}
+	st, err := s.runSettings(c)
+	if err != nil {
+		return err
+	}
+	run, err := s.deps.Templates.Run(c.Request().Context(), s.caller(c), req, st)
+	if err != nil {
+		return err
+	}
+	if done, err := exportResult(c, run.Template, run.Result); done {
+		return err
+	}
+	return c.JSON(http.StatusOK, templateRunOut(run))
+}
+
+// estimateTemplate answers POST /api/v1/templates/{id}/estimate: what the
+// run the body describes (as POST /api/v1/query's, without template)
+// would read, and on which tiers. It runs nothing, so it counts against
+// no scan budget.
+func (s *Server) estimateTemplate(c echo.Context) error {
+	req, err := s.templateRequest(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, lim := s.settings(c)
+	est, err := s.deps.Templates.Estimate(c.Request().Context(), req, p.Settings(lim), s.deps.TierDisks)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, est)
+}
+
+// templateRequest reads a template run's body: template (unless id, from
+// the path, names it), version, params, from and to.
+func (s *Server) templateRequest(c echo.Context, id string) (query.TemplateRequest, error) {
 	var req struct {
 		Template string          `json:"template"`
 		Version  uint32          `json:"version"`
@@ -88,33 +130,26 @@ func (s *Server) runTemplate(c echo.Context) error {
 		To       string          `json:"to"`
 	}
 	if err := bindJSON(c, &req); err != nil {
-		return err
+		return query.TemplateRequest{}, err
+	}
+	if id != "" {
+		if req.Template != "" && req.Template != id {
+			return query.TemplateRequest{}, fault.New(fault.BadInput, "template %q in the body is not %q of the path; leave it out", req.Template, id)
+		}
+		req.Template = id
 	}
 	if req.Template == "" {
-		return fault.New(fault.BadInput, "template is required")
+		return query.TemplateRequest{}, fault.New(fault.BadInput, "template is required")
 	}
 	params, err := query.DecodeParams(req.Params)
 	if err != nil {
-		return err
+		return query.TemplateRequest{}, err
 	}
 	from, to, err := s.deps.Templates.ResolveRange(req.From, req.To)
 	if err != nil {
-		return err
+		return query.TemplateRequest{}, err
 	}
-	st, err := s.runSettings(c)
-	if err != nil {
-		return err
-	}
-	run, err := s.deps.Templates.Run(c.Request().Context(), s.caller(c), query.TemplateRequest{
-		Template: req.Template, Version: req.Version, Params: params, From: from, To: to,
-	}, st)
-	if err != nil {
-		return err
-	}
-	if done, err := exportResult(c, run.Template, run.Result); done {
-		return err
-	}
-	return c.JSON(http.StatusOK, templateRunOut(run))
+	return query.TemplateRequest{Template: req.Template, Version: req.Version, Params: params, From: from, To: to}, nil
 }
 
 // templateRunOut is a run's answer, as POST /api/v1/query gives it.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/query"
 	"github.com/logmart/logmart/query/templatetest"
 	"github.com/logmart/logmart/store"
@@ -62,6 +63,14 @@ func newTemplateServer(t testing.TB, cfgFn func(*query.Config)) (*httptest.Serve
 	if err := cat.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Archive templates read an archive in place: an empty one here.
+	acfg := archive.Default()
+	acfg.Enabled, acfg.URL = true, t.TempDir()
+	inPlace, err := archive.NewInPlace(context.Background(), testStore, acfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.SetArchive(inPlace)
 	cfg := Default()
 	cfg.Tokens = []TokenConfig{
 		{Name: "vic", Role: RoleViewer, Token: viewerTok},

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"time"
+
+	"github.com/logmart/logmart/store"
 )
 
 // Config configures the HTTP server, its tokens and the per-role limits.
@@ -65,8 +68,22 @@ type TokenConfig struct {
 	Role Role `yaml:"role"`
 	// Scopes restrict what the holder can read, per table, as a ClickHouse
 	// filter expression (for example logs: "stream IN ('payments')"). The
-	// engine applies it to every read of that table.
+	// engine applies it to every read of that table. A scope on logs also
+	// applies to the archive read in place (archive_logs), unless the
+	// token has a scope of its own on archive_logs.
 	Scopes map[string]string `yaml:"scopes"`
+	// Tiers are the storage tiers the holder reads, replacing its role's
+	// limits.<role>.tiers: any of hot, warm, cold and archive (the archive
+	// read in place). Rows of a tier left out read as empty, which the
+	// engine enforces on every read (a filter on the part's disk). Default
+	// (empty): the role's.
+	Tiers []string `yaml:"tiers"`
+	// ScanBytesPerDay is the holder's scan budget: the bytes its queries
+	// may read in a UTC day, counted in the query audit, replacing its
+	// role's limits.<role>.scan_bytes_per_day. A query asked for once the
+	// day's budget is spent is refused with 429 until midnight UTC. 0: the
+	// role's.
+	ScanBytesPerDay uint64 `yaml:"scan_bytes_per_day"`
 }
 
 // Limits are ClickHouse settings applied to a role's queries.
@@ -84,6 +101,18 @@ type Limits struct {
 	// so one cannot starve another. Defaults: viewer 4, editor 2, admin 2
 	// (their sum is store.chdb.read_connections' default). 0: unbounded.
 	MaxConcurrentQueries int `yaml:"max_concurrent_queries"`
+	// Tiers are the storage tiers the role reads: any of hot, warm, cold
+	// and archive. [hot, warm] keeps dashboards fast and makes a cold scan
+	// a deliberate act of a token allowed it (tokens[].tiers). Default
+	// (empty): all.
+	Tiers []string `yaml:"tiers"`
+	// ScanBytesPerDay is the role's scan budget: the bytes all its
+	// holders' queries may read in a UTC day together, counted in the
+	// query audit (query_log.bytes_read; the embedded engine has no
+	// ClickHouse quotas). A query asked for once it is spent is refused
+	// with 429 until midnight UTC; the query that crosses it still runs.
+	// 0: no budget.
+	ScanBytesPerDay uint64 `yaml:"scan_bytes_per_day"`
 }
 
 // QueryBudgets are the per-role statement budgets for store.NewGated
@@ -161,6 +190,9 @@ func (c *Config) Validate() error {
 		if l.MaxConcurrentQueries < 0 {
 			return fmt.Errorf("server.limits.%s.max_concurrent_queries must be 0 (unbounded) or more, got %d", r, l.MaxConcurrentQueries)
 		}
+		if err := checkTiers(fmt.Sprintf("server.limits.%s.tiers", r), l.Tiers); err != nil {
+			return err
+		}
 	}
 	seen := map[string]string{}
 	names := map[string]bool{}
@@ -198,9 +230,27 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s.scopes: table and filter must both be set", where)
 			}
 		}
+		if err := checkTiers(where+".tiers", t.Tiers); err != nil {
+			return err
+		}
 	}
 	if len(c.Tokens) == 0 && !loopback(c.HTTPAddr) {
 		return fmt.Errorf("server.http_addr %q is not a loopback address and no server.tokens are configured: add tokens or bind to 127.0.0.1", c.HTTPAddr)
+	}
+	return nil
+}
+
+// checkTiers checks a list of tiers, named by key in errors.
+func checkTiers(key string, tiers []string) error {
+	seen := map[string]bool{}
+	for i, t := range tiers {
+		if !slices.Contains(store.Tiers, t) {
+			return fmt.Errorf("%s[%d] %q is not a tier (want hot, warm, cold or archive)", key, i, t)
+		}
+		if seen[t] {
+			return fmt.Errorf("%s[%d] %q is listed twice", key, i, t)
+		}
+		seen[t] = true
 	}
 	return nil
 }

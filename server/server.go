@@ -76,6 +76,13 @@ type Deps struct {
 	// Pipeline serves /api/v1/pipeline/status; nil where this server runs
 	// no pipeline.
 	Pipeline PipelineStatus
+	// TierDisks are the engine's disks per storage tier (store.TierDisks),
+	// for the tiers a role or token may read (limits.<role>.tiers,
+	// tokens[].tiers); nil: the engine has no tiers to hide.
+	TierDisks map[string][]string
+	// ScanBudgets counts what callers with a scan budget read today; nil:
+	// budgets are not enforced.
+	ScanBudgets ScanCounter
 	// Gatherer serves /metrics. Default: prometheus.DefaultGatherer.
 	Gatherer prometheus.Gatherer
 	Version  string
@@ -119,7 +126,7 @@ func New(cfg Config, deps Deps, log *slog.Logger) *Server {
 	if deps.Gatherer == nil {
 		deps.Gatherer = prometheus.DefaultGatherer
 	}
-	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg.Tokens), hosts: newHostPolicy(cfg)}
+	s := &Server{cfg: cfg, deps: deps, log: log, e: echo.New(), auth: newAuthenticator(cfg, deps.TierDisks), hosts: newHostPolicy(cfg)}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	s.e.IPExtractor = clientIP(cfg.TrustedProxies)

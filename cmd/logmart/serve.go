@@ -149,12 +149,31 @@ func runServe(args []string) error {
 	}
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
+	// The tiers a role or token may read are enforced on the engine's
+	// disks; the archive read in place is defined over the archive's
+	// folder or bucket (ingest/archive/inplace.go).
+	tierDisks, err := store.TierDisks(ctx, st)
+	if err != nil {
+		return err
+	}
+	var inPlace *archive.InPlace
+	if cfg.Ingest.Archive.Enabled {
+		if inPlace, err = archive.NewInPlace(ctx, st, cfg.Ingest.Archive, st.Engine() == "chdb"); err != nil {
+			return err
+		}
+		if inPlace == nil {
+			log.Warn("archive templates cannot run: a ClickHouse server cannot read a folder archive; archive to a bucket (ingest.archive.url s3://…) to query it in place")
+		}
+	}
 	// Reads on callers' behalf count against their role's statement budget.
 	reads := store.NewGated(st, cfg.Server.QueryBudgets(), cfg.Server.QueryQueueTimeout)
 	runner := query.NewRunner(reads, audit)
 	templates := query.NewCatalog(cfg.Templates, runner, log)
 	if err := templates.Load(ctx); err != nil {
 		return fmt.Errorf("query templates in %s are not usable (fix them, or run logmart templates lint):\n%w", cfg.Templates.Dir, err)
+	}
+	if inPlace != nil {
+		templates.SetArchive(inPlace)
 	}
 	links := query.NewLinks(reads, templates, query.LinkOptions{Config: &cfg.Links, Retention: streamRetention(routes)})
 	dash := dashboards.New(cfg.Dashboards, st, dashboardTemplates{templates}, log)
@@ -232,7 +251,10 @@ func runServe(args []string) error {
 		Searches:   query.NewSearches(st),
 		Archive:    archive.NewCatalog(reads),
 		Rehydrate:  rehydrate,
-		Pipeline:   pipeStatus,
+		TierDisks:  tierDisks,
+		// Scan budgets are counted in the query audit.
+		ScanBudgets: query.NewScanLedger(st),
+		Pipeline:    pipeStatus,
 	}, log)
 
 	if !ui.ChartsAvailable() {

@@ -18,24 +18,28 @@ func runTemplates(args []string) error {
 		fmt.Fprint(os.Stderr, `usage: logmart templates <command> [flags]
 
 commands:
-  lint   check every template in a folder as the server does at start
-         (YAML, parameters, placeholders, one read statement that EXPLAINs
-         against the current schema, no version changed without a bump:
-         against templates.lock beside them, and with --data against a
-         server's recorded versions)
+  lint      check every template in a folder as the server does at start
+            (YAML, parameters, placeholders, one read statement that EXPLAINs
+            against the current schema, no version changed without a bump:
+            against templates.lock beside them, and with --data against a
+            server's recorded versions)
+  estimate  ask a server what a run would read (rows, bytes, parts) and
+            from which tiers (hot, warm, cold, archive), without running it
 
-run 'logmart templates lint -h' for its flags
+run 'logmart templates <command> -h' for its flags
 `)
 		if len(args) == 0 {
-			return usageError{errors.New("name a command: lint")}
+			return usageError{errors.New("name a command: lint or estimate")}
 		}
 		return nil
 	}
 	switch args[0] {
 	case "lint":
 		return runTemplatesLint(args[1:])
+	case "estimate":
+		return runTemplatesEstimate(args[1:])
 	}
-	return usageError{fmt.Errorf("unknown templates command %q (want lint)", args[0])}
+	return usageError{fmt.Errorf("unknown templates command %q (want lint or estimate)", args[0])}
 }
 
 // runTemplatesLint boots the embedded engine on a temporary folder (or on

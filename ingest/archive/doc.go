@@ -34,4 +34,11 @@
 // each is idempotent (same names, same deduplication tokens), so neither
 // the table nor the archive gets ahead of the other: an archive that is
 // down holds the partition back as a ClickHouse that is down does.
+//
+// Query in place (inplace.go). The engine reads the archive itself through
+// archive_lines, a File (folder) or S3 (bucket) table over the layout's
+// glob that logmart defines at start, and the view archive_logs over it
+// (schema step 0021), which archive templates read. A filter on the view's
+// dt and hour is a filter on the objects' paths, so a run opens only the
+// objects of its hours.
 package archive

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/logmart/logmart/store"
 )
 
 // TierPolicy is the storage policy of the engine's generated config: its
@@ -11,7 +13,7 @@ import (
 // the others. Schema step 0017 puts the ingest tables on it and moves rows
 // TO VOLUME 'warm' and 'cold' by their streams' tier times
 // (ingest/tiers.go).
-const TierPolicy = "logmart_tiers"
+const TierPolicy = store.TierPolicy
 
 // tierConfigName is the generated config's file, in the data path.
 const tierConfigName = "logmart-storage.xml"

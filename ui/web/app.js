@@ -21,6 +21,7 @@ const ROUTES = [
   { path: '/alerts/monitor', prefix: true, nav: false, title: 'Monitor', load: () => import('./pages/monitor.js') },
   { path: '/budgets', title: 'Budgets', icon: '◔', load: () => import('./pages/budgets.js') },
   { path: '/saved', title: 'Saved', icon: '☆', load: () => import('./pages/saved.js') },
+  { path: '/archive', title: 'Archive', icon: '▤', load: () => import('./pages/archive.js') },
   { path: '/s', prefix: true, nav: false, title: 'Shared link', load: () => import('./pages/link.js') },
   // The SQL page became Explore's ad-hoc SQL tab; old links and bookmarks
   // (with their ?sql=) land there.

@@ -18,6 +18,7 @@ import { startRun } from '../runs.js';
 import { saveSearchForm, savedSearchMenu } from '../saved.js';
 import { timeZone } from '../clock.js';
 import { exportButtons } from '../exports.js';
+import { estimateButton } from '../estimate.js';
 
 
 // rangeError reads the server's `from: …` and `to: …` 400s.
@@ -112,14 +113,34 @@ export function mount(el, ctx) {
     const results = h('div', { class: 'results' });
     const sqlBox = h('div', { class: 'sql-box' });
     const pinned = Number(spec.version) !== Number(t.version) ? Number(spec.version) : 0;
+    // The estimate's body is the run's, when the form reads; the server
+    // answers a bad value as it would for a run.
+    const estimate = estimateButton(t.id, () => {
+      const read = readParams(fields);
+      let rr;
+      try {
+        rr = range.resolve();
+      } catch (e) {
+        setRangeError(e.message);
+        return null;
+      }
+      if (read.firstBad) {
+        read.firstBad.focus();
+        return null;
+      }
+      const b = { params: read.params, from: rr.from, to: rr.to };
+      if (pinned) b.version = pinned;
+      return b;
+    });
     const form = h('form', { class: 'param-form', novalidate: true, 'data-primary': true },
       fields.length ? h('div', { class: 'fields' }, fields.map((f) => f.el)) : h('p', { class: 'muted', text: 'This template has no parameters besides the time range.' }),
-      h('div', { class: 'toolbar' }, range.el, run, share, exports.el, saveBtn, saveBox, rangeErr));
+      h('div', { class: 'toolbar' }, range.el, run, estimate.button, share, exports.el, saveBtn, saveBox, rangeErr), estimate.line);
     replace(detail,
       h('div', { class: 'tmpl-head' },
         h('h2', { class: 'tmpl-name', text: t.title || t.id }),
         h('span', { class: 'mono muted', text: `${t.id} v${pinned || t.version}` }),
-        pinned ? h('span', { class: 'badge', text: `pinned v${pinned}; latest is v${t.version}` }) : null),
+        pinned ? h('span', { class: 'badge', text: `pinned v${pinned}; latest is v${t.version}` }) : null,
+        t.archive ? h('span', { class: 'badge', 'data-archive': true, title: 'reads the archive in place: each run opens the archive objects of its hours', text: 'archive' }) : null),
       spec.description ? h('p', { class: 'tmpl-desc muted', text: spec.description }) : null,
       form, sharePanel, problem, results, sqlBox);
 

@@ -1,0 +1,5 @@
+package apiclient
+
+func init() {
+	endpoints["EstimateTemplate"] = estimateEndpoint
+}
