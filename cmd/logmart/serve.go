@@ -200,6 +200,15 @@ func runServe(args []string) error {
 		currentHash[alerts.KindMonitor] = alertSvc.Monitors().CurrentHash
 		alertAPI = alertSvc
 	}
+	if book != nil && alertSvc != nil {
+		for _, b := range book.Budgets() {
+			for _, c := range b.Notify {
+				if !alertSvc.Outbox().Has(c) {
+					return fmt.Errorf("budget %s: notify: no channel %q in alerts.channels", b.ID, c)
+				}
+			}
+		}
+	}
 	// The one reload list, run by SIGHUP and POST /api/v1/reload.
 	reloads := newReloadList(log, reloaders...)
 	go reloads.runOnSignal(ctx, hup)
@@ -274,13 +283,6 @@ func runServe(args []string) error {
 		active := func() bool { return true }
 		if alertSvc != nil {
 			out, active = budgetNotifier{n: alertSvc.Outbox(), base: cfg.Alerts.BaseURL}, alertSvc.Active
-			for _, b := range book.Budgets() {
-				for _, c := range b.Notify {
-					if !alertSvc.Outbox().Has(c) {
-						return fmt.Errorf("budget %s: notify: no channel %q in alerts.channels", b.ID, c)
-					}
-				}
-			}
 		}
 		ev := budgets.NewEvaluator(st, book.Budgets(), out, active, time.Minute, log)
 		wg.Add(1)
