@@ -43,6 +43,19 @@ run 'logmart links <command> -h' for a command's flags
 // paramFlags collects repeated --param name=value flags in order.
 type paramFlags [][2]string
 
+// values are the --param flags by name; a name given twice is a usage
+// error.
+func (f paramFlags) values() (map[string]string, error) {
+	values := make(map[string]string, len(f))
+	for _, p := range f {
+		if _, dup := values[p[0]]; dup {
+			return nil, usageError{fmt.Errorf("--param %s is given twice", p[0])}
+		}
+		values[p[0]] = p[1]
+	}
+	return values, nil
+}
+
 func (p *paramFlags) String() string { return "" }
 
 func (p *paramFlags) Set(v string) error {
@@ -82,12 +95,9 @@ func runLinksCreate(args []string) error {
 	if *version > 1<<32-1 {
 		return usageError{fmt.Errorf("--version %d is too large", *version)}
 	}
-	values := map[string]string{}
-	for _, p := range params {
-		if _, dup := values[p[0]]; dup {
-			return usageError{fmt.Errorf("--param %s is given twice", p[0])}
-		}
-		values[p[0]] = p[1]
+	values, err := params.values()
+	if err != nil {
+		return err
 	}
 	cl, err := api.client()
 	if err != nil {

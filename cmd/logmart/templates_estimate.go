@@ -35,12 +35,9 @@ func runTemplatesEstimate(args []string) error {
 	if *version > 1<<32-1 {
 		return usageError{fmt.Errorf("--version %d is too large", *version)}
 	}
-	values := map[string]string{}
-	for _, p := range params {
-		if _, dup := values[p[0]]; dup {
-			return usageError{fmt.Errorf("--param %s is given twice", p[0])}
-		}
-		values[p[0]] = p[1]
+	values, err := params.values()
+	if err != nil {
+		return err
 	}
 	cl, err := api.client()
 	if err != nil {
