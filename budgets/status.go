@@ -145,20 +145,6 @@ GROUP BY minute, outcome`, Params: map[string]string{"b": b.ID, "from": strconv.
 	return out, nil
 }
 
-// Book is the budgets an instance enforces, as the API reads them.
-type Book struct {
-	st store.Store
-	bs []*Budget
-}
-
-// NewBook returns the book of bs over st.
-func NewBook(st store.Store, bs []*Budget) *Book { return &Book{st: st, bs: bs} }
-
-// Status judges every budget now.
-func (b *Book) Status(ctx context.Context) ([]Status, error) {
-	return StatusAt(ctx, b.st, b.bs, time.Now())
-}
-
 // judge is the state the current forecast gives, most urgent first.
 func judge(s Status) string {
 	switch {
@@ -182,6 +168,3 @@ func mustFloat(v any) float64 {
 	f, _ := strconv.ParseFloat(store.CellString(v), 64)
 	return f
 }
-
-// Budgets are the book's budgets.
-func (b *Book) Budgets() []*Budget { return b.bs }
