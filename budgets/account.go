@@ -3,6 +3,7 @@ package budgets
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/expr-lang/expr/ast"
@@ -57,10 +58,11 @@ type Accountant struct {
 	usage    map[usageKey]*Usage // counted since the last Flush
 	period   []periodUsage       // per budget: the current period's usage
 	maxCache int
+	count    atomic.Int32 // how many budgets are in force
 }
 
 type usageKey struct {
-	budget  int
+	budget  string
 	minute  int64
 	outcome string
 }
@@ -109,25 +111,63 @@ type counter struct{ bytes, events uint64 }
 // NewAccountant compiles the budgets' scopes.
 func NewAccountant(bs []*Budget) (*Accountant, error) {
 	a := &Accountant{matches: map[Meta][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000, uses: map[string]bool{}}
+	if err := a.Replace(bs); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Replace puts bs in force instead of the budgets so far. A budget that
+// keeps its id, period and unit keeps its period's usage; any other starts
+// at zero, and the keeper's next Sync reads its persisted usage. What was
+// counted but not flushed is kept for the next Flush, under the budget's
+// id. On an error nothing changes.
+func (a *Accountant) Replace(bs []*Budget) error {
+	next := make([]compiled, 0, len(bs))
+	uses := map[string]bool{}
 	for _, b := range bs {
 		prog, err := CompileScope(b.Scope)
 		if err != nil {
-			return nil, fmt.Errorf("budget %s: scope: %w", b.ID, err)
+			return fmt.Errorf("budget %s: scope: %w", b.ID, err)
 		}
 		capa, err := ParseAmount(b.Capacity)
 		if err != nil {
-			return nil, fmt.Errorf("budget %s: capacity: %w", b.ID, err)
+			return fmt.Errorf("budget %s: capacity: %w", b.ID, err)
 		}
 		p, err := ParsePeriod(b.Period, b.Reset, b.Timezone)
 		if err != nil {
-			return nil, fmt.Errorf("budget %s: %w", b.ID, err)
+			return fmt.Errorf("budget %s: %w", b.ID, err)
 		}
-		a.budgets = append(a.budgets, compiled{b: b, scope: prog, capacity: capa, period: p})
+		next = append(next, compiled{b: b, scope: prog, capacity: capa, period: p})
 		node := prog.Node()
-		ast.Walk(&node, identifiers(a.uses))
-		a.period = append(a.period, periodUsage{events: capa.Events, capacity: capa.Value, action: b.Action, period: b.Period, strict: strictness[b.Action]})
+		ast.Walk(&node, identifiers(uses))
 	}
-	return a, nil
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.foldMinute()
+	old := map[string]int{}
+	for i, c := range a.budgets {
+		old[c.b.ID] = i
+	}
+	period := make([]periodUsage, len(next))
+	for i, c := range next {
+		pu := periodUsage{}
+		if j, ok := old[c.b.ID]; ok && samePeriod(a.budgets[j], c) {
+			pu = a.period[j]
+		}
+		pu.events, pu.capacity, pu.action, pu.period, pu.strict = c.capacity.Events, c.capacity.Value, c.b.Action, c.b.Period, strictness[c.b.Action]
+		pu.exceeded = pu.start.After(time.Time{}) && pu.synced+pu.flushed+pu.local >= pu.capacity
+		period[i] = pu
+	}
+	a.budgets, a.period, a.uses, a.matches = next, period, uses, map[Meta][]int{}
+	a.count.Store(int32(len(next)))
+	return nil
+}
+
+// samePeriod says whether two versions of a budget count the same
+// periods in the same unit, so that the usage so far carries over.
+func samePeriod(a, b compiled) bool {
+	return a.capacity.Events == b.capacity.Events && a.b.Period == b.b.Period && a.b.Reset == b.b.Reset && a.b.Timezone == b.b.Timezone
 }
 
 // identifiers records the names a scope reads.
@@ -194,6 +234,9 @@ func (a *Accountant) match(m Meta) ([]int, error) {
 // strictest action of the matching budgets already exceeded in their
 // period. Overlapping scopes all count, whatever the decision.
 func (a *Accountant) Account(m Meta, size int, t time.Time) (Decision, error) {
+	if a.count.Load() == 0 {
+		return decisions[0], nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	idx, err := a.match(m)
@@ -245,7 +288,7 @@ func (a *Accountant) foldMinute() {
 			if c.events == 0 {
 				continue
 			}
-			k := usageKey{i, a.minute, decisions[o].Outcome}
+			k := usageKey{a.budgets[i].b.ID, a.minute, decisions[o].Outcome}
 			u := a.usage[k]
 			if u == nil {
 				u = &Usage{Budget: a.budgets[i].b.ID, Minute: time.Unix(a.minute*60, 0).UTC(), Outcome: decisions[o].Outcome}
@@ -295,12 +338,8 @@ func (a *Accountant) Flush() []Usage {
 func (a *Accountant) unflush(rows []Usage) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ids := map[string]int{}
-	for i, c := range a.budgets {
-		ids[c.b.ID] = i
-	}
 	for _, r := range rows {
-		k := usageKey{ids[r.Budget], r.Minute.Unix() / 60, r.Outcome}
+		k := usageKey{r.Budget, r.Minute.Unix() / 60, r.Outcome}
 		u := a.usage[k]
 		if u == nil {
 			cp := r

@@ -1,6 +1,7 @@
 package budgets
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -100,5 +101,58 @@ func TestReplicasOvershootWithinOneSync(t *testing.T) {
 	}
 	if bound := 10000.0 + 2*perSync*100; stored < 10000 || stored > bound {
 		t.Fatalf("stored %v: outside [capacity, capacity + one sync of both replicas = %v]", stored, bound)
+	}
+}
+
+// TestReplaceKeepsUsageOfUnchangedPeriods: budgets changed in force keep
+// the usage of a period that did not change, start over on one that did,
+// and lose nothing counted but not yet flushed.
+func TestReplaceKeepsUsageOfUnchangedPeriods(t *testing.T) {
+	edge := mustBudget(t, "id: edge\nowner: sre\nscope: stream == \"edge\"\ncapacity: 300B\nperiod: daily\naction: stop\n")
+	pay := mustBudget(t, "id: pay\nowner: sre\nscope: stream == \"payments\"\ncapacity: 1000B\nperiod: daily\naction: keep\n")
+	a, err := NewAccountant([]*Budget{edge, pay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 2, 10, 0, 30, 0, time.UTC)
+	for range 3 {
+		a.Account(Meta{Stream: "edge"}, 100, at)
+		a.Account(Meta{Stream: "payments"}, 100, at)
+	}
+	// edge's capacity rises (same period: usage kept, no longer exceeded);
+	// pay becomes hourly (usage starts over); a new budget joins.
+	edge2 := mustBudget(t, "id: edge\nowner: sre\nscope: stream == \"edge\"\ncapacity: 500B\nperiod: daily\naction: stop\n")
+	pay2 := mustBudget(t, "id: pay\nowner: sre\nscope: stream == \"payments\"\ncapacity: 1000B\nperiod: hourly\naction: keep\n")
+	all := mustBudget(t, "id: all\nowner: sre\nscope: \"true\"\ncapacity: 10 events\nperiod: daily\naction: keep\n")
+	if err := a.Replace([]*Budget{edge2, pay2, all}); err != nil {
+		t.Fatal(err)
+	}
+	if u, ex := a.Usage("edge", at); u != 300 || ex {
+		t.Fatalf("edge after a raised capacity: usage %v exceeded %v, want 300 and not exceeded", u, ex)
+	}
+	if d, _ := a.Account(Meta{Stream: "edge"}, 100, at); d.Outcome != OutcomeStored {
+		t.Fatalf("an edge record under the raised capacity: %+v", d)
+	}
+	if u, _ := a.Usage("pay", at); u != 0 {
+		t.Fatalf("pay after its period changed: usage %v, want 0 (the keeper's sync reads the persisted usage)", u)
+	}
+	if u, _ := a.Usage("all", at); u != 1 {
+		t.Fatalf("the new budget: usage %v, want the 1 record since it joined", u)
+	}
+	got := map[string]uint64{}
+	for _, u := range a.Flush() {
+		got[u.Budget+" "+u.Outcome] += u.Events
+	}
+	if want := map[string]uint64{"edge stored": 4, "pay stored": 3, "all stored": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("flushed %v, want %v", got, want)
+	}
+	// A scope that does not compile changes nothing.
+	bad := mustBudget(t, "id: edge\nowner: sre\nscope: stream == \"edge\"\ncapacity: 500B\nperiod: daily\naction: stop\n")
+	bad.Scope = "stream =="
+	if err := a.Replace([]*Budget{bad}); err == nil {
+		t.Fatal("a scope that does not compile was put in force")
+	}
+	if u, _ := a.Usage("all", at); u != 1 {
+		t.Fatalf("a refused Replace changed the budgets: all %v", u)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,21 +64,33 @@ type Notifier interface {
 // budget_transitions and sending them through the notifier. Only the
 // replica that active says evaluates (the alerts lease).
 type Evaluator struct {
-	st      store.Store
+	st     store.Store
+	out    Notifier
+	active func() bool
+	every  time.Duration
+	log    *slog.Logger
+
+	mu      sync.Mutex
 	bs      []*Budget
-	out     Notifier
-	active  func() bool
-	every   time.Duration
-	log     *slog.Logger
 	alerter map[string]*Alerter
 }
 
-// NewEvaluator returns the evaluator of bs.
+// NewEvaluator returns the evaluator of bs (Set changes them).
 func NewEvaluator(st store.Store, bs []*Budget, out Notifier, active func() bool, every time.Duration, log *slog.Logger) *Evaluator {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Evaluator{st: st, bs: bs, out: out, active: active, every: every, log: log, alerter: map[string]*Alerter{}}
+	e := &Evaluator{st: st, out: out, active: active, every: every, log: log, alerter: map[string]*Alerter{}}
+	e.Set(bs)
+	return e
+}
+
+// Set has the evaluator judge bs from now on. A budget whose limits did
+// not change keeps its alert states.
+func (e *Evaluator) Set(bs []*Budget) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	next := make(map[string]*Alerter, len(bs))
 	for _, b := range bs {
 		capa, _ := ParseAmount(b.Capacity)
 		lim := Limits{Capacity: capa.Value, Thresholds: b.Thresholds, Hold: 2}
@@ -84,9 +98,20 @@ func NewEvaluator(st store.Store, bs []*Budget, out Notifier, active func() bool
 			lb, _ := ParseAmount(b.LowerBound)
 			lim.LowerBound = lb.Value
 		}
-		e.alerter[b.ID] = NewAlerter(lim)
+		if a := e.alerter[b.ID]; a != nil && reflect.DeepEqual(a.lim, lim) {
+			next[b.ID] = a
+			continue
+		}
+		next[b.ID] = NewAlerter(lim)
 	}
-	return e
+	for id := range e.alerter {
+		if next[id] == nil {
+			for _, g := range []*prometheus.GaugeVec{usageGauge, forecastGauge, capacityGauge, droppedGauge} {
+				g.DeletePartialMatch(prometheus.Labels{"budget": id})
+			}
+		}
+	}
+	e.bs, e.alerter = bs, next
 }
 
 // Run evaluates until ctx ends.
@@ -107,12 +132,15 @@ func (e *Evaluator) Run(ctx context.Context) {
 
 // Evaluate judges every budget at now.
 func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
-	sts, err := StatusAt(ctx, e.st, e.bs, now)
+	e.mu.Lock()
+	bs, alerter := e.bs, e.alerter
+	e.mu.Unlock()
+	sts, err := StatusAt(ctx, e.st, bs, now)
 	if err != nil {
 		return err
 	}
 	for i, s := range sts {
-		b := e.bs[i]
+		b := bs[i]
 		usageGauge.WithLabelValues(s.ID, s.Unit).Set(s.Usage)
 		capacityGauge.WithLabelValues(s.ID, s.Unit).Set(s.Capacity)
 		forecastGauge.WithLabelValues(s.ID, s.Unit, "point").Set(s.Forecast.Point)
@@ -123,7 +151,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
 		if e.active != nil && !e.active() {
 			continue
 		}
-		for _, a := range e.alerter[s.ID].Observe(now, s.PeriodStart, s.Forecast) {
+		for _, a := range alerter[s.ID].Observe(now, s.PeriodStart, s.Forecast) {
 			if err := e.raise(ctx, b, s, a); err != nil {
 				return err
 			}

@@ -2,7 +2,9 @@ package budgets
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/store"
 )
 
 // KindBudget is the content kind of budgets in promotion.
@@ -224,9 +227,46 @@ func Canonical(x *Budget) ([]byte, error) {
 
 func first(_ Period, err error) error { return err }
 
+// Refs are what a budget names outside itself. Channel and Dashboard say
+// whether a channel name or a dashboard uid exists; nil knows all.
+type Refs struct {
+	Channel   func(name string) bool
+	Dashboard func(uid string) bool
+}
+
+// Check finds what Validate cannot see: channels and a dashboard that do
+// not exist.
+func Check(x *Budget, pos dashboards.Positions, file string, refs Refs) []*dashboards.Problem {
+	var ps []*dashboards.Problem
+	add := func(field, format string, args ...any) {
+		ps = append(ps, &dashboards.Problem{File: file, Line: pos.Line(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i, n := range x.Notify {
+		if refs.Channel != nil && !refs.Channel(n) {
+			add(fmt.Sprintf("notify[%d]", i), "no channel %q in alerts.channels", n)
+		}
+	}
+	if x.Dashboard != "" && refs.Dashboard != nil && !refs.Dashboard(x.Dashboard) {
+		add("dashboard", "no dashboard has uid %q", clip(x.Dashboard))
+	}
+	return ps
+}
+
 // Kind is budgets as content for a dashboards.Library, lint and
-// promotion, checked on their own.
-func Kind() dashboards.Kind[*Budget] {
-	return dashboards.Kind[*Budget]{Name: KindBudget, Table: "budgets", Decode: Decode,
+// promotion, checked against refs (nil: each budget on its own).
+func Kind(refs *Refs) dashboards.Kind[*Budget] {
+	k := dashboards.Kind[*Budget]{Name: KindBudget, Table: "budgets", Decode: Decode,
 		UID: func(b *Budget) string { return b.ID }, Canonical: Canonical}
+	if refs != nil {
+		k.Check = func(_ context.Context, b *Budget, pos dashboards.Positions, file string, _ func(string) bool, _ bool) []*dashboards.Problem {
+			return Check(b, pos, file, *refs)
+		}
+	}
+	return k
+}
+
+// Library returns the budgets an instance enforces: the files of dir and
+// the ones written through the API (the budgets table).
+func Library(dir string, st store.Store, refs *Refs, log *slog.Logger) *dashboards.Library[*Budget] {
+	return dashboards.NewLibrary(Kind(refs), dir, st, log)
 }

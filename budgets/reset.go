@@ -24,7 +24,7 @@ type Reset struct {
 // is kept, with who made it and why (the audit).
 func (b *Book) Reset(ctx context.Context, id, who, reason string) (*Reset, error) {
 	found := false
-	for _, x := range b.bs {
+	for _, x := range b.Budgets() {
 		found = found || x.ID == id
 	}
 	switch {

@@ -36,6 +36,10 @@ type Status struct {
 	// ResetAt is a manual reset within the period, usage counting from
 	// it.
 	ResetAt *time.Time `json:"reset_at,omitempty"`
+	// Hash and Source are the definition's, as promotion compares them:
+	// the SHA-256 of its canonical YAML, and file or api.
+	Hash   string `json:"hash,omitempty"`
+	Source string `json:"source,omitempty"`
 }
 
 // bucketOf is the forecast's bucket for a period: five minutes for a day,

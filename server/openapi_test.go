@@ -38,7 +38,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		Archive: archive.NewCatalog(testStore), Rehydrate: ingest.NewRehydrateJobs(nil), Searches: query.NewSearches(testStore),
 		Alerts: alerts.New(alerts.DefaultConfig(), testStore, alerts.Library(t.TempDir(), testStore, nil, nil), nil, nil,
 			alerts.NewOutbox(testStore, nil, alerts.DefaultConfig().Outbox, nil, nil), "test", nil),
-		Budgets: budgets.NewBook(testStore, nil)}, nil)
+		Budgets: budgets.NewBook(testStore, budgets.Library(t.TempDir(), testStore, nil, nil), nil)}, nil)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
 		if strings.HasSuffix(r.Path, "*") || strings.HasPrefix(r.Method, "echo_") {

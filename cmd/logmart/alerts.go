@@ -129,13 +129,9 @@ logmart dashboards promote --kind monitor.
 	if *ddir == "" {
 		*ddir = cfg.Dashboards.Dir
 	}
-	ds, err := dashboards.ReadDir(*ddir)
+	dashboardExists, err := dashboardUIDs(*ddir)
 	if err != nil {
-		return fmt.Errorf("the dashboards in %s do not load (run logmart dashboards lint):\n%w", *ddir, err)
-	}
-	uids := map[string]bool{}
-	for _, d := range ds {
-		uids[d.Item.UID] = true
+		return err
 	}
 	ctx := context.Background()
 	cat, done, err := lintCatalog(ctx, cfg, *tdir)
@@ -146,7 +142,7 @@ logmart dashboards promote --kind monitor.
 	refs := alerts.Refs{
 		Templates: newMonitorTemplates(cat, cfg.Server),
 		Channel:   func(name string) bool { _, ok := cfg.Alerts.Channels[name]; return ok },
-		Dashboard: func(uid string) bool { return uids[uid] },
+		Dashboard: dashboardExists,
 	}
 	n, err := alerts.Lint(ctx, paths, refs)
 	if err != nil {
@@ -318,4 +314,18 @@ func runSilences(cmd string, args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\t%s\t%s\n", x.ID, x.Monitor, x.Matchers, x.StartsAt, x.EndsAt, x.CreatedBy, x.Comment)
 	}
 	return w.Flush()
+}
+
+// dashboardUIDs reads the dashboards of dir, as lints check the uids
+// other content names against them.
+func dashboardUIDs(dir string) (func(uid string) bool, error) {
+	ds, err := dashboards.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the dashboards in %s do not load (run logmart dashboards lint):\n%w", dir, err)
+	}
+	uids := map[string]bool{}
+	for _, d := range ds {
+		uids[d.Item.UID] = true
+	}
+	return func(uid string) bool { return uids[uid] }, nil
 }

@@ -23,8 +23,10 @@ commands:
             ([--server URL] [--json])
   reset     start a budget's period over now, without moving its next
             scheduled reset ([--server URL] --reason TEXT ID); audited
-  lint      check budgets (files or folders of *.yaml; default configs/budgets):
-            scope, capacity, period, reset, time zone, action, bounds
+  lint      check budgets (files or folders of *.yaml; default budgets.dir):
+            scope, capacity, period, reset, time zone, action, bounds, and
+            the channels and dashboard named ([--config FILE]
+            [--dashboards DIR])
   backtest  replay a usage series against a capacity and a period, and say
             when each alert would have fired and how long before the cap
             (--series FILE.csv --capacity N --period daily|hourly
@@ -53,14 +55,31 @@ commands:
 
 func runBudgetsLint(args []string) error {
 	fs := newFlags("budgets lint")
+	cfgPath := fs.String("config", "", "configuration file, for budgets.dir and alerts.channels (default: configs/logmart.yaml when it exists)")
+	ddir := fs.String("dashboards", "", "dashboard folder the budgets' dashboards come from (default: dashboards.dir)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
 		return err
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
-		paths = []string{"configs/budgets"}
+		paths = []string{cfg.Budgets.Dir}
 	}
-	n, err := dashboards.LintItems(context.Background(), budgets.Kind(), paths, nil, false)
+	if *ddir == "" {
+		*ddir = cfg.Dashboards.Dir
+	}
+	dashboardExists, err := dashboardUIDs(*ddir)
+	if err != nil {
+		return err
+	}
+	refs := &budgets.Refs{
+		Channel:   func(name string) bool { _, ok := cfg.Alerts.Channels[name]; return ok },
+		Dashboard: dashboardExists,
+	}
+	n, err := dashboards.LintItems(context.Background(), budgets.Kind(refs), paths, nil, false)
 	if err != nil {
 		k := strings.Count(err.Error(), "\n") + 1
 		return fmt.Errorf("%d problem(s) in %s:\n%w", k, strings.Join(paths, " "), err)

@@ -151,4 +151,32 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 	if archived["payments"] != 100 || archived["edge"] != 60 || archived["other"] != 100 {
 		t.Fatalf("archived by stream %v, want payments 100, edge 60 (50, then 10 after the reset), other 100", archived)
 	}
+
+	// A rehydrate brings the 70 archive-only payments records back, and
+	// skips the 30 already stored.
+	from, to := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	cmd := exec.Command(binPath, "archive", "rehydrate", "--server", "http://"+s.http, "--stream", "payments", "--from", from, "--to", to, "--json")
+	out, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("rehydrate: %v %s", err, out)
+	}
+	var job struct {
+		Progress struct {
+			Records       int `json:"records"`
+			Stored        int `json:"rows_stored"`
+			AlreadyStored int `json:"already_stored"`
+		} `json:"progress"`
+	}
+	if err := json.Unmarshal(out, &job); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if p := job.Progress; p.Records != 70 || p.Stored != 70 || p.AlreadyStored != 30 {
+		t.Fatalf("rehydrate of payments: %+v, want 70 records rehydrated and stored, 30 already stored\n%s", p, out)
+	}
+	if n := count("SELECT count() FROM logs WHERE stream = 'payments'"); n != 100 {
+		t.Fatalf("payments rows after the rehydrate: %g, want 100", n)
+	}
+	if n := count("SELECT count() FROM logs WHERE stream = 'payments' AND rehydrate_job != ''"); n != 70 {
+		t.Fatalf("rehydrated payments rows: %g, want the 70 the budget kept out", n)
+	}
 }

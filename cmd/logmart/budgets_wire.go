@@ -9,7 +9,6 @@ import (
 
 	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/budgets"
-	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/store"
 )
@@ -32,33 +31,38 @@ func (d budgetDecider) Decide(m ingest.BudgetMeta, size int, at time.Time) inges
 	return ingest.BudgetStore
 }
 
-// startBudgets loads the budgets of dir, has ingest count every record
-// against them, and keeps their usage in ClickHouse; the book serves the
-// API. No budgets: nothing.
-func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *ingest.Ingester, replica string, log *slog.Logger) (*budgets.Keeper, *budgets.Book, error) {
-	fs, err := dashboards.ReadItems(budgets.Kind(), cfg.Dir)
-	if err != nil {
+// startBudgets loads the budgets of dir and of the budgets table, checked
+// against refs, has ingest count every record against them, and keeps
+// their usage in ClickHouse; the book serves the API and follows changes
+// to the budgets (OnChange).
+func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *ingest.Ingester, replica string, refs *budgets.Refs, log *slog.Logger) (*budgets.Keeper, *budgets.Book, error) {
+	lib := budgets.Library(cfg.Dir, st, refs, log)
+	if err := lib.Load(ctx); err != nil {
 		return nil, nil, fmt.Errorf("budgets in %s are not usable (fix them, or run logmart budgets lint):\n%w", cfg.Dir, err)
 	}
-	if len(fs) == 0 {
-		return nil, nil, nil
+	book := budgets.NewBook(st, lib, log)
+	if err := book.Refresh(ctx); err != nil {
+		return nil, nil, err
 	}
-	bs := make([]*budgets.Budget, len(fs))
-	for i, f := range fs {
-		bs[i] = f.Item
-	}
-	a, err := budgets.NewAccountant(bs)
+	a, err := budgets.NewAccountant(nil)
 	if err != nil {
 		return nil, nil, err
 	}
+	// Every budget in the set has passed Decode, so Replace cannot fail on
+	// one; if it ever does, the budgets so far stay in force.
+	book.OnChange(func(bs []*budgets.Budget) {
+		if err := a.Replace(bs); err != nil {
+			log.Error("budgets: the changed budgets cannot be enforced; the earlier ones stay in force", "err", err)
+		}
+	})
 	k := budgets.NewKeeper(st, a, replica, cfg.SyncEvery, log)
 	// The usage every replica persisted so far counts from the start.
 	if err := k.Sync(ctx); err != nil {
 		return nil, nil, err
 	}
 	ing.UseBudgets(budgetDecider{a})
-	log.Info("ingest budgets in force", "dir", cfg.Dir, "budgets", len(bs))
-	return k, budgets.NewBook(st, bs), nil
+	log.Info("ingest budgets in force", "dir", cfg.Dir, "budgets", len(book.Budgets()))
+	return k, book, nil
 }
 
 // budgetNotifier sends budget notices through the alerts outbox: the one

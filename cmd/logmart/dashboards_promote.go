@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/logmart/logmart/alerts"
+	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/dashboards"
 	"github.com/logmart/logmart/internal/apiclient"
 )
@@ -57,6 +58,12 @@ var contentKinds = map[string]contentAPI{
 		},
 		get: (*apiclient.Client).MonitorYAML,
 		put: (*apiclient.Client).PutMonitorYAML,
+	}, budgets.KindBudget: {
+		hashes: func(ctx context.Context, cl *apiclient.Client) (map[string]string, error) {
+			return cl.BudgetHashes(ctx)
+		},
+		get: (*apiclient.Client).BudgetYAML,
+		put: (*apiclient.Client).PutBudgetYAML,
 	},
 }
 
@@ -164,7 +171,7 @@ func (f *envFlags) parse(fs *flag.FlagSet, args []string) error {
 		rest := fs.Args()
 		if len(rest) == 0 {
 			if _, ok := contentKinds[*f.kind]; !ok {
-				return usageError{fmt.Errorf("--kind %q: the kinds are %s and %s", *f.kind, dashboards.KindDashboard, alerts.KindMonitor)}
+				return usageError{fmt.Errorf("--kind %q: the kinds are %s, %s and %s", *f.kind, dashboards.KindDashboard, alerts.KindMonitor, budgets.KindBudget)}
 			}
 			return nil
 		}
@@ -177,7 +184,7 @@ func addEnvFlags(fs *flag.FlagSet) *envFlags {
 	f := &envFlags{
 		file:    fs.String("environments", defaultEnvironments, "the instances content is promoted between (name, url, token_env, variables)"),
 		timeout: fs.Duration("timeout", time.Minute, "how long to wait for each answer from an instance, e.g. 30s"),
-		kind:    fs.String("kind", dashboards.KindDashboard, "the content kind: dashboard or monitor (monitors promote and verify like dashboards)"),
+		kind:    fs.String("kind", dashboards.KindDashboard, "the content kind: dashboard, monitor or budget (monitors and budgets promote and verify like dashboards)"),
 	}
 	fs.Var(&f.uids, "uid", "a dashboard uid; repeat for several (default: every dashboard). UIDs may also follow the flags")
 	return f

@@ -139,14 +139,6 @@ func runServe(args []string) error {
 	if err := ing.ArchiveReady(ctx); err != nil {
 		return fmt.Errorf("%w (ingest.archive)", err)
 	}
-	keeper, book, err := startBudgets(ctx, cfg.Budgets, st, ing, cfg.Ingest.InstanceID, log)
-	if err != nil {
-		return err
-	}
-	var budgetAPI server.BudgetBook
-	if book != nil {
-		budgetAPI = book
-	}
 	audit := query.NewAudit(st, log)
 	defer audit.Close()
 	// The tiers a role or token may read are enforced on the engine's
@@ -200,15 +192,23 @@ func runServe(args []string) error {
 		currentHash[alerts.KindMonitor] = alertSvc.Monitors().CurrentHash
 		alertAPI = alertSvc
 	}
-	if book != nil && alertSvc != nil {
-		for _, b := range book.Budgets() {
-			for _, c := range b.Notify {
-				if !alertSvc.Outbox().Has(c) {
-					return fmt.Errorf("budget %s: notify: no channel %q in alerts.channels", b.ID, c)
-				}
-			}
-		}
+	// Ingest budgets: counted by ingest, judged by the evaluator, written
+	// through the API like monitors.
+	refs := &budgets.Refs{Dashboard: func(uid string) bool { _, err := dash.Get(context.Background(), uid); return err == nil }}
+	if alertSvc != nil {
+		refs.Channel = alertSvc.Outbox().Has
 	}
+	keeper, book, err := startBudgets(ctx, cfg.Budgets, st, ing, cfg.Ingest.InstanceID, refs, log)
+	if err != nil {
+		return err
+	}
+	reloaders = append(reloaders, reloader{"budgets", func(ctx context.Context) error {
+		if err := book.Library().Load(ctx); err != nil {
+			return err
+		}
+		return book.Refresh(ctx)
+	}})
+	currentHash[budgets.KindBudget] = book.Library().CurrentHash
 	// The one reload list, run by SIGHUP and POST /api/v1/reload.
 	reloads := newReloadList(log, reloaders...)
 	go reloads.runOnSignal(ctx, hup)
@@ -254,7 +254,7 @@ func runServe(args []string) error {
 		// Promotions carries every content kind promote copies here.
 		Promotions: dashboards.NewPromotionLog(st, currentHash),
 		Alerts:     alertAPI,
-		Budgets:    budgetAPI,
+		Budgets:    book,
 		Links:      links,
 		Statements: query.NewStatements(st),
 		Searches:   query.NewSearches(st),
@@ -276,16 +276,17 @@ func runServe(args []string) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); errc <- ing.Run(runCtx) }()
 	go func() { defer wg.Done(); errc <- srv.Serve(runCtx, ln) }()
-	if keeper != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); keeper.Run(runCtx) }()
+	{
 		var out budgets.Notifier
 		active := func() bool { return true }
 		if alertSvc != nil {
 			out, active = budgetNotifier{n: alertSvc.Outbox(), base: cfg.Alerts.BaseURL}, alertSvc.Active
 		}
-		ev := budgets.NewEvaluator(st, book.Budgets(), out, active, time.Minute, log)
-		wg.Add(1)
+		ev := budgets.NewEvaluator(st, nil, out, active, time.Minute, log)
+		book.OnChange(ev.Set)
+		wg.Add(3)
+		go func() { defer wg.Done(); keeper.Run(runCtx) }()
+		go func() { defer wg.Done(); book.Run(runCtx, cfg.Budgets.SyncEvery) }()
 		go func() { defer wg.Done(); ev.Run(runCtx) }()
 	}
 	if alertSvc != nil {

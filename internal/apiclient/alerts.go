@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 )
@@ -82,6 +83,40 @@ var budgetsEndpoint = endpoint{http.MethodGet, "/api/v1/budgets", nil, json.RawM
 // Budgets reads every budget's current period, as the server's JSON.
 func (c *Client) Budgets(ctx context.Context) (json.RawMessage, error) {
 	return c.call(ctx, budgetsEndpoint, nil, nil, nil)
+}
+
+var (
+	budgetYAMLEndpoint = endpoint{http.MethodGet, "/api/v1/budgets/{id}", nil, yamlText{}}
+	putBudgetEndpoint  = endpoint{http.MethodPut, "/api/v1/budgets/{id}", yamlText{}, putAnswer{}}
+)
+
+// BudgetHashes are the hashes of the server's budget definitions, by id.
+func (c *Client) BudgetHashes(ctx context.Context) (map[string]string, error) {
+	raw, err := c.Budgets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Budgets []struct{ ID, Hash string } `json:"budgets"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, fmt.Errorf("GET /api/v1/budgets: %w", err)
+	}
+	hs := make(map[string]string, len(out.Budgets))
+	for _, b := range out.Budgets {
+		hs[b.ID] = b.Hash
+	}
+	return hs, nil
+}
+
+// BudgetYAML reads one budget's canonical YAML and its hash.
+func (c *Client) BudgetYAML(ctx context.Context, id string) ([]byte, string, error) {
+	return c.contentYAML(ctx, budgetYAMLEndpoint, id)
+}
+
+// PutBudgetYAML writes a budget as YAML (see PutDashboardYAML).
+func (c *Client) PutBudgetYAML(ctx context.Context, id string, body []byte, ifMatch string) (string, error) {
+	return c.putContentYAML(ctx, putBudgetEndpoint, id, body, ifMatch)
 }
 
 // BudgetReset is a manual reset as the server recorded it.

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const edgeBudget = `id: edge_cap
+owner: sre
+scope: stream == "edge"
+capacity: 20 events
+period: daily
+reset: "06:00"
+timezone: Europe/Berlin
+action: stop
+notify: [log]
+`
+
+// TestBudgetsThroughTheAPI: a budget written through the API is checked
+// like a file (the field at fault named, nothing stored), is enforced by
+// ingest at once, stops being enforced when deleted, and promotes and
+// verifies byte for byte like dashboards (--kind budget).
+func TestBudgetsThroughTheAPI(t *testing.T) {
+	root := t.TempDir()
+	dev := startInstance(t, root, "dev")
+	prod := startInstance(t, root, "prod")
+
+	for _, c := range []struct{ edit, want string }{
+		{strings.Replace(edgeBudget, `stream == "edge"`, `stream ==`, 1), "scope: "},
+		{strings.Replace(edgeBudget, "20 events", "5 bananas", 1), `capacity: `},
+		{strings.Replace(edgeBudget, "Europe/Berlin", "Mars/Olympus_Mons", 1), "timezone: "},
+		{strings.Replace(edgeBudget, `"06:00"`, `"25:00"`, 1), "reset: "},
+		{strings.Replace(edgeBudget, "[log]", "[pager]", 1), `notify[0]: no channel \"pager\" in alerts.channels`},
+		{strings.Replace(edgeBudget, "action: stop", "action: shred", 1), `action: \"shred\" is not keep, stop or archive-only`},
+		{edgeBudget + "dashboard: nowhere\n", `dashboard: no dashboard has uid \"nowhere\"`},
+		{edgeBudget + "colour: red\n", `unknown key \"colour\"`},
+		{"id: [", "line 1: malformed YAML"},
+	} {
+		code, _, b := dev.call(t, "PUT", "/api/v1/budgets/edge_cap", "application/yaml", c.edit)
+		if code != http.StatusBadRequest || !strings.Contains(b, c.want) {
+			t.Errorf("PUT with %q: %d %s, want 400 naming %s", c.want, code, b, c.want)
+		}
+	}
+	if code, _, b := dev.call(t, "GET", "/api/v1/budgets/edge_cap", "", ""); code != http.StatusNotFound {
+		t.Fatalf("a refused budget was stored: %d %s", code, b)
+	}
+
+	// Written through the API, enforced at once: 20 of 50 edge records
+	// stored, every other stream untouched.
+	if code, _, b := dev.call(t, "PUT", "/api/v1/budgets/edge_cap", "application/yaml", edgeBudget); code != http.StatusCreated {
+		t.Fatalf("create on dev: %d %s", code, b)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(dev.kafka))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	produce := func(stream string, n int, tag string) {
+		t.Helper()
+		var recs []*kgo.Record
+		for i := range n {
+			recs = append(recs, &kgo.Record{Topic: "logs", Headers: []kgo.RecordHeader{{Key: "logmart-stream", Value: []byte(stream)}},
+				Value: fmt.Appendf(nil, `{"level":"info","service":"svc","message":"%s %s %d"}`, tag, stream, i)})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(q string) float64 { return dev.sql(t, q)[0][0].(float64) }
+	produce("edge", 50, "first")
+	produce("other", 50, "first")
+	waitUntil(t, "the other stream's 50 rows", 60*time.Second, func() bool { return count("SELECT count() FROM logs WHERE stream = 'other'") == 50 })
+	waitUntil(t, "the budget's usage of 50", 30*time.Second, func() bool {
+		return count("SELECT sum(events) FROM budget_usage WHERE budget = 'edge_cap'") == 50
+	})
+	if n := count("SELECT count() FROM logs WHERE stream = 'edge'"); n != 20 {
+		t.Fatalf("edge rows under a 20-event stop budget written through the API: %g", n)
+	}
+
+	// The status lists it with its definition's hash and source.
+	_, hdr, _ := dev.call(t, "GET", "/api/v1/budgets/edge_cap", "", "")
+	_, _, list := dev.call(t, "GET", "/api/v1/budgets", "", "")
+	var st struct {
+		Budgets []struct{ ID, Hash, Source, State string } `json:"budgets"`
+	}
+	if err := json.Unmarshal([]byte(list), &st); err != nil || len(st.Budgets) != 1 {
+		t.Fatalf("GET /api/v1/budgets: %v %s", err, list)
+	}
+	if b := st.Budgets[0]; b.ID != "edge_cap" || `"`+b.Hash+`"` != hdr.Get("ETag") || b.Source != "api" || b.State != "exceeded" {
+		t.Fatalf("status %+v, ETag %s", b, hdr.Get("ETag"))
+	}
+
+	// Promoted to prod unchanged; verify proves it.
+	envFile := filepath.Join(root, "environments.yaml")
+	var env strings.Builder
+	env.WriteString("environments:\n")
+	for _, in := range []*instance{dev, prod} {
+		fmt.Fprintf(&env, "  - name: %s\n    url: http://%s\n    token_env: LOGMART_E2E_%s_TOKEN\n", in.name, in.http, strings.ToUpper(in.name))
+	}
+	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		out, err := exec.Command(binPath, append([]string{"dashboards", args[0], "--environments", envFile, "--kind", "budget"}, args[1:]...)...).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("verify"); code != 1 || !strings.Contains(out, "drift in 1 of 1 budget(s)") {
+		t.Fatalf("verify before promotion: exit %d\n%s", code, out)
+	}
+	if out, code := run("promote", "--from", "dev", "--to", "prod"); code != 0 || !strings.Contains(out, "edge_cap") {
+		t.Fatalf("promote: exit %d\n%s", code, out)
+	}
+	_, devHdr, devBody := dev.call(t, "GET", "/api/v1/budgets/edge_cap", "", "", "Accept", "application/yaml")
+	_, prodHdr, prodBody := prod.call(t, "GET", "/api/v1/budgets/edge_cap", "", "", "Accept", "application/yaml")
+	if devBody != prodBody || devHdr.Get("ETag") != prodHdr.Get("ETag") {
+		t.Fatalf("prod holds other bytes:\n%s\n---\n%s", devBody, prodBody)
+	}
+	if out, code := run("verify"); code != 0 {
+		t.Fatalf("verify after promotion: exit %d\n%s", code, out)
+	}
+
+	// Deleted: no longer enforced, edge records are stored again.
+	if code, _, b := dev.call(t, "DELETE", "/api/v1/budgets/edge_cap", "", "", "If-Match", devHdr.Get("ETag")); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	produce("edge", 10, "after")
+	waitUntil(t, "edge rows after the delete", 60*time.Second, func() bool { return count("SELECT count() FROM logs WHERE stream = 'edge'") == 30 })
+}
+
+// sql runs q through the instance's API with its token.
+func (in *instance) sql(t *testing.T, q string) [][]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"sql": q})
+	code, _, raw := in.call(t, "POST", "/api/v1/sql", "application/json", string(body))
+	if code != http.StatusOK {
+		t.Fatalf("%s: %d %s", q, code, raw)
+	}
+	var out struct{ Rows [][]any }
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Rows
+}
