@@ -9,6 +9,7 @@ import (
 
 	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/query"
 )
 
 // BudgetBook reads the ingest budgets' current periods (budgets.Book).
@@ -22,7 +23,12 @@ type BudgetBook interface {
 	Get(ctx context.Context, id string) (*dashboards.Stored[*budgets.Budget], error)
 	Put(ctx context.Context, id string, body []byte, ifMatch, who string) (*dashboards.Stored[*budgets.Budget], bool, error)
 	Delete(ctx context.Context, id, ifMatch, who string) error
+	// Usage is a budget's recorded usage per minute, as backtests replay.
+	Usage(ctx context.Context, id string, from, to time.Time) ([]budgets.UsagePoint, error)
 }
+
+// budgetUsageRange is a usage read's range: the last week by default.
+var budgetUsageRange = query.RangeRule{DefaultFrom: "now-7d", DefaultTo: "now"}
 
 func (s *Server) budgetRoutes(api *echo.Group) {
 	if s.deps.Budgets == nil {
@@ -33,6 +39,21 @@ func (s *Server) budgetRoutes(api *echo.Group) {
 	api.PUT("/budgets/:id", s.putBudget, requireRole(RoleEditor))
 	api.DELETE("/budgets/:id", s.deleteBudget, requireRole(RoleEditor))
 	api.POST("/budgets/:id/reset", s.resetBudget, requireRole(RoleEditor))
+	api.GET("/budgets/:id/usage", s.budgetUsage, requireRole(RoleViewer))
+}
+
+// budgetUsage is GET /api/v1/budgets/{id}/usage: the budget's recorded
+// usage per minute, every outcome together, in bytes and events.
+func (s *Server) budgetUsage(c echo.Context) error {
+	from, to, err := budgetUsageRange.Resolve(c.QueryParam("from"), c.QueryParam("to"), time.Now())
+	if err != nil {
+		return err
+	}
+	ps, err := s.deps.Budgets.Usage(c.Request().Context(), c.Param("id"), from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"budget": c.Param("id"), "from": from, "to": to, "minutes": ps})
 }
 
 // budgetJSON is GET /api/v1/budgets/{id}'s answer, and PUT's.

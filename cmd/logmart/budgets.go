@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/dashboards"
+	"github.com/logmart/logmart/query"
 )
 
 func runBudgets(args []string) error {
@@ -32,7 +34,10 @@ commands:
             (--series FILE.csv --capacity N --period daily|hourly
             [--timezone TZ] [--reset HH:MM] [--method forecast|linear]
             [--lower-bound N] [--json]), or replay generated days
-            (--generate steady,ramp,burst,outage,gap,... or --generate mixed)
+            (--generate steady,ramp,burst,outage,gap,... or --generate mixed),
+            or replay a budget's recorded usage on a server against it or
+            against a proposed one ([--server URL] --budget ID
+            [--file PROPOSED.yaml] [--from T] [--to T])
 `)
 		if len(args) == 0 {
 			return usageError{errors.New("name a command: status, reset, lint or backtest")}
@@ -105,14 +110,28 @@ func runBudgetsBacktest(args []string) error {
 	reset := fs.String("reset", "00:00", "when the period starts (HH:MM; hourly: the minute)")
 	method := fs.String("method", budgets.MethodForecast, "forecast (logmart's) or linear (Prometheus' predict_linear)")
 	asJSON := fs.Bool("json", false, `print {"alerts":[…],"summary":{…}}`)
+	api := apiFlags(fs)
+	budgetID := fs.String("budget", "", "replay this budget's recorded usage on the server (--from, --to) against it, or against --file")
+	file := fs.String("file", "", "a proposed budget (YAML) to replay the recorded usage against; its id names the usage unless --budget does")
+	from := fs.String("from", "now-28d", "with --budget: the recorded usage from this time: "+query.TimeForms)
+	to := fs.String("to", "now", "with --budget: the recorded usage before this time")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*series == "") == (*generate == "") {
-		return usageError{errors.New("give --series FILE.csv or --generate DAYS")}
+	recorded := *budgetID != "" || *file != ""
+	if n := btoi(*series != "") + btoi(*generate != "") + btoi(recorded); n != 1 {
+		return usageError{errors.New("give one of --series FILE.csv, --generate DAYS, or --budget ID [--file PROPOSED.yaml] --from T --to T")}
 	}
 	if *method != budgets.MethodForecast && *method != budgets.MethodLinear {
 		return usageError{fmt.Errorf("--method %q: forecast or linear", *method)}
+	}
+	if recorded {
+		methodSet := false
+		fs.Visit(func(f *flag.Flag) { methodSet = methodSet || f.Name == "method" })
+		if !methodSet {
+			*method = "" // the budget's own
+		}
+		return backtestRecorded(api, *budgetID, *file, *from, *to, *method, *asJSON)
 	}
 	p, err := budgets.ParsePeriod(*period, *reset, *zone)
 	if err != nil {
@@ -157,8 +176,79 @@ func runBudgetsBacktest(args []string) error {
 		}
 		lim.LowerBound = a.Value
 	}
-	res := budgets.Backtest(samples, p, lim, *method, budgets.DefaultForecastOptions())
-	if *asJSON {
+	return printBacktest(budgets.Backtest(samples, p, lim, *method, budgets.DefaultForecastOptions()), p, *asJSON)
+}
+
+// backtestRecorded replays a budget's recorded usage, read from the
+// server, against the budget (from the server) or a proposed one (file).
+func backtestRecorded(api *serverFlags, id, file, from, to, method string, asJSON bool) error {
+	cl, err := api.client()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	var def *budgets.Budget
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		if def, _, err = budgets.Decode(b, file); err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+		if id == "" {
+			id = def.ID
+		}
+	} else {
+		body, _, err := cl.BudgetYAML(ctx, id)
+		if err != nil {
+			return fmt.Errorf("budget %s: %w", id, err)
+		}
+		if def, _, err = budgets.Decode(body, id); err != nil {
+			return fmt.Errorf("budget %s as the server holds it: %w", id, err)
+		}
+	}
+	u, err := cl.BudgetUsage(ctx, id, from, to)
+	if err != nil {
+		return fmt.Errorf("the recorded usage of budget %s: %w", id, err)
+	}
+	p, err := budgets.ParsePeriod(def.Period, def.Reset, def.Timezone)
+	if err != nil {
+		return err
+	}
+	capa, err := budgets.ParseAmount(def.Capacity)
+	if err != nil {
+		return err
+	}
+	lim := budgets.Limits{Capacity: capa.Value, Thresholds: def.Thresholds, Hold: 2}
+	if def.LowerBound != "" {
+		lb, err := budgets.ParseAmount(def.LowerBound)
+		if err != nil {
+			return err
+		}
+		lim.LowerBound = lb.Value
+	}
+	ps := make([]budgets.UsagePoint, len(u.Minutes))
+	for i, m := range u.Minutes {
+		ps[i] = budgets.UsagePoint{Minute: m.Minute, Bytes: m.Bytes, Events: m.Events}
+	}
+	samples := budgets.Samples(ps, capa.Events, u.From, u.To, p)
+	if len(samples) < 2 {
+		return fmt.Errorf("--from %s --to %s holds less than two of the budget's buckets", from, to)
+	}
+	if method == "" {
+		method = def.Forecast.Method
+	}
+	o := budgets.OptionsFor(p)
+	if def.Forecast.Confidence > 0 {
+		o.Confidence = def.Forecast.Confidence
+	}
+	return printBacktest(budgets.Backtest(samples, p, lim, method, o), p, asJSON)
+}
+
+// printBacktest prints a backtest's alerts and summary, or its JSON.
+func printBacktest(res budgets.BacktestResult, p budgets.Period, asJSON bool) error {
+	if asJSON {
 		return json.NewEncoder(os.Stdout).Encode(res)
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
@@ -178,6 +268,13 @@ func runBudgetsBacktest(args []string) error {
 		fmt.Println("note:", n)
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func runBudgetsStatus(args []string) error {

@@ -102,6 +102,36 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 		t.Fatalf("status %+v, ETag %s", b, hdr.Get("ETag"))
 	}
 
+	// The recorded usage replays against the budget, and against a
+	// proposed one with room for it.
+	backtest := func(args ...string) (string, error) {
+		cmd := exec.Command(binPath, append([]string{"budgets", "backtest", "--server", "http://" + dev.http, "--json"}, args...)...)
+		cmd.Env = append(os.Environ(), "LOGMART_TOKEN="+dev.token)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	var bt struct {
+		Summary struct{ Periods, Exceeded int } `json:"summary"`
+	}
+	out, err := backtest("--budget", "edge_cap", "--from", "now-2h")
+	if err := json.Unmarshal([]byte(out), &bt); err != nil || bt.Summary.Periods < 1 || bt.Summary.Exceeded != 1 {
+		t.Fatalf("backtest of the recorded usage: %v %+v\n%s", err, bt, out)
+	}
+	proposed := filepath.Join(root, "proposed.yaml")
+	if err := os.WriteFile(proposed, []byte(strings.Replace(edgeBudget, "20 events", "1000 events", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err = backtest("--file", proposed, "--from", "now-2h")
+	if err := json.Unmarshal([]byte(out), &bt); err != nil || bt.Summary.Exceeded != 0 {
+		t.Fatalf("backtest of a proposed budget: %v %+v\n%s", err, bt, out)
+	}
+	if out, err := backtest("--budget", "edge_cap", "--from", "now", "--to", "now-1h"); err == nil || !strings.Contains(out, "must be before to") {
+		t.Fatalf("a reversed range: %v %s", err, out)
+	}
+	if out, err := backtest("--budget", "nope", "--from", "now-1h"); err == nil || !strings.Contains(out, "budget nope: ") {
+		t.Fatalf("an unknown budget: %v %s", err, out)
+	}
+
 	// Promoted to prod unchanged; verify proves it.
 	envFile := filepath.Join(root, "environments.yaml")
 	var env strings.Builder

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // MonitorSummary is one monitor in GET /api/v1/monitors.
@@ -117,6 +118,39 @@ func (c *Client) BudgetYAML(ctx context.Context, id string) ([]byte, string, err
 // PutBudgetYAML writes a budget as YAML (see PutDashboardYAML).
 func (c *Client) PutBudgetYAML(ctx context.Context, id string, body []byte, ifMatch string) (string, error) {
 	return c.putContentYAML(ctx, putBudgetEndpoint, id, body, ifMatch)
+}
+
+// BudgetUsage is a budget's recorded usage per minute, as the server
+// answers GET /api/v1/budgets/{id}/usage.
+type BudgetUsage struct {
+	From    time.Time `json:"from"`
+	To      time.Time `json:"to"`
+	Minutes []struct {
+		Minute time.Time `json:"minute"`
+		Bytes  float64   `json:"bytes"`
+		Events float64   `json:"events"`
+	} `json:"minutes"`
+}
+
+var budgetUsageEndpoint = endpoint{http.MethodGet, "/api/v1/budgets/{id}/usage", nil, BudgetUsage{}}
+
+// BudgetUsage reads budget id's recorded usage from from to to (any time
+// form of the API; empty: the server's defaults).
+func (c *Client) BudgetUsage(ctx context.Context, id, from, to string) (*BudgetUsage, error) {
+	q := url.Values{}
+	if from != "" {
+		q.Set("from", from)
+	}
+	if to != "" {
+		q.Set("to", to)
+	}
+	ep := budgetUsageEndpoint
+	ep.path += "?" + q.Encode()
+	var out BudgetUsage
+	if _, err := c.call(ctx, ep, []string{id}, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // BudgetReset is a manual reset as the server recorded it.
