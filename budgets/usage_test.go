@@ -48,7 +48,7 @@ func TestRecordedUsageReplaysLikeTheSeries(t *testing.T) {
 	}
 	want := make([]Sample, len(series))
 	for i, s := range series {
-		want[i] = Sample{At: s.At, Value: float64(5 * (uint64(s.Value/5)))}
+		want[i] = Sample{At: s.At, Value: float64(5 * (uint64(s.Value / 5)))}
 		if got[i] != want[i] {
 			t.Fatalf("bucket %d: %+v, want %+v", i, got[i], want[i])
 		}
