@@ -21,7 +21,18 @@
 // replicas together accept at most what the others receive in one sync
 // interval beyond a stop budget's capacity: with R replicas and a sync
 // every s seconds, the overshoot is bounded by × s × the per-replica
-// rate of the budget's records (TestReplicasOvershootWithinOneSync).
+// rate of the budget's records (TestTwoReplicasOvershootWithinTheBound).
+//
+// # Budgets as content
+//
+// Budgets come from the files of budgets.dir and from the budgets table,
+// where the API (and promotion) writes them: a dashboards.Library, like
+// monitors. The Book (book.go) reads the library; when the set changes it
+// hands it to the Accountant (Replace) and the Evaluator (Set). A budget
+// that keeps its id, period and unit keeps the usage of its period and its
+// alert states; a changed period starts from what budget_usage holds for
+// the new one. A write applies at once on the replica that took it, and on
+// the others at their next Refresh, every budgets.sync_every.
 //
 // # The forecast
 //
