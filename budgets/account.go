@@ -50,11 +50,12 @@ type Accountant struct {
 	mu      sync.Mutex
 	minute  int64 // the minute pu.minute counts, in unix minutes
 	budgets []compiled
-	matches map[Meta][]int
-	// uses are the Meta fields some scope reads: only they key the
-	// matches, so that a field no scope reads (a host) does not multiply
-	// them.
-	uses     map[string]bool
+	matches map[string][]int
+	// uses are the Meta fields some scope reads (use* bits): only they key
+	// the matches, so that a field no scope reads (a host) does not
+	// multiply them.
+	uses     uint8
+	keyBuf   []byte
 	usage    map[usageKey]*Usage // counted since the last Flush
 	period   []periodUsage       // per budget: the current period's usage
 	maxCache int
@@ -110,7 +111,7 @@ type counter struct{ bytes, events uint64 }
 
 // NewAccountant compiles the budgets' scopes.
 func NewAccountant(bs []*Budget) (*Accountant, error) {
-	a := &Accountant{matches: map[Meta][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000, uses: map[string]bool{}}
+	a := &Accountant{matches: map[string][]int{}, usage: map[usageKey]*Usage{}, maxCache: 100000}
 	if err := a.Replace(bs); err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func NewAccountant(bs []*Budget) (*Accountant, error) {
 // id. On an error nothing changes.
 func (a *Accountant) Replace(bs []*Budget) error {
 	next := make([]compiled, 0, len(bs))
-	uses := map[string]bool{}
+	var uses identifiers
 	for _, b := range bs {
 		prog, err := CompileScope(b.Scope)
 		if err != nil {
@@ -140,7 +141,7 @@ func (a *Accountant) Replace(bs []*Budget) error {
 		}
 		next = append(next, compiled{b: b, scope: prog, capacity: capa, period: p})
 		node := prog.Node()
-		ast.Walk(&node, identifiers(uses))
+		ast.Walk(&node, &uses)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -159,7 +160,7 @@ func (a *Accountant) Replace(bs []*Budget) error {
 		pu.exceeded = pu.start.After(time.Time{}) && pu.synced+pu.flushed+pu.local >= pu.capacity
 		period[i] = pu
 	}
-	a.budgets, a.period, a.uses, a.matches = next, period, uses, map[Meta][]int{}
+	a.budgets, a.period, a.uses, a.matches = next, period, uint8(uses), map[string][]int{}
 	a.count.Store(int32(len(next)))
 	return nil
 }
@@ -170,46 +171,48 @@ func samePeriod(a, b compiled) bool {
 	return a.capacity.Events == b.capacity.Events && a.b.Period == b.b.Period && a.b.Reset == b.b.Reset && a.b.Timezone == b.b.Timezone
 }
 
-// identifiers records the names a scope reads.
-type identifiers map[string]bool
+// identifiers records the Meta fields a scope reads, as use* bits.
+type identifiers uint8
 
-func (v identifiers) Visit(n *ast.Node) {
+func (v *identifiers) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok {
-		v[id.Value] = true
+		*v |= identifiers(fieldBits[id.Value])
 	}
 }
 
-// key is m with the fields no scope reads left empty.
-func (a *Accountant) key(m Meta) Meta {
-	u := a.uses
-	if !u["stream"] {
-		m.Stream = ""
+// Meta's fields, as bits of Accountant.uses.
+const (
+	useStream = 1 << iota
+	useTopic
+	useSource
+	useService
+	useHost
+	useTenant
+	useLevel
+)
+
+// fieldBits maps a scope's identifiers to Meta's fields.
+var fieldBits = map[string]uint8{"stream": useStream, "topic": useTopic, "source": useSource, "service": useService,
+	"host": useHost, "tenant": useTenant, "level": useLevel}
+
+// key writes the fields of m some scope reads into a.keyBuf: the key of
+// m's matches. A field no scope reads (a host) does not multiply them.
+func (a *Accountant) key(m Meta) []byte {
+	b := a.keyBuf[:0]
+	for i, f := range [...]string{m.Stream, m.Topic, m.Source, m.Service, m.Host, m.Tenant, m.Level} {
+		if a.uses&(1<<i) != 0 {
+			b = append(b, f...)
+			b = append(b, 0)
+		}
 	}
-	if !u["topic"] {
-		m.Topic = ""
-	}
-	if !u["source"] {
-		m.Source = ""
-	}
-	if !u["service"] {
-		m.Service = ""
-	}
-	if !u["host"] {
-		m.Host = ""
-	}
-	if !u["tenant"] {
-		m.Tenant = ""
-	}
-	if !u["level"] {
-		m.Level = ""
-	}
-	return m
+	a.keyBuf = b
+	return b
 }
 
 // match returns the indexes of the budgets whose scope takes m.
 func (a *Accountant) match(m Meta) ([]int, error) {
-	m = a.key(m)
-	if idx, ok := a.matches[m]; ok {
+	k := a.key(m)
+	if idx, ok := a.matches[string(k)]; ok {
 		return idx, nil
 	}
 	var idx []int
@@ -223,9 +226,9 @@ func (a *Accountant) match(m Meta) ([]int, error) {
 		}
 	}
 	if len(a.matches) >= a.maxCache {
-		a.matches = map[Meta][]int{}
+		a.matches = map[string][]int{}
 	}
-	a.matches[m] = idx
+	a.matches[string(k)] = idx
 	return idx, nil
 }
 

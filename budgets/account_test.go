@@ -156,3 +156,33 @@ func TestReplaceKeepsUsageOfUnchangedPeriods(t *testing.T) {
 		t.Fatalf("a refused Replace changed the budgets: all %v", u)
 	}
 }
+
+// BenchmarkAccount20: one record against 20 overlapping budgets (one over
+// everything, one per level, one per service), the metadata of a batch
+// from 50 services, 6 levels and 40 hosts.
+func BenchmarkAccount20(b *testing.B) {
+	scopes := []string{`true`, `level == "error"`, `level == "warn"`, `level == "info"`}
+	for i := range 16 {
+		scopes = append(scopes, fmt.Sprintf("service == \"svc-%d\"", i))
+	}
+	var bs []*Budget
+	for i, s := range scopes {
+		bs = append(bs, &Budget{ID: fmt.Sprintf("b%02d", i), Owner: "bench", Scope: s, Capacity: "100TB", Period: PeriodDaily, Action: ActionKeep})
+	}
+	a, err := NewAccountant(bs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	levels := []string{"debug", "info", "info", "warn", "error", "info"}
+	metas := make([]Meta, 1024)
+	for i := range metas {
+		metas[i] = Meta{Stream: "logs", Topic: "logs", Service: fmt.Sprintf("svc-%d", i%50), Host: fmt.Sprintf("host-%d", i%40), Level: levels[i%len(levels)]}
+	}
+	at := time.Now()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := a.Account(metas[i&1023], 245, at); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
