@@ -42,9 +42,11 @@ func (s *Server) alertRoutes(api *echo.Group) {
 	api.POST("/silences", s.createSilence, requireRole(RoleEditor))
 	api.DELETE("/silences/:id", s.expireSilence, requireRole(RoleEditor))
 	api.GET("/monitors", s.listMonitors, requireRole(RoleViewer))
-	api.GET("/monitors/:id", s.getMonitor, requireRole(RoleViewer))
-	api.PUT("/monitors/:id", s.putMonitor, requireRole(RoleEditor))
-	api.DELETE("/monitors/:id", s.deleteMonitor, requireRole(RoleEditor))
+	contentRoutes(api, "/monitors/:id", content[*alerts.Monitor]{
+		store: func() contentStore[*alerts.Monitor] { return s.deps.Alerts.Monitors() },
+		what:  "the monitor (id, title, template, condition …)", canonical: alerts.Canonical,
+		toJSON: func(e *dashboards.Stored[*alerts.Monitor]) any { return toMonitorJSON(e) },
+	})
 }
 
 func (s *Server) listAlerts(c echo.Context) error {
@@ -204,41 +206,4 @@ func (s *Server) listMonitors(c echo.Context) error {
 		out[i] = toMonitorJSON(e)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"monitors": out})
-}
-
-func (s *Server) getMonitor(c echo.Context) error {
-	e, err := s.deps.Alerts.Monitors().Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("ETag", `"`+e.Hash+`"`)
-	if wantsYAML(c.Request().Header.Get("Accept")) {
-		b, err := alerts.Canonical(e.Item)
-		if err != nil {
-			return err
-		}
-		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", b)
-	}
-	return c.JSON(http.StatusOK, toMonitorJSON(e))
-}
-
-func (s *Server) putMonitor(c echo.Context) error {
-	body, err := contentBody(c, "the monitor (id, title, template, condition …)")
-	if err != nil {
-		return err
-	}
-	p, _ := PrincipalFrom(c.Request().Context())
-	e, created, err := s.deps.Alerts.Monitors().Put(c.Request().Context(), c.Param("id"), body, ifMatch(c), p.Name)
-	if err != nil {
-		return preconditionFailed(err)
-	}
-	return written(c, e.Hash, created, toMonitorJSON(e))
-}
-
-func (s *Server) deleteMonitor(c echo.Context) error {
-	p, _ := PrincipalFrom(c.Request().Context())
-	if err := s.deps.Alerts.Monitors().Delete(c.Request().Context(), c.Param("id"), ifMatch(c), p.Name); err != nil {
-		return preconditionFailed(err)
-	}
-	return c.NoContent(http.StatusNoContent)
 }

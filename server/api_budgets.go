@@ -35,9 +35,11 @@ func (s *Server) budgetRoutes(api *echo.Group) {
 		return
 	}
 	api.GET("/budgets", s.listBudgets, requireRole(RoleViewer))
-	api.GET("/budgets/:id", s.getBudget, requireRole(RoleViewer))
-	api.PUT("/budgets/:id", s.putBudget, requireRole(RoleEditor))
-	api.DELETE("/budgets/:id", s.deleteBudget, requireRole(RoleEditor))
+	contentRoutes(api, "/budgets/:id", content[*budgets.Budget]{
+		store: func() contentStore[*budgets.Budget] { return s.deps.Budgets },
+		what:  "the budget (id, owner, scope, capacity, period, action …)", canonical: budgets.Canonical,
+		toJSON: func(e *dashboards.Stored[*budgets.Budget]) any { return toBudgetJSON(e) },
+	})
 	api.POST("/budgets/:id/reset", s.resetBudget, requireRole(RoleEditor))
 	api.GET("/budgets/:id/usage", s.budgetUsage, requireRole(RoleViewer))
 }
@@ -68,43 +70,6 @@ type budgetJSON struct {
 
 func toBudgetJSON(e *dashboards.Stored[*budgets.Budget]) budgetJSON {
 	return budgetJSON{Budget: e.Item, Hash: e.Hash, Source: e.Source, File: e.File, Updated: e.Updated, UpdatedBy: e.UpdatedBy}
-}
-
-func (s *Server) getBudget(c echo.Context) error {
-	e, err := s.deps.Budgets.Get(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("ETag", `"`+e.Hash+`"`)
-	if wantsYAML(c.Request().Header.Get("Accept")) {
-		b, err := budgets.Canonical(e.Item)
-		if err != nil {
-			return err
-		}
-		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", b)
-	}
-	return c.JSON(http.StatusOK, toBudgetJSON(e))
-}
-
-func (s *Server) putBudget(c echo.Context) error {
-	body, err := contentBody(c, "the budget (id, owner, scope, capacity, period, action …)")
-	if err != nil {
-		return err
-	}
-	p, _ := PrincipalFrom(c.Request().Context())
-	e, created, err := s.deps.Budgets.Put(c.Request().Context(), c.Param("id"), body, ifMatch(c), p.Name)
-	if err != nil {
-		return preconditionFailed(err)
-	}
-	return written(c, e.Hash, created, toBudgetJSON(e))
-}
-
-func (s *Server) deleteBudget(c echo.Context) error {
-	p, _ := PrincipalFrom(c.Request().Context())
-	if err := s.deps.Budgets.Delete(c.Request().Context(), c.Param("id"), ifMatch(c), p.Name); err != nil {
-		return preconditionFailed(err)
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) resetBudget(c echo.Context) error {

@@ -133,26 +133,7 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 	}
 
 	// Promoted to prod unchanged; verify proves it.
-	envFile := filepath.Join(root, "environments.yaml")
-	var env strings.Builder
-	env.WriteString("environments:\n")
-	for _, in := range []*instance{dev, prod} {
-		fmt.Fprintf(&env, "  - name: %s\n    url: http://%s\n    token_env: LOGMART_E2E_%s_TOKEN\n", in.name, in.http, strings.ToUpper(in.name))
-	}
-	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (string, int) {
-		t.Helper()
-		out, err := exec.Command(binPath, append([]string{"dashboards", args[0], "--environments", envFile, "--kind", "budget"}, args[1:]...)...).CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
-	}
+	run := promoteCLI(t, root, "budget", dev, prod)
 	if out, code := run("verify"); code != 1 || !strings.Contains(out, "drift in 1 of 1 budget(s)") {
 		t.Fatalf("verify before promotion: exit %d\n%s", code, out)
 	}

@@ -10,26 +10,9 @@ import (
 	"github.com/logmart/logmart/alerts"
 	"github.com/logmart/logmart/budgets"
 	"github.com/logmart/logmart/ingest"
+	"github.com/logmart/logmart/internal/wire"
 	"github.com/logmart/logmart/store"
 )
-
-// budgetDecider gives ingest the budgets' accountant through the
-// interface ingest owns.
-type budgetDecider struct{ a *budgets.Accountant }
-
-func (d budgetDecider) Decide(m ingest.BudgetMeta, size int, at time.Time) ingest.BudgetAction {
-	dec, err := d.a.Account(budgets.Meta(m), size, at)
-	if err != nil {
-		return ingest.BudgetStore
-	}
-	switch dec.Action {
-	case budgets.ActionStop:
-		return ingest.BudgetDrop
-	case budgets.ActionArchiveOnly:
-		return ingest.BudgetArchiveOnly
-	}
-	return ingest.BudgetStore
-}
 
 // startBudgets loads the budgets of dir and of the budgets table, checked
 // against refs, has ingest count every record against them, and keeps
@@ -60,7 +43,7 @@ func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *
 	if err := k.Sync(ctx); err != nil {
 		return nil, nil, err
 	}
-	ing.UseBudgets(budgetDecider{a})
+	ing.UseBudgets(wire.BudgetDecider{A: a})
 	log.Info("ingest budgets in force", "dir", cfg.Dir, "budgets", len(book.Budgets()))
 	return k, book, nil
 }

@@ -33,27 +33,7 @@ func TestMonitorsPromotionAndBadInput(t *testing.T) {
 	root := t.TempDir()
 	dev := startInstance(t, root, "dev")
 	prod := startInstance(t, root, "prod")
-	envFile := filepath.Join(root, "environments.yaml")
-	var env strings.Builder
-	env.WriteString("environments:\n")
-	for _, in := range []*instance{dev, prod} {
-		fmt.Fprintf(&env, "  - name: %s\n    url: http://%s\n    token_env: LOGMART_E2E_%s_TOKEN\n", in.name, in.http, strings.ToUpper(in.name))
-	}
-	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(args ...string) (string, int) {
-		t.Helper()
-		cmd := exec.Command(binPath, append([]string{"dashboards", args[0], "--environments", envFile, "--kind", "monitor"}, args[1:]...)...)
-		out, err := cmd.CombinedOutput()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return string(out), code
-	}
+	run := promoteCLI(t, root, "monitor", dev, prod)
 
 	// Bad input: each refused with the field named, nothing stored.
 	for _, c := range []struct{ edit, want string }{
@@ -122,5 +102,32 @@ func TestMonitorsPromotionAndBadInput(t *testing.T) {
 	}
 	if out, err := cli("unsilence", id); err != nil || !strings.Contains(out, "ended") {
 		t.Fatalf("alerts unsilence: %v %s", err, out)
+	}
+}
+
+// promoteCLI writes an environments file naming ins, and returns a runner
+// of `logmart dashboards <command> --environments FILE --kind kind ARGS`
+// answering its output and exit code.
+func promoteCLI(t *testing.T, root, kind string, ins ...*instance) func(args ...string) (string, int) {
+	t.Helper()
+	envFile := filepath.Join(root, "environments-"+kind+".yaml")
+	var env strings.Builder
+	env.WriteString("environments:\n")
+	for _, in := range ins {
+		fmt.Fprintf(&env, "  - name: %s\n    url: http://%s\n    token_env: LOGMART_E2E_%s_TOKEN\n", in.name, in.http, strings.ToUpper(in.name))
+	}
+	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func(args ...string) (string, int) {
+		t.Helper()
+		out, err := exec.Command(binPath, append([]string{"dashboards", args[0], "--environments", envFile, "--kind", kind}, args[1:]...)...).CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
 	}
 }

@@ -2,10 +2,8 @@ package bench
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/logmart/logmart/budgets"
-	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/internal/demo"
 )
 
@@ -22,20 +20,4 @@ func benchBudgets(n int) (*budgets.Accountant, error) {
 			Capacity: "100TB", Period: budgets.PeriodDaily, Action: budgets.ActionKeep})
 	}
 	return budgets.NewAccountant(bs)
-}
-
-// budgetDecider gives ingest the accountant, as serve wires it.
-type budgetDecider struct{ a *budgets.Accountant }
-
-func (d budgetDecider) Decide(m ingest.BudgetMeta, size int, at time.Time) ingest.BudgetAction {
-	dec, err := d.a.Account(budgets.Meta(m), size, at)
-	switch {
-	case err != nil:
-		return ingest.BudgetStore
-	case dec.Action == budgets.ActionStop:
-		return ingest.BudgetDrop
-	case dec.Action == budgets.ActionArchiveOnly:
-		return ingest.BudgetArchiveOnly
-	}
-	return ingest.BudgetStore
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/logmart/logmart/ingest"
 	"github.com/logmart/logmart/ingest/kafka"
+	"github.com/logmart/logmart/internal/wire"
 	"github.com/logmart/logmart/store"
 	"github.com/logmart/logmart/store/chdb"
 )
@@ -319,7 +320,7 @@ func Ingest(ctx context.Context, opts IngestOptions, log *slog.Logger) (res Inge
 		if err != nil {
 			return res, err
 		}
-		ing.UseBudgets(budgetDecider{acct})
+		ing.UseBudgets(wire.BudgetDecider{A: acct})
 	}
 	written := &writtenLog{}
 	ing.OnWritten(written.record)
