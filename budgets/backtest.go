@@ -91,7 +91,7 @@ type BacktestResult struct {
 // series' earlier periods as history.
 func Backtest(series []Sample, p Period, lim Limits, method string, o ForecastOptions) BacktestResult {
 	res := BacktestResult{Method: method}
-	step := interval(series)
+	step := Step(series)
 	total := int(p.Length() / step)
 	type period struct {
 		start    time.Time
@@ -165,8 +165,8 @@ func Backtest(series []Sample, p Period, lim Limits, method string, o ForecastOp
 	return res
 }
 
-// interval is the series' most common step.
-func interval(s []Sample) time.Duration {
+// Step is the series' most common step: the length of its buckets.
+func Step(s []Sample) time.Duration {
 	counts := map[time.Duration]int{}
 	best, n := time.Minute, 0
 	for i := 1; i < len(s); i++ {

@@ -3,6 +3,7 @@ package budgets
 import (
 	"math"
 	"slices"
+	"time"
 )
 
 // The forecast methods.
@@ -44,18 +45,27 @@ func DefaultForecastOptions() ForecastOptions {
 	return ForecastOptions{Windows: 3, WindowBuckets: 6, MinBuckets: 18, Confidence: 0.9, MaxHistory: 28}
 }
 
-// OptionsFor are the forecast's options for a period's buckets (see
-// bucketOf): a daily period reads windows of 30 minutes and forecasts
-// after 90; an hourly one windows of 3 minutes after 6; a minute is too
-// short to forecast (its thresholds and cap still alert).
-func OptionsFor(p Period) ForecastOptions {
+// OptionsFor are the forecast's options for period p read in buckets of
+// step: windows of 30 minutes over a day, read after 90 minutes; of 3
+// minutes over an hour, read after 6; a window is at least one bucket and
+// the start at least two. A minute is too short to forecast (its
+// thresholds and cap still alert). The live forecast reads buckets of
+// bucketOf(p); a backtest reads its series' own step.
+func OptionsFor(p Period, step time.Duration) ForecastOptions {
 	o := DefaultForecastOptions()
+	window, start := 30*time.Minute, 90*time.Minute
 	switch p.Kind {
 	case PeriodHourly:
-		o.WindowBuckets, o.MinBuckets = 3, 6
+		window, start = 3*time.Minute, 6*time.Minute
 	case PeriodMinute:
 		o.MinBuckets = 1 << 30
+		return o
 	}
+	if step <= 0 {
+		step = bucketOf(p)
+	}
+	o.WindowBuckets = max(1, int((window+step/2)/step))
+	o.MinBuckets = max(2, int((start+step-1)/step))
 	return o
 }
 

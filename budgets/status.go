@@ -65,7 +65,7 @@ func StatusAt(ctx context.Context, st store.Store, bs []*Budget, now time.Time) 
 		if err != nil {
 			return nil, fmt.Errorf("budget %s: %w", b.ID, err)
 		}
-		o := OptionsFor(p)
+		o := OptionsFor(p, bucketOf(p))
 		start := p.Start(now)
 		s := Status{ID: b.ID, Description: b.Description, Owner: b.Owner, Action: b.Action, Period: b.Period,
 			PeriodStart: start.UTC(), PeriodEnd: p.End(start).UTC(), Unit: "bytes", Capacity: capa.Value, Thresholds: b.Thresholds,

@@ -54,7 +54,7 @@ func TestRecordedUsageReplaysLikeTheSeries(t *testing.T) {
 		}
 	}
 	lim := Limits{Capacity: GeneratedCapacity, LowerBound: GeneratedCapacity * 0.4, Hold: 2}
-	a, b := Backtest(got, p, lim, MethodForecast, OptionsFor(p)), Backtest(want, p, lim, MethodForecast, DefaultForecastOptions())
+	a, b := Backtest(got, p, lim, MethodForecast, OptionsFor(p, bucketOf(p))), Backtest(want, p, lim, MethodForecast, DefaultForecastOptions())
 	if fmt.Sprint(a.Summary) != fmt.Sprint(b.Summary) || a.Summary.Exceeded != 1 || a.Summary.CaughtInAdvance != 1 || a.Summary.ForecastUnder != 1 {
 		t.Fatalf("recorded %+v\nseries   %+v\nwant the ramp caught in advance and the outage forecast under", a.Summary, b.Summary)
 	}

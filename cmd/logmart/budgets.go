@@ -176,7 +176,7 @@ func runBudgetsBacktest(args []string) error {
 		}
 		lim.LowerBound = a.Value
 	}
-	return printBacktest(budgets.Backtest(samples, p, lim, *method, budgets.DefaultForecastOptions()), p, *asJSON)
+	return printBacktest(budgets.Backtest(samples, p, lim, *method, budgets.OptionsFor(p, budgets.Step(samples))), p, *asJSON)
 }
 
 // backtestRecorded replays a budget's recorded usage, read from the
@@ -239,7 +239,7 @@ func backtestRecorded(api *serverFlags, id, file, from, to, method string, asJSO
 	if method == "" {
 		method = def.Forecast.Method
 	}
-	o := budgets.OptionsFor(p)
+	o := budgets.OptionsFor(p, budgets.Step(samples))
 	if def.Forecast.Confidence > 0 {
 		o.Confidence = def.Forecast.Confidence
 	}
