@@ -130,6 +130,12 @@ func Backtest(series []Sample, p Period, lim Limits, method string, o ForecastOp
 			res.Alerts = append(res.Alerts, a)
 		}
 	}
+	if len(series) > 0 && len(periods) > 0 {
+		if first := series[0].At.Add(-step); first.After(periods[0].start) {
+			res.Notes = append(res.Notes, fmt.Sprintf("the first period (from %s) starts %s before the series: its usage before the first row counts as zero",
+				periods[0].start.Format(time.RFC3339), first.Sub(periods[0].start)))
+		}
+	}
 	var leads []float64
 	for i, pd := range periods {
 		if len(pd.buckets) < total*9/10 && i == len(periods)-1 {
