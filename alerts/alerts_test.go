@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -348,5 +349,47 @@ func TestExpectEmptyAndChange(t *testing.T) {
 	}
 	if ev.Err != nil || !got["service=billing"] || got["service=checkout"] {
 		t.Fatalf("change: %+v %v", ev.Samples, ev.Err)
+	}
+}
+
+// TestNotificationsOfOneBudgetOrMonitor: the deliveries of a budget and of
+// a monitor with the same id are told apart by their source; a filter
+// that is not an id is refused, named.
+func TestNotificationsOfOneBudgetOrMonitor(t *testing.T) {
+	rcv := newReceiver(t)
+	e := newEnv(t, map[string]Channel{"pd": &pagerDuty{url: rcv.URL, routingKey: "rk", client: rcv.Client()}}, OutboxConfig{})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	for _, ev := range []Event{
+		{ID: "budget-1", Source: "budget", Key: "edge/2026-12-02T00:00:00Z", Action: "trigger", State: "forecast_over", Title: "Budget edge", At: now, StartsAt: now},
+		{ID: "budget-2", Source: "budget", Key: "edge_eu/2026-12-02T00:00:00Z", Action: "trigger", State: "exceeded", Title: "Budget edge_eu", At: now, StartsAt: now},
+		{ID: "monitor-1", Source: "monitor", Key: "edge/service=api", Action: "trigger", State: StateFiring, Title: "Edge errors", At: now, StartsAt: now},
+	} {
+		if err := e.svc.out.Notify(ctx, []string{"pd"}, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(f NotificationFilter) []string {
+		t.Helper()
+		ns, err := e.svc.Notifications(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.TransitionID)
+		}
+		return out
+	}
+	if got := ids(NotificationFilter{Budget: "edge"}); fmt.Sprint(got) != "[budget-1]" {
+		t.Fatalf("budget edge: %v", got)
+	}
+	if got := ids(NotificationFilter{Monitor: "edge"}); fmt.Sprint(got) != "[monitor-1]" {
+		t.Fatalf("monitor edge: %v", got)
+	}
+	for _, f := range []NotificationFilter{{Budget: "edge'; DROP TABLE x"}, {Monitor: strings.Repeat("m", 41)}} {
+		if _, err := e.svc.Notifications(ctx, f); err == nil || !strings.Contains(err.Error(), "is not an id") {
+			t.Fatalf("%+v: %v", f, err)
+		}
 	}
 }

@@ -113,8 +113,11 @@ type Notification struct {
 
 // NotificationFilter narrows Notifications.
 type NotificationFilter struct {
-	Channel, State, Monitor string
-	Limit                   int
+	Channel, State string
+	// Monitor keeps one monitor's deliveries, Budget one ingest budget's
+	// (events of source budget, keyed budget/period).
+	Monitor, Budget string
+	Limit           int
 }
 
 // Notifications lists deliveries, newest first.
@@ -125,12 +128,18 @@ func (s *Service) Notifications(ctx context.Context, f NotificationFilter) ([]No
 	if f.State != "" && f.State != DeliveryPending && f.State != DeliverySent && f.State != DeliveryFailed {
 		return nil, fault.New(fault.BadInput, "state: %q is not pending, sent or failed", clip(f.State))
 	}
+	for field, v := range map[string]string{"monitor": f.Monitor, "budget": f.Budget} {
+		if v != "" && !idRe.MatchString(v) {
+			return nil, fault.New(fault.BadInput, "%s: %q is not an id: letters, digits, _ and -, at most 40", field, clip(v))
+		}
+	}
 	res, err := s.st.Query(ctx, store.Query{SQL: "SELECT " + deliveryColumns + `
 FROM notifications FINAL
 WHERE ({c:String} = '' OR channel = {c:String}) AND ({s:String} = '' OR state = {s:String})
-  AND ({m:String} = '' OR key = {m:String} OR startsWith(key, {m:String} || '/'))
+  AND ({m:String} = '' OR source = 'monitor' AND (key = {m:String} OR startsWith(key, {m:String} || '/')))
+  AND ({b:String} = '' OR source = 'budget' AND startsWith(key, {b:String} || '/'))
 ORDER BY created_at DESC, seq DESC, id LIMIT {n:UInt32}`,
-		Params: map[string]string{"c": f.Channel, "s": f.State, "m": f.Monitor, "n": strconv.Itoa(f.Limit)}})
+		Params: map[string]string{"c": f.Channel, "s": f.State, "m": f.Monitor, "b": f.Budget, "n": strconv.Itoa(f.Limit)}})
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the notifications: %w", err)
 	}

@@ -120,7 +120,7 @@ func (s *Server) listTransitions(c echo.Context) error {
 }
 
 func (s *Server) listNotifications(c echo.Context) error {
-	f := alerts.NotificationFilter{Channel: c.QueryParam("channel"), State: c.QueryParam("state"), Monitor: c.QueryParam("monitor")}
+	f := alerts.NotificationFilter{Channel: c.QueryParam("channel"), State: c.QueryParam("state"), Monitor: c.QueryParam("monitor"), Budget: c.QueryParam("budget")}
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
