@@ -2,6 +2,7 @@ package budgets
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"testing"
@@ -84,5 +85,23 @@ func TestEvaluatorRaisesForecastOverFromStoredUsage(t *testing.T) {
 	res, err := st.Query(context.Background(), store.Query{SQL: "SELECT state, count() FROM budget_transitions FINAL WHERE budget = 'edge' GROUP BY state ORDER BY state"})
 	if err != nil || len(res.Rows) != 2 {
 		t.Fatalf("transitions %v %v", res, err)
+	}
+	// The next morning the status carries the eight days before it, the
+	// ramp first: exceeded, with the alerts it raised in their order.
+	sts, err := StatusAt(context.Background(), st, []*Budget{bud}, ramp.Add(25*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sts[0].History
+	if len(h) != 8 || !h[0].Start.Equal(ramp) || !h[0].Exceeded || fmt.Sprint(h[0].Alerts) != "[forecast_over exceeded]" || h[0].Usage < GeneratedCapacity {
+		t.Fatalf("history %+v", h)
+	}
+	for _, d := range h[1:] {
+		if d.Exceeded || len(d.Alerts) != 0 || d.Usage <= 0 || d.Dropped != 0 {
+			t.Fatalf("a steady day %+v", d)
+		}
+	}
+	if a := sts[0].Alerts; a == nil || len(a) != 0 {
+		t.Fatalf("alerts of a period without any: %#v", a)
 	}
 }

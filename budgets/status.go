@@ -40,6 +40,24 @@ type Status struct {
 	// the SHA-256 of its canonical YAML, and file or api.
 	Hash   string `json:"hash,omitempty"`
 	Source string `json:"source,omitempty"`
+	// Alerts are the states this period's alerts reached so far
+	// (budget_transitions), in the order first reached.
+	Alerts []string `json:"alerts"`
+	// History is the earlier periods with recorded usage, newest first:
+	// up to the 28 the forecast learns from.
+	History []PeriodSummary `json:"history"`
+}
+
+// PeriodSummary is one earlier period of a budget: its usage by outcome,
+// whether it exceeded its capacity, and the states its alerts reached.
+type PeriodSummary struct {
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Usage       float64   `json:"usage"`
+	Dropped     float64   `json:"dropped"`
+	ArchiveOnly float64   `json:"archive_only"`
+	Exceeded    bool      `json:"exceeded"`
+	Alerts      []string  `json:"alerts"`
 }
 
 // bucketOf is the forecast's bucket for a period: five minutes for a day,
@@ -89,8 +107,10 @@ GROUP BY minute, outcome`, Params: map[string]string{"b": b.ID, "from": strconv.
 		if err != nil {
 			return nil, fmt.Errorf("cannot read the usage of budget %s: %w", b.ID, err)
 		}
-		// Buckets per period, keyed by the period's start.
+		// Buckets per period, keyed by the period's start, and what was
+		// kept out of each (dropped, archive-only).
 		periods := map[time.Time][]float64{}
+		kept := map[time.Time]*[2]float64{}
 		total := int(p.Length() / step)
 		counted := countsFrom(start, resets, b.ID)
 		if counted.After(start) {
@@ -113,25 +133,45 @@ GROUP BY minute, outcome`, Params: map[string]string{"b": b.ID, "from": strconv.
 			}
 			buckets[i] += v
 			periods[ps] = buckets
-			if ps.Equal(start) {
-				switch store.CellString(r[1]) {
-				case OutcomeDropped:
-					s.Dropped += v
-				case OutcomeArchiveOnly:
-					s.ArchiveOnly += v
-				}
+			k := kept[ps]
+			if k == nil {
+				k = &[2]float64{}
+				kept[ps] = k
+			}
+			switch store.CellString(r[1]) {
+			case OutcomeDropped:
+				k[0] += v
+			case OutcomeArchiveOnly:
+				k[1] += v
 			}
 		}
+		if k := kept[start]; k != nil {
+			s.Dropped, s.ArchiveOnly = k[0], k[1]
+		}
+		alerts, err := alertsByPeriod(ctx, st, b.ID, from)
+		if err != nil {
+			return nil, err
+		}
+		s.Alerts = nonNil(alerts[start.Unix()])
 		n := int(now.Sub(start)/step) + 1
 		cur := periods[start]
 		if len(cur) < total {
 			cur = append(cur, make([]float64, total-len(cur))...)
 		}
 		var hist [][]float64
+		s.History = []PeriodSummary{}
 		for ps := p.Start(start.Add(-time.Duration(o.MaxHistory) * p.Length())); ps.Before(start); ps = p.End(ps) {
-			if h, ok := periods[ps]; ok {
-				hist = append(hist, h)
+			h, ok := periods[ps]
+			if !ok {
+				continue
 			}
+			hist = append(hist, h)
+			past := PeriodSummary{Start: ps.UTC(), End: p.End(ps).UTC(), Usage: sum(h), Alerts: nonNil(alerts[ps.Unix()])}
+			if k := kept[ps]; k != nil {
+				past.Dropped, past.ArchiveOnly = k[0], k[1]
+			}
+			past.Exceeded = past.Usage >= s.Capacity
+			s.History = append([]PeriodSummary{past}, s.History...)
 		}
 		method := b.Forecast.Method
 		if method == "" {
@@ -171,4 +211,36 @@ func judge(s Status) string {
 func mustFloat(v any) float64 {
 	f, _ := strconv.ParseFloat(store.CellString(v), 64)
 	return f
+}
+
+// alertsByPeriod reads the states budget id's alerts reached in each
+// period since from (keyed by the period's start, unix seconds), each
+// state once, in the order first reached.
+func alertsByPeriod(ctx context.Context, st store.Store, id string, from time.Time) (map[int64][]string, error) {
+	res, err := st.Query(ctx, store.Query{SQL: `SELECT toUnixTimestamp(period_start), arrayMap(x -> x.2, arraySort(groupArray((at, state)))) FROM (
+  SELECT period_start, state, min(at) AS at FROM budget_transitions FINAL
+  WHERE budget = {b:String} AND period_start >= toDateTime({from:Int64}) GROUP BY period_start, state)
+GROUP BY period_start`, Params: map[string]string{"b": id, "from": strconv.FormatInt(from.Unix(), 10)}})
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the alerts of budget %s: %w", id, err)
+	}
+	out := map[int64][]string{}
+	for _, r := range res.Rows {
+		var states []string
+		if l, ok := r[1].([]any); ok {
+			for _, x := range l {
+				states = append(states, store.CellString(x))
+			}
+		}
+		out[store.CellUnix(r[0]).Unix()] = states
+	}
+	return out, nil
+}
+
+// nonNil is l, or an empty list for JSON.
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
