@@ -2,6 +2,7 @@ package budgets
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,6 +319,40 @@ func (a *Accountant) current(i int, t time.Time, ns int64) *periodUsage {
 		pu.startNs, pu.endNs = start.UnixNano(), p.End(start).UnixNano()
 	}
 	return pu
+}
+
+// Overlaps are, for each budget, the other budgets that records it
+// counted also counted toward, as this replica has matched them so far.
+func (a *Accountant) Overlaps() map[string][]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	pairs := map[[2]int]bool{}
+	seen := map[string]bool{}
+	for _, idx := range a.matches {
+		if len(idx) < 2 {
+			continue
+		}
+		k := fmt.Sprint(idx)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		for _, i := range idx {
+			for _, j := range idx {
+				if i != j {
+					pairs[[2]int{i, j}] = true
+				}
+			}
+		}
+	}
+	out := map[string][]string{}
+	for p := range pairs {
+		out[a.budgets[p[0]].b.ID] = append(out[a.budgets[p[0]].b.ID], a.budgets[p[1]].b.ID)
+	}
+	for _, l := range out {
+		slices.Sort(l)
+	}
+	return out
 }
 
 // Flush returns the usage counted since the last flush, to persist.

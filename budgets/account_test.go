@@ -43,6 +43,9 @@ func TestOverlappingScopesCountAndTheStrictestActionWins(t *testing.T) {
 	if d, _ := a.Account(pay, 100, at); d.Outcome != OutcomeStored {
 		t.Fatalf("a record outside the stopped budget: %+v", d)
 	}
+	if ov := a.Overlaps(); fmt.Sprint(ov) != "map[all:[edge] edge:[all]]" {
+		t.Fatalf("overlaps %v", ov)
+	}
 	if u, ex := a.Usage("all", at); u != 500 || ex {
 		t.Fatalf("parent usage %v exceeded %v", u, ex)
 	}

@@ -31,6 +31,7 @@ type Book struct {
 	entries  map[string]*dashboards.Stored[*Budget]
 	print    string
 	onChange []func([]*Budget)
+	overlaps func() map[string][]string
 }
 
 // NewBook returns the book of lib over st. Load it, then Refresh.
@@ -39,6 +40,14 @@ func NewBook(st store.Store, lib *dashboards.Library[*Budget], log *slog.Logger)
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Book{st: st, lib: lib, log: log, entries: map[string]*dashboards.Stored[*Budget]{}}
+}
+
+// ShowOverlaps has Status name, for each budget, the budgets its records
+// also counted toward, as f (Accountant.Overlaps) says.
+func (b *Book) ShowOverlaps(f func() map[string][]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.overlaps = f
 }
 
 // Library is where the book's budgets are kept.
@@ -119,15 +128,22 @@ func (b *Book) Budgets() []*Budget {
 // source, as promotion compares them.
 func (b *Book) Status(ctx context.Context) ([]Status, error) {
 	b.mu.Lock()
-	bs, entries := b.bs, b.entries
+	bs, entries, overlaps := b.bs, b.entries, b.overlaps
 	b.mu.Unlock()
 	out, err := StatusAt(ctx, b.st, bs, time.Now())
 	if err != nil {
 		return nil, err
 	}
+	var ov map[string][]string
+	if overlaps != nil {
+		ov = overlaps()
+	}
 	for i := range out {
 		if e := entries[out[i].ID]; e != nil {
 			out[i].Hash, out[i].Source = e.Hash, e.Source
+		}
+		if l := ov[out[i].ID]; l != nil {
+			out[i].Overlaps = l
 		}
 	}
 	return out, nil

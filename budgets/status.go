@@ -15,6 +15,7 @@ import (
 type Status struct {
 	ID          string    `json:"id"`
 	Description string    `json:"description,omitempty"`
+	Scope       string    `json:"scope"`
 	Owner       string    `json:"owner"`
 	Action      string    `json:"action"`
 	Period      string    `json:"period"`
@@ -40,6 +41,10 @@ type Status struct {
 	// the SHA-256 of its canonical YAML, and file or api.
 	Hash   string `json:"hash,omitempty"`
 	Source string `json:"source,omitempty"`
+	// Overlaps are the other budgets that records this one counted also
+	// counted toward (the strictest action of the exceeded ones wins), as
+	// this replica has seen them.
+	Overlaps []string `json:"overlaps"`
 	// Alerts are the states this period's alerts reached so far
 	// (budget_transitions), in the order first reached.
 	Alerts []string `json:"alerts"`
@@ -85,7 +90,7 @@ func StatusAt(ctx context.Context, st store.Store, bs []*Budget, now time.Time) 
 		}
 		o := OptionsFor(p, bucketOf(p))
 		start := p.Start(now)
-		s := Status{ID: b.ID, Description: b.Description, Owner: b.Owner, Action: b.Action, Period: b.Period,
+		s := Status{ID: b.ID, Description: b.Description, Scope: b.Scope, Owner: b.Owner, Overlaps: []string{}, Action: b.Action, Period: b.Period,
 			PeriodStart: start.UTC(), PeriodEnd: p.End(start).UTC(), Unit: "bytes", Capacity: capa.Value, Thresholds: b.Thresholds,
 			Dashboard: b.Dashboard, Playbook: b.Playbook}
 		if capa.Events {

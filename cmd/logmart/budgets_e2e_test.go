@@ -90,12 +90,13 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 	}
 	var st struct {
 		Budgets []struct {
-			ID          string  `json:"id"`
-			State       string  `json:"state"`
-			Usage       float64 `json:"usage"`
-			Dropped     float64 `json:"dropped"`
-			ArchiveOnly float64 `json:"archive_only"`
-			Unit        string  `json:"unit"`
+			ID          string   `json:"id"`
+			State       string   `json:"state"`
+			Usage       float64  `json:"usage"`
+			Dropped     float64  `json:"dropped"`
+			ArchiveOnly float64  `json:"archive_only"`
+			Unit        string   `json:"unit"`
+			Overlaps    []string `json:"overlaps"`
 		} `json:"budgets"`
 	}
 	if err := json.Unmarshal(out, &st); err != nil {
@@ -104,6 +105,9 @@ func TestBudgetsStopAndArchiveOnly(t *testing.T) {
 	got := map[string]string{}
 	for _, b := range st.Budgets {
 		got[b.ID] = fmt.Sprintf("%s %g %s dropped %g archive-only %g", b.State, b.Usage, b.Unit, b.Dropped, b.ArchiveOnly)
+		if want := map[string]string{"everything": "[edge_stop payments_archive]", "edge_stop": "[everything]", "payments_archive": "[everything]"}[b.ID]; fmt.Sprint(b.Overlaps) != want {
+			t.Errorf("budget %s overlaps %v, want %s", b.ID, b.Overlaps, want)
+		}
 	}
 	if got["edge_stop"] != "exceeded 100 events dropped 50 archive-only 0" || got["payments_archive"] != "exceeded 100 events dropped 0 archive-only 70" ||
 		!strings.HasPrefix(got["everything"], "ok ") {

@@ -44,6 +44,7 @@ func startBudgets(ctx context.Context, cfg budgets.Config, st store.Store, ing *
 		return nil, nil, err
 	}
 	ing.UseBudgets(wire.BudgetDecider{A: a})
+	book.ShowOverlaps(a.Overlaps)
 	log.Info("ingest budgets in force", "dir", cfg.Dir, "budgets", len(book.Budgets()))
 	return k, book, nil
 }
