@@ -151,7 +151,24 @@ func (e *Evaluator) Evaluate(ctx context.Context, now time.Time) error {
 		if e.active != nil && !e.active() {
 			continue
 		}
-		for _, a := range alerter[s.ID].Observe(now, s.PeriodStart, s.Forecast) {
+		al := alerter[s.ID]
+		if last := al.period; !last.IsZero() && s.PeriodStart.After(last) {
+			// The period observed last ended since: judge it as it ended,
+			// so that a cap crossed in its last moments is recorded (every
+			// evaluation of a minute budget ends one).
+			ended, err := StatusAt(ctx, e.st, []*Budget{b}, s.PeriodStart.Add(-time.Second))
+			if err != nil {
+				return err
+			}
+			if f := ended[0]; f.PeriodStart.Equal(last) {
+				for _, a := range al.Observe(s.PeriodStart, last, f.Forecast) {
+					if err := e.raise(ctx, b, f, a); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for _, a := range al.Observe(now, s.PeriodStart, s.Forecast) {
 			if err := e.raise(ctx, b, s, a); err != nil {
 				return err
 			}

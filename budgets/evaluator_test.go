@@ -105,3 +105,43 @@ func TestEvaluatorRaisesForecastOverFromStoredUsage(t *testing.T) {
 		t.Fatalf("alerts of a period without any: %#v", a)
 	}
 }
+
+// TestAnEndedPeriodIsJudgedAsItEnded: a minute budget evaluated once a
+// minute, a few seconds into each, records each minute's exceeded from
+// the usage of the whole minute, and the status lists those minutes as
+// earlier periods with their alert.
+func TestAnEndedPeriodIsJudgedAsItEnded(t *testing.T) {
+	st := storetest.Database(t)
+	ctx := context.Background()
+	bud := mustBudget(t, "id: spike\nowner: sre\nscope: \"true\"\ncapacity: 100 events\nperiod: minute\naction: keep\n")
+	t0 := time.Now().UTC().Truncate(time.Minute).Add(-10 * time.Minute)
+	n := &notices{}
+	ev := NewEvaluator(st, []*Budget{bud}, n, nil, time.Minute, nil)
+	k := NewKeeper(st, nil, "r1", time.Second, nil)
+	for m := range 6 {
+		// Two seconds into each minute, before its usage is flushed: only
+		// the judgment of the minute that ended sees it exceeded.
+		if err := ev.Evaluate(ctx, t0.Add(time.Duration(m)*time.Minute+2*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if m < 5 {
+			if err := k.insert(ctx, []Usage{{Budget: "spike", Minute: t0.Add(time.Duration(m) * time.Minute), Outcome: OutcomeStored, Bytes: 15000, Events: 150}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	res, err := st.Query(ctx, store.Query{SQL: "SELECT count() FROM budget_transitions FINAL WHERE budget = 'spike' AND state = 'exceeded'"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.CellUint64(res.Rows[0][0]); got != 5 {
+		t.Fatalf("%d minutes recorded exceeded, want 5", got)
+	}
+	sts, err := StatusAt(ctx, st, []*Budget{bud}, t0.Add(6*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := sts[0].History; len(h) != 5 || !h[0].Exceeded || fmt.Sprint(h[0].Alerts) != "[exceeded]" {
+		t.Fatalf("history %+v", h)
+	}
+}
