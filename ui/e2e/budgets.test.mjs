@@ -1,7 +1,10 @@
 // Browser test for budgets: with demo traffic the shipped all_logs_hourly
 // budget counts usage, and the Budgets page shows its card with usage,
-// capacity and state, draws its chart without page errors, resets it with
-// a reason (the API then carries reset_at), and fits a 390 px screen.
+// capacity, state, scope and the rule for overlapping budgets, draws its
+// chart without page errors, resets it with a reason (the API then carries
+// reset_at), and fits a 390 px screen. A minute budget written through the
+// API shows its earlier periods (exceeded, with their alerts) and the
+// budget it overlaps.
 //
 //   node --test ui/e2e/budgets.test.mjs
 //
@@ -16,6 +19,16 @@ import path from 'node:path';
 import { BIN, OUT, ROOT, startServer, launchBrowser, openPage as open, shot, getJSON } from './harness.mjs';
 
 const BUDGET = 'all_logs_hourly';
+const SPIKE = 'spike_guard';
+const SPIKE_YAML = `id: ${SPIKE}
+owner: sre
+description: a minute's spike guard over every record
+scope: "true"
+capacity: 100 events
+period: minute
+action: keep
+notify: [log]
+`;
 
 let srv = null;
 let demo = null;
@@ -31,6 +44,8 @@ before(async () => {
   demo = spawn(BIN, ['demo', '--kafka-addr', srv.kafkaAddr, '--rate', '200'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   demo.stdout.pipe(log, { end: false });
   demo.stderr.pipe(log, { end: false });
+  const put = await fetch(base + '/api/v1/budgets/' + SPIKE, { method: 'PUT', headers: { 'Content-Type': 'application/yaml' }, body: SPIKE_YAML });
+  assert.equal(put.status, 201, await put.text());
   await srv.waitFor(`${BUDGET} to count usage`, async () => {
     const r = await getJSON(base + '/api/v1/budgets');
     return r.status === 200 && r.body.budgets.some((b) => b.id === BUDGET && b.usage > 0);
@@ -75,6 +90,25 @@ test('the Budgets page shows the budget, draws its chart, resets it, and fits 39
   const b = r.body.budgets.find((x) => x.id === BUDGET);
   assert.ok(b.reset_at, 'the API shows reset_at after the reset');
   await page.locator(`section.budget-card[data-budget="${BUDGET}"] [data-field="reset_at"]`).waitFor();
+
+  // The minute budget: its earlier periods, exceeded, with their alerts,
+  // and the budget it overlaps. The evaluator judges once a minute.
+  await srv.waitFor(`${SPIKE} to have an earlier period with an alert`, async () => {
+    const res = await getJSON(base + '/api/v1/budgets');
+    const x = res.body.budgets.find((y) => y.id === SPIKE);
+    return x && x.history.some((p) => p.exceeded && p.alerts.includes('exceeded'));
+  }, 150000);
+  await page.reload();
+  const spike = page.locator(`section.budget-card[data-budget="${SPIKE}"]`);
+  await spike.waitFor();
+  assert.equal((await spike.locator('[data-field="scope"]').innerText()).trim(), 'true');
+  assert.match(await spike.locator('[data-field="overlaps"]').innerText(), new RegExp(BUDGET));
+  assert.match(await page.locator('[data-note="overlaps"]').innerText(), /strictest action wins/);
+  const over = spike.locator('table[data-table="budget-history"] tr[data-exceeded="true"]').first();
+  await over.waitFor();
+  assert.match(await over.innerText(), /exceeded/);
+  await spike.scrollIntoViewIfNeeded();
+  await shot(page, 'budgets-history');
 
   // A phone's width: no horizontal scroll.
   await page.setViewportSize({ width: 390, height: 844 });

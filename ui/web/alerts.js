@@ -79,7 +79,7 @@ export function conditionText(c) {
   return c.column || '';
 }
 
-function table(heads, rows, attrs = {}) {
+export function table(heads, rows, attrs = {}) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'data', ...attrs },
     h('thead', null, h('tr', null, heads.map((t) => h('th', { text: t })))), h('tbody', null, rows)));
 }

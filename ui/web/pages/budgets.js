@@ -2,8 +2,9 @@
 // of the current period against the capacity, the forecast of the
 // period's end with its interval, what it kept out (dropped, archive only),
 // a chart of the usage so far with the forecast band to the period's end,
-// a Reset button, and the notifications the budget sent with their
-// delivery state. The server owns usage, forecasts and states
+// the budgets its records also count toward, the earlier periods, a Reset
+// button, and the notifications the budget sent with their delivery
+// state. The server owns usage, forecasts and states
 // (GET /api/v1/budgets); the page only reads budget_usage for the chart.
 
 import { api, query } from '../api.js';
@@ -11,7 +12,7 @@ import { h, replace, errorBox, notice, card } from '../dom.js';
 import { fmtClock, fmtTime, parseTime, zoneLabel } from '../clock.js';
 import { TimeChart } from '../chart.js';
 import { bytes, int, num } from '../format.js';
-import { deliveriesTable } from '../alerts.js';
+import { deliveriesTable, table } from '../alerts.js';
 
 const REFRESH_MS = 30000;
 
@@ -109,7 +110,10 @@ export function mount(el) {
   const list = h('div', { class: 'budget-list', 'data-list': 'budgets' }, notice('Loading the budgets…'));
   const updated = h('span', { class: 'muted refresh-status', 'aria-live': 'polite' });
   const refresh = h('button', { type: 'button', class: 'btn btn-small', text: 'Refresh', onclick: () => load() });
-  replace(el, h('div', { class: 'page-head' }, h('h1', { text: 'Budgets' }), h('span', { class: 'spacer' }), updated, refresh), list);
+  replace(el, h('div', { class: 'page-head' }, h('h1', { text: 'Budgets' }), h('span', { class: 'spacer' }), updated, refresh),
+    h('p', { class: 'muted budget-rule', 'data-note': 'overlaps' },
+      'A record counts toward every budget whose scope takes it, parent and child alike. Once some of them are exceeded, the strictest action wins: stop, then archive-only, then keep.'),
+    list);
   const charts = new Map(); // budget id -> TimeChart
 
   async function load() {
@@ -175,6 +179,8 @@ export function mount(el) {
         resetBox,
         chartBox,
         h('div', { class: 'muted chart-legend-note', text: chartNote(b) }),
+        h('h3', { class: 'budget-sub', text: 'Earlier periods' }),
+        h('div', { 'data-list': 'budget-history' }, historyTable(b)),
         h('h3', { class: 'budget-sub', text: 'Notifications' }),
         h('div', { 'data-list': 'budget-notifications' }, notesBody)));
     drawChart(b, chartBox);
@@ -233,11 +239,35 @@ function summary(b) {
     b.lower_bound ? row('lower bound', amount(b.lower_bound, b.unit), 'lower_bound') : null,
     row('thresholds', (b.thresholds || []).map((t) => num(t * 100) + '%').join(', ')),
     row('period', `${b.period}: ${fmtTime(b.period_start)} – ${fmtTime(b.period_end)} ${zoneLabel()}`, 'period'),
+    row('scope', h('code', { class: 'mono', text: b.scope || '' }), 'scope'),
     row('action', b.action),
+    row('counts with', (b.overlaps || []).length ? h('span', null, (b.overlaps || []).map((id, i) => [i ? ', ' : '', h('span', { class: 'mono', text: id })]),
+      h('span', { class: 'muted', text: ' (their records count here too; the strictest exceeded action wins)' })) : '', 'overlaps'),
+    row('alerts this period', (b.alerts || []).length ? (b.alerts || []).map((s) => [budgetBadge(s), ' ']) : '', 'alerts'),
     row('dropped', amount(b.dropped || 0, b.unit)),
     row('archive only', amount(b.archive_only || 0, b.unit), 'archive_only'),
     row('owner', b.owner),
     b.reset_at ? row('reset', `counting again from ${fmtTime(b.reset_at)} ${zoneLabel()}`, 'reset_at') : null);
+}
+
+// historyTable lists the earlier periods, newest first: usage against the
+// capacity with a bar, what was kept out, and the alerts each raised.
+export function historyTable(b) {
+  const list = b.history || [];
+  if (list.length === 0) return notice('No earlier period recorded yet.');
+  return table([`Period (${zoneLabel()})`, 'Usage', 'Dropped', 'Archive only', 'Alerts'], list.map((p) => {
+    const share = b.capacity > 0 ? p.usage / b.capacity : 0;
+    return h('tr', { 'data-period': p.start, 'data-exceeded': String(!!p.exceeded) },
+      h('td', { class: 'mono', text: `${fmtTime(p.start)} – ${fmtTime(p.end)}` }),
+      h('td', null,
+        h('div', { class: 'budget-bar' + (p.exceeded ? ' budget-bar-over' : ''), title: `${num(share * 100)}% of ${amount(b.capacity, b.unit)}` },
+          h('span', { style: { width: Math.min(100, share * 100).toFixed(1) + '%' } })),
+        h('span', { text: `${amount(p.usage, b.unit)} (${num(share * 100)}%)` }),
+        p.exceeded ? h('span', { class: 'form-error', text: ' exceeded' }) : null),
+      h('td', { class: 'num', text: amount(p.dropped || 0, b.unit) }),
+      h('td', { class: 'num', text: amount(p.archive_only || 0, b.unit) }),
+      h('td', null, (p.alerts || []).length ? p.alerts.map((s) => [budgetBadge(s), ' ']) : h('span', { class: 'muted', text: 'none' })));
+  }), { 'data-table': 'budget-history' });
 }
 
 function chartNote(b) {
