@@ -35,6 +35,7 @@ type compiled struct {
 	b        *Budget
 	scope    *vm.Program
 	capacity Amount
+	lower    float64 // the lower bound, in the capacity's unit; 0: none
 	period   Period
 }
 
@@ -91,6 +92,11 @@ type Usage struct {
 	Outcome string
 	Bytes   uint64
 	Events  uint64
+	// The budget's limits when the usage was counted: its period's
+	// start, its unit, capacity and lower bound (0: none).
+	PeriodStart          time.Time
+	InEvents             bool
+	Capacity, LowerBound float64
 }
 
 type periodUsage struct {
@@ -140,7 +146,15 @@ func (a *Accountant) Replace(bs []*Budget) error {
 		if err != nil {
 			return fmt.Errorf("budget %s: %w", b.ID, err)
 		}
-		next = append(next, compiled{b: b, scope: prog, capacity: capa, period: p})
+		var lower float64
+		if b.LowerBound != "" {
+			lb, err := ParseAmount(b.LowerBound)
+			if err != nil {
+				return fmt.Errorf("budget %s: lower_bound: %w", b.ID, err)
+			}
+			lower = lb.Value
+		}
+		next = append(next, compiled{b: b, scope: prog, capacity: capa, lower: lower, period: p})
 		node := prog.Node()
 		ast.Walk(&node, &uses)
 	}
@@ -295,7 +309,10 @@ func (a *Accountant) foldMinute() {
 			k := usageKey{a.budgets[i].b.ID, a.minute, decisions[o].Outcome}
 			u := a.usage[k]
 			if u == nil {
-				u = &Usage{Budget: a.budgets[i].b.ID, Minute: time.Unix(a.minute*60, 0).UTC(), Outcome: decisions[o].Outcome}
+				c := a.budgets[i]
+				m := time.Unix(a.minute*60, 0).UTC()
+				u = &Usage{Budget: c.b.ID, Minute: m, Outcome: decisions[o].Outcome, PeriodStart: c.period.Start(m).UTC(),
+					InEvents: c.capacity.Events, Capacity: c.capacity.Value, LowerBound: c.lower}
 				a.usage[k] = u
 			}
 			u.Bytes += c.bytes

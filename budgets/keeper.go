@@ -157,8 +157,23 @@ func (k *Keeper) insert(ctx context.Context, rows []Usage) error {
 	minute := &store.UInt32Column{Name: "minute", Type: "DateTime"}
 	bytes, events := &store.UInt64Column{Name: "bytes"}, &store.UInt64Column{Name: "events"}
 	at := &store.Int64Column{Name: "flushed_at", Type: "DateTime64(3)"}
+	start := &store.UInt32Column{Name: "period_start", Type: "DateTime"}
+	unit := &store.StringColumn{Name: "unit"}
+	capacity, lower := &store.Float64Column{Name: "capacity"}, &store.Float64Column{Name: "lower_bound"}
 	now := time.Now().UnixMilli()
 	for _, u := range rows {
+		ps := u.PeriodStart
+		if ps.IsZero() {
+			ps = u.Minute
+		}
+		start.Append(uint32(ps.Unix()))
+		if u.InEvents {
+			unit.Append("events")
+		} else {
+			unit.Append("bytes")
+		}
+		capacity.Append(u.Capacity)
+		lower.Append(u.LowerBound)
 		budget.Append(u.Budget)
 		minute.Append(uint32(u.Minute.Unix()))
 		outcome.Append(u.Outcome)
@@ -167,7 +182,7 @@ func (k *Keeper) insert(ctx context.Context, rows []Usage) error {
 		replica.Append(k.replica)
 		at.Append(now)
 	}
-	b.Cols = []store.BlockColumn{budget, minute, outcome, bytes, events, replica, at}
+	b.Cols = []store.BlockColumn{budget, minute, outcome, bytes, events, replica, at, start, unit, capacity, lower}
 	if err := k.st.Insert(ctx, "budget_usage", b, ""); err != nil {
 		return fmt.Errorf("cannot write the budget usage: %w", err)
 	}

@@ -110,6 +110,21 @@ test('the Budgets page shows the budget, draws its chart, resets it, and fits 39
   await spike.scrollIntoViewIfNeeded();
   await shot(page, 'budgets-history');
 
+  // The log-ingest dashboard charts the budget's volume against its bounds.
+  await page.goto(base + '/d/log-ingest');
+  const bp = page.locator('.dash-panel', { hasText: 'Budget usage against its bounds' });
+  await bp.waitFor();
+  await page.waitForFunction((title) => [...document.querySelectorAll('.dash-panel')].some((p) => p.querySelector('.panel-title')?.textContent.includes(title) && p.dataset.state === 'done'),
+    'Budget usage against its bounds', { timeout: 60000 });
+  await bp.locator('canvas').first().waitFor();
+  const legend = await bp.innerText();
+  assert.match(legend, /usage/);
+  assert.match(legend, /capacity/);
+  await bp.scrollIntoViewIfNeeded();
+  await shot(page, 'budgets-dashboard-panel');
+  await page.goto(base + '/budgets');
+  await page.locator(`section.budget-card[data-budget="${BUDGET}"]`).waitFor();
+
   // A phone's width: no horizontal scroll.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
