@@ -123,7 +123,7 @@ func Predict(method string, cur []float64, total int, hist [][]float64, o Foreca
 		f.History++
 	}
 	if len(ends) < len(wins) {
-		return trend(f, cur, wins, remaining)
+		return trend(f, cur, wins, remaining, o.MinBuckets)
 	}
 	slices.Sort(ends)
 	f.Point = quantile(ends, 0.5)
@@ -141,12 +141,28 @@ func Predict(method string, cur []float64, total int, hist [][]float64, o Foreca
 // the period's average rate, carried to its end. Not knowing the period's
 // shape, it widens the interval to half the lowest and twice the highest
 // of those, so that a quiet night or a busy afternoon alone does not
-// alert.
-func trend(f Forecast, cur []float64, wins [][2]int, remaining float64) Forecast {
+// alert. It counts from the period's first usage: a budget that began
+// counting within the period (a new budget, a new deployment) is not
+// judged by the minutes before it existed, and is not ready before it has
+// counted for minBuckets.
+func trend(f Forecast, cur []float64, wins [][2]int, remaining float64, minBuckets int) Forecast {
 	f.Method, f.History = MethodTrend, 0
-	rates := []float64{f.Usage / float64(len(cur))}
+	first := 0
+	for first < len(cur) && cur[first] == 0 {
+		first++
+	}
+	if first == len(cur) {
+		first = 0 // nothing counted yet: the whole period is the evidence
+	}
+	if len(cur)-first < max(minBuckets, 2) {
+		f.Ready, f.Point, f.Lower, f.Upper = false, f.Usage, f.Usage, f.Usage
+		return f
+	}
+	rates := []float64{f.Usage / float64(len(cur)-first)}
 	for _, w := range wins {
-		rates = append(rates, sum(cur[w[0]:w[1]])/float64(w[1]-w[0]))
+		if w[0] >= first {
+			rates = append(rates, sum(cur[w[0]:w[1]])/float64(w[1]-w[0]))
+		}
 	}
 	slices.Sort(rates)
 	f.Point = f.Usage + quantile(rates, 0.5)*remaining

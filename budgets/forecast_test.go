@@ -135,3 +135,26 @@ func TestPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendCountsFromTheFirstUsage: a budget that began counting half-way
+// through its hour (a new deployment) is forecast from the rate since
+// then, not diluted by the minutes before it existed, and is not ready
+// until it has counted for the forecast's start.
+func TestTrendCountsFromTheFirstUsage(t *testing.T) {
+	p, _ := ParsePeriod(PeriodHourly, "", "")
+	o := OptionsFor(p, time.Minute)
+	cur := make([]float64, 30, 60)
+	for range 3 {
+		cur = append(cur, 11400)
+	}
+	if f := Predict(MethodForecast, cur, 60, nil, o); f.Ready {
+		t.Fatalf("ready after 3 minutes of counting: %+v", f)
+	}
+	for range 7 {
+		cur = append(cur, 11400)
+	}
+	f := Predict(MethodForecast, cur, 60, nil, o)
+	if !f.Ready || f.Method != MethodTrend || f.Point != 10*11400+20*11400 {
+		t.Fatalf("forecast %+v, want the trend at 11400 a minute: %d", f, 30*11400)
+	}
+}

@@ -54,6 +54,7 @@ type Generator struct {
 	nextAttack time.Time
 
 	deploysNext int // index of the next service whose last deploy is due; len(services) once all are out
+	quietIdx    int // the quiet service's index
 }
 
 // Incident windows and brute-force episodes, in simulated time.
@@ -71,6 +72,12 @@ const (
 	// incidentShare is the fraction of log lines the failing service emits
 	// during an incident: it floods the topic.
 	incidentShare = 0.5
+	// The quiet service's log shipper stalls quietFrom into the run and
+	// stays down for quietFor: the service runs (its metrics are scraped)
+	// but none of its lines arrive. Its ingest budget's lower bound sees
+	// it (configs/budgets/search_logs_hourly.yaml).
+	quietService        = "search"
+	quietFrom, quietFor = 2 * time.Minute, 40 * time.Minute
 )
 
 // NewGenerator returns a Generator for cfg. Empty topic names get their
@@ -85,6 +92,7 @@ func NewGenerator(cfg Config) *Generator {
 		now:        cfg.Start,
 		nextScrape: cfg.Start.Add(firstScrape),
 		scrapeNext: len(services),
+		quietIdx:   serviceIndex(quietService),
 	}
 	for range services {
 		g.metrics = append(g.metrics, newServiceMetrics(r))
@@ -138,6 +146,9 @@ func (g *Generator) Next() Record {
 		si, ri = g.incSvc, g.incRegion
 	} else {
 		si, ri = pickService(r), pickRegion(r)
+		for g.quiet(si, now) {
+			si = pickService(r)
+		}
 	}
 	incident := g.incident && si == g.incSvc && ri == g.incRegion
 	v, out := appendLog(make([]byte, 0, 320), r, now, si, ri, incident, false)
@@ -157,6 +168,9 @@ func (g *Generator) advance(now time.Time) {
 		g.incident = true
 		g.incidents++
 		g.incSvc, g.incRegion = pickService(r), pickRegion(r)
+		for g.quiet(g.incSvc, now) {
+			g.incSvc = pickService(r)
+		}
 		g.incUntil = now.Add(between(r, incidentMin, incidentMax))
 	}
 	if g.attacking && !now.Before(g.attackTill) {
@@ -178,6 +192,16 @@ func (g *Generator) advance(now time.Time) {
 			g.nextScrape = g.nextScrape.Add(ScrapeInterval)
 		}
 	}
+}
+
+// quiet says whether service si's log lines are lost at now: the quiet
+// service while its shipper is stalled.
+func (g *Generator) quiet(si int, now time.Time) bool {
+	if si != g.quietIdx {
+		return false
+	}
+	since := now.Sub(g.cfg.Start)
+	return since >= quietFrom && since < quietFrom+quietFor
 }
 
 // between draws a duration uniformly from [lo, hi), to the millisecond.

@@ -515,3 +515,33 @@ func checkCloudTrail(t testing.TB, key string, v []byte) string {
 	}
 	return "call"
 }
+
+// TestQuietServiceStallsAndRecovers: the quiet service's lines stop
+// quietFrom into the run and come back quietFor later, while its metrics
+// are still scraped and the other services go on.
+func TestQuietServiceStallsAndRecovers(t *testing.T) {
+	const rate = 50
+	g := NewGenerator(Config{Seed: 3, Rate: rate, Start: testStart})
+	lines := map[string]int{} // before, during, after
+	scraped := 0
+	end := quietFrom + quietFor + 3*time.Minute
+	for i := 0; i < int(end.Seconds())*rate+len(services); i++ {
+		rec := g.Next()
+		phase := "before"
+		switch since := rec.Timestamp.Sub(testStart); {
+		case since >= quietFrom+quietFor:
+			phase = "after"
+		case since >= quietFrom:
+			phase = "during"
+		}
+		switch {
+		case rec.Topic == "logs" && rec.Key == quietService:
+			lines[phase]++
+		case rec.Topic == "metrics" && rec.Key == quietService && phase == "during":
+			scraped++
+		}
+	}
+	if lines["before"] == 0 || lines["during"] != 0 || lines["after"] == 0 || scraped == 0 {
+		t.Fatalf("%s lines %v, scraped %d times while quiet", quietService, lines, scraped)
+	}
+}
