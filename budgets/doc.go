@@ -76,7 +76,11 @@
 //   - Without history (a new budget, or too little of it) the forecast
 //     says method "trend": the recent windows' rates and the period's
 //     average rate carried to its end, with an interval from half the
-//     lowest to twice the highest, since it does not know the shape.
+//     lowest to twice the highest, since it does not know the shape. The
+//     trend counts from the period's first usage, so a budget that began
+//     counting within the period (a new deployment) is neither diluted by
+//     the minutes before it existed nor ready before it has counted for
+//     the forecast's start.
 //     With fewer than three earlier periods the interval is widened by
 //     half its width on each side.
 //
