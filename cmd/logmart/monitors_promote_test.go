@@ -36,22 +36,14 @@ func TestMonitorsPromotionAndBadInput(t *testing.T) {
 	run := promoteCLI(t, root, "monitor", dev, prod)
 
 	// Bad input: each refused with the field named, nothing stored.
-	for _, c := range []struct{ edit, want string }{
+	refusedPuts(t, dev, "/api/v1/monitors/checkout_errors", []refusal{
 		{strings.Replace(checkoutMonitor, "every: 1m", "every: -1m", 1), "every: -1m: the evaluation interval must be positive"},
 		{checkoutMonitor + "colour: red\n", `unknown key \"colour\"`},
 		{strings.Replace(checkoutMonitor, "errors_by_service", "no_such_template", 1), `template: no template \"no_such_template\"`},
 		{strings.Replace(checkoutMonitor, "notify: [log]", "notify: [pager]", 1), `notify[0]: no channel \"pager\" in alerts.channels`},
 		{strings.Replace(checkoutMonitor, "column: errors", "column: latency", 1), `condition.column: \"latency\" is not a column of errors_by_service v1`},
 		{strings.Replace(checkoutMonitor, "service-health", "nowhere", 1), `dashboard.uid: no dashboard has uid \"nowhere\"`},
-	} {
-		code, _, b := dev.call(t, "PUT", "/api/v1/monitors/checkout_errors", "application/yaml", c.edit)
-		if code != http.StatusBadRequest || !strings.Contains(b, c.want) {
-			t.Errorf("PUT %q…: %d %s, want 400 with %s", c.want, code, b, c.want)
-		}
-	}
-	if code, _, b := dev.call(t, "GET", "/api/v1/monitors/checkout_errors", "", ""); code != http.StatusNotFound {
-		t.Fatalf("a refused monitor was stored: %d %s", code, b)
-	}
+	})
 
 	// Made in dev, promoted to prod unchanged; verify proves it.
 	if code, _, b := dev.call(t, "PUT", "/api/v1/monitors/checkout_errors", "application/yaml", checkoutMonitor); code != http.StatusCreated {
@@ -129,5 +121,23 @@ func promoteCLI(t *testing.T, root, kind string, ins ...*instance) func(args ...
 			t.Fatal(err)
 		}
 		return string(out), code
+	}
+}
+
+// refusal is a content body a PUT must refuse, and what the answer names.
+type refusal struct{ edit, want string }
+
+// refusedPuts sends each body to path, expects a 400 naming what is wrong,
+// and then that nothing was stored.
+func refusedPuts(t *testing.T, in *instance, path string, cases []refusal) {
+	t.Helper()
+	for _, c := range cases {
+		code, _, b := in.call(t, "PUT", path, "application/yaml", c.edit)
+		if code != http.StatusBadRequest || !strings.Contains(b, c.want) {
+			t.Errorf("PUT %s with %q…: %d %s, want 400 naming %s", path, c.want, code, b, c.want)
+		}
+	}
+	if code, _, b := in.call(t, "GET", path, "", ""); code != http.StatusNotFound {
+		t.Fatalf("a refused item was stored at %s: %d %s", path, code, b)
 	}
 }
