@@ -147,6 +147,22 @@ func decodeConnectAgentEvent(raw []byte, dst []Event) ([]Event, error) {
 		return dst, err
 	}
 	for _, ch := range channels {
+		// The previous snapshot says what the agent was doing on a contact
+		// when the stream starts mid-contact (the first record read is
+		// often a contact's end); the event is the one the record before
+		// gave, under the same id, when that record was read too.
+		if prev != nil {
+			before, beforeStart, err := connectAgentState(prev, ch, "PreviousAgentSnapshot")
+			if err != nil {
+				return dst, err
+			}
+			if before.fromContact && beforeStart != 0 {
+				e := base
+				e.Kind, e.Time, e.DN, e.Media, e.Reason, e.Interaction = before.kind, beforeStart, ch, ch, before.reason, before.contact
+				e.ID = "state/" + ch + "/" + e.Kind.String() + "/" + before.reason + "/" + before.contact + "/" + msString(beforeStart)
+				dst = append(dst, e)
+			}
+		}
 		now, nowStart, err := connectAgentState(cur, ch, "CurrentAgentSnapshot")
 		if err != nil {
 			return dst, err
@@ -249,7 +265,19 @@ func connectAgentState(s *connectSnapshot, channel, field string) (connectState,
 		return best, bestStart, nil
 	}
 	st := connectState{statusStart: statusStart}
-	switch s.AgentStatus.Type {
+	typ := s.AgentStatus.Type
+	if typ == "" {
+		// Records written before AgentStatus had a Type (the
+		// documentation's own examples among them) name the status only:
+		// the built-in statuses are Available (routable) and Offline.
+		switch s.AgentStatus.Name {
+		case "Available":
+			typ = "ROUTABLE"
+		case "Offline":
+			typ = "OFFLINE"
+		}
+	}
+	switch typ {
 	case "ROUTABLE":
 		st.kind = KindReady
 	case "OFFLINE":
