@@ -215,6 +215,9 @@ var (
 
 // parseTime reads an RFC 3339 time with its zone, to Unix milliseconds.
 func parseTime(v string) (int64, error) {
+	if ms, ok := parseUTCMillis(v); ok && ms >= minTime && ms < maxTime {
+		return ms, nil
+	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return 0, fmt.Errorf("%q is not an RFC 3339 time with a zone", truncate(v, 64))

@@ -54,8 +54,12 @@ var partyEvents = map[Kind]bool{
 
 func decodeInteraction(raw []byte, dst []Event, idField string, events map[string]Kind, media string) ([]Event, error) {
 	var r interactionRecord
-	if err := unmarshalStrict(raw, &r); err != nil {
-		return dst, err
+	var party, target jsonParty
+	if !scanInteraction(raw, &r, &party, &target) {
+		r = interactionRecord{}
+		if err := unmarshalStrict(raw, &r); err != nil {
+			return dst, err
+		}
 	}
 	var c fieldCheck
 	c.version(r.Version, 1)
@@ -174,8 +178,11 @@ var agentEvents = map[string]Kind{
 
 func decodeAgent(raw []byte, dst []Event, digital bool) ([]Event, error) {
 	var r agentRecord
-	if err := unmarshalStrict(raw, &r); err != nil {
-		return dst, err
+	if !scanAgent(raw, &r) {
+		r = agentRecord{}
+		if err := unmarshalStrict(raw, &r); err != nil {
+			return dst, err
+		}
 	}
 	var c fieldCheck
 	c.version(r.Version, 1)
