@@ -247,7 +247,10 @@ func (p *Processor) Watermark() int64 { return p.watermark }
 func (p *Processor) Flush() []Fact {
 	ready := p.watermark - p.lateness
 	p.sweep()
-	var out []Fact
+	// Room for what a flush usually emits (an interaction's row and two
+	// resources, an agent's state or two): growing the list from empty
+	// over a large poll's facts copied it at every doubling.
+	out := make([]Fact, 0, 3*len(p.dirtyI)+2*len(p.dirtyA))
 	for _, k := range sortedKeys(p.dirtyA) {
 		a := p.agents[k]
 		if a == nil {
