@@ -102,3 +102,44 @@ func TestParseUTCMillisMatchesTimeParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScanMatchesEncodingJSON: whatever the record, the hand-written
+// reader either gives up or decodes exactly what encoding/json (strict)
+// decodes; it never accepts a record encoding/json refuses.
+func FuzzScanMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"version":1,"event":"created","time":"2026-03-02T10:00:00Z","tenant":"t","call_id":"c1","from":"+15550101","to":"8000"}`,
+		`{"version":1,"event":"held","consult":true,"party":{"type":"agent","id":"bob","dn":"5002"},"target":{"type":"queue","id":"q"}}`,
+		`{"version":1,"event":"not_ready","time":"2026-03-02T10:00:00.250Z","tenant":"t","agent":"bob","dn":"5002","reason":"Zoë"}`,
+		` {"version" : 12 , "to":"a"} `, `{"to":"\u00e9"}`, `{}`, `[]`, `{"version":1e0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var got, want interactionRecord
+		var party, target jsonParty
+		if scanInteraction(raw, &got, &party, &target) {
+			if err := unmarshalStrict(raw, &want); err != nil {
+				t.Fatalf("%q: scanned, but encoding/json refuses it: %v", raw, err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q:\n scanned %+v\nencoding/json %+v", raw, got, want)
+			}
+		}
+		var gotA, wantA agentRecord
+		if scanAgent(raw, &gotA) {
+			if err := unmarshalStrict(raw, &wantA); err != nil {
+				t.Fatalf("%q: scanned as an agent record, but encoding/json refuses it: %v", raw, err)
+			}
+			if !reflect.DeepEqual(gotA, wantA) {
+				t.Fatalf("%q:\n scanned %+v\nencoding/json %+v", raw, gotA, wantA)
+			}
+		}
+		if ms, ok := parseUTCMillis(string(raw)); ok {
+			tm, err := time.Parse(time.RFC3339Nano, string(raw))
+			if err != nil || tm.UnixMilli() != ms {
+				t.Fatalf("%q: fast time %d, time.Parse %v %v", raw, ms, tm, err)
+			}
+		}
+	})
+}
