@@ -50,7 +50,9 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 		Jitter: 2 * time.Second, LateShare: 0.01, LateBy: 3 * time.Minute, DuplicateShare: 0.02, MalformedShare: 0.005,
 	})
 
-	// The records stream in over the kills.
+	// The records stream in over the kills (about ten seconds, as long as
+	// the kills take), so replicas are killed while consuming new input,
+	// not only while catching up.
 	prod, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +66,7 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 				return
 			}
 			if i%50 == 0 {
-				time.Sleep(10 * time.Millisecond)
+				time.Sleep(time.Duration(10_000/max(len(recs)/50, 1)) * time.Millisecond)
 			}
 		}
 		produced <- nil
