@@ -10,16 +10,24 @@ import (
 	"github.com/logmart/logmart/pipeline"
 )
 
-// TestSimulatorTruth runs a simulated contact center, delivered out of
-// order, partly late, with duplicates and malformed records, through the
+// TestSimulatorTruth runs a simulated contact center (calls, chats,
+// emails and campaign calls), delivered out of order, partly late, with duplicates and malformed records, through the
 // Processor in batches as the runner would, and compares every fact with
 // the truth the simulator recorded, row by row.
 func TestSimulatorTruth(t *testing.T) {
 	recs, truth := demo.SimulateContactCenter(demo.ContactCenterConfig{
 		Seed: 7, Agents: 12, Calls: 1500, MeanGap: 20 * time.Second,
 		Jitter: 2 * time.Second, LateShare: 0.01, LateBy: 3 * time.Minute,
-		DuplicateShare: 0.02, MalformedShare: 0.003,
+		DuplicateShare: 0.02, MalformedShare: 0.003, Chats: 150, Emails: 60, Outbound: 100,
 	})
+	kinds := map[string]int{}
+	for _, f := range truth.Interactions {
+		kinds[f.Media+" "+f.Direction]++
+	}
+	if kinds["chat inbound"] == 0 || kinds["email inbound"] == 0 || kinds["voice outbound"] == 0 || kinds["voice inbound"] == 0 {
+		t.Fatalf("the simulation lacks a kind of interaction: %v", kinds)
+	}
+	t.Logf("interactions: %v", kinds)
 	cfg := pipeline.DefaultConfig()
 	cfg.AllowedLateness = 2 * time.Second
 	p := pipeline.NewProcessor(cfg)

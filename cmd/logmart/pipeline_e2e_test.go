@@ -20,9 +20,10 @@ import (
 )
 
 // TestPipelineSurvivesKill9 runs `logmart pipeline run` against an
-// embedded Kafka over TCP while a simulated contact center (out of order,
-// partly late, with duplicates and malformed records) streams in, and
-// kills it with SIGKILL ten times at random moments. After a last start
+// embedded Kafka over TCP while a simulated contact center (calls, chats,
+// emails and campaign calls, out of order, partly late, with duplicates
+// and malformed records) streams in, and kills it with SIGKILL ten times
+// at random moments. After a last start
 // the fact topics, read as ClickHouse keeps them (the highest version of
 // each fact), equal the simulator's truth row for row, and no fact
 // version was produced twice.
@@ -48,6 +49,7 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 	recs, truth := demo.SimulateContactCenter(demo.ContactCenterConfig{
 		Seed: 3, Agents: 8, Calls: 500, MeanGap: 20 * time.Second,
 		Jitter: 2 * time.Second, LateShare: 0.01, LateBy: 3 * time.Minute, DuplicateShare: 0.02, MalformedShare: 0.005,
+		Chats: 40, Emails: 20, Outbound: 30,
 	})
 
 	// The records stream in over the kills (about ten seconds, as long as

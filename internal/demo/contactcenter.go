@@ -14,7 +14,8 @@ import (
 // ContactCenterConfig shapes a simulated contact center: agents on one or
 // two DNs taking inbound calls that queue, ring, are answered, held,
 // transferred, redirected on no answer and abandoned in the queue or while
-// ringing, with after-call work and breaks. Delivery can be disordered,
+// ringing, with after-call work and breaks; optionally chats, emails and
+// outbound campaign calls. Delivery can be disordered,
 // late, duplicated and sprinkled with malformed records.
 type ContactCenterConfig struct {
 	// Seed makes the simulation repeatable.
@@ -51,6 +52,13 @@ type ContactCenterConfig struct {
 	// placeholder keys. Default false: every agent and queue is unknown.
 	Configure    bool
 	Unconfigured int
+	// Chats and Emails are digital interactions (digital-itx) arriving
+	// over the same hours as the calls, handled by their own agents
+	// (digital-agent-NNN); Outbound is campaign calls (voice-outbound)
+	// made by campaign agents (campaign-agent-NNN). Default 0: voice
+	// calls only, and the simulation draws exactly what it drew before
+	// they existed.
+	Chats, Emails, Outbound int
 }
 
 // ContactCenterRecord is one record to produce, in delivery order.
@@ -141,6 +149,7 @@ func SimulateContactCenter(cfg ContactCenterConfig) ([]ContactCenterRecord, Cont
 		at += int64(s.r.ExpFloat64() * float64(cfg.MeanGap.Milliseconds()))
 		s.call(cfg.CallPrefix+strconv.Itoa(i), at)
 	}
+	s.digitalAndOutbound(t0+cfg.FirstCallAfter.Milliseconds(), at)
 	end := s.lastEvt
 	for _, a := range s.agents {
 		end = max(end, a.freeAt)
@@ -190,6 +199,10 @@ type ccEvent struct {
 	DN        string   `json:"dn,omitempty"`
 	Reason    string   `json:"reason,omitempty"`
 	Direction string   `json:"direction,omitempty"`
+	Media     string   `json:"media,omitempty"`
+	IxnID     string   `json:"interaction_id,omitempty"`
+	Campaign  string   `json:"campaign,omitempty"`
+	Disp      string   `json:"disposition,omitempty"`
 	From      string   `json:"from,omitempty"`
 	To        string   `json:"to,omitempty"`
 	Party     *ccParty `json:"party,omitempty"`
@@ -517,4 +530,113 @@ func truthLine(row any) (string, string) {
 		return fmt.Sprintf("%s %s %s %d dns=%d", r.AgentID, r.Start, r.End, r.DurationMs, r.DNs), pipeline.TableSessions
 	}
 	return "", ""
+}
+
+// digitalAndOutbound simulates the chats, emails and campaign calls, spread
+// from first to last, each handled by the first free of a small team of
+// its own; one that would wait past last is not made, so the day ends
+// with the calls. The teams send no agent states: their facts are the
+// interactions' and resources'.
+func (s *ccSim) digitalAndOutbound(first, last int64) {
+	if s.cfg.Chats+s.cfg.Emails+s.cfg.Outbound == 0 {
+		return
+	}
+	span := max(last-first, 60_000)
+	team := func(prefix string, n int) []*ccAgent {
+		out := make([]*ccAgent, n)
+		for i := range out {
+			out[i] = &ccAgent{id: prefix + pad3(i), dn: "7" + pad3(i), freeAt: first}
+		}
+		return out
+	}
+	free := func(agents []*ccAgent) *ccAgent {
+		best := agents[0]
+		for _, a := range agents[1:] {
+			if a.freeAt < best.freeAt {
+				best = a
+			}
+		}
+		return best
+	}
+	// The i-th of n arrives in the i-th n-th of the span.
+	arrival := func(i, n int) int64 {
+		step := span / int64(n)
+		return first + step*int64(i) + s.r.Int64N(step+1)
+	}
+	chat, email := team("chat-agent-", 4), team("email-agent-", 3)
+	for i := range s.cfg.Chats {
+		if free(chat).freeAt > last {
+			break
+		}
+		s.digital("chat-"+strconv.Itoa(i), "chat", "chat-support", arrival(i, s.cfg.Chats), free(chat))
+	}
+	for i := range s.cfg.Emails {
+		if free(email).freeAt > last {
+			break
+		}
+		s.digital("email-"+strconv.Itoa(i), "email", "email-support", arrival(i, s.cfg.Emails), free(email))
+	}
+	campaign := team("campaign-agent-", 2)
+	for i := range s.cfg.Outbound {
+		if free(campaign).freeAt > last {
+			break
+		}
+		s.outbound("out-"+strconv.Itoa(i), arrival(i, s.cfg.Outbound), free(campaign))
+	}
+}
+
+func (s *ccSim) digital(id, media, queue string, arrive int64, a *ccAgent) {
+	emit := func(e ccEvent, at int64) {
+		e.IxnID, e.Media = id, media
+		s.emit(pipeline.TopicDigitalITX, id, e, at)
+	}
+	from := "visitor-" + pad3(s.r.IntN(1000))
+	if media == "email" {
+		from = "customer" + pad3(s.r.IntN(1000)) + "@example.com"
+	}
+	f := pipeline.InteractionFact{ID: id, Tenant: s.tenant, Media: media, Direction: "inbound", Start: pipeline.Millis(arrive),
+		From: from, FirstQueue: queue, Resources: 2, Result: pipeline.ResultCompleted}
+	emit(ccEvent{Event: "created", Direction: "inbound", From: from}, arrive)
+	emit(ccEvent{Event: "queued", Party: &ccParty{Type: "queue", ID: queue}}, arrive)
+	offer := max(arrive+1000, a.freeAt)
+	accept := offer + s.uniform(time.Second, 20*time.Second)
+	handle := s.uniform(time.Minute, 10*time.Minute)
+	end := accept + handle
+	party := &ccParty{Type: "agent", ID: a.id}
+	emit(ccEvent{Event: "offered", Party: party, Queue: queue}, offer)
+	emit(ccEvent{Event: "accepted", Party: party}, accept)
+	emit(ccEvent{Event: "released", Party: party}, end)
+	a.freeAt = end
+	f.End, f.QueueMs, f.RingMs, f.TalkMs = pipeline.Millis(end), offer-arrive, accept-offer, handle
+	s.truth.Interactions = append(s.truth.Interactions, f)
+	s.truth.Resources = append(s.truth.Resources,
+		pipeline.ResourceFact{InteractionID: id, Tenant: s.tenant, Media: media, ResourceType: "queue", ResourceID: queue, Role: pipeline.RoleQueue,
+			Start: pipeline.Millis(arrive), End: pipeline.Millis(offer), QueueMs: offer - arrive, Result: pipeline.ResultDiverted},
+		pipeline.ResourceFact{InteractionID: id, Tenant: s.tenant, Media: media, ResourceType: "agent", ResourceID: a.id, Queue: queue, Role: pipeline.RoleReceived,
+			Start: pipeline.Millis(offer), End: pipeline.Millis(end), RingMs: accept - offer, TalkMs: handle, Result: pipeline.ResultCompleted})
+}
+
+var ccDispositions = []string{"renewed", "declined", "call_back"}
+
+func (s *ccSim) outbound(id string, dial int64, a *ccAgent) {
+	emit := func(e ccEvent, at int64) {
+		e.CallID = id
+		s.emit(pipeline.TopicVoiceOutbound, id, e, at)
+	}
+	dial = max(dial, a.freeAt)
+	to := "+1555" + pad3(s.r.IntN(1000)) + pad3(s.r.IntN(1000))
+	emit(ccEvent{Event: "dialed", Campaign: "renewals", From: "8005550199", To: to}, dial)
+	answer := dial + s.uniform(5*time.Second, 25*time.Second)
+	talk := s.uniform(30*time.Second, 6*time.Minute)
+	end := answer + talk
+	party := &ccParty{Type: "agent", ID: a.id, DN: a.dn}
+	emit(ccEvent{Event: "established", Party: party}, answer)
+	emit(ccEvent{Event: "disposition", Disp: ccDispositions[s.r.IntN(len(ccDispositions))]}, end)
+	emit(ccEvent{Event: "released", Party: &ccParty{Type: "customer"}}, end)
+	a.freeAt = end + s.uniform(5*time.Second, 30*time.Second)
+	s.truth.Interactions = append(s.truth.Interactions, pipeline.InteractionFact{ID: id, Tenant: s.tenant, Media: "voice", Direction: "outbound",
+		Start: pipeline.Millis(dial), End: pipeline.Millis(end), From: "8005550199", Resources: 1, Result: pipeline.ResultCompleted, TalkMs: talk})
+	s.truth.Resources = append(s.truth.Resources, pipeline.ResourceFact{InteractionID: id, Tenant: s.tenant, Media: "voice",
+		ResourceType: "agent", ResourceID: a.id, DN: a.dn, Role: pipeline.RoleReceived, Start: pipeline.Millis(answer), End: pipeline.Millis(end),
+		TalkMs: talk, Result: pipeline.ResultCompleted})
 }
