@@ -246,7 +246,7 @@ func (p *Processor) Watermark() int64 { return p.watermark }
 // work lands on interactions.
 func (p *Processor) Flush() []Fact {
 	ready := p.watermark - p.lateness
-	p.sweep()
+	ended := p.sweep()
 	// Room for what a flush usually emits (an interaction's row and two
 	// resources, an agent's state or two): growing the list from empty
 	// over a large poll's facts copied it at every doubling.
@@ -288,6 +288,15 @@ func (p *Processor) Flush() []Fact {
 		// emitted, and are final.
 		if cutoff := p.watermark - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
 			foldAgent(a, p.priority, cutoff)
+		}
+	}
+	for _, k := range ended {
+		if ix := p.ixns[k]; ix != nil && !p.isDirtyInteraction(k) {
+			p.tombstones[k] = ix.end
+			p.gone[k] = ix.home
+			delete(p.ixns, k)
+			delete(p.acw, k)
+			p.untrack(k)
 		}
 	}
 	for _, k := range sortedKeys(p.dirtyI) {
@@ -340,9 +349,13 @@ const foldAfter = 64
 // states past MaxStateDuration and interactions past Retention.
 const sweepEvery = 60_000
 
-func (p *Processor) sweep() {
+// sweep marks the entities past a deadline dirty, drops the agents whose
+// facts are final and returns the interactions whose facts may be: Flush
+// drops those only after computing the agents, whose after-call work may
+// still land on them.
+func (p *Processor) sweep() (ended []string) {
 	if p.watermark-p.sweptAt < sweepEvery {
-		return
+		return nil
 	}
 	p.sweptAt = p.watermark
 	for k, ix := range p.ixns {
@@ -350,11 +363,7 @@ func (p *Processor) sweep() {
 		case ix.deadline != 0 && p.watermark > ix.deadline:
 			p.dirtyI[k] = struct{}{}
 		case ix.end != 0 && !p.isDirtyInteraction(k) && p.watermark-ix.end > p.retention:
-			p.tombstones[k] = ix.end
-			p.gone[k] = ix.home
-			delete(p.ixns, k)
-			delete(p.acw, k)
-			p.untrack(k)
+			ended = append(ended, k)
 		}
 	}
 	for k, end := range p.tombstones {
@@ -381,6 +390,7 @@ func (p *Processor) sweep() {
 			delete(p.agentTombstones, k)
 		}
 	}
+	return ended
 }
 
 func (p *Processor) isDirtyInteraction(k string) bool {
