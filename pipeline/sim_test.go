@@ -125,3 +125,40 @@ func TestSimulatorTruthAcrossRestores(t *testing.T) {
 		t.Errorf("%d facts after restores, %d without", len(got), len(want))
 	}
 }
+
+// TestLiveContactCenterShift runs one shift of the demo's contact center
+// (configured agents and queues, chats, emails and campaign calls) through
+// the Processor: its facts equal the truth and no agent or queue is left
+// unknown, so the demo does not raise the unknown-persons alert.
+func TestLiveContactCenterShift(t *testing.T) {
+	c := demo.LiveContactCenter()
+	c.Seed, c.CallPrefix = 5, "call-1-1-"
+	recs, truth := demo.SimulateContactCenter(c)
+	p := pipeline.NewProcessor(pipeline.DefaultConfig())
+	latest := map[string]pipeline.Fact{}
+	var newest int64
+	for i, r := range recs {
+		newest = max(newest, p.Process(r.Topic, 0, int64(i), r.Value))
+	}
+	p.Advance(max(newest, truth.End) + int64(10*time.Minute/time.Millisecond))
+	for _, f := range p.Flush() {
+		latest[f.ID] = f
+	}
+	facts := make([]pipeline.Fact, 0, len(latest))
+	media := map[string]int{}
+	for _, f := range latest {
+		facts = append(facts, f)
+		if r, ok := f.Row.(pipeline.InteractionFact); ok {
+			media[r.Media+" "+r.Direction]++
+		}
+	}
+	if media["chat inbound"] == 0 || media["email inbound"] == 0 || media["voice outbound"] == 0 {
+		t.Errorf("interactions of the shift: %v, want chats, emails and campaign calls too", media)
+	}
+	if d := truth.Diff(facts); len(d) > 0 {
+		t.Errorf("facts differ from the truth:\n%s", strings.Join(d[:min(len(d), 20)], "\n"))
+	}
+	if u := p.UnknownObjects(); len(u) > 0 {
+		t.Errorf("unknown configuration objects: %v", u)
+	}
+}

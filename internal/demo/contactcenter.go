@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/logmart/logmart/pipeline"
@@ -563,25 +564,28 @@ func (s *ccSim) digitalAndOutbound(first, last int64) {
 		step := span / int64(n)
 		return first + step*int64(i) + s.r.Int64N(step+1)
 	}
-	chat, email := team("chat-agent-", 4), team("email-agent-", 3)
+	// Ids take the calls' prefix past "call-", so shifts of the live demo
+	// do not reuse them.
+	tag := strings.TrimPrefix(s.cfg.CallPrefix, "call-")
+	chat, email := team(ccTeams[0].prefix, ccTeams[0].size), team(ccTeams[1].prefix, ccTeams[1].size)
 	for i := range s.cfg.Chats {
 		if free(chat).freeAt > last {
 			break
 		}
-		s.digital("chat-"+strconv.Itoa(i), "chat", "chat-support", arrival(i, s.cfg.Chats), free(chat))
+		s.digital("chat-"+tag+strconv.Itoa(i), "chat", "chat-support", arrival(i, s.cfg.Chats), free(chat))
 	}
 	for i := range s.cfg.Emails {
 		if free(email).freeAt > last {
 			break
 		}
-		s.digital("email-"+strconv.Itoa(i), "email", "email-support", arrival(i, s.cfg.Emails), free(email))
+		s.digital("email-"+tag+strconv.Itoa(i), "email", "email-support", arrival(i, s.cfg.Emails), free(email))
 	}
-	campaign := team("campaign-agent-", 2)
+	campaign := team(ccTeams[2].prefix, ccTeams[2].size)
 	for i := range s.cfg.Outbound {
 		if free(campaign).freeAt > last {
 			break
 		}
-		s.outbound("out-"+strconv.Itoa(i), arrival(i, s.cfg.Outbound), free(campaign))
+		s.outbound("out-"+tag+strconv.Itoa(i), arrival(i, s.cfg.Outbound), free(campaign))
 	}
 }
 

@@ -25,6 +25,15 @@ var ccNames = []string{
 // configured name.
 var ccQueues = [][2]string{{"sales", "Sales"}, {"support", "Support"}}
 
+// ccDigitalQueues and ccTeams are configured when the simulation makes
+// chats, emails or campaign calls.
+var ccDigitalQueues = [][2]string{{"chat-support", "Chat support"}, {"email-support", "Email support"}}
+
+var ccTeams = []struct {
+	prefix, name string
+	size         int
+}{{"chat-agent-", "Chat agent", 4}, {"email-agent-", "Email agent", 3}, {"campaign-agent-", "Campaign agent", 2}}
+
 // ccConfig is a gca-cfg record, version 1.
 type ccConfig struct {
 	Version int        `json:"version"`
@@ -48,7 +57,11 @@ type ccObject struct {
 // event id as login.
 func (s *ccSim) configure(at int64) {
 	var objs []ccObject
-	for _, q := range ccQueues {
+	queues := ccQueues
+	if s.cfg.Chats+s.cfg.Emails+s.cfg.Outbound > 0 {
+		queues = append(queues[:len(queues):len(queues)], ccDigitalQueues...)
+	}
+	for _, q := range queues {
 		objs = append(objs, ccObject{Kind: "queue", ID: "q-" + q[0], Name: q[1], Address: q[0]})
 	}
 	for i, a := range s.agents[:max(0, len(s.agents)-s.cfg.Unconfigured)] {
@@ -58,6 +71,14 @@ func (s *ccSim) configure(at int64) {
 		}
 		objs = append(objs, ccObject{Kind: "agent", ID: "person-" + pad3(i), Name: name, Logins: []string{a.id}})
 	}
+	if s.cfg.Chats+s.cfg.Emails+s.cfg.Outbound > 0 {
+		for _, team := range ccTeams {
+			for i := range team.size {
+				id := team.prefix + pad3(i)
+				objs = append(objs, ccObject{Kind: "agent", ID: "person-" + id, Name: team.name + " " + strconv.Itoa(i+1), Logins: []string{id}})
+			}
+		}
+	}
 	s.seq++
 	b, _ := json.Marshal(ccConfig{Version: 1, ID: "sim-" + strconv.Itoa(s.seq), Op: "upsert",
 		Time: time.UnixMilli(at).UTC().Format("2006-01-02T15:04:05.000Z"), Tenant: s.tenant, Objects: objs}) // strings always encode
@@ -65,12 +86,14 @@ func (s *ccSim) configure(at int64) {
 }
 
 // LiveContactCenter is the contact center the demo runs beside its log
-// traffic: twenty configured agents taking a call every 15 seconds or so, with
-// a little disorder, duplicates and malformed records, in shifts of
-// about ten minutes of calls.
+// traffic: twenty configured agents taking a call every 15 seconds or so,
+// configured chat, email and campaign teams with a few chats, emails and
+// campaign calls each shift, a little disorder, duplicates and malformed
+// records, in shifts of about ten minutes of calls.
 func LiveContactCenter() ContactCenterConfig {
 	return ContactCenterConfig{
 		Agents: 20, Calls: 40, MeanGap: 15 * time.Second, FirstCallAfter: 5 * time.Second,
+		Chats: 8, Emails: 3, Outbound: 6,
 		Jitter: time.Second, DuplicateShare: 0.01, MalformedShare: 0.002, Configure: true,
 	}
 }
