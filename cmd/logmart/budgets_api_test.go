@@ -106,6 +106,9 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 		Summary struct{ Periods, Exceeded int } `json:"summary"`
 	}
 	out, err := backtest("--budget", "edge_cap", "--from", "now-2h")
+	if err != nil {
+		t.Fatalf("backtest of the recorded usage: %v\n%s", err, out)
+	}
 	if err := json.Unmarshal([]byte(out), &bt); err != nil || bt.Summary.Periods < 1 || bt.Summary.Exceeded != 1 {
 		t.Fatalf("backtest of the recorded usage: %v %+v\n%s", err, bt, out)
 	}
@@ -113,7 +116,9 @@ func TestBudgetsThroughTheAPI(t *testing.T) {
 	if err := os.WriteFile(proposed, []byte(strings.Replace(edgeBudget, "20 events", "1000 events", 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err = backtest("--file", proposed, "--from", "now-2h")
+	if out, err = backtest("--file", proposed, "--from", "now-2h"); err != nil {
+		t.Fatalf("backtest of a proposed budget: %v\n%s", err, out)
+	}
 	if err := json.Unmarshal([]byte(out), &bt); err != nil || bt.Summary.Exceeded != 0 {
 		t.Fatalf("backtest of a proposed budget: %v %+v\n%s", err, bt, out)
 	}
