@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/johannesboyne/gofakes3"
 	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/ingest/archive/archivetest"
 )
@@ -161,6 +162,29 @@ func TestServeRefusesAnUnreachableArchive(t *testing.T) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "logmart serve: cannot reach the archive bucket s3://nope/logs/") || !strings.HasSuffix(last, "(ingest.archive)") {
 		t.Fatalf("last line %q; output:\n%s", last, out)
+	}
+
+	// A bucket that answers, with wrong credentials: one line says so, and
+	// nothing is written to it.
+	f := archivetest.NewS3(t, "logs-archive")
+	yaml = "ingest:\n  archive: {enabled: true, url: s3://logs-archive/p, endpoint: \"" + f.URL + "\", path_style: true, region: eu-west-1}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(binPath, "serve", "--config", cfg, "--data", filepath.Join(dir, "data2"),
+		"--http-addr", freePort(t), "--kafka-addr", freePort(t))
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIAWRONGKEY", "AWS_SECRET_ACCESS_KEY=wrong", "AWS_EC2_METADATA_DISABLED=true")
+	out, err = cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("serve started with wrong archive credentials:\n%s", out)
+	}
+	lines = strings.Split(strings.TrimSpace(string(out)), "\n")
+	last = lines[len(lines)-1]
+	if !strings.HasPrefix(last, "logmart serve: cannot reach the archive bucket s3://logs-archive/p/: access denied (403): the credentials are wrong") {
+		t.Fatalf("last line %q; output:\n%s", last, out)
+	}
+	if objs, err := f.Backend.ListBucket("logs-archive", nil, gofakes3.ListBucketPage{}); err != nil || len(objs.Contents) != 0 {
+		t.Fatalf("the bucket holds %v (%v) after a refused start", objs, err)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -63,10 +65,19 @@ func (s *S3) String() string { return "s3://" + s.bucket + "/" + s.prefix }
 // Ping asks for the bucket (HeadBucket): an unreachable endpoint, a
 // missing bucket or refused credentials fail it.
 func (s *S3) Ping(ctx context.Context) error {
-	if _, err := s.cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
-		return fmt.Errorf("cannot reach the archive bucket %s: %w", s.String(), err)
+	_, err := s.cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket})
+	var re *awshttp.ResponseError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
+		// HEAD answers carry no body: a 403 is all S3 says of wrong
+		// credentials, or of credentials without access to the bucket.
+		return fmt.Errorf("cannot reach the archive bucket %s: access denied (403): the credentials are wrong or may not read the bucket: %w", s.String(), err)
+	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound:
+		return fmt.Errorf("cannot reach the archive bucket %s: no such bucket (404): %w", s.String(), err)
 	}
-	return nil
+	return fmt.Errorf("cannot reach the archive bucket %s: %w", s.String(), err)
 }
 
 // Put uploads body in one request, or as a multipart upload when it is

@@ -142,6 +142,13 @@ func TestPing(t *testing.T) {
 	if err := openFakeS3(t, f, "s3://b/x").Ping(ctx); err == nil {
 		t.Error("Ping of a failing store succeeded")
 	}
+	f.SetFail(nil)
+	// Wrong credentials: the store's own refusal, named.
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAWRONG")
+	if err := openFakeS3(t, f, "s3://b/x").Ping(ctx); err == nil || !strings.Contains(err.Error(), "cannot reach the archive bucket s3://b/") || !strings.Contains(err.Error(), "access denied (403): the credentials are wrong") {
+		t.Errorf("Ping with wrong credentials: %v", err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", archivetest.AccessKey)
 	dir := t.TempDir()
 	fo, err := OpenFolder(dir)
 	if err != nil {

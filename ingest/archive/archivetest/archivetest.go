@@ -6,6 +6,7 @@ package archivetest
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -25,9 +26,13 @@ type S3 struct {
 	seen []string
 }
 
+// AccessKey is the only access key id the server accepts, as NewS3 sets
+// it for the standard chain; a request signed with another is refused
+// 403 InvalidAccessKeyId, as AWS refuses it.
+const AccessKey = "test"
+
 // NewS3 starts a server holding an empty bucket, stopped when the test
-// ends, and sets the AWS credentials the standard chain reads (the server
-// accepts any).
+// ends, and sets the AWS credentials the standard chain reads.
 func NewS3(t testing.TB, bucket string) *S3 {
 	t.Helper()
 	s := &S3{Backend: s3mem.New()}
@@ -44,11 +49,17 @@ func NewS3(t testing.TB, bucket string) *S3 {
 			http.Error(w, "<Error><Code>ServiceUnavailable</Code><Message>injected by the test</Message></Error>", http.StatusServiceUnavailable)
 			return
 		}
+		if !strings.Contains(r.Header.Get("Authorization"), "Credential="+AccessKey+"/") {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte("<Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>"))
+			return
+		}
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_ACCESS_KEY_ID", AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	return s
