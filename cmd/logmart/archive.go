@@ -128,10 +128,10 @@ func runArchiveRehydrate(args []string) error {
 	if bar {
 		fmt.Fprintf(os.Stderr, "\r%s\n", progressLine(job.Progress))
 	}
+	p := job.Progress
 	if *asJSON {
 		fmt.Printf("%s\n", job.Raw)
-	} else {
-		p := job.Progress
+	} else if job.State == "done" {
 		fmt.Printf("%s: rehydrated %d records of stream %s, %d rows newly stored (%d records already stored, %d filtered out, %d undecodable) from %d objects\n",
 			p.Job, p.Records, *stream, p.Stored, p.AlreadyStored, p.Filtered, p.Undecodable, p.Done)
 	}
@@ -139,9 +139,12 @@ func runArchiveRehydrate(args []string) error {
 	case "done":
 		return nil
 	case "cancelled":
-		return fmt.Errorf("job %s cancelled after %d of %d objects; what is stored stays, and running it again completes it", id, job.Progress.Done, job.Progress.Objects)
+		return fmt.Errorf("job %s cancelled after %d of %d objects (%d rows newly stored); what is stored stays, and running it again completes it", id, p.Done, p.Objects, p.Stored)
 	}
-	return fmt.Errorf("job %s failed: %s", id, job.Error)
+	if p.Done == 0 {
+		return fmt.Errorf("job %s failed: %s", id, job.Error)
+	}
+	return fmt.Errorf("job %s failed after %d of %d objects (%d rows newly stored; running it again completes it): %s", id, p.Done, p.Objects, p.Stored, job.Error)
 }
 
 // progressLine is a job's progress as one line with a bar of objects read.
