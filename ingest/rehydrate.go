@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -219,6 +221,14 @@ func (r *Rehydrator) Run(ctx context.Context, req RehydrateRequest, progress fun
 		progress(p)
 	}
 	days := uint32(r.cfg.Archive.RehydratedTTL / (24 * time.Hour))
+	if workers := min(runtime.GOMAXPROCS(0), maxRehydrateWorkers, len(objs)); req.MaxRecords == 0 && workers > 1 {
+		// Objects are independent (each checks and stores its own
+		// offsets): one reads and parses while another is stored.
+		if err := r.objectsAtOnce(ctx, req, objs, workers, days, filter, &p, progress); err != nil {
+			return p, err
+		}
+		objs = nil
+	}
 	for _, o := range objs {
 		if err := ctx.Err(); err != nil {
 			return p, err
@@ -237,6 +247,67 @@ func (r *Rehydrator) Run(ctx context.Context, req RehydrateRequest, progress fun
 	r.log.Info("rehydrated", "job", p.Job, "stream", req.Stream, "objects", p.Done, "records", p.Records,
 		"rows_stored", p.Stored, "already_stored", p.AlreadyStored)
 	return p, nil
+}
+
+// maxRehydrateWorkers bounds the objects a rehydration reads and stores
+// at once.
+const maxRehydrateWorkers = 4
+
+// objectsAtOnce rehydrates objs with workers at a time, adding each
+// object's figures to p and calling progress after each. The first error
+// stops the rest; what is stored stays.
+func (r *Rehydrator) objectsAtOnce(ctx context.Context, req RehydrateRequest, objs []archive.ObjectInfo, workers int, days uint32, filter *vm.Program,
+	p *RehydrateProgress, progress func(RehydrateProgress)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys := make(chan string)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for key := range keys {
+				var d RehydrateProgress
+				err := r.object(ctx, req, key, &rehydrating{job: p.Job, days: days, filter: filter}, &d)
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					cancel()
+				} else {
+					p.Records += d.Records
+					p.Stored += d.Stored
+					p.AlreadyStored += d.AlreadyStored
+					p.Filtered += d.Filtered
+					p.Undecodable += d.Undecodable
+					p.Done++
+					if progress != nil {
+						progress(*p)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, o := range objs {
+		select {
+		case keys <- o.Key:
+			continue
+		case <-ctx.Done():
+		}
+		break
+	}
+	close(keys)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
 }
 
 // errEnough stops reading an object once MaxRecords are taken.
