@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
+
 	"github.com/logmart/logmart/ingest/archive"
 	"github.com/logmart/logmart/ingest/archive/archivetest"
 )
