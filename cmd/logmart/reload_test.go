@@ -139,7 +139,7 @@ func TestReloadBySignalAndAPI(t *testing.T) {
 	}
 	// A dashboard added after the start is served once the list reloads.
 	write(filepath.Join(dashDir, "errors.yaml"), "uid: errors\ntitle: Errors\npanels:\n  - title: E\n    template: {id: errors_by_service, version: 1}\n    grid: {x: 0, y: 0, w: 24, h: 8}\n")
-	if code, got := reload(); code != 200 || got != "streams:ok templates:ok dashboards:ok monitors:ok" {
+	if code, got := reload(); code != 200 || got != "streams:ok templates:ok dashboards:ok monitors:ok budgets:ok" {
 		t.Fatalf("POST /api/v1/reload: %d %s", code, got)
 	}
 	if resp, err := http.Get("http://" + srv.http + "/api/v1/dashboards"); err != nil {
@@ -179,7 +179,7 @@ func TestReloadBySignalAndAPI(t *testing.T) {
 	if !strings.Contains(string(raw), `"name":"web"`) {
 		t.Fatalf("after SIGHUP the rules in force are %s", raw)
 	}
-	if code, got := reload(); code != 400 || got != "streams:ok templates:failed dashboards:ok monitors:ok" {
+	if code, got := reload(); code != 400 || got != "streams:ok templates:failed dashboards:ok monitors:ok budgets:ok" {
 		t.Fatalf("POST /api/v1/reload with a broken template: %d %s", code, got)
 	}
 }

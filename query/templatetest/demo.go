@@ -45,6 +45,8 @@ const (
 //   - dead_letters: three reasons on topic logs.
 //   - query_log: runs of two templates and ad-hoc SQL by alice and bob,
 //     every 7th failed.
+//   - budget_usage: the demo budget all_logs_hourly counting 11,400
+//     events a minute against its 300,000, with its limits.
 //   - interaction_facts, interaction_resource_facts, agent_state_facts,
 //     agent_session_facts: the pipeline's facts of the demo's simulated
 //     contact center over the hour (insertContactCenter), one agent of
@@ -188,6 +190,10 @@ SELECT ` + at(QueryLogRows) + `, ['alice', 'bob'][number % 2 + 1], 'viewer', ['u
   if(number % 7 = 0, 'error', 'ok'), if(number % 7 = 0, 'clickhouse error 47: Unknown identifier', ''),
   number * 1.5, number * 100, number * 1000, number % 10
 FROM numbers(` + fmt.Sprint(QueryLogRows) + `)`,
+		`INSERT INTO budget_usage (budget, minute, outcome, bytes, events, replica, flushed_at, period_start, unit, capacity, lower_bound)
+SETTINGS insert_deduplicate = 0
+SELECT 'all_logs_hourly', m, 'stored', 11400 * 245, 11400, 'demo', now64(3), toStartOfHour(m), 'events', 300000, 0
+FROM (SELECT toStartOfMinute(toDateTime(` + fmt.Sprint(start.Unix()) + `) + toIntervalMinute(number)) AS m FROM numbers(60))`,
 	}
 	for _, sql := range stmts {
 		if err := st.Exec(ctx, store.Query{SQL: sql, Params: params}); err != nil {
