@@ -211,6 +211,7 @@ const CHART_Y = {
   cc_interactions: 'interactions',
   pipeline_facts_loaded: 'rows',
   pipeline_fact_delay: 'p95_delay_s',
+  budget_usage_vs_bounds: 'value',
 };
 
 // Parameters that let the demo's small traffic show rows.

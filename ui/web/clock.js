@@ -170,7 +170,8 @@ export function axisLabels(xs, incr) {
     const d = new Date(x * 1000);
     const day = axisFmt({ month: 'short', day: 'numeric' }).format(d);
     if (incr >= 86400) return incr >= 28 * 86400 ? axisFmt({ year: 'numeric', month: 'short' }).format(d) : day;
-    const time = axisFmt(incr < 60 ? { hour: '2-digit', minute: '2-digit', second: '2-digit' } : { hour: '2-digit', minute: '2-digit' }).format(d);
+    // A 24-hour clock, as every other time the UI writes (fmtTime).
+    const time = axisFmt(incr < 60 ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' } : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
     const label = day !== lastDay ? time + '\n' + day : time;
     lastDay = day;
     return label;
