@@ -38,6 +38,7 @@ type InteractionFact struct {
 	Holds       int    `json:"holds"`
 	RingMs      int64  `json:"ring_ms"`
 	QueueMs     int64  `json:"queue_ms"`
+	IVRMs       int64  `json:"ivr_ms"`
 	TalkMs      int64  `json:"talk_ms"`
 	HoldMs      int64  `json:"hold_ms"`
 	ACWMs       int64  `json:"acw_ms"`
@@ -64,6 +65,7 @@ type ResourceFact struct {
 	End           Millis `json:"end"`
 	RingMs        int64  `json:"ring_ms"`
 	QueueMs       int64  `json:"queue_ms"`
+	IVRMs         int64  `json:"ivr_ms"`
 	TalkMs        int64  `json:"talk_ms"`
 	HoldMs        int64  `json:"hold_ms"`
 	ACWMs         int64  `json:"acw_ms"`

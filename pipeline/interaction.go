@@ -482,12 +482,19 @@ func (c *ixnComputer) emit() {
 			}
 		case PartyQueue:
 			r.ResourceKey, r.ResourceName = c.resolve(CfgQueue, v.party.ID)
+		case PartyIVR:
+			// Time in an IVR is self-service, not waiting for an agent:
+			// the whole stay is ivr_ms (Genesys Cloud's tIvr), kept out of
+			// the queue, talk and hold totals that service levels read.
+			r.ResourceKey = v.party.ID
+			r.IVRMs, r.QueueMs, r.TalkMs, r.HoldMs = v.queueMs+v.talkMs+v.holdMs, 0, 0, 0
 		default:
 			r.ResourceKey = v.party.ID
 		}
 		r.Queue = v.queue
 		f.RingMs += r.RingMs
 		f.QueueMs += r.QueueMs
+		f.IVRMs += r.IVRMs
 		f.TalkMs += r.TalkMs
 		f.HoldMs += r.HoldMs
 		f.ACWMs += r.ACWMs

@@ -43,6 +43,8 @@ func TestLoadedCorrectionReplacesRow(t *testing.T) {
 	}
 	send(TopicVoiceCallthread,
 		`{"version":1,"event":"created","time":"2026-03-02T10:00:00Z","tenant":"t","call_id":"c1","from":"+15550101","to":"8000"}`,
+		`{"version":1,"event":"queued","time":"2026-03-02T10:00:00Z","tenant":"t","call_id":"c1","party":{"type":"ivr","id":"menu"}}`,
+		`{"version":1,"event":"released","time":"2026-03-02T10:00:06Z","tenant":"t","call_id":"c1","party":{"type":"ivr","id":"menu"}}`,
 		`{"version":1,"event":"established","time":"2026-03-02T10:00:10Z","tenant":"t","call_id":"c1","party":{"type":"agent","id":"alice","dn":"5001"}}`,
 		`{"version":1,"event":"released","time":"2026-03-02T10:02:10Z","tenant":"t","call_id":"c1","party":{"type":"customer"}}`)
 	send(TopicVoiceAgentState,
@@ -70,12 +72,12 @@ func TestLoadedCorrectionReplacesRow(t *testing.T) {
 		b, _ := json.Marshal(res.Rows)
 		return string(b)
 	}
-	if got, want := q("SELECT id, version, talk_ms, hold_ms, holds, result, toString(`end`) FROM interaction_facts_latest"),
-		`[["c1",2,90000,30000,1,"completed","2026-03-02 10:02:10.000"]]`; got != want {
+	if got, want := q("SELECT id, version, talk_ms, hold_ms, holds, result, toString(`end`), ivr_ms, queue_ms FROM interaction_facts_latest"),
+		`[["c1",2,90000,30000,1,"completed","2026-03-02 10:02:10.000",6000,0]]`; got != want {
 		t.Errorf("interaction_facts_latest = %s, want %s", got, want)
 	}
-	if got, want := q("SELECT resource_id, version, talk_ms, hold_ms FROM interaction_resource_facts_latest"),
-		`[["alice",2,90000,30000]]`; got != want {
+	if got, want := q("SELECT resource_id, version, talk_ms, hold_ms, ivr_ms FROM interaction_resource_facts_latest ORDER BY start"),
+		`[["menu",1,0,0,6000],["alice",2,90000,30000,0]]`; got != want {
 		t.Errorf("interaction_resource_facts_latest = %s, want %s", got, want)
 	}
 	if got, want := q("SELECT count(), max(version) FROM interaction_facts"), `[[2,2]]`; got != want {

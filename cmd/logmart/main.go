@@ -39,7 +39,7 @@ var commands = []command{
 	{"notify", "send a test event to a notification channel (notify test)", runNotify},
 	{"ingest", "send log files (or stdin) through a server's Kafka", runIngest},
 	{"archive", "list the raw-record archive (archive ls)", runArchive},
-	{"pipeline", "run the contact-center pipeline alone (pipeline run)", runPipeline},
+	{"pipeline", "run the contact-center pipeline alone (pipeline run), or test scenario scripts (pipeline test)", runPipeline},
 	{"bench", "measure logmart end to end (bench ingest)", runBench},
 	{"version", "print the version", func([]string) error { fmt.Println("logmart", version); return nil }},
 }

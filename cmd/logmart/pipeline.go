@@ -21,21 +21,58 @@ import (
 
 func runPipeline(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(os.Stderr, "usage: logmart pipeline run [flags]\n\n  run   run the contact-center pipeline alone, as one more replica of its consumer group\n\nrun 'logmart pipeline run -h' for its flags\n")
+		fmt.Fprintf(os.Stderr, "usage: logmart pipeline run|test [flags]\n\n  run   run the contact-center pipeline alone, as one more replica of its consumer group\n  test  run scenario scripts (events in, fact rows out) and report each one\n\nrun 'logmart pipeline run -h' for its flags\n")
 		if len(args) == 0 {
-			return usageError{errors.New("name a pipeline command: logmart pipeline run")}
+			return usageError{errors.New("name a pipeline command: logmart pipeline run|test")}
 		}
 		return nil
 	}
-	if args[0] != "run" {
-		return usageError{fmt.Errorf("unknown pipeline command %q: the command is run", args[0])}
+	switch args[0] {
+	case "run":
+		return runPipelineReplica(args[1:])
+	case "test":
+		return testScenarios(args[1:])
 	}
+	return usageError{fmt.Errorf("unknown pipeline command %q: the commands are run and test", args[0])}
+}
+
+// testScenarios runs scenario scripts (pipeline/testdata/scenarios/README.md)
+// the way promtool tests rules: one line per file, the differences under a
+// file that fails, and exit status 1 when any does.
+func testScenarios(args []string) error {
+	fs := newFlags("pipeline test")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{errors.New("name at least one scenario file: logmart pipeline test FILE.test...")}
+	}
+	failed := 0
+	for _, f := range fs.Args() {
+		b, err := os.ReadFile(f)
+		if err == nil {
+			err = pipeline.RunScenario(string(b))
+		}
+		if err != nil {
+			failed++
+			fmt.Printf("FAIL %s\n  %s\n", f, strings.ReplaceAll(err.Error(), "\n", "\n  "))
+			continue
+		}
+		fmt.Printf("ok   %s\n", f)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d scenarios failed", failed, fs.NArg())
+	}
+	return nil
+}
+
+func runPipelineReplica(args []string) error {
 	fs := newFlags("pipeline run")
 	cfgPath := fs.String("config", "", "configuration file (default: configs/logmart.yaml when it exists, else built-in defaults)")
 	brokers := fs.String("kafka-brokers", "", "comma-separated brokers of the Kafka the inputs are on (a server's embedded one, or a cluster); default kafka.brokers, else the embedded broker's address in the config")
 	instance := fs.String("instance", "", "this replica's name, appended to pipeline.transactional_id so replicas fence only themselves (default: the host name)")
 	noLoad := fs.Bool("no-load", false, "do not load the facts into ClickHouse (another replica or serve loads them)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -509,16 +509,16 @@ func truthLine(row any) (string, string) {
 		if r.Deleted == 1 {
 			return "", ""
 		}
-		return fmt.Sprintf("%s %s %s %s %s %s %s %s res=%d xfer=%d holds=%d ring=%d queue=%d talk=%d hold=%d acw=%d",
+		return fmt.Sprintf("%s %s %s %s %s %s %s %s res=%d xfer=%d holds=%d ring=%d queue=%d ivr=%d talk=%d hold=%d acw=%d",
 			r.ID, r.Media, r.Direction, r.Start, r.End, r.From, r.FirstQueue, r.Result, r.Resources, r.Transfers, r.Holds,
-			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs), pipeline.TableInteractions
+			r.RingMs, r.QueueMs, r.IVRMs, r.TalkMs, r.HoldMs, r.ACWMs), pipeline.TableInteractions
 	case pipeline.ResourceFact:
 		if r.Deleted == 1 {
 			return "", ""
 		}
-		return fmt.Sprintf("%s %s %s %s %s %s %s %s ring=%d queue=%d talk=%d hold=%d acw=%d %s",
+		return fmt.Sprintf("%s %s %s %s %s %s %s %s ring=%d queue=%d ivr=%d talk=%d hold=%d acw=%d %s",
 			r.InteractionID, r.Start, r.ResourceType, r.ResourceID, r.DN, r.Queue, r.Role, r.End,
-			r.RingMs, r.QueueMs, r.TalkMs, r.HoldMs, r.ACWMs, r.Result), pipeline.TableResources
+			r.RingMs, r.QueueMs, r.IVRMs, r.TalkMs, r.HoldMs, r.ACWMs, r.Result), pipeline.TableResources
 	case pipeline.AgentStateFact:
 		if r.Deleted == 1 {
 			return "", ""
