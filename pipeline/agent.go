@@ -16,6 +16,7 @@ const (
 type agent struct {
 	tenant, id string
 	home       home
+	others     []home // partitions other than home its events came from
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64

@@ -71,19 +71,22 @@
 // them on different replicas; acw_ms then stays 0 while the agent's acw
 // state fact is right.
 //
-// Known limit: event time is the newest seen on any of the replica's
-// partitions, not a watermark per partition. A partition far behind the
-// others (a backlog being caught up) has its events counted late: its
-// facts go out before all their events and are corrected by new versions.
-// Taking the slowest partition's time instead held an agent's facts back
-// whenever a sparser partition lagged behind the agent's newest event, and
-// the facts after ten kill -9s no longer matched the simulator's truth; it
-// needs agents flushed on their own partition's time. Kept per partition
-// (each entity on its home partition's time, partitions with no consumer
-// lag at the newest time), the kill -9 test passes, but with one partition
-// of each topic half an hour of event time behind, an agent there is
-// computed late and the after-call work it gives an interaction on a
-// faster partition can come after that interaction has left state.
+// # Event time per partition
+//
+// Each input partition has its own event time (eventtime.go). The runner
+// tells the Processor which partitions have a backlog (consumer lag beyond
+// the records fetched); such a partition is as far as the newest event it
+// delivered, and the entities it feeds are computed, and its events
+// judged late, on that time. A partition fetched to its end is at the
+// watermark, the newest event time on any partition, so a quiet partition
+// never holds the others back. Entities leave state on the slowest
+// partition's time, so an interaction waits for the after-call work an
+// agent on a partition behind may still hand it. That after-call work
+// corrects the interaction's row with a new version: a fact depends on
+// another partition only through it. TestPartitionBehindIsNotLate delivers
+// one partition half an hour behind the other: no event is late (6,779
+// are without the partition's own time), the agents' facts need no more
+// versions than in order, and the facts equal the truth.
 //
 // # Truth
 //

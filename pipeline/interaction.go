@@ -61,7 +61,8 @@ type visit struct {
 // order, from which its facts are computed again whenever it changes.
 type interaction struct {
 	tenant, id string
-	home       home // the input partition of its first event: its changelog partition
+	home       home   // the input partition of its first event: its changelog partition
+	others     []home // partitions other than home its events came from
 	events     []Event
 	seen       map[string]struct{}
 	maxTime    int64

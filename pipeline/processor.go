@@ -33,6 +33,7 @@ type Processor struct {
 	dirtyI          map[string]struct{}         // interactions changed since their last computation
 	touched         map[string]struct{}         // entities whose state changed since TakeChanges
 	gone            map[string]home             // entities dropped from state since TakeChanges
+	parts           map[home]partClock          // event time per input partition (eventtime.go)
 
 	watermark int64
 	sweptAt   int64
@@ -89,6 +90,7 @@ func NewProcessor(cfg Config) *Processor {
 		entRefs:         map[string][]string{},
 		touched:         map[string]struct{}{},
 		gone:            map[string]home{},
+		parts:           map[home]partClock{},
 		dirtyA:          map[string]struct{}{},
 		dirtyI:          map[string]struct{}{},
 		stats:           Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
@@ -131,7 +133,8 @@ func (p *Processor) Apply(e Event) {
 	}
 	p.seq++
 	e.seq = p.seq
-	late := e.Time < p.watermark-p.lateness
+	h := home{e.Topic, e.Partition}
+	late := e.Time < p.timeOf(h)-p.lateness
 	switch {
 	case e.Kind == KindConfig:
 		for _, name := range p.dir.apply(e.Config) {
@@ -163,6 +166,7 @@ func (p *Processor) Apply(e Event) {
 			return
 		}
 		a.seen[e.ID] = struct{}{}
+		a.others = addHome(a.home, a.others, h)
 		a.events = insertSorted(a.events, e)
 		a.maxTime = max(a.maxTime, e.Time)
 		p.dirtyA[k] = struct{}{}
@@ -186,11 +190,13 @@ func (p *Processor) Apply(e Event) {
 			return
 		}
 		ix.seen[e.ID] = struct{}{}
+		ix.others = addHome(ix.home, ix.others, h)
 		ix.events = insertSorted(ix.events, e)
 		ix.maxTime = max(ix.maxTime, e.Time)
 		p.dirtyI[k] = struct{}{}
 		p.touched[k] = struct{}{}
 	}
+	p.saw(h, e.Time)
 	if late {
 		p.stats.Late++
 		lateTotal.Inc()
@@ -240,12 +246,11 @@ func (p *Processor) Advance(w int64) {
 func (p *Processor) Watermark() int64 { return p.watermark }
 
 // Flush computes every changed interaction and agent whose events are all
-// older than the watermark minus the allowed lateness, and returns the
-// facts whose content changed, each with its next version; rows that no
-// longer exist come back deleted. Agents go first, since their after-call
-// work lands on interactions.
+// older than its partitions' event time (eventtime.go) minus the allowed
+// lateness, and returns the facts whose content changed, each with its
+// next version; rows that no longer exist come back deleted. Agents go
+// first, since their after-call work lands on interactions.
 func (p *Processor) Flush() []Fact {
-	ready := p.watermark - p.lateness
 	ended := p.sweep()
 	// Room for what a flush usually emits (an interaction's row and two
 	// resources, an agent's state or two): growing the list from empty
@@ -257,15 +262,16 @@ func (p *Processor) Flush() []Fact {
 			delete(p.dirtyA, k)
 			continue
 		}
-		if a.maxTime > ready {
+		now := p.timeOfEntity(a.home, a.others)
+		if a.maxTime > now-p.lateness {
 			continue
 		}
 		delete(p.dirtyA, k)
 		p.touched[k] = struct{}{}
-		res := computeAgent(a, p.dir, p.priority, p.watermark, p.maxDuration)
+		res := computeAgent(a, p.dir, p.priority, now, p.maxDuration)
 		var again int64
 		if len(res.rejected) > 0 {
-			a.events, again = p.rejectEvents(a.events, res.rejected)
+			a.events, again = p.rejectEvents(a.events, res.rejected, now)
 		}
 		a.deadline, a.open = earliest(res.deadline, again), res.open
 		p.track(k, res.unknown)
@@ -286,7 +292,7 @@ func (p *Processor) Flush() []Fact {
 		}
 		// After the diff: the facts that ended before the cutoff were
 		// emitted, and are final.
-		if cutoff := p.watermark - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
+		if cutoff := now - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
 			foldAgent(a, p.priority, cutoff)
 		}
 	}
@@ -305,15 +311,16 @@ func (p *Processor) Flush() []Fact {
 			delete(p.dirtyI, k)
 			continue
 		}
-		if ix.maxTime > ready {
+		now := p.timeOfEntity(ix.home, ix.others)
+		if ix.maxTime > now-p.lateness {
 			continue
 		}
 		delete(p.dirtyI, k)
 		p.touched[k] = struct{}{}
-		res := computeInteraction(ix, p.dir, p.acw[k], p.watermark, p.maxDuration, p.retention)
+		res := computeInteraction(ix, p.dir, p.acw[k], now, p.maxDuration, p.retention)
 		var again int64
 		if len(res.rejected) > 0 {
-			ix.events, again = p.rejectEvents(ix.events, res.rejected)
+			ix.events, again = p.rejectEvents(ix.events, res.rejected, now)
 		}
 		if ix.end == 0 && res.end != 0 {
 			interactionsEnded.Inc()
@@ -358,11 +365,14 @@ func (p *Processor) sweep() (ended []string) {
 		return nil
 	}
 	p.sweptAt = p.watermark
+	// An interaction leaves on the slowest partition's time: an agent on a
+	// partition behind may still hand it after-call work.
+	slowest := p.slowest()
 	for k, ix := range p.ixns {
 		switch {
-		case ix.deadline != 0 && p.watermark > ix.deadline:
+		case ix.deadline != 0 && p.timeOfEntity(ix.home, ix.others) > ix.deadline:
 			p.dirtyI[k] = struct{}{}
-		case ix.end != 0 && !p.isDirtyInteraction(k) && p.watermark-ix.end > p.retention:
+		case ix.end != 0 && !p.isDirtyInteraction(k) && slowest-ix.end > p.retention:
 			ended = append(ended, k)
 		}
 	}
@@ -372,10 +382,11 @@ func (p *Processor) sweep() (ended []string) {
 		}
 	}
 	for k, a := range p.agents {
+		now := p.timeOfEntity(a.home, a.others)
 		switch {
-		case a.deadline != 0 && p.watermark > a.deadline:
+		case a.deadline != 0 && now > a.deadline:
 			p.dirtyA[k] = struct{}{}
-		case !a.open && !p.isDirtyAgent(k) && p.watermark-a.maxTime > p.retention:
+		case !a.open && !p.isDirtyAgent(k) && now-a.maxTime > p.retention:
 			// Logged out for longer than the retention: its facts are
 			// final. A later event starts it afresh; an older one is late.
 			p.agentTombstones[k] = a.maxTime
@@ -461,12 +472,12 @@ func cut0(s string) (string, string, bool) {
 // answer arrives later), so it stays, skipped, until the watermark is the
 // retention past it; then it becomes a dead letter and leaves. It returns
 // the events kept and when to look at the entity again (0: no need).
-func (p *Processor) rejectEvents(events []Event, rejected []rejection) ([]Event, int64) {
+func (p *Processor) rejectEvents(events []Event, rejected []rejection, now int64) ([]Event, int64) {
 	drop := make(map[int]bool, len(rejected))
 	var again int64
 	for _, r := range rejected {
 		e := &events[r.index]
-		if p.watermark-e.Time > p.retention {
+		if now-e.Time > p.retention {
 			drop[r.index] = true
 			p.deadLetterEvent(e, r.err)
 			continue

@@ -173,7 +173,7 @@ func (p *Processor) Restore(key, value []byte) error {
 	}
 	switch s.Kind {
 	case "i":
-		p.ixns[k] = &interaction{tenant: s.Tenant, id: s.ID, home: s.Home, events: s.Events, seen: seen, maxTime: s.MaxTime,
+		p.ixns[k] = &interaction{tenant: s.Tenant, id: s.ID, home: s.Home, others: homesOf(s.Home, s.Events), events: s.Events, seen: seen, maxTime: s.MaxTime,
 			end: s.End, deadline: s.Deadline, emitted: emitted}
 		// The after-call work it was computed with: the agents' own
 		// record of it may be folded away by now.
@@ -193,7 +193,7 @@ func (p *Processor) Restore(key, value []byte) error {
 		if s.ACW == nil {
 			s.ACW = map[string]int64{}
 		}
-		p.agents[k] = &agent{tenant: s.Tenant, id: s.ID, home: s.Home, events: s.Events, seen: seen, maxTime: s.MaxTime,
+		p.agents[k] = &agent{tenant: s.Tenant, id: s.ID, home: s.Home, others: homesOf(s.Home, s.Events), events: s.Events, seen: seen, maxTime: s.MaxTime,
 			deadline: s.Deadline, open: s.Open, acw: s.ACW, emitted: emitted, base: s.Base, foldedAt: s.FoldedAt}
 		for ixn, ms := range s.ACW {
 			ik := "i\x00" + s.Tenant + "\x00" + ixn
@@ -210,6 +210,7 @@ func (p *Processor) Restore(key, value []byte) error {
 		if e.Time > int64(p.stats.MaxEventTime) {
 			p.stats.MaxEventTime = Millis(e.Time)
 		}
+		p.saw(home{e.Topic, e.Partition}, e.Time)
 	}
 	return nil
 }
