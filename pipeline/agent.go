@@ -108,8 +108,11 @@ func (c *agentComputer) run(watermark, maxDuration int64) {
 }
 
 // foldAgent moves the agent's events before cutoff into its base, and
-// forgets the facts that ended before it: they are final.
-func foldAgent(a *agent, priority []string, cutoff int64) {
+// forgets the facts that ended before it: they are final. The after-call
+// work it handed an interaction is forgotten too, unless pending says the
+// interaction has not taken it into its own state yet (its events have not
+// arrived): the agent's snapshot is then the only record of it.
+func foldAgent(a *agent, priority []string, cutoff int64, pending func(ixn string) bool) {
 	prio := make(map[string]int, len(priority))
 	for i, s := range priority {
 		prio[s] = len(priority) - i
@@ -137,7 +140,7 @@ func foldAgent(a *agent, priority []string, cutoff int64) {
 		}
 	}
 	for ixn := range a.acw {
-		if !open[ixn] {
+		if !open[ixn] && !pending(ixn) {
 			delete(a.acw, ixn) // ended before the cutoff: it cannot change
 		}
 	}

@@ -83,10 +83,17 @@
 // partition's time, so an interaction waits for the after-call work an
 // agent on a partition behind may still hand it. That after-call work
 // corrects the interaction's row with a new version: a fact depends on
-// another partition only through it. TestPartitionBehindIsNotLate delivers
+// another partition only through it. Handed over, it is in the changelog
+// in the same transaction: in the interaction's snapshot, or, while the
+// interaction's events have not arrived, in the agent's, which keeps it
+// through folds until they do. After a restore, the runner reads the
+// group's committed offsets against the partitions' ends to know which
+// partitions start behind, before any fetch tells it. TestPartitionBehindIsNotLate delivers
 // one partition half an hour behind the other: no event is late (6,779
 // are without the partition's own time), the agents' facts need no more
-// versions than in order, and the facts equal the truth.
+// versions than in order, and the facts equal the truth; also with
+// restores from the changelog every 1000 records, and with the partition
+// 90 minutes behind, past the retention.
 //
 // # Truth
 //

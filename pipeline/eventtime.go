@@ -1,5 +1,10 @@
 package pipeline
 
+import (
+	"sort"
+	"strconv"
+)
+
 // Event time per input partition.
 //
 // The watermark (Advance) is the newest event time seen on any partition.
@@ -41,6 +46,18 @@ func (p *Processor) CaughtUp() {
 			p.parts[h] = c
 		}
 	}
+}
+
+// behindList names the partitions with a backlog, as topic/partition.
+func (p *Processor) behindList() []string {
+	var out []string
+	for h, c := range p.parts {
+		if c.behind {
+			out = append(out, h.Topic+"/"+strconv.Itoa(int(h.Partition)))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // saw records an event's time on its partition.

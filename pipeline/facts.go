@@ -124,11 +124,15 @@ type Fact struct {
 }
 
 // MarshalJSON writes the row as one JSONEachRow line of its table.
-func (f Fact) MarshalJSON() ([]byte, error) {
-	if b, ok := appendRowJSON(make([]byte, 0, 512), f.Row); ok {
-		return b, nil
+func (f Fact) MarshalJSON() ([]byte, error) { return f.AppendJSON(make([]byte, 0, 512)) }
+
+// AppendJSON appends what MarshalJSON writes to b.
+func (f Fact) AppendJSON(b []byte) ([]byte, error) {
+	if out, ok := appendRowJSON(b, f.Row); ok {
+		return out, nil
 	}
-	return json.Marshal(f.Row)
+	j, err := json.Marshal(f.Row)
+	return append(b, j...), err
 }
 
 // Millis is a fact time: Unix milliseconds UTC, written as ClickHouse

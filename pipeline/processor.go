@@ -59,6 +59,9 @@ type Stats struct {
 	Watermark    Millis           `json:"watermark"`
 	// MaxEventTime is the newest event time seen.
 	MaxEventTime Millis `json:"max_event_time"`
+	// Behind lists the input partitions ("topic/partition") with a
+	// backlog, each on its own event time (eventtime.go).
+	Behind []string `json:"behind,omitempty"`
 }
 
 func (s Stats) maxSeen() int64 { return int64(s.MaxEventTime) }
@@ -287,13 +290,22 @@ func (p *Processor) Flush() []Fact {
 			}
 			p.acw[ik][a.id] = ms
 			if _, ok := p.ixns[ik]; ok {
+				// Its snapshot goes out in this transaction with the after-
+				// call work: the agent's own record of it may be folded
+				// away before the interaction is computed again.
 				p.dirtyI[ik] = struct{}{}
+				p.touched[ik] = struct{}{}
 			}
 		}
 		// After the diff: the facts that ended before the cutoff were
 		// emitted, and are final.
 		if cutoff := now - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
-			foldAgent(a, p.priority, cutoff)
+			foldAgent(a, p.priority, cutoff, func(ixn string) bool {
+				ik := "i\x00" + a.tenant + "\x00" + ixn
+				_, inState := p.ixns[ik]
+				_, gone := p.tombstones[ik]
+				return !inState && !gone
+			})
 		}
 	}
 	for _, k := range ended {
@@ -615,6 +627,7 @@ func (p *Processor) Stats() Stats {
 	s.Interactions, s.Agents = len(p.ixns), len(p.agents)
 	s.Unknown = p.UnknownObjects()
 	s.Watermark = Millis(p.watermark)
+	s.Behind = p.behindList()
 	return s
 }
 

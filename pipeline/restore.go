@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -212,4 +213,49 @@ func (c *configReader) close() {
 	if c.cl != nil {
 		c.cl.Close()
 	}
+}
+
+// markBacklog tells p which input partitions the group's committed offsets
+// leave short of their end (eventtime.go): until a fetch shows one caught
+// up, the entities it feeds are computed, and its interactions kept, on
+// its own event time. Without it a partition not fetched yet in the first
+// polls after a restore would count as caught up, at the newest time of
+// the partitions fetched first. A partition it cannot look up is left
+// caught up, as before the restore's first fetch.
+func (r *Runner) markBacklog(ctx context.Context, cl *kgo.Client, p *Processor, parts map[home]bool) error {
+	topicSet := map[string]bool{}
+	for h := range parts {
+		if h.Topic != TopicConfig {
+			topicSet[h.Topic] = true
+		}
+	}
+	if len(topicSet) == 0 {
+		return nil
+	}
+	topics := make([]string, 0, len(topicSet))
+	for t := range topicSet {
+		topics = append(topics, t)
+	}
+	adm := kadm.NewClient(cl) // not closed: it is the session's client
+	ends, err := adm.ListCommittedOffsets(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("cannot list the input partitions' ends: %w", err)
+	}
+	committed, err := adm.FetchOffsetsForTopics(ctx, r.cfg.Group, topics...)
+	if err != nil {
+		return fmt.Errorf("cannot fetch the group's committed offsets: %w", err)
+	}
+	for h := range parts {
+		end, ok := ends.Lookup(h.Topic, h.Partition)
+		if !ok || end.Err != nil || h.Topic == TopicConfig {
+			continue
+		}
+		var from int64
+		if c, ok := committed.Lookup(h.Topic, h.Partition); ok && c.Err == nil && c.At > 0 {
+			from = c.At
+		}
+		// As in Run: a commit marker's offset alone is no backlog.
+		p.Behind(h.Topic, h.Partition, end.Offset-from > 1)
+	}
+	return nil
 }

@@ -144,6 +144,9 @@ func (r *Runner) Run(ctx context.Context) error {
 				sleep(ctx, time.Second)
 				continue
 			}
+			if err := r.markBacklog(ctx, sess.Client(), p, parts); err != nil {
+				r.log.Warn("pipeline: partitions with a backlog are not known until fetched", "err", err)
+			}
 			lastRecord = time.Now()
 		}
 		pollCtx, cancel := context.WithTimeout(ctx, r.cfg.CommitInterval)
@@ -267,6 +270,9 @@ func consumerLagOf(fp kgo.FetchTopicPartition) int64 {
 	return max(end-fp.Records[len(fp.Records)-1].Offset-1, 0)
 }
 
+// factBytes is about the size of a fact row's JSON.
+const factBytes = 384
+
 // transact produces one poll's output and commits it with the consumed
 // offsets.
 func (r *Runner) transact(ctx context.Context, sess *kgo.GroupTransactSession, facts []Fact, dead []DeadLetter, changes []StateChange, cfgOut []*kgo.Record) (bool, error) {
@@ -279,11 +285,16 @@ func (r *Runner) transact(ctx context.Context, sess *kgo.GroupTransactSession, f
 			produceErr.CompareAndSwap(nil, err)
 		}
 	}
+	// The facts are encoded into one buffer, each record's value a slice
+	// of it: a buffer per fact was most of the garbage of a large poll.
+	arena := make([]byte, 0, factBytes*len(facts))
 	for _, f := range facts {
-		v, err := f.MarshalJSON()
-		if err != nil {
+		start := len(arena)
+		var err error
+		if arena, err = f.AppendJSON(arena); err != nil {
 			return false, err
 		}
+		v := arena[start:len(arena):len(arena)]
 		sess.Produce(ctx, &kgo.Record{Topic: r.cfg.factTopic(f.Table), Key: []byte(f.Key), Value: v,
 			Headers: []kgo.RecordHeader{{Key: "table", Value: []byte(f.Table)}}}, promise)
 	}

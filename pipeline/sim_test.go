@@ -198,31 +198,55 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 		part   int32
 		offset int64
 	}
-	var order []delivered
-	var off [2]int64
-	put := func(r demo.ContactCenterRecord, part int32) {
-		order = append(order, delivered{r, part, off[part]})
-		off[part]++
-	}
-	j := 0
-	for _, r := range fast {
-		for j < len(slow) && slow[j].Time <= r.Time-lag {
-			put(slow[j], 1)
-			j++
+	// deliver puts the slow partition's records lag of event time behind
+	// the fast one's.
+	deliver := func(lag int64) []delivered {
+		var order []delivered
+		var off [2]int64
+		put := func(r demo.ContactCenterRecord, part int32) {
+			order = append(order, delivered{r, part, off[part]})
+			off[part]++
 		}
-		put(r, 0)
+		j := 0
+		for _, r := range fast {
+			for j < len(slow) && slow[j].Time <= r.Time-lag {
+				put(slow[j], 1)
+				j++
+			}
+			put(r, 0)
+		}
+		for ; j < len(slow); j++ {
+			put(slow[j], 1)
+		}
+		return order
 	}
-	for ; j < len(slow); j++ {
-		put(slow[j], 1)
-	}
+	order := deliver(lag)
 	byTable := map[string]int{}
-	run := func(name string, order []delivered, tell bool) (map[string]pipeline.Fact, int, pipeline.Stats) {
+	// run delivers the records in order, telling the Processor about the
+	// slow partition's backlog when tell is set; every restoreEvery records
+	// (0: never) it starts again from the changelog, as after a crash.
+	run := func(name string, order []delivered, tell bool, restoreEvery int) (map[string]pipeline.Fact, int, pipeline.Stats) {
 		cfg := pipeline.DefaultConfig()
 		p := pipeline.NewProcessor(cfg)
 		latest := map[string]pipeline.Fact{}
+		changelog := map[string][]byte{}
 		emitted := 0
 		var newest int64
 		slowLeft := len(slow)
+		flush := func() {
+			for _, f := range p.Flush() {
+				latest[f.ID] = f
+				emitted++
+				byTable[name+" "+f.Table]++
+			}
+			changes, err := p.TakeChanges()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range changes {
+				changelog[string(c.Key)] = c.Value
+			}
+		}
 		for i, d := range order {
 			if d.part == 1 {
 				slowLeft--
@@ -237,19 +261,29 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 			newest = max(newest, p.Process(d.r.Topic, d.part, d.offset, d.r.Value))
 			if i%200 == 199 {
 				p.Advance(newest)
-				for _, f := range p.Flush() {
-					latest[f.ID] = f
-					emitted++
-					byTable[name+" "+f.Table]++
+				flush()
+			}
+			if restoreEvery > 0 && i%restoreEvery == restoreEvery-1 {
+				p = pipeline.NewProcessor(cfg)
+				for k, v := range changelog {
+					if v == nil {
+						continue
+					}
+					if err := p.Restore([]byte(k), v); err != nil {
+						t.Fatal(err)
+					}
 				}
+				if tell {
+					for _, topic := range pipeline.InputTopics() {
+						p.Behind(topic, 1, slowLeft > 0)
+					}
+				}
+				p.Advance(newest)
 			}
 		}
 		p.CaughtUp()
 		p.Advance(truth.End + int64(10*time.Minute/time.Millisecond))
-		for _, f := range p.Flush() {
-			latest[f.ID] = f
-			emitted++
-		}
+		flush()
 		return latest, emitted, p.Stats()
 	}
 	check := func(name string, latest map[string]pipeline.Fact) {
@@ -265,11 +299,19 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 	for i, r := range recs {
 		inOrder[i] = delivered{r, partOf(r), int64(i)}
 	}
-	want, wantEmitted, wantStats := run("inorder", inOrder, false)
+	want, wantEmitted, wantStats := run("inorder", inOrder, false, 0)
 	check("in order", want)
-	got, gotEmitted, gotStats := run("behind", order, true)
+	got, gotEmitted, gotStats := run("behind", order, true, 0)
 	check("one partition behind", got)
-	_, blindEmitted, blindStats := run("blind", order, false)
+	restored, _, _ := run("restored", order, true, 1000)
+	check("one partition behind, restored from the changelog every 1000 records", restored)
+	// Further behind than the retention: an agent on the fast partition
+	// hands after-call work to calls whose events have not arrived, and
+	// folds its own record of it away before they do; the changelog keeps
+	// it across restores all the same.
+	far, _, _ := run("far", deliver(3*lag), true, 1000)
+	check("one partition 90 minutes behind, restored from the changelog every 1000 records", far)
+	_, blindEmitted, blindStats := run("blind", order, false, 0)
 	t.Logf("fact versions emitted: in order %d, one partition behind %d, the same without its own time %d (by run and table: %v); late events %d, %d, %d",
 		wantEmitted, gotEmitted, blindEmitted, byTable, wantStats.Late, gotStats.Late, blindStats.Late)
 	if gotStats.Late > wantStats.Late {

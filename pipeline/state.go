@@ -75,6 +75,7 @@ func ParseChangelogKey(k []byte) (topic string, partition int32, ok bool) {
 // the last call, and forgets them.
 func (p *Processor) TakeChanges() ([]StateChange, error) {
 	out := make([]StateChange, 0, len(p.touched)+len(p.gone))
+	var arena []byte
 	for _, k := range sortedKeys(p.touched) {
 		var snap *snapshot
 		if ix := p.ixns[k]; ix != nil {
@@ -96,7 +97,14 @@ func (p *Processor) TakeChanges() ([]StateChange, error) {
 			return nil, fmt.Errorf("cannot write the state of %q: %w", k, err)
 		}
 		p.encBuf = enc
-		b := append([]byte(nil), enc...)
+		// Copied out into one buffer for the whole call, each value a
+		// slice of it.
+		if cap(arena)-len(arena) < len(enc) {
+			arena = make([]byte, 0, max(64<<10, 2*len(enc)))
+		}
+		start := len(arena)
+		arena = append(arena, enc...)
+		b := arena[start:len(arena):len(arena)]
 		out = append(out, StateChange{Key: changelogKey(snap.Home, k), Partition: snap.Home.Partition, Value: b})
 	}
 	for _, k := range sortedKeys(p.gone) {
