@@ -384,7 +384,7 @@ func (p *Processor) sweep() (ended []string) {
 		switch {
 		case ix.deadline != 0 && p.timeOfEntity(ix.home, ix.others) > ix.deadline:
 			p.dirtyI[k] = struct{}{}
-		case ix.end != 0 && !p.isDirtyInteraction(k) && slowest-ix.end > p.retention:
+		case ix.end != 0 && !p.isDirtyInteraction(k) && slowest-ix.end > p.retention && !p.agentHeld(ix):
 			ended = append(ended, k)
 		}
 	}
@@ -414,6 +414,19 @@ func (p *Processor) sweep() (ended []string) {
 		}
 	}
 	return ended
+}
+
+// agentHeld reports whether an agent of the interaction has events not
+// computed yet: alone on a partition behind, an agent holds the newest
+// event there and waits for the partition to catch up, and the after-call
+// work it will hand the interaction must find it in state.
+func (p *Processor) agentHeld(ix *interaction) bool {
+	for i := range ix.events {
+		if e := &ix.events[i]; e.Party.Type == PartyAgent && p.isDirtyAgent("a\x00"+ix.tenant+"\x00"+e.Party.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Processor) isDirtyInteraction(k string) bool {
