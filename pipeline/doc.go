@@ -76,24 +76,29 @@
 // Each input partition has its own event time (eventtime.go). The runner
 // tells the Processor which partitions have a backlog (consumer lag beyond
 // the records fetched); such a partition is as far as the newest event it
-// delivered, and the entities it feeds are computed, and its events
-// judged late, on that time. A partition fetched to its end is at the
-// watermark, the newest event time on any partition, so a quiet partition
-// never holds the others back. Entities leave state on the slowest
-// partition's time, so an interaction waits for the after-call work an
-// agent on a partition behind may still hand it. That after-call work
-// corrects the interaction's row with a new version: a fact depends on
-// another partition only through it. Handed over, it is in the changelog
-// in the same transaction: in the interaction's snapshot, or, while the
-// interaction's events have not arrived, in the agent's, which keeps it
-// through folds until they do. After a restore, the runner reads the
-// group's committed offsets against the partitions' ends to know which
-// partitions start behind, before any fetch tells it. TestPartitionBehindIsNotLate delivers
-// one partition half an hour behind the other: no event is late (6,779
-// are without the partition's own time), the agents' facts need no more
-// versions than in order, and the facts equal the truth; also with
-// restores from the changelog every 1000 records, and with the partition
-// 90 minutes behind, past the retention.
+// delivered, and the entities it feeds are computed, and its events judged
+// late, on that time. A partition fetched to its end is at the watermark,
+// the newest event time on any partition, so a quiet partition never holds
+// the others back. After a restore, the runner reads the group's committed
+// offsets against the partitions' ends to know which partitions start
+// behind, before any fetch tells it.
+//
+// A fact depends on another partition only through after-call work, which
+// an agent hands to an interaction and which corrects the interaction's
+// row with a new version. So an interaction leaves state on the slowest
+// partition's time, and not while one of its agents has events not yet
+// computed (an agent alone on a partition behind holds that partition's
+// newest event, and is computed when the partition catches up). Handed
+// over, the after-call work is in the changelog in the same transaction:
+// in the interaction's snapshot or, while the interaction's events have
+// not arrived, in the agent's, which keeps it through folds until they do.
+//
+// TestPartitionBehindIsNotLate delivers one partition half an hour behind
+// the other: no event is late (6,779 are without the partition's own
+// time), the agents' facts need no more versions than in order, and the
+// facts equal the truth; also with restores from the changelog every 1000
+// records, and with the partition 90 minutes behind, past the retention.
+// TestAloneOnAPartitionBehind holds an agent back two hours.
 //
 // # Truth
 //

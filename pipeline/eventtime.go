@@ -16,9 +16,10 @@ import (
 // than one partition (an agent on voice and digital topics) is as far as
 // the slowest of them.
 //
-// Entities leave state on the slowest partition's time: an interaction on
-// a partition that is ahead keeps its state while an agent on a partition
-// behind may still hand it after-call work.
+// Entities leave state on the slowest partition's time, and an ended
+// interaction not while one of its agents has events not computed yet
+// (agentHeld): an agent on a partition behind may still hand it after-call
+// work.
 
 // partClock is one input partition's event time.
 type partClock struct {
