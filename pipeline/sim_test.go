@@ -77,20 +77,14 @@ func TestSimulatorTruthAcrossRestores(t *testing.T) {
 	run := func(every int) map[string]pipeline.Fact {
 		cfg := pipeline.DefaultConfig()
 		latest := map[string]pipeline.Fact{}
-		changelog := map[string][]byte{}
+		log := changelog{}
 		p := pipeline.NewProcessor(cfg)
 		var newest int64
 		flush := func() {
 			for _, f := range p.Flush() {
 				latest[f.ID] = f
 			}
-			changes, err := p.TakeChanges()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range changes {
-				changelog[string(c.Key)] = c.Value
-			}
+			log.take(t, p)
 		}
 		for i, r := range recs {
 			newest = max(newest, p.Process(r.Topic, 0, int64(i), r.Value))
@@ -99,12 +93,7 @@ func TestSimulatorTruthAcrossRestores(t *testing.T) {
 				flush()
 			}
 			if every > 0 && i%every == every-1 {
-				p = pipeline.NewProcessor(cfg)
-				for k, v := range changelog {
-					if err := p.Restore([]byte(k), v); err != nil {
-						t.Fatal(err)
-					}
-				}
+				p = log.restore(t, cfg)
 				p.Advance(newest)
 			}
 		}
@@ -229,7 +218,7 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 		cfg := pipeline.DefaultConfig()
 		p := pipeline.NewProcessor(cfg)
 		latest := map[string]pipeline.Fact{}
-		changelog := map[string][]byte{}
+		log := changelog{}
 		emitted := 0
 		var newest int64
 		slowLeft := len(slow)
@@ -239,13 +228,7 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 				emitted++
 				byTable[name+" "+f.Table]++
 			}
-			changes, err := p.TakeChanges()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range changes {
-				changelog[string(c.Key)] = c.Value
-			}
+			log.take(t, p)
 		}
 		for i, d := range order {
 			if d.part == 1 {
@@ -264,15 +247,7 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 				flush()
 			}
 			if restoreEvery > 0 && i%restoreEvery == restoreEvery-1 {
-				p = pipeline.NewProcessor(cfg)
-				for k, v := range changelog {
-					if v == nil {
-						continue
-					}
-					if err := p.Restore([]byte(k), v); err != nil {
-						t.Fatal(err)
-					}
-				}
+				p = log.restore(t, cfg)
 				if tell {
 					for _, topic := range pipeline.InputTopics() {
 						p.Behind(topic, 1, slowLeft > 0)
@@ -333,4 +308,33 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 		t.Errorf("%d fact versions with the partition's own time, %d without", gotEmitted, blindEmitted)
 	}
 
+}
+
+// changelog is the compacted changelog topic as a test keeps it: the
+// latest snapshot of each key, nil for an entity that left state.
+type changelog map[string][]byte
+
+// take adds the changes p made since the last call.
+func (c changelog) take(t *testing.T, p *pipeline.Processor) {
+	t.Helper()
+	changes, err := p.TakeChanges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range changes {
+		c[string(ch.Key)] = ch.Value
+	}
+}
+
+// restore returns a Processor restored from the changelog, as after a
+// crash.
+func (c changelog) restore(t *testing.T, cfg pipeline.Config) *pipeline.Processor {
+	t.Helper()
+	p := pipeline.NewProcessor(cfg)
+	for k, v := range c {
+		if err := p.Restore([]byte(k), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
 }

@@ -45,7 +45,7 @@ func testScenarios(args []string) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError{errors.New("name at least one scenario file: logmart pipeline test FILE.test...")}
+		return usageError{errors.New("name at least one scenario file (logmart pipeline test FILE.test ...)")}
 	}
 	failed := 0
 	for _, f := range fs.Args() {
