@@ -62,6 +62,11 @@ type Config struct {
 	// ChangelogTopic keeps every interaction's and agent's state, compacted
 	// by key, for restarts and rebalances. Default "gsp-state".
 	ChangelogTopic string `yaml:"changelog_topic"`
+	// ACWTopic carries the after-call work an agent hands to an
+	// interaction, keyed by tenant, interaction and agent: every replica
+	// reads it whole, so the work reaches the interaction whichever replica
+	// holds it. Default "gsp-acw".
+	ACWTopic string `yaml:"acw_topic"`
 	// CommitInterval is the longest a poll waits for records before the
 	// transaction of what it has is committed: the floor of event-to-fact
 	// latency when input is sparse. Default 100ms.
@@ -95,6 +100,7 @@ func DefaultConfig() Config {
 		ConfigTopic:      "gsp-cfg",
 		DeadLetterTopic:  "gsp-dead",
 		ChangelogTopic:   "gsp-state",
+		ACWTopic:         "gsp-acw",
 		CommitInterval:   100 * time.Millisecond,
 		IdleAdvance:      5 * time.Second,
 		RestoreTimeout:   2 * time.Minute,
@@ -119,7 +125,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct{ name, v string }{
 		{"group", c.Group}, {"transactional_id", c.TransactionalID}, {"interaction_topic", c.InteractionTopic},
 		{"agent_topic", c.AgentTopic}, {"config_topic", c.ConfigTopic}, {"dead_letter_topic", c.DeadLetterTopic},
-		{"changelog_topic", c.ChangelogTopic},
+		{"changelog_topic", c.ChangelogTopic}, {"acw_topic", c.ACWTopic},
 	} {
 		if f.v == "" {
 			return fmt.Errorf("pipeline.%s must not be empty", f.name)

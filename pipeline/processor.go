@@ -34,6 +34,8 @@ type Processor struct {
 	touched         map[string]struct{}         // entities whose state changed since TakeChanges
 	gone            map[string]home             // entities dropped from state since TakeChanges
 	parts           map[home]partClock          // event time per input partition (eventtime.go)
+	handed          map[string]map[string]int64 // interaction → agent → event time its after-call work was handed over at
+	handoffs        []Handoff                   // after-call work handed over since TakeHandoffs
 
 	watermark int64
 	sweptAt   int64
@@ -94,6 +96,7 @@ func NewProcessor(cfg Config) *Processor {
 		touched:         map[string]struct{}{},
 		gone:            map[string]home{},
 		parts:           map[home]partClock{},
+		handed:          map[string]map[string]int64{},
 		dirtyA:          map[string]struct{}{},
 		dirtyI:          map[string]struct{}{},
 		stats:           Stats{Invalid: map[string]int64{}, Facts: map[string]int64{}, Unknown: map[string]int{}},
@@ -284,18 +287,9 @@ func (p *Processor) Flush() []Fact {
 				continue
 			}
 			a.acw[ixn] = ms
-			ik := "i\x00" + a.tenant + "\x00" + ixn
-			if p.acw[ik] == nil {
-				p.acw[ik] = map[string]int64{}
-			}
-			p.acw[ik][a.id] = ms
-			if _, ok := p.ixns[ik]; ok {
-				// Its snapshot goes out in this transaction with the after-
-				// call work: the agent's own record of it may be folded
-				// away before the interaction is computed again.
-				p.dirtyI[ik] = struct{}{}
-				p.touched[ik] = struct{}{}
-			}
+			h := Handoff{Tenant: a.tenant, Interaction: ixn, Agent: a.id, ACWMs: ms, At: now}
+			p.handoffs = append(p.handoffs, h)
+			p.ApplyHandoff(h)
 		}
 		// After the diff: the facts that ended before the cutoff were
 		// emitted, and are final.
@@ -314,6 +308,7 @@ func (p *Processor) Flush() []Fact {
 			p.gone[k] = ix.home
 			delete(p.ixns, k)
 			delete(p.acw, k)
+			delete(p.handed, k)
 			p.untrack(k)
 		}
 	}
@@ -388,6 +383,7 @@ func (p *Processor) sweep() (ended []string) {
 			ended = append(ended, k)
 		}
 	}
+	p.sweepHandoffs()
 	for k, end := range p.tombstones {
 		if p.watermark-end > 2*p.retention {
 			delete(p.tombstones, k)

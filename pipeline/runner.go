@@ -125,6 +125,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	configs := newConfigReader(r.opts)
 	go configs.run(ctx)
 	defer configs.close()
+	acws := newHandoffReader(r.opts, r.cfg)
+	go acws.run(ctx, r.fail)
+	defer acws.close()
 
 	r.setRunning(true)
 	defer r.setRunning(false)
@@ -143,6 +146,9 @@ func (r *Runner) Run(ctx context.Context) error {
 				restore.Store(true)
 				sleep(ctx, time.Second)
 				continue
+			}
+			for _, h := range acws.all() {
+				p.ApplyHandoff(h)
 			}
 			if err := r.markBacklog(ctx, sess.Client(), p, parts); err != nil {
 				r.log.Warn("pipeline: partitions with a backlog are not known until fetched", "err", err)
@@ -172,6 +178,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		for _, rec := range configs.take() {
 			p.Process(TopicConfig, rec.Partition, rec.Offset, rec.Value)
 		}
+		for _, h := range acws.take() {
+			p.ApplyHandoff(h)
+		}
 		// A partition with records beyond those fetched is behind (on
 		// its own event time) for this poll's records; one fetched to its
 		// end is caught up after them.
@@ -191,14 +200,14 @@ func (r *Runner) Run(ctx context.Context) error {
 				caughtUp = append(caughtUp, fp)
 			}
 		})
-		var cfgOut []*kgo.Record
+		var extra []*kgo.Record // republished configuration, after-call work handed over
 		n := 0
 		fetches.EachRecord(func(rec *kgo.Record) {
 			n++
 			if rec.Topic == TopicConfig {
 				// The owner of a gca-cfg partition republishes it, as
 				// the configuration the facts were made with.
-				cfgOut = append(cfgOut, &kgo.Record{Topic: r.cfg.ConfigTopic, Key: rec.Key, Value: rec.Value})
+				extra = append(extra, &kgo.Record{Topic: r.cfg.ConfigTopic, Key: rec.Key, Value: rec.Value})
 				return
 			}
 			if t := p.Process(rec.Topic, rec.Partition, rec.Offset, rec.Value); t > 0 {
@@ -228,11 +237,21 @@ func (r *Runner) Run(ctx context.Context) error {
 			restore.Store(true)
 			continue
 		}
-		if n == 0 && len(facts) == 0 && len(dead) == 0 && len(changes) == 0 {
+		// After-call work goes out in the same transaction as the agent
+		// state it was computed with.
+		for _, h := range p.TakeHandoffs() {
+			rec, err := handoffRecord(r.cfg.ACWTopic, h)
+			if err != nil {
+				r.fail(err)
+				continue
+			}
+			extra = append(extra, rec)
+		}
+		if n == 0 && len(facts) == 0 && len(dead) == 0 && len(changes) == 0 && len(extra) == 0 {
 			r.setStats(p, watermarks)
 			continue
 		}
-		committed, err := r.transact(ctx, sess, facts, dead, changes, cfgOut)
+		committed, err := r.transact(ctx, sess, facts, dead, changes, extra)
 		if err != nil || !committed {
 			transactionsTotal.WithLabelValues("aborted").Inc()
 			r.mu.Lock()
@@ -275,7 +294,7 @@ const factBytes = 384
 
 // transact produces one poll's output and commits it with the consumed
 // offsets.
-func (r *Runner) transact(ctx context.Context, sess *kgo.GroupTransactSession, facts []Fact, dead []DeadLetter, changes []StateChange, cfgOut []*kgo.Record) (bool, error) {
+func (r *Runner) transact(ctx context.Context, sess *kgo.GroupTransactSession, facts []Fact, dead []DeadLetter, changes []StateChange, extra []*kgo.Record) (bool, error) {
 	if err := sess.Begin(); err != nil {
 		return false, fmt.Errorf("cannot begin a transaction: %w", err)
 	}
@@ -308,7 +327,7 @@ func (r *Runner) transact(ctx context.Context, sess *kgo.GroupTransactSession, f
 	for _, c := range changes {
 		sess.Produce(ctx, &kgo.Record{Topic: r.cfg.ChangelogTopic, Key: c.Key, Value: c.Value, Partition: c.Partition}, promise)
 	}
-	for _, rec := range cfgOut {
+	for _, rec := range extra {
 		sess.Produce(ctx, rec, promise)
 	}
 	committed, err := sess.End(ctx, kgo.TryCommit)

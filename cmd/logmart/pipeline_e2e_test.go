@@ -23,27 +23,77 @@ import (
 // embedded Kafka over TCP while a simulated contact center (calls, chats,
 // emails and campaign calls, out of order, partly late, with duplicates
 // and malformed records) streams in, and kills it with SIGKILL ten times
-// at random moments. After a last start
-// the fact topics, read as ClickHouse keeps them (the highest version of
-// each fact), equal the simulator's truth row for row, and no fact
-// version was produced twice.
+// at random moments. After a last start the fact topics, read as
+// ClickHouse keeps them (the highest version of each fact), equal the
+// simulator's truth row for row, and no fact version was produced twice.
 func TestPipelineSurvivesKill9(t *testing.T) {
-	dir := t.TempDir()
+	h := startPipelineHarness(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10 {
+		cmd := h.start("e2e")
+		time.Sleep(time.Duration(300+r.IntN(1500)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	}
+	h.produced()
+	cmd := h.start("e2e")
+	defer func() { _ = cmd.Process.Signal(syscall.SIGKILL); _ = cmd.Wait() }()
+	h.awaitTruth("after 10 SIGKILLs")
+}
+
+// TestPipelineTwoReplicas runs two `logmart pipeline run` replicas in one
+// consumer group, so agents and their calls are on different replicas:
+// the after-call work an agent's replica computes reaches the calls held
+// by the other through the ACW topic, and the facts equal the truth.
+// One replica is killed with SIGKILL halfway and started again.
+func TestPipelineTwoReplicas(t *testing.T) {
+	h := startPipelineHarness(t)
+	a, b := h.start("r1"), h.start("r2")
+	time.Sleep(4 * time.Second)
+	_ = b.Process.Signal(syscall.SIGKILL)
+	_ = b.Wait()
+	b = h.start("r2")
+	defer func() {
+		for _, c := range []*exec.Cmd{a, b} {
+			_ = c.Process.Signal(syscall.SIGKILL)
+			_ = c.Wait()
+		}
+	}()
+	h.produced()
+	h.awaitTruth("with two replicas")
+}
+
+// pipelineHarness is an embedded Kafka over TCP with a simulated contact
+// center streaming into it over about ten seconds, and the replicas a
+// test starts against it.
+type pipelineHarness struct {
+	t        *testing.T
+	dir      string
+	emb      *kafka.Embedded
+	opts     []kgo.Opt
+	cfgFile  string
+	truth    demo.ContactCenterTruth
+	producer chan error
+}
+
+func startPipelineHarness(t *testing.T) *pipelineHarness {
+	t.Helper()
+	h := &pipelineHarness{t: t, dir: t.TempDir(), producer: make(chan error, 1)}
 	kc := kafka.Default()
 	kc.Listen = "127.0.0.1:0"
-	kc.DataDir = filepath.Join(dir, "kafka")
-	kc.Topics = append(pipeline.InputTopics(), "gsp-ixn", "gsp-sm", "gsp-cfg", "gsp-dead", "gsp-state")
+	kc.DataDir = filepath.Join(h.dir, "kafka")
+	kc.Topics = append(pipeline.InputTopics(), "gsp-ixn", "gsp-sm", "gsp-cfg", "gsp-dead", "gsp-state", "gsp-acw")
 	emb, err := kafka.StartEmbedded(kc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emb.Close()
-	opts, err := kafka.ClientOpts(emb.Config())
-	if err != nil {
+	t.Cleanup(emb.Close)
+	h.emb = emb
+	if h.opts, err = kafka.ClientOpts(emb.Config()); err != nil {
 		t.Fatal(err)
 	}
-	cfgFile := filepath.Join(dir, "logmart.yaml")
-	if err := os.WriteFile(cfgFile, []byte("pipeline:\n  idle_advance: 1s\n  load: false\n"), 0o644); err != nil {
+	h.cfgFile = filepath.Join(h.dir, "logmart.yaml")
+	if err := os.WriteFile(h.cfgFile, []byte("pipeline:\n  idle_advance: 1s\n  load: false\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	recs, truth := demo.SimulateContactCenter(demo.ContactCenterConfig{
@@ -51,56 +101,58 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 		Jitter: 2 * time.Second, LateShare: 0.01, LateBy: 3 * time.Minute, DuplicateShare: 0.02, MalformedShare: 0.005,
 		Chats: 40, Emails: 20, Outbound: 30,
 	})
-
-	// The records stream in over the kills (about ten seconds, as long as
-	// the kills take), so replicas are killed while consuming new input,
-	// not only while catching up.
-	prod, err := kgo.NewClient(opts...)
+	h.truth = truth
+	// The records stream in over about ten seconds, so replicas are
+	// killed while consuming new input, not only while catching up.
+	prod, err := kgo.NewClient(h.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer prod.Close()
-	produced := make(chan error, 1)
+	t.Cleanup(prod.Close)
 	go func() {
 		for i, r := range recs {
 			if err := prod.ProduceSync(context.Background(), &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value}).FirstErr(); err != nil {
-				produced <- err
+				h.producer <- err
 				return
 			}
 			if i%50 == 0 {
 				time.Sleep(time.Duration(10_000/max(len(recs)/50, 1)) * time.Millisecond)
 			}
 		}
-		produced <- nil
+		h.producer <- nil
 	}()
+	return h
+}
 
-	start := func() *exec.Cmd {
-		cmd := exec.Command(binPath, "pipeline", "run", "--config", cfgFile, "--kafka-brokers", emb.Addr(), "--instance", "e2e")
-		logf, err := os.OpenFile(filepath.Join(dir, "pipeline.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+// start starts a replica named instance; its output goes to pipeline.log.
+func (h *pipelineHarness) start(instance string) *exec.Cmd {
+	h.t.Helper()
+	cmd := exec.Command(binPath, "pipeline", "run", "--config", h.cfgFile, "--kafka-brokers", h.emb.Addr(), "--instance", instance)
+	logf, err := os.OpenFile(filepath.Join(h.dir, "pipeline.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 10 {
-		cmd := start()
-		time.Sleep(time.Duration(300+r.IntN(1500)) * time.Millisecond)
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
 	}
-	if err := <-produced; err != nil {
-		t.Fatal(err)
-	}
-	cmd := start()
-	defer func() { _ = cmd.Process.Signal(syscall.SIGKILL); _ = cmd.Wait() }()
+	return cmd
+}
 
-	// Read the fact topics until they agree with the truth, or give up.
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), kgo.ConsumeTopics("gsp-ixn", "gsp-sm"),
+// produced waits until every simulated record is produced.
+func (h *pipelineHarness) produced() {
+	h.t.Helper()
+	if err := <-h.producer; err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// awaitTruth reads the fact topics until they agree with the truth, or
+// gives up after three minutes; no fact version may be produced twice.
+func (h *pipelineHarness) awaitTruth(what string) {
+	t := h.t
+	t.Helper()
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, h.opts...), kgo.ConsumeTopics("gsp-ixn", "gsp-sm"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +185,7 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 		for _, f := range latest {
 			facts = append(facts, f)
 		}
-		if diff = truth.Diff(facts); len(diff) == 0 {
+		if diff = h.truth.Diff(facts); len(diff) == 0 {
 			break
 		}
 	}
@@ -141,8 +193,8 @@ func TestPipelineSurvivesKill9(t *testing.T) {
 		t.Errorf("fact versions produced twice: %v", dups[:min(len(dups), 10)])
 	}
 	if len(diff) > 0 {
-		log, _ := os.ReadFile(filepath.Join(dir, "pipeline.log"))
-		t.Errorf("after 10 SIGKILLs the facts differ from the truth (%d lines):\n%s\nlog tail:\n%s", len(diff),
+		log, _ := os.ReadFile(filepath.Join(h.dir, "pipeline.log"))
+		t.Errorf("%s the facts differ from the truth (%d lines):\n%s\nlog tail:\n%s", what, len(diff),
 			strings.Join(diff[:min(len(diff), 20)], "\n"), tail(string(log), 3000))
 	}
 }

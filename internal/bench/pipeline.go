@@ -118,7 +118,7 @@ func Pipeline(ctx context.Context, opts PipelineOptions, log *slog.Logger) (res 
 	kcfg.Listen = "127.0.0.1:0"
 	kcfg.DataDir = filepath.Join(data, "kafka")
 	kcfg.Partitions = opts.Partitions
-	kcfg.Topics = append(pipeline.InputTopics(), "gsp-ixn", "gsp-sm", "gsp-cfg", "gsp-dead", "gsp-state")
+	kcfg.Topics = append(pipeline.InputTopics(), "gsp-ixn", "gsp-sm", "gsp-cfg", "gsp-dead", "gsp-state", "gsp-acw")
 	emb, err := kafka.StartEmbedded(kcfg, log)
 	if err != nil {
 		return res, err
