@@ -47,15 +47,15 @@ func (p *Processor) ApplyHandoff(h Handoff) {
 	if _, gone := p.tombstones[ik]; gone {
 		return
 	}
-	// A record read back from the topic may be older than what the agent
-	// handed over here since.
-	if at, ok := p.handed[ik][h.Agent]; ok && h.At < at {
-		return
-	}
+	// The records of one interaction and agent are read in the order they
+	// were committed, so the last one read is the latest. One read back
+	// after this replica handed over a newer value sets the older one for
+	// a moment: the newer record follows. (Event times do not order them:
+	// an agent restored on another replica computes on that replica's time.)
 	if p.handed[ik] == nil {
 		p.handed[ik] = map[string]int64{}
 	}
-	p.handed[ik][h.Agent] = h.At
+	p.handed[ik][h.Agent] = max(p.handed[ik][h.Agent], h.At)
 	if ms, ok := p.acw[ik][h.Agent]; ok && ms == h.ACWMs {
 		return
 	}
