@@ -13,6 +13,7 @@ import (
 )
 
 func runBenchPipeline(args []string) error {
+	pipelineMemoryDefaults()
 	fs := newFlags("bench pipeline")
 	events := fs.Int("events", 200_000, "simulated input records the throughput phase consumes (at least 1000)")
 	data := fs.String("data", "", "folder for the embedded Kafka and ClickHouse, kept afterwards; must be empty (default: a temporary folder, removed)")
