@@ -88,13 +88,24 @@ func (p *Processor) sweepHandoffs() {
 	}
 }
 
-func handoffRecord(topic string, h Handoff) (*kgo.Record, error) {
+// handoffRecord is the ACW topic's record of h, made by the replica whose
+// transactional id is from.
+func handoffRecord(topic, from string, h Handoff) (*kgo.Record, error) {
 	v, err := json.Marshal(h)
 	if err != nil {
 		return nil, err
 	}
 	return &kgo.Record{Topic: topic, Key: []byte(h.Tenant + "\x00" + h.Interaction + "\x00" + h.Agent), Value: v,
-		Timestamp: time.UnixMilli(h.At)}, nil
+		Timestamp: time.UnixMilli(h.At), Headers: []kgo.RecordHeader{{Key: "from", Value: []byte(from)}}}, nil
+}
+
+func madeBy(rec *kgo.Record, from string) bool {
+	for _, h := range rec.Headers {
+		if h.Key == "from" {
+			return string(h.Value) == from
+		}
+	}
+	return false
 }
 
 func decodeHandoff(rec *kgo.Record) (Handoff, error) {
@@ -106,20 +117,24 @@ func decodeHandoff(rec *kgo.Record) (Handoff, error) {
 }
 
 // handoffReader reads the ACW topic whole, outside any group, keeping the
-// latest record per key for twice the retention before the newest.
+// latest record per key for twice the retention before the newest. The
+// records this replica made were applied when it made them: take leaves
+// them out (and does not decode them) unless another replica's record of
+// the same key came before, and all has them for a restore.
 type handoffReader struct {
 	opts   []kgo.Opt
 	topic  string
-	window int64
+	self   string // this replica's transactional id
+	window time.Duration
 	mu     sync.Mutex
-	latest map[string]Handoff
-	newest int64
-	fresh  []Handoff // read since the last take
+	latest map[string]*kgo.Record
+	newest time.Time
+	fresh  []Handoff // read since the last take, made by other replicas
 	cl     *kgo.Client
 }
 
 func newHandoffReader(opts []kgo.Opt, cfg Config) *handoffReader {
-	return &handoffReader{opts: opts, topic: cfg.ACWTopic, window: 2 * cfg.Retention.Milliseconds(), latest: map[string]Handoff{}}
+	return &handoffReader{opts: opts, topic: cfg.ACWTopic, self: cfg.TransactionalID, window: 2 * cfg.Retention, latest: map[string]*kgo.Record{}}
 }
 
 func (r *handoffReader) run(ctx context.Context, log func(error)) {
@@ -142,23 +157,34 @@ func (r *handoffReader) run(ctx context.Context, log func(error)) {
 			return
 		}
 		r.mu.Lock()
-		fs.EachRecord(func(rec *kgo.Record) {
-			h, err := decodeHandoff(rec)
-			if err != nil {
-				log(err)
-				return
-			}
-			r.latest[string(rec.Key)] = h
-			r.fresh = append(r.fresh, h)
-			r.newest = max(r.newest, h.At)
-		})
-		for k, h := range r.latest {
-			if r.newest-h.At > r.window {
+		fs.EachRecord(func(rec *kgo.Record) { r.add(rec, log) })
+		for k, rec := range r.latest {
+			if r.newest.Sub(rec.Timestamp) > r.window {
 				delete(r.latest, k)
 			}
 		}
 		r.mu.Unlock()
 	}
+}
+
+// add keeps one record read; r.mu is held.
+func (r *handoffReader) add(rec *kgo.Record, log func(error)) {
+	prev := r.latest[string(rec.Key)]
+	r.latest[string(rec.Key)] = rec
+	if rec.Timestamp.After(r.newest) {
+		r.newest = rec.Timestamp
+	}
+	// Applied when this replica made it, unless another replica's record
+	// of the key came between.
+	if madeBy(rec, r.self) && (prev == nil || madeBy(prev, r.self)) {
+		return
+	}
+	h, err := decodeHandoff(rec)
+	if err != nil {
+		log(err)
+		return
+	}
+	r.fresh = append(r.fresh, h)
 }
 
 // take returns the records read since the last take.
@@ -177,8 +203,10 @@ func (r *handoffReader) all() []Handoff {
 	defer r.mu.Unlock()
 	r.fresh = nil
 	out := make([]Handoff, 0, len(r.latest))
-	for _, h := range r.latest {
-		out = append(out, h)
+	for _, rec := range r.latest {
+		if h, err := decodeHandoff(rec); err == nil {
+			out = append(out, h)
+		}
 	}
 	return out
 }

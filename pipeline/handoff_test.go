@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TestHandoffAcrossReplicas: the agent is on one replica, its call on
@@ -44,7 +46,7 @@ func TestHandoffAcrossReplicas(t *testing.T) {
 	if len(hs) != 1 || hs[0].Interaction != "c1" || hs[0].Agent != "bob" || hs[0].ACWMs != 45_000 {
 		t.Fatalf("handoffs %+v, want bob's 45 s for c1", hs)
 	}
-	rec, err := handoffRecord("gsp-acw", hs[0])
+	rec, err := handoffRecord("gsp-acw", "r1", hs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,5 +64,45 @@ func TestHandoffAcrossReplicas(t *testing.T) {
 	calls.ApplyHandoff(h)
 	if facts := calls.Flush(); len(facts) != 0 {
 		t.Fatalf("the same handoff read again emitted %d facts", len(facts))
+	}
+}
+
+// TestHandoffReader: a replica's own records are not applied again when
+// read back, unless another replica's record of the same key came before
+// (the agent moved between replicas); a restore gets the latest of each.
+func TestHandoffReader(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TransactionalID = "r1"
+	r := newHandoffReader(nil, cfg)
+	var errs []error
+	log := func(err error) { errs = append(errs, err) }
+	rec := func(from, ixn string, ms int64) *kgo.Record {
+		t.Helper()
+		rec, err := handoffRecord("gsp-acw", from, Handoff{Tenant: "t", Interaction: ixn, Agent: "bob", ACWMs: ms, At: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	r.add(rec("r1", "c1", 10), log)
+	if got := r.take(); len(got) != 0 {
+		t.Fatalf("own record read back: %+v, want none", got)
+	}
+	r.add(rec("r2", "c2", 20), log)
+	r.add(rec("r1", "c2", 25), log)
+	got := r.take()
+	if len(got) != 2 || got[0].ACWMs != 20 || got[1].ACWMs != 25 {
+		t.Fatalf("another replica's record then this one's: %+v, want 20 then 25", got)
+	}
+	r.add(&kgo.Record{Topic: "gsp-acw", Key: []byte("t\x00c3\x00bob"), Value: []byte("{not json")}, log)
+	if len(errs) != 1 {
+		t.Fatalf("a malformed record: errors %v, want one", errs)
+	}
+	all := map[string]int64{}
+	for _, h := range r.all() {
+		all[h.Interaction] = h.ACWMs
+	}
+	if len(all) != 2 || all["c1"] != 10 || all["c2"] != 25 {
+		t.Fatalf("all = %v, want c1 10 and c2 25", all)
 	}
 }

@@ -240,7 +240,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		// After-call work goes out in the same transaction as the agent
 		// state it was computed with.
 		for _, h := range p.TakeHandoffs() {
-			rec, err := handoffRecord(r.cfg.ACWTopic, h)
+			rec, err := handoffRecord(r.cfg.ACWTopic, r.cfg.TransactionalID, h)
 			if err != nil {
 				r.fail(err)
 				continue
