@@ -129,7 +129,15 @@ func foldAgent(a *agent, priority []string, cutoff int64, pending func(ixn strin
 		}
 	}
 	// Events the replay set aside stay set aside: they were before cutoff.
-	a.events = append([]Event(nil), keep...)
+	// An agent folds at most flushes once it has an hour of events, so the
+	// kept ones stay in their array (its tail cleared for the collector)
+	// unless it is more than twice what they need: copying them out at
+	// every fold, and growing the copy again, was most of an agent's cost.
+	clear(a.events[len(keep):])
+	if cap(keep) > 2*len(keep)+agentEventsCap {
+		keep = append(make([]Event, 0, len(keep)+agentEventsCap), keep...)
+	}
+	a.events = keep
 	a.base, a.foldedAt = c.bases, cutoff
 	open := map[string]bool{}
 	for _, b := range a.base {

@@ -295,10 +295,12 @@ func (p *Processor) Flush() []Fact {
 		// emitted, and are final.
 		if cutoff := now - p.retention; len(a.events) > foldAfter && a.events[0].Time < cutoff {
 			foldAgent(a, p.priority, cutoff, func(ixn string) bool {
+				// Handed over (p.handed, kept for twice the retention)
+				// to an interaction whose events have not arrived.
 				ik := "i\x00" + a.tenant + "\x00" + ixn
 				_, inState := p.ixns[ik]
-				_, gone := p.tombstones[ik]
-				return !inState && !gone
+				_, handed := p.handed[ik]
+				return handed && !inState
 			})
 		}
 	}
@@ -412,13 +414,19 @@ func (p *Processor) sweep() (ended []string) {
 	return ended
 }
 
-// agentHeld reports whether an agent of the interaction has events not
-// computed yet: alone on a partition behind, an agent holds the newest
-// event there and waits for the partition to catch up, and the after-call
-// work it will hand the interaction must find it in state.
+// agentHeld reports whether an agent of the interaction has events this
+// flush will not compute: alone on a partition behind, an agent holds the
+// newest event there and waits for the partition to catch up, and the
+// after-call work it will hand the interaction must find it in state. (An
+// agent merely changed is computed before the interactions leave.)
 func (p *Processor) agentHeld(ix *interaction) bool {
 	for i := range ix.events {
-		if e := &ix.events[i]; e.Party.Type == PartyAgent && p.isDirtyAgent("a\x00"+ix.tenant+"\x00"+e.Party.ID) {
+		e := &ix.events[i]
+		if e.Party.Type != PartyAgent {
+			continue
+		}
+		k := "a\x00" + ix.tenant + "\x00" + e.Party.ID
+		if a := p.agents[k]; a != nil && p.isDirtyAgent(k) && a.maxTime > p.timeOfEntity(a.home, a.others)-p.lateness {
 			return true
 		}
 	}

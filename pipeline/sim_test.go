@@ -77,7 +77,7 @@ func TestSimulatorTruthAcrossRestores(t *testing.T) {
 	run := func(every int) map[string]pipeline.Fact {
 		cfg := pipeline.DefaultConfig()
 		latest := map[string]pipeline.Fact{}
-		log := changelog{}
+		log := newChangelog()
 		p := pipeline.NewProcessor(cfg)
 		var newest int64
 		flush := func() {
@@ -218,7 +218,7 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 		cfg := pipeline.DefaultConfig()
 		p := pipeline.NewProcessor(cfg)
 		latest := map[string]pipeline.Fact{}
-		log := changelog{}
+		log := newChangelog()
 		emitted := 0
 		var newest int64
 		slowLeft := len(slow)
@@ -310,31 +310,46 @@ func TestPartitionBehindIsNotLate(t *testing.T) {
 
 }
 
-// changelog is the compacted changelog topic as a test keeps it: the
-// latest snapshot of each key, nil for an entity that left state.
-type changelog map[string][]byte
+// changelog is what the runner commits as a test keeps it: the compacted
+// changelog (the latest snapshot of each key, nil for an entity that left
+// state) and the after-call work handed over (gsp-acw, the latest of each
+// interaction and agent).
+type changelog struct {
+	state map[string][]byte
+	acw   map[[2]string]pipeline.Handoff
+}
+
+func newChangelog() *changelog {
+	return &changelog{state: map[string][]byte{}, acw: map[[2]string]pipeline.Handoff{}}
+}
 
 // take adds the changes p made since the last call.
-func (c changelog) take(t *testing.T, p *pipeline.Processor) {
+func (c *changelog) take(t *testing.T, p *pipeline.Processor) {
 	t.Helper()
 	changes, err := p.TakeChanges()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range changes {
-		c[string(ch.Key)] = ch.Value
+		c.state[string(ch.Key)] = ch.Value
+	}
+	for _, h := range p.TakeHandoffs() {
+		c.acw[[2]string{h.Tenant + "\x00" + h.Interaction, h.Agent}] = h
 	}
 }
 
-// restore returns a Processor restored from the changelog, as after a
-// crash.
-func (c changelog) restore(t *testing.T, cfg pipeline.Config) *pipeline.Processor {
+// restore returns a Processor restored from the changelog, as the runner
+// restores one after a crash.
+func (c *changelog) restore(t *testing.T, cfg pipeline.Config) *pipeline.Processor {
 	t.Helper()
 	p := pipeline.NewProcessor(cfg)
-	for k, v := range c {
+	for k, v := range c.state {
 		if err := p.Restore([]byte(k), v); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, h := range c.acw {
+		p.ApplyHandoff(h)
 	}
 	return p
 }
