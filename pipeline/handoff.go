@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -122,15 +121,14 @@ func decodeHandoff(rec *kgo.Record) (Handoff, error) {
 // them out (and does not decode them) unless another replica's record of
 // the same key came before, and all has them for a restore.
 type handoffReader struct {
+	wholeTopic
 	opts   []kgo.Opt
 	topic  string
 	self   string // this replica's transactional id
 	window time.Duration
-	mu     sync.Mutex
 	latest map[string]*kgo.Record
 	newest time.Time
 	fresh  []Handoff // read since the last take, made by other replicas
-	cl     *kgo.Client
 }
 
 func newHandoffReader(opts []kgo.Opt, cfg Config) *handoffReader {
@@ -138,32 +136,16 @@ func newHandoffReader(opts []kgo.Opt, cfg Config) *handoffReader {
 }
 
 func (r *handoffReader) run(ctx context.Context, log func(error)) {
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, r.opts...),
-		kgo.ConsumeTopics(r.topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.AllowAutoTopicCreation(),
-	)...)
-	if err != nil {
-		log(fmt.Errorf("cannot read %s: %w", r.topic, err))
-		return
-	}
-	r.mu.Lock()
-	r.cl = cl
-	r.mu.Unlock()
-	for ctx.Err() == nil {
-		fs := cl.PollFetches(ctx)
-		if fs.IsClientClosed() {
-			return
-		}
-		r.mu.Lock()
+	err := r.read(ctx, r.opts, r.topic, func(fs kgo.Fetches) {
 		fs.EachRecord(func(rec *kgo.Record) { r.add(rec, log) })
 		for k, rec := range r.latest {
 			if r.newest.Sub(rec.Timestamp) > r.window {
 				delete(r.latest, k)
 			}
 		}
-		r.mu.Unlock()
+	})
+	if err != nil {
+		log(err)
 	}
 }
 
@@ -209,12 +191,4 @@ func (r *handoffReader) all() []Handoff {
 		}
 	}
 	return out
-}
-
-func (r *handoffReader) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cl != nil {
-		r.cl.Close()
-	}
 }

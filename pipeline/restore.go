@@ -155,38 +155,66 @@ func listEnds(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int6
 	return ends, nil
 }
 
-// configReader reads the whole configuration topic, outside any group, so
-// every replica knows every agent and queue.
+// wholeTopic reads one topic from its start, outside any group and
+// read-committed, as every replica reads gca-cfg and gsp-acw. Each poll's
+// records are handed over with mu held, which also guards what the reader
+// built from them.
+type wholeTopic struct {
+	mu sync.Mutex
+	cl *kgo.Client
+}
+
+// read polls until ctx ends or close is called.
+func (w *wholeTopic) read(ctx context.Context, opts []kgo.Opt, topic string, poll func(kgo.Fetches)) error {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.AllowAutoTopicCreation(),
+	)...)
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", topic, err)
+	}
+	w.mu.Lock()
+	w.cl = cl
+	w.mu.Unlock()
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		if fs.IsClientClosed() {
+			return nil
+		}
+		w.mu.Lock()
+		poll(fs)
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+func (w *wholeTopic) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cl != nil {
+		w.cl.Close()
+	}
+}
+
+// configReader reads the whole configuration topic, so every replica
+// knows every agent and queue.
 type configReader struct {
+	wholeTopic
 	opts []kgo.Opt
-	mu   sync.Mutex
 	recs []*kgo.Record // all records read
 	next int           // the first not yet taken
-	cl   *kgo.Client
 }
 
 func newConfigReader(opts []kgo.Opt) *configReader { return &configReader{opts: opts} }
 
-func (c *configReader) run(ctx context.Context) {
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, c.opts...),
-		kgo.ConsumeTopics(TopicConfig),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-	)...)
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	c.cl = cl
-	c.mu.Unlock()
-	for ctx.Err() == nil {
-		fs := cl.PollFetches(ctx)
-		if fs.IsClientClosed() {
-			return
-		}
-		c.mu.Lock()
+func (c *configReader) run(ctx context.Context, log func(error)) {
+	err := c.read(ctx, c.opts, TopicConfig, func(fs kgo.Fetches) {
 		fs.EachRecord(func(r *kgo.Record) { c.recs = append(c.recs, r) })
-		c.mu.Unlock()
+	})
+	if err != nil {
+		log(err)
 	}
 }
 
@@ -205,14 +233,6 @@ func (c *configReader) all() []*kgo.Record {
 	defer c.mu.Unlock()
 	c.next = len(c.recs)
 	return append([]*kgo.Record(nil), c.recs...)
-}
-
-func (c *configReader) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cl != nil {
-		c.cl.Close()
-	}
 }
 
 // markBacklog tells p which input partitions the group's committed offsets

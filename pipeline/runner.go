@@ -123,7 +123,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	defer sess.Close()
 	configs := newConfigReader(r.opts)
-	go configs.run(ctx)
+	go configs.run(ctx, r.fail)
 	defer configs.close()
 	acws := newHandoffReader(r.opts, r.cfg)
 	go acws.run(ctx, r.fail)
